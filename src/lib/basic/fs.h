@@ -1,0 +1,78 @@
+/* File system helpers built on directory fds and *at() calls.
+ *
+ * Containment lives here: everything that reads or writes inside an
+ * untrusted tree (an unpacked image, a package payload, the user's build
+ * root) goes through root_openat() or chase(), which resolve paths as if the
+ * tree's fd were "/": "..", absolute symlinks and relative ones can never
+ * leave it.  root_openat() uses openat2(RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS)
+ * and falls back to chase() where the kernel lacks it (or when
+ * SMITH_NO_OPENAT2=1, so tests exercise the fallback).
+ *
+ * Low-level helpers return -errno (never set errno-only failures) and take
+ * no smith_error: callers know what they were doing and add that context. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+enum chase_flags {
+        CHASE_NOFOLLOW_LAST = 1 << 0, /* do not follow a symlink in the last component */
+        CHASE_NONEXIST_OK = 1 << 1,   /* the last component may be missing */
+};
+
+/* Called for every symlink chase() meets: link is the link's own path inside
+ * the root ("/lib"), target its contents ("usr/lib").  A negative return
+ * stops the chase with that value. */
+typedef int (*chase_symlink_cb)(void *userdata, const char *link, const char *target);
+
+/* Resolves path inside root_fd.  On success returns 0 and, where asked:
+ *   *ret_path   the resolved path, absolute inside the root ("/usr/lib/x"),
+ *   *ret_dirfd  an O_PATH fd of the directory holding the last component,
+ *   *ret_name   the last component's name in that directory ("x"; "." for
+ *               the root itself).
+ * With CHASE_NONEXIST_OK a missing last component still succeeds (the
+ * parents must exist).  Symlinks are followed at most 40 times (ELOOP).
+ * Returns -errno. */
+int chase(int root_fd, const char *path, unsigned flags, chase_symlink_cb cb, void *userdata, char **ret_path,
+          int *ret_dirfd, char **ret_name);
+
+/* openat() of path resolved inside root_fd, O_CLOEXEC implied.  O_NOFOLLOW
+ * applies to the last component only.  Returns an fd or -errno. */
+int root_openat(int root_fd, const char *path, int flags, mode_t mode);
+
+/* Creates path and its missing parents inside root_fd (symlinked parents are
+ * followed, inside the root).  Existing directories are fine.  -errno. */
+int root_mkdir_p(int root_fd, const char *path, mode_t mode);
+
+/* Reads a whole file; fails with -EFBIG if it is larger than max bytes.  The
+ * buffer is NUL-terminated (not counted in *ret_len). */
+int read_full_fd(int fd, size_t max, char **ret, size_t *ret_len);
+/* read_full_fd() of a file opened with root_openat(). */
+int root_read_file(int root_fd, const char *path, size_t max, char **ret, size_t *ret_len);
+/* read_full_fd() of a plain host path relative to dirfd (AT_FDCWD ok). */
+int read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len);
+
+int write_full(int fd, const void *buf, size_t len);
+/* Copies everything from in to out (copy_file_range, then read/write). */
+int copy_fd(int in, int out, off_t *ret_copied);
+
+/* Removes name below dirfd recursively, never following symlinks.  A
+ * missing name is fine.  -errno. */
+int rm_rf_at(int dirfd, const char *name);
+
+/* Creates a fresh directory "<dir>/<prefix>XXXXXX"; returns its path. */
+int mkdtemp_in(const char *dir, const char *prefix, char **ret_path);
+
+/* Writes data to "<name>.tmpXXXXXX" beside name, fsyncs and renames it over
+ * name.  mode applies to the new file. */
+int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode);
+
+/* Like mkdir -p for a host path (not inside an untrusted root). */
+int mkdir_p(const char *path, mode_t mode);
+
+/* "a" + "/" + "b", with exactly one slash between. */
+char *path_join(const char *a, const char *b);
+/* True for a relative path that is safe to use below a directory: no
+ * leading "/", no ".." component, not empty. */
+bool path_is_safe_relative(const char *p);

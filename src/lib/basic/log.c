@@ -1,0 +1,35 @@
+/* Warnings and verbose notes on stderr; see log.h. */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "log.h"
+
+static bool verbose;
+
+void log_set_verbose(bool v) {
+        verbose = v;
+}
+
+bool log_is_verbose(void) {
+        return verbose;
+}
+
+void log_warn(const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        fputs("smith: warning: ", stderr);
+        vfprintf(stderr, fmt, ap);
+        fputc('\n', stderr);
+        va_end(ap);
+}
+
+void log_info(const char *fmt, ...) {
+        va_list ap;
+        if (!verbose)
+                return;
+        va_start(ap, fmt);
+        fputs("smith: ", stderr);
+        vfprintf(stderr, fmt, ap);
+        fputc('\n', stderr);
+        va_end(ap);
+}

@@ -1,0 +1,508 @@
+/* The build pipeline; see build.h.  The order matches the original smith
+ * where it shows in the result: the spec blob is the normalised smith.yaml
+ * after the package source filled its defaults (and its type), before the
+ * parent image's defaults; the package's files come first and never replace
+ * each other, the layout directories and generated nss files come next,
+ * and ./rootfs overlays everything last. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "basic/fs.h"
+#include "basic/hash.h"
+#include "basic/log.h"
+#include "basic/strv.h"
+#include "build.h"
+#include "build/layer.h"
+#include "config/config.h"
+#include "oci/image.h"
+#include "oci/layout_read.h"
+#include "oci/layout_write.h"
+#include "smith-version.h"
+#include "source/cache.h"
+#include "source/source.h"
+#include "tree/plan.h"
+#include "tree/select.h"
+#include "users/nss.h"
+
+#define MT_SMITH_SPEC "application/vnd.smith.spec+json"
+#define MT_SMITH_PACKAGES "application/vnd.smith.packages"
+
+static const char *const layout_dirs[] = { "dev", "read", "write", "run", "proc", "sys" };
+
+struct build {
+        const struct build_opts *o;
+        int dirfd;
+        char *conf_name;
+        struct smith_config *cfg;
+        struct cache *cache;
+        struct source *src;
+        struct oci_image *parent;
+        struct plan *plan;
+        struct nss_files nss;
+        int rootfs_fd;
+        int layer_fd;
+        int64_t epoch;  /* SOURCE_DATE_EPOCH, or -1 */
+};
+
+static void build_release(struct build *b) {
+        if (b->dirfd >= 0)
+                close(b->dirfd);
+        if (b->rootfs_fd >= 0)
+                close(b->rootfs_fd);
+        if (b->layer_fd >= 0)
+                close(b->layer_fd);
+        plan_free(b->plan);
+        oci_image_free(b->parent);
+        source_free(b->src);
+        cache_free(b->cache);
+        config_free(b->cfg);
+        nss_files_release(&b->nss);
+        free(b->conf_name);
+}
+
+static int get_epoch(int64_t *ret, struct smith_error **err) {
+        const char *s = getenv("SOURCE_DATE_EPOCH");
+        char *end;
+        long long v;
+
+        *ret = -1;
+        if (isempty(s))
+                return 0;
+        errno = 0;
+        v = strtoll(s, &end, 10);
+        if (errno != 0 || *end != '\0' || v < 0)
+                return error_set(err, SMITH_ERR_USAGE, "SOURCE_DATE_EPOCH '%s' is not a number of seconds", s);
+        *ret = v;
+        return 0;
+}
+
+static int ensure_cache(struct build *b, struct smith_error **err) {
+        if (b->cache)
+                return 0;
+        return cache_open(&b->cache, err);
+}
+
+/* --- the plan --- */
+
+static int plan_layout(struct build *b, struct smith_error **err) {
+        int r;
+        for (size_t i = 0; i < ELEMENTSOF(layout_dirs); i++) {
+                r = plan_add_dir(b->plan, layout_dirs[i], PLAN_FROM_LAYOUT);
+                if (r < 0)
+                        return error_set_errno(err, SMITH_ERR_IO, r, "add '/%s'", layout_dirs[i]);
+        }
+        for (size_t i = 0; b->cfg->mounts && b->cfg->mounts[i]; i++) {
+                _cleanup_free_ char *p = plan_resolve(b->plan, b->cfg->mounts[i], true);
+                if (!p)
+                        return error_set(err, SMITH_ERR_CONFIG, "mount '%s': too many levels of symbolic links",
+                                         b->cfg->mounts[i]);
+                r = plan_add_dir(b->plan, p, PLAN_FROM_LAYOUT);
+                if (r < 0)
+                        return error_set_errno(err, SMITH_ERR_IO, r, "mount '%s'", b->cfg->mounts[i]);
+        }
+        return 0;
+}
+
+static int plan_nss(struct build *b, struct smith_error **err) {
+        const struct {
+                const char *name;
+                const char *data;
+        } files[] = {
+                { "etc/passwd", b->nss.passwd },
+                { "etc/group", b->nss.group },
+                { "etc/nsswitch.conf", b->nss.nsswitch },
+        };
+        if (!b->nss.passwd)
+                return 0;
+        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+                _cleanup_free_ char *dir = plan_resolve(b->plan, "etc", true), *p = NULL;
+                int r;
+                if (!dir || asprintf(&p, "%s/%s", dir, files[i].name + 4) < 0)
+                        return error_set(err, SMITH_ERR_SOURCE, "'/etc': too many levels of symbolic links");
+                r = plan_add_data(b->plan, p, PLAN_FROM_GENERATED, files[i].data, strlen(files[i].data), false);
+                if (r < 0)
+                        return error_set_errno(err, SMITH_ERR_IO, r, "add '/%s'", files[i].name);
+        }
+        return 0;
+}
+
+static int plan_source(struct build *b, struct smith_error **err) {
+        _cleanup_(selector_freep) struct selector *sel = NULL;
+        struct selector_opts so = {
+                .root_fd = b->src->root_fd,
+                .root_name = b->src->name,
+                .ld_library_path = config_getenv(b->cfg, "LD_LIBRARY_PATH"),
+                .excludes = b->cfg->excludes,
+                .nss = b->cfg->nss,
+        };
+        int r;
+
+        if (!b->cfg->paths)
+                return 0;
+        r = selector_new(b->plan, &so, &sel, err);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; b->cfg->paths[i]; i++) {
+                r = selector_add_pattern(sel, b->cfg->paths[i], err);
+                if (r < 0)
+                        return r;
+        }
+        return selector_finish(sel, err);
+}
+
+static int plan_overlay(struct build *b, struct smith_error **err) {
+        b->rootfs_fd = openat(b->dirfd, "rootfs", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (b->rootfs_fd < 0) {
+                if (errno == ENOENT)
+                        return 0;
+                return error_set_errno(err, SMITH_ERR_IO, errno, "open '%s/rootfs'", b->o->dir);
+        }
+        return overlay_add_tree(b->plan, b->rootfs_fd, "rootfs", err);
+}
+
+/* --- the image --- */
+
+static json_t *strv_to_json(char *const *l) {
+        json_t *a = json_array();
+        for (size_t i = 0; a && l && l[i]; i++)
+                json_array_append_new(a, json_string(l[i]));
+        return a;
+}
+
+static json_t *set_to_json(char *const *keys) {
+        json_t *o = json_object();
+        for (size_t i = 0; o && keys && keys[i]; i++)
+                json_object_set_new(o, keys[i], json_object());
+        return o;
+}
+
+/* The image config in the original's field order, without "created" so
+ * the digest is stable. */
+static json_t *image_config(struct build *b, const struct nss_user *u, char *const *diff_ids) {
+        const struct smith_config *c = b->cfg;
+        json_t *j = json_object(), *cc = json_object(), *rootfs = json_object();
+        char user[64];
+
+        if (!j || !cc || !rootfs) {
+                json_decref(j);
+                json_decref(cc);
+                json_decref(rootfs);
+                return NULL;
+        }
+        json_object_set_new(j, "architecture", json_string(oci_host_architecture()));
+        json_object_set_new(j, "os", json_string("linux"));
+        if (c->root)
+                json_object_set_new(cc, "User", json_string("0:0"));
+        else if (!isempty(c->user))
+                json_object_set_new(cc, "User", json_string(c->user));
+        else {
+                snprintf(user, sizeof(user), "%d:%d", NSS_DEFAULT_ID, NSS_DEFAULT_ID);
+                json_object_set_new(cc, "User", json_string(user));
+        }
+        (void) u;
+        if (c->ports)
+                json_object_set_new(cc, "ExposedPorts", set_to_json(c->ports));
+        if (c->env)
+                json_object_set_new(cc, "Env", strv_to_json(c->env));
+        if (c->entrypoint)
+                json_object_set_new(cc, "Entrypoint", strv_to_json(c->entrypoint));
+        if (c->cmd)
+                json_object_set_new(cc, "Cmd", strv_to_json(c->cmd));
+        if (c->mounts)
+                json_object_set_new(cc, "Volumes", set_to_json(c->mounts));
+        if (!isempty(c->dir))
+                json_object_set_new(cc, "WorkingDir", json_string(c->dir));
+        if (c->label_keys) {
+                json_t *l = json_object();
+                for (size_t i = 0; l && c->label_keys[i]; i++)
+                        json_object_set_new(l, c->label_keys[i], json_string(c->label_values[i]));
+                json_object_set_new(cc, "Labels", l);
+        }
+        json_object_set_new(j, "config", cc);
+        json_object_set_new(rootfs, "type", json_string("layers"));
+        json_object_set_new(rootfs, "diff_ids", strv_to_json(diff_ids));
+        json_object_set_new(j, "rootfs", rootfs);
+        return j;
+}
+
+static int format_time(int64_t epoch, char out[static 32]) {
+        time_t t = epoch >= 0 ? (time_t) epoch : time(NULL);
+        struct tm tm;
+        if (!gmtime_r(&t, &tm))
+                return -EINVAL;
+        strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        return 0;
+}
+
+static const char *layer_media_type(const char *mt) {
+        /* parent layers keep their compression, named the OCI way */
+        if (streq(mt, DOCKER_MT_LAYER_GZIP) || streq(mt, "application/vnd.docker.image.rootfs.diff.tar"))
+                return streq(mt, DOCKER_MT_LAYER_GZIP) ? OCI_MT_LAYER_GZIP : OCI_MT_LAYER_TAR;
+        return mt;
+}
+
+static int write_image(struct build *b, const struct blob_result *layer, const char *spec, size_t spec_len,
+                       struct smith_error **err) {
+        _cleanup_strv_free_ char **diff_ids = NULL, **parent_paths = NULL;
+        _cleanup_free_ struct oci_descriptor *layers = NULL;
+        _cleanup_free_ struct layout_blob *blobs = NULL;
+        _cleanup_free_ char *config_json = NULL, *manifest_json = NULL, *packages = NULL;
+        _cleanup_(json_decrefp) json_t *config = NULL;
+        struct oci_descriptor config_desc = { .media_type = (char *) OCI_MT_CONFIG };
+        struct oci_descriptor index[3];
+        size_t n_layers = 0, n_blobs = 0, n_index = 0, config_len = 0, manifest_len = 0;
+        size_t parent_layers = b->parent ? b->parent->n_layers : 0;
+        char manifest_digest[DIGEST_STR_LEN + 1], created[32];
+        struct layout_writer_opts lo = { .mtime = 0 };
+        struct nss_user u = {};
+        bool have_layer = false;
+        int r;
+
+        layers = calloc(parent_layers + 1, sizeof(*layers));
+        blobs = calloc(parent_layers + 6, sizeof(*blobs));
+        if (!layers || !blobs)
+                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "image");
+
+        for (size_t i = 0; i < parent_layers; i++) {
+                const struct oci_layer_ref *l = &b->parent->layers[i];
+                char *name;
+                if (streq(l->diff_id, layer->diff_id)) {
+                        have_layer = true;
+                        log_info("layer with diff_id %s already exists in parent", l->diff_id);
+                }
+                layers[n_layers] = (struct oci_descriptor) { .media_type = (char *) layer_media_type(l->media_type),
+                                                             .size = l->size };
+                memcpy(layers[n_layers].digest, l->digest, sizeof(l->digest));
+                if (strv_extend(&diff_ids, l->diff_id) < 0 ||
+                    asprintf(&name, "blobs/sha256/%s", digest_hex(l->digest)) < 0 ||
+                    strv_consume(&parent_paths, name) < 0)
+                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "image");
+                blobs[n_blobs++] = (struct layout_blob) { .desc = layers[n_layers], .fd = -1,
+                                                          .dir_fd = b->parent->blobs_fd, .path = name };
+                n_layers++;
+        }
+        if (!have_layer) {
+                layers[n_layers] = (struct oci_descriptor) { .media_type = (char *) OCI_MT_LAYER_GZIP,
+                                                             .size = layer->size };
+                memcpy(layers[n_layers].digest, layer->digest, sizeof(layer->digest));
+                if (strv_extend(&diff_ids, layer->diff_id) < 0)
+                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "image");
+                blobs[n_blobs++] = (struct layout_blob) { .desc = layers[n_layers], .fd = b->layer_fd,
+                                                          .dir_fd = AT_FDCWD };
+                n_layers++;
+        }
+
+        r = nss_parse_user(b->cfg->user, &u);
+        if (r < 0)
+                return error_set_errno(err, SMITH_ERR_IO, r, "user");
+        config = image_config(b, &u, diff_ids);
+        nss_user_release(&u);
+        if (!config)
+                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "image config");
+        r = oci_json_dump(config, &config_json, &config_len, err);
+        if (r < 0)
+                return error_wrap(err, "image config");
+        sha256_digest_of(config_json, config_len, config_desc.digest);
+        config_desc.size = (int64_t) config_len;
+        blobs[n_blobs++] = (struct layout_blob) { .desc = config_desc, .fd = -1, .data = config_json,
+                                                  .len = config_len };
+
+        r = oci_manifest_build(&config_desc, layers, n_layers, false, &manifest_json, &manifest_len, err);
+        if (r < 0)
+                return error_wrap(err, "manifest");
+        sha256_digest_of(manifest_json, manifest_len, manifest_digest);
+
+        /* extra blobs first, then the image, as the original's index.json */
+        {
+                json_t *build_ann = json_object();
+                struct oci_descriptor spec_desc = { .media_type = (char *) MT_SMITH_SPEC,
+                                                    .size = (int64_t) spec_len };
+                sha256_digest_of(spec, spec_len, spec_desc.digest);
+                if (!isempty(b->o->buildno))
+                        json_object_set_new(build_ann, "com.oracle.smith.build", json_string(b->o->buildno));
+                spec_desc.annotations = build_ann;
+                index[n_index++] = spec_desc;
+                blobs[n_blobs++] = (struct layout_blob) { .desc = spec_desc, .fd = -1, .data = spec,
+                                                          .len = spec_len };
+                if (b->src && b->src->packages) {
+                        struct oci_descriptor pd = { .media_type = (char *) MT_SMITH_PACKAGES };
+                        packages = strv_join(b->src->packages, "\n");
+                        if (!packages)
+                                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "packages");
+                        pd.size = (int64_t) strlen(packages);
+                        sha256_digest_of(packages, strlen(packages), pd.digest);
+                        pd.annotations = json_incref(build_ann);
+                        index[n_index++] = pd;
+                        blobs[n_blobs++] = (struct layout_blob) { .desc = pd, .fd = -1, .data = packages,
+                                                                  .len = strlen(packages) };
+                }
+        }
+        {
+                struct oci_descriptor md = { .media_type = (char *) OCI_MT_MANIFEST, .size = (int64_t) manifest_len };
+                json_t *ann = json_object(), *plat = json_object();
+                memcpy(md.digest, manifest_digest, sizeof(manifest_digest));
+                r = format_time(b->epoch, created);
+                if (r < 0)
+                        return error_set_errno(err, SMITH_ERR_IO, r, "time");
+                if (!isempty(b->o->buildno))
+                        json_object_set_new(ann, "com.oracle.smith.build", json_string(b->o->buildno));
+                json_object_set_new(ann, "com.oracle.smith.sha", json_string(SMITH_SHA));
+                json_object_set_new(ann, "com.oracle.smith.version", json_string(SMITH_VERSION));
+                json_object_set_new(ann, "org.opencontainers.image.created", json_string(created));
+                json_object_set_new(ann, OCI_ANNOTATION_REF_NAME, json_string("latest"));
+                json_object_set_new(plat, "architecture", json_string(oci_host_architecture()));
+                json_object_set_new(plat, "os", json_string("linux"));
+                md.annotations = ann;
+                md.platform = plat;
+                index[n_index++] = md;
+                blobs[n_blobs++] = (struct layout_blob) { .desc = md, .fd = -1, .data = manifest_json,
+                                                          .len = manifest_len };
+        }
+
+        if (b->epoch >= 0)
+                lo.mtime = b->epoch;
+        r = layout_write_targz(b->o->image, blobs, n_blobs, index, n_index, &lo, err);
+        for (size_t i = 0; i < n_index; i++) {
+                json_decref(index[i].annotations);
+                json_decref(index[i].platform);
+        }
+        if (r < 0)
+                return error_wrap(err, "write '%s'", b->o->image);
+        return 0;
+}
+
+/* --- the whole build --- */
+
+static int open_layer_tmpfile(const char *image, int *ret, struct smith_error **err) {
+        _cleanup_free_ char *dir = NULL;
+        const char *slash = strrchr(image, '/');
+        int fd;
+
+        dir = slash ? strndup(image, (size_t) (slash - image) + (slash == image ? 1 : 0)) : strdup(".");
+        if (!dir)
+                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "layer");
+        /* an unnamed file beside the output: nothing is left behind on failure */
+        fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+                const char *tmp = getenv("TMPDIR");
+                fd = open(isempty(tmp) ? "/tmp" : tmp, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        }
+        if (fd < 0)
+                return error_set_errno(err, SMITH_ERR_IO, errno, "create a temporary file in '%s'", dir);
+        *ret = fd;
+        return 0;
+}
+
+static int run(struct build *b, struct smith_error **err) {
+        const struct build_opts *o = b->o;
+        _cleanup_free_ char *spec = NULL;
+        struct blob_result layer;
+        struct nss_user u = {};
+        struct layer_opts lo = { .compression = BLOB_COMPRESS_GZIP, .level = -1 };
+        size_t spec_len = 0;
+        int r;
+
+        r = get_epoch(&b->epoch, err);
+        if (r < 0)
+                return r;
+        b->dirfd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (b->dirfd < 0)
+                return error_set_errno(err, SMITH_ERR_USAGE, errno, "build directory '%s'", o->dir);
+        b->conf_name = (streq(o->dir, ".") || o->conf[0] == '/') ? strdup(o->conf) : path_join(o->dir, o->conf);
+        if (!b->conf_name)
+                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "config");
+        r = config_load(b->conf_name, &b->cfg, err);
+        if (r < 0)
+                return r;
+
+        r = nss_generate(b->cfg->user, b->cfg->groups, b->cfg->nss, &b->nss);
+        if (r < 0)
+                return error_set_errno(err, SMITH_ERR_IO, r, "nss");
+        if (b->nss.passwd)
+                b->cfg->nss = true; /* named users force nss on, as in the original */
+
+        if (!isempty(b->cfg->package)) {
+                struct source_ctx ctx = { .build_dirfd = b->dirfd, .build_dir = o->dir, .fast = o->fast,
+                                          .verbose = o->verbose };
+                r = ensure_cache(b, err);
+                if (r < 0)
+                        return r;
+                ctx.cache = b->cache;
+                r = source_open(b->cfg, &ctx, &b->src, err);
+                if (r < 0)
+                        return r;
+                if (isempty(b->cfg->type)) {
+                        free(b->cfg->type);
+                        b->cfg->type = strdup(b->src->ops->kind);
+                        if (!b->cfg->type)
+                                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "config");
+                }
+                if (b->src->image) {
+                        r = config_apply_image_defaults(b->cfg, json_object_get(b->src->image->config, "config"),
+                                                        err);
+                        if (r < 0)
+                                return error_wrap(err, "defaults from '%s'", b->cfg->package);
+                }
+        }
+        r = config_to_spec_json(b->cfg, &spec, &spec_len, err);
+        if (r < 0)
+                return r;
+
+        r = plan_new(&b->plan);
+        if (r < 0)
+                return error_set_errno(err, SMITH_ERR_IO, r, "plan");
+        r = plan_layout(b, err);
+        if (r >= 0 && b->src)
+                r = plan_source(b, err);
+        if (r >= 0)
+                r = plan_nss(b, err);
+        if (r >= 0)
+                r = plan_overlay(b, err);
+        if (r < 0)
+                return r;
+
+        if (!isempty(b->cfg->parent)) {
+                r = ensure_cache(b, err);
+                if (r < 0)
+                        return r;
+                r = oci_image_open_layout(b->cache, b->dirfd, b->cfg->parent, &b->parent, err);
+                if (r < 0)
+                        return error_wrap(err, "parent");
+                r = config_apply_image_defaults(b->cfg, json_object_get(b->parent->config, "config"), err);
+                if (r < 0)
+                        return error_wrap(err, "defaults from parent '%s'", b->cfg->parent);
+        }
+
+        if (b->cfg->root)
+                lo.uid = lo.gid = 0;
+        else {
+                r = nss_parse_user(b->cfg->user, &u);
+                if (r < 0)
+                        return error_set_errno(err, SMITH_ERR_IO, r, "user");
+                lo.uid = (uid_t) u.uid;
+                lo.gid = (gid_t) u.gid;
+                nss_user_release(&u);
+        }
+        lo.mtime = b->epoch >= 0 ? b->epoch : 0;
+        r = open_layer_tmpfile(o->image, &b->layer_fd, err);
+        if (r < 0)
+                return r;
+        log_info("writing the layer: %zu entries", plan_size(b->plan));
+        r = layer_write_plan(b->plan, &lo, b->layer_fd, &layer, err);
+        if (r < 0)
+                return r;
+        log_info("layer %s (diff_id %s), %lld bytes", layer.digest, layer.diff_id, (long long) layer.size);
+        return write_image(b, &layer, spec, spec_len, err);
+}
+
+int build_run(const struct build_opts *o, struct smith_error **err) {
+        struct build b = { .o = o, .dirfd = -1, .rootfs_fd = -1, .layer_fd = -1 };
+        int r = run(&b, err);
+        build_release(&b);
+        return r;
+}

@@ -1,0 +1,21 @@
+/* The build: smith.yaml in, image.tar.gz out.  One straight line:
+ * config -> source root -> plan (selection, ELF closure, layout dirs,
+ * mounts, generated nss files, ./rootfs overlay) -> layer -> image config,
+ * manifest, index -> OCI layout written atomically. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "basic/error.h"
+
+struct build_opts {
+        const char *conf;    /* smith.yaml, relative to dir */
+        const char *dir;     /* the build directory (holds smith.yaml and rootfs/) */
+        const char *image;   /* output, relative to the current directory */
+        const char *buildno; /* annotation com.oracle.smith.build */
+        bool fast;
+        bool verbose;
+        bool insecure;
+};
+
+int build_run(const struct build_opts *o, struct smith_error **err);

@@ -1,0 +1,27 @@
+/* Writing the plan as one layer: a deterministic tar, streamed through the
+ * blob writer (diff_id, gzip, digest) into an fd. */
+#pragma once
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "basic/error.h"
+#include "layer/blob.h"
+#include "tree/plan.h"
+
+struct layer_opts {
+        uid_t uid;     /* owner of every entry */
+        gid_t gid;
+        int64_t mtime; /* of every entry */
+        enum blob_compression compression;
+        int level;
+};
+
+int layer_write_plan(struct plan *p, const struct layer_opts *o, int out_fd, struct blob_result *ret,
+                     struct smith_error **err);
+
+/* Adds the tree below dirfd (the ./rootfs overlay) to the plan with
+ * PLAN_FROM_OVERLAY: its files win, its symlinks stay symlinks, and paths
+ * are placed through the plan's symlinks as a copy into the output tree
+ * would land.  .gitignore files are left out, as the original did. */
+int overlay_add_tree(struct plan *p, int dirfd, const char *name, struct smith_error **err);

@@ -1,0 +1,110 @@
+/* Choosing the package source backend; see source.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "basic/fs.h"
+#include "basic/strv.h"
+#include "source.h"
+
+static bool has_suffix(const char *s, size_t len, const char *suffix) {
+        size_t n = strlen(suffix);
+        return len >= n && strncmp(s + len - n, suffix, n) == 0;
+}
+
+bool source_looks_like_oci(const char *package) {
+        const char *colon;
+        size_t len;
+
+        if (!package)
+                return false;
+        if (strncmp(package, "http://", 7) == 0 || strncmp(package, "https://", 8) == 0)
+                return true;
+        /* the file name is what comes before a ":tag" (a tag has no '/') */
+        colon = strrchr(package, ':');
+        len = (colon && !strchr(colon, '/')) ? (size_t) (colon - package) : strlen(package);
+        return has_suffix(package, len, ".tar") || has_suffix(package, len, ".tar.gz") ||
+               has_suffix(package, len, ".tgz");
+}
+
+static bool is_layout_dir(int dirfd, const char *path) {
+        _cleanup_free_ char *p = path_join(path, "oci-layout");
+        struct stat st;
+        return p && fstatat(dirfd, p, &st, 0) == 0 && S_ISREG(st.st_mode);
+}
+
+static int pick_backend(const struct smith_config *c, const struct source_ctx *ctx, const struct source_ops **ret,
+                        struct smith_error **err) {
+        const char *type = c->type ? c->type : "";
+        const char *pkg = c->package;
+        struct stat st;
+
+        if (streq(type, "oci")) {
+                *ret = &source_oci_ops;
+                return 0;
+        }
+        if (streq(type, "dir")) {
+                *ret = &source_dir_ops;
+                return 0;
+        }
+        if (!isempty(type) && !streq(type, "mock") && !streq(type, "rpm") && !streq(type, "deb"))
+                return error_set(err, SMITH_ERR_CONFIG, "package type '%s' not recognized (oci, dir, mock)", type);
+        if (strncmp(pkg, "http://", 7) == 0 || strncmp(pkg, "https://", 8) == 0)
+                return error_set(err, SMITH_ERR_SOURCE,
+                                 "'%s': building from a registry is not supported by this smith yet", pkg);
+        if (isempty(type)) {
+                if (source_looks_like_oci(pkg)) {
+                        *ret = &source_oci_ops;
+                        return 0;
+                }
+                if (fstatat(ctx->build_dirfd, pkg, &st, 0) == 0 && S_ISDIR(st.st_mode)) {
+                        *ret = is_layout_dir(ctx->build_dirfd, pkg) ? &source_oci_ops : &source_dir_ops;
+                        return 0;
+                }
+        }
+        return error_set(err, SMITH_ERR_SOURCE,
+                         "'%s': not an OCI image or a directory, and %s packages are not supported by this smith "
+                         "yet",
+                         pkg, isempty(type) ? "rpm" : type);
+}
+
+int source_open(const struct smith_config *c, const struct source_ctx *ctx, struct source **ret,
+                struct smith_error **err) {
+        _cleanup_(source_freep) struct source *s = NULL;
+        const struct source_ops *ops;
+        int r;
+
+        r = pick_backend(c, ctx, &ops, err);
+        if (r < 0)
+                return r;
+        s = calloc(1, sizeof(*s));
+        if (!s)
+                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "source");
+        s->ops = ops;
+        s->root_fd = -1;
+        s->name = strdup(c->package);
+        if (!s->name)
+                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "source");
+        r = ops->open(s, c, ctx, err);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+void source_free(struct source *s) {
+        if (!s)
+                return;
+        if (s->ops && s->ops->release)
+                s->ops->release(s);
+        if (s->root_fd >= 0)
+                close(s->root_fd);
+        free(s->root_path);
+        oci_image_free(s->image);
+        strv_free(s->packages);
+        free(s->name);
+        free(s);
+}

@@ -1,0 +1,55 @@
+/* Package sources: what turns smith.yaml's `package` into a source root, a
+ * directory fd the selection reads from.
+ *
+ * One backend per kind, each a small ops table (libarchive's formats work
+ * the same way): `dir` uses a directory tree in place, `oci` unpacks an OCI
+ * image layout (tarball or directory) into the cache.  Registry images and
+ * RPM/Debian packages are separate backends to come; their kinds are
+ * recognised here so the user gets a clear error rather than a guess. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "basic/error.h"
+#include "config/config.h"
+#include "oci/layout_read.h"
+#include "source/cache.h"
+
+struct source_ctx {
+        int build_dirfd;      /* the build directory: relative package paths start here */
+        const char *build_dir; /* its path, for messages */
+        struct cache *cache;
+        bool fast;
+        bool verbose;
+};
+
+struct source {
+        const struct source_ops *ops;
+        char *name;          /* for messages: the package as written */
+        int root_fd;         /* the source root (owned) */
+        char *root_path;
+        struct oci_image *image; /* oci: the base image (its config fills defaults) */
+        char **packages;     /* package list for the spec blob, or NULL */
+};
+
+struct source_ops {
+        const char *kind;
+        int (*open)(struct source *s, const struct smith_config *c, const struct source_ctx *ctx,
+                    struct smith_error **err);
+        void (*release)(struct source *s);
+};
+
+extern const struct source_ops source_dir_ops;
+extern const struct source_ops source_oci_ops;
+
+/* Picks the backend from `type` or, when empty, from the package string as
+ * the original did (URLs and .tar/.tar.gz/.tgz[:tag] are OCI images), plus
+ * directories (an OCI layout directory is an image, any other is a tree). */
+int source_open(const struct smith_config *c, const struct source_ctx *ctx, struct source **ret,
+                struct smith_error **err);
+void source_free(struct source *s);
+DEFINE_POINTER_CLEANUP(struct source, source_free)
+
+/* The original's isOci(): a URL, or a file name ending in .tar, .tar.gz or
+ * .tgz once an optional ":tag" is taken off. */
+bool source_looks_like_oci(const char *package);

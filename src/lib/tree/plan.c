@@ -1,0 +1,349 @@
+/* The plan (see plan.h), kept in a tsearch() tree ordered by path: lookups
+ * while selecting, and an in-order walk for the layer writer. */
+#include <errno.h>
+#include <search.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "basic/strv.h"
+#include "plan.h"
+
+#define PLAN_MAX_LINKS 40
+
+struct plan {
+        void *root;
+        size_t n;
+};
+
+static int entry_cmp(const void *a, const void *b) {
+        return strcmp(((const struct plan_entry *) a)->path, ((const struct plan_entry *) b)->path);
+}
+
+static void entry_free(void *p) {
+        struct plan_entry *e = p;
+        if (!e)
+                return;
+        free(e->path);
+        free(e->src_path);
+        free(e->data);
+        free(e->target);
+        free(e);
+}
+
+int plan_new(struct plan **ret) {
+        struct plan *p = calloc(1, sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        *ret = p;
+        return 0;
+}
+
+void plan_free(struct plan *p) {
+        if (!p)
+                return;
+        tdestroy(p->root, entry_free);
+        free(p);
+}
+
+size_t plan_size(const struct plan *p) {
+        return p->n;
+}
+
+char *plan_normalize(const char *path) {
+        _cleanup_strv_free_ char **parts = strv_split(path, "/", true);
+        char **out;
+        size_t n = 0;
+        char *r;
+
+        if (!parts)
+                return NULL;
+        out = calloc(strv_length(parts) + 1, sizeof(char *));
+        if (!out)
+                return NULL;
+        for (size_t i = 0; parts[i]; i++) {
+                if (streq(parts[i], "."))
+                        continue;
+                if (streq(parts[i], "..")) {
+                        if (n > 0)
+                                n--;
+                        continue;
+                }
+                out[n++] = parts[i];
+        }
+        out[n] = NULL;
+        r = strv_join(out, "/");
+        free(out); /* the strings belong to parts */
+        return r;
+}
+
+struct plan_entry *plan_get(struct plan *p, const char *path) {
+        struct plan_entry key = { .path = (char *) path };
+        void *found = tfind(&key, &p->root, entry_cmp);
+        return found ? *(struct plan_entry **) found : NULL;
+}
+
+/* Removes every entry strictly below dir (a directory being replaced). */
+struct collect {
+        const char *prefix;
+        size_t len;
+        char **paths;
+        int r;
+};
+
+static void collect_below(const void *node, VISIT which, void *userdata) {
+        struct collect *c = userdata;
+        const struct plan_entry *e = *(struct plan_entry *const *) node;
+        if (which != postorder && which != leaf)
+                return;
+        if (c->r < 0)
+                return;
+        if (strncmp(e->path, c->prefix, c->len) == 0 && e->path[c->len] == '/')
+                c->r = strv_extend(&c->paths, e->path);
+}
+
+static int remove_below(struct plan *p, const char *dir) {
+        struct collect c = { .prefix = dir, .len = strlen(dir) };
+        twalk_r(p->root, collect_below, &c);
+        if (c.r < 0) {
+                strv_free(c.paths);
+                return c.r;
+        }
+        for (size_t i = 0; c.paths && c.paths[i]; i++) {
+                struct plan_entry key = { .path = c.paths[i] };
+                void *found = tfind(&key, &p->root, entry_cmp);
+                if (found) {
+                        struct plan_entry *e = *(struct plan_entry **) found;
+                        tdelete(&key, &p->root, entry_cmp);
+                        entry_free(e);
+                        p->n--;
+                }
+        }
+        strv_free(c.paths);
+        return 0;
+}
+
+static int ensure_parents(struct plan *p, const char *path, enum plan_precedence from);
+
+/* Inserts e (taking it) honouring precedence.  Returns 1 if inserted, 0 if
+ * an existing entry was kept (e is freed), -errno. */
+static int plan_put(struct plan *p, struct plan_entry *e) {
+        struct plan_entry *old = plan_get(p, e->path);
+        int r;
+
+        if (old) {
+                if (old->type == PLAN_DIR && e->type == PLAN_DIR) {
+                        if (e->from > old->from)
+                                old->from = e->from;
+                        entry_free(e);
+                        return 0;
+                }
+                if (e->from <= old->from) {
+                        entry_free(e);
+                        return 0;
+                }
+                if (old->type == PLAN_DIR) {
+                        r = remove_below(p, old->path);
+                        if (r < 0) {
+                                entry_free(e);
+                                return r;
+                        }
+                }
+                /* swap the contents in place: the tree keeps its node */
+                struct plan_entry tmp = *old;
+                *old = *e;
+                *e = tmp;
+                entry_free(e);
+                return 1;
+        }
+        if (!isempty(e->path)) {
+                r = ensure_parents(p, e->path, e->from);
+                if (r < 0) {
+                        entry_free(e);
+                        return r;
+                }
+        }
+        if (!tsearch(e, &p->root, entry_cmp)) {
+                entry_free(e);
+                return -ENOMEM;
+        }
+        p->n++;
+        return 1;
+}
+
+static struct plan_entry *entry_new(const char *path, enum plan_type type, enum plan_precedence from) {
+        struct plan_entry *e = calloc(1, sizeof(*e));
+        if (!e)
+                return NULL;
+        e->path = plan_normalize(path);
+        if (!e->path) {
+                free(e);
+                return NULL;
+        }
+        e->type = type;
+        e->from = from;
+        e->src_fd = -1;
+        return e;
+}
+
+static int ensure_parents(struct plan *p, const char *path, enum plan_precedence from) {
+        _cleanup_free_ char *copy = strdup(path);
+        char *slash;
+
+        if (!copy)
+                return -ENOMEM;
+        for (slash = strchr(copy, '/'); slash; slash = strchr(slash + 1, '/')) {
+                struct plan_entry *old, *e;
+                *slash = '\0';
+                old = plan_get(p, copy);
+                if (old && old->type == PLAN_DIR) {
+                        *slash = '/';
+                        continue;
+                }
+                if (old && old->from > from) /* a higher layer put a non-dir here */
+                        return -ENOTDIR;
+                e = entry_new(copy, PLAN_DIR, from);
+                if (!e)
+                        return -ENOMEM;
+                if (old) {
+                        struct plan_entry tmp = *old;
+                        *old = *e;
+                        *e = tmp;
+                        entry_free(e);
+                } else if (!tsearch(e, &p->root, entry_cmp)) {
+                        entry_free(e);
+                        return -ENOMEM;
+                } else
+                        p->n++;
+                *slash = '/';
+        }
+        return 0;
+}
+
+int plan_add_dir(struct plan *p, const char *path, enum plan_precedence from) {
+        struct plan_entry *e = entry_new(path, PLAN_DIR, from);
+        if (!e)
+                return -ENOMEM;
+        if (isempty(e->path)) { /* the root itself is implicit */
+                entry_free(e);
+                return 0;
+        }
+        return plan_put(p, e);
+}
+
+int plan_add_file(struct plan *p, const char *path, enum plan_precedence from, int src_fd, const char *src_path,
+                  bool exec, dev_t dev, ino_t ino, nlink_t nlink) {
+        struct plan_entry *e = entry_new(path, PLAN_FILE, from);
+        if (!e)
+                return -ENOMEM;
+        e->src_fd = src_fd;
+        e->src_path = strdup(src_path);
+        e->exec = exec;
+        e->dev = dev;
+        e->ino = ino;
+        e->nlink = nlink;
+        if (!e->src_path || isempty(e->path)) {
+                entry_free(e);
+                return isempty(path) ? -EISDIR : -ENOMEM;
+        }
+        return plan_put(p, e);
+}
+
+int plan_add_data(struct plan *p, const char *path, enum plan_precedence from, const void *data, size_t len,
+                  bool exec) {
+        struct plan_entry *e = entry_new(path, PLAN_FILE, from);
+        if (!e)
+                return -ENOMEM;
+        e->data = malloc(len + 1);
+        if (!e->data || isempty(e->path)) {
+                int r = e->data ? -EISDIR : -ENOMEM;
+                entry_free(e);
+                return r;
+        }
+        memcpy(e->data, data, len);
+        e->data[len] = '\0';
+        e->data_len = len;
+        e->exec = exec;
+        return plan_put(p, e);
+}
+
+int plan_add_symlink(struct plan *p, const char *path, enum plan_precedence from, const char *target) {
+        struct plan_entry *e = entry_new(path, PLAN_SYMLINK, from);
+        if (!e)
+                return -ENOMEM;
+        e->target = strdup(target);
+        if (!e->target || isempty(e->path)) {
+                entry_free(e);
+                return -ENOMEM;
+        }
+        return plan_put(p, e);
+}
+
+char *plan_resolve(struct plan *p, const char *path, bool follow_last) {
+        _cleanup_free_ char *rest = plan_normalize(path);
+        _cleanup_free_ char *done = strdup("");
+        unsigned links = 0;
+
+        if (!rest || !done)
+                return NULL;
+        while (!isempty(rest)) {
+                size_t n = strcspn(rest, "/");
+                bool last = rest[n] == '\0';
+                _cleanup_free_ char *cand = NULL;
+                struct plan_entry *e;
+
+                if (asprintf(&cand, "%s%s%.*s", done, isempty(done) ? "" : "/", (int) n, rest) < 0)
+                        return NULL;
+                e = plan_get(p, cand);
+                if (e && e->type == PLAN_SYMLINK && (!last || follow_last)) {
+                        _cleanup_free_ char *joined = NULL;
+                        char *nrest;
+                        if (++links > PLAN_MAX_LINKS)
+                                return NULL;
+                        if (e->target[0] == '/') {
+                                free(done);
+                                done = strdup("");
+                                if (!done)
+                                        return NULL;
+                                if (asprintf(&joined, "%s/%s", e->target, rest + n) < 0)
+                                        return NULL;
+                        } else if (asprintf(&joined, "%s/%s/%s", done, e->target, rest + n) < 0)
+                                return NULL;
+                        /* re-normalise from the root so ".." in targets is applied */
+                        nrest = plan_normalize(joined);
+                        if (!nrest)
+                                return NULL;
+                        free(rest);
+                        rest = nrest;
+                        free(done);
+                        done = strdup("");
+                        if (!done)
+                                return NULL;
+                        continue;
+                }
+                free(done);
+                done = TAKE_PTR(cand);
+                memmove(rest, rest + n + (last ? 0 : 1), strlen(rest + n + (last ? 0 : 1)) + 1);
+        }
+        return TAKE_PTR(done);
+}
+
+struct walk_ctx {
+        int (*cb)(const struct plan_entry *e, void *userdata);
+        void *userdata;
+        int r;
+};
+
+static void walk_one(const void *node, VISIT which, void *userdata) {
+        struct walk_ctx *w = userdata;
+        if (which != postorder && which != leaf)
+                return;
+        if (w->r < 0)
+                return;
+        w->r = w->cb(*(struct plan_entry *const *) node, w->userdata);
+}
+
+int plan_foreach(struct plan *p, int (*cb)(const struct plan_entry *e, void *userdata), void *userdata) {
+        struct walk_ctx w = { .cb = cb, .userdata = userdata, .r = 0 };
+        twalk_r(p->root, walk_one, &w);
+        return w.r < 0 ? w.r : 0;
+}

@@ -1,0 +1,77 @@
+/* The plan: a sorted map from output path to what the layer holds there.
+ *
+ * Nothing is copied to a staging directory; selection, the ELF closure, the
+ * generated files and the ./rootfs overlay only add entries here, and the
+ * layer writer walks the plan in order.  Paths are relative to the image
+ * root without a leading slash ("usr/bin/cat"); every entry's parents are
+ * present as directories.  Entries carry a precedence: an entry from a
+ * higher one replaces an existing entry, one from a lower or equal
+ * precedence leaves the existing entry as it is (the first copy wins, as in
+ * the original smith). */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "basic/error.h"
+
+enum plan_type {
+        PLAN_DIR,
+        PLAN_FILE,
+        PLAN_SYMLINK,
+};
+
+enum plan_precedence {
+        PLAN_FROM_SOURCE = 0,    /* the package's files */
+        PLAN_FROM_LAYOUT = 1,    /* /dev /read /write /run /proc /sys, mounts */
+        PLAN_FROM_GENERATED = 2, /* passwd, group, nsswitch.conf */
+        PLAN_FROM_OVERLAY = 3,   /* ./rootfs beside smith.yaml */
+};
+
+struct plan_entry {
+        char *path;
+        enum plan_type type;
+        enum plan_precedence from;
+        bool exec;       /* file: any exec bit set in the source */
+        int src_fd;      /* file: fd of the tree it comes from (borrowed) */
+        char *src_path;  /* file: resolved path inside that tree */
+        char *data;      /* file: generated content (instead of src_*) */
+        size_t data_len;
+        char *target;    /* symlink: its contents, unchanged */
+        dev_t dev;       /* file: identity in its tree, to keep hardlinks */
+        ino_t ino;
+        nlink_t nlink;
+};
+
+struct plan;
+
+int plan_new(struct plan **ret);
+void plan_free(struct plan *p);
+DEFINE_POINTER_CLEANUP(struct plan, plan_free)
+
+struct plan_entry *plan_get(struct plan *p, const char *path);
+size_t plan_size(const struct plan *p);
+
+/* Adds a directory (and its missing parents). */
+int plan_add_dir(struct plan *p, const char *path, enum plan_precedence from);
+/* Adds a file whose bytes come from src_path inside src_fd. */
+int plan_add_file(struct plan *p, const char *path, enum plan_precedence from, int src_fd, const char *src_path,
+                  bool exec, dev_t dev, ino_t ino, nlink_t nlink);
+/* Adds a file with generated content (copied). */
+int plan_add_data(struct plan *p, const char *path, enum plan_precedence from, const void *data, size_t len,
+                  bool exec);
+int plan_add_symlink(struct plan *p, const char *path, enum plan_precedence from, const char *target);
+
+/* Resolves path through the plan's own symlinks (in every component but the
+ * last, and in the last too with follow_last), inside the plan's root.
+ * Used to place overlay and generated files the way a copy into the output
+ * tree would land.  Returns a new relative path, or NULL on a loop. */
+char *plan_resolve(struct plan *p, const char *path, bool follow_last);
+
+/* Calls cb for every entry in path order; a negative return stops. */
+int plan_foreach(struct plan *p, int (*cb)(const struct plan_entry *e, void *userdata), void *userdata);
+
+/* "/usr//bin/./cat" -> "usr/bin/cat"; ".." pops (never above the root).
+ * "" for the root itself. */
+char *plan_normalize(const char *path);

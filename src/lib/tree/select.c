@@ -1,0 +1,640 @@
+/* Selection and the ELF closure; see select.h.
+ *
+ * Every path is resolved with chase() inside the source root, which calls
+ * back for each symlink met so the link is recreated in the plan; the
+ * resolved file is what gets copied.  ELF files are queued and their
+ * interpreter and DT_NEEDED libraries resolved with the elf module's ld.so
+ * search, which reads the root's own ld.so.cache and ld.so.conf. */
+#include <dirent.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <search.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "basic/fs.h"
+#include "basic/log.h"
+#include "basic/strv.h"
+#include "elf/elf.h"
+#include "select.h"
+
+#define SELECT_MAX_DEPTH 256
+#define GLOB_MAX_MATCHES 1000000
+
+struct elf_item {
+        char *path;      /* resolved, absolute inside the root */
+        char *origin;    /* $ORIGIN for it */
+        char **loader_rpaths;
+        struct elf_item *next;
+};
+
+struct selector {
+        struct plan *plan;
+        int root_fd;
+        char *root_name;
+        char **excludes; /* normalised relative paths (with and without symlinks resolved) */
+        bool nss;
+        struct ld_env *ld;
+        void *seen;      /* tsearch set of queued ELF paths */
+        struct elf_item *head, *tail;
+        char **pending;  /* link, target, link, target ... met by the current chase */
+        struct elf_info first; /* class/machine of the first ELF, for NSS lookups */
+        bool have_first;
+};
+
+/* --- globbing --- */
+
+static bool has_meta(const char *s) {
+        return strpbrk(s, "*?[\\") != NULL;
+}
+
+static bool pattern_is_valid(const char *p) {
+        for (; *p; p++) {
+                if (*p == '\\') {
+                        if (!p[1])
+                                return false;
+                        p++;
+                } else if (*p == '[') {
+                        const char *q = p + 1;
+                        if (*q == '!' || *q == '^')
+                                q++;
+                        if (*q == ']')
+                                q++;
+                        while (*q && *q != ']')
+                                q++;
+                        if (!*q)
+                                return false;
+                        p = q;
+                }
+        }
+        return true;
+}
+
+static int cmp_strp(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+static int list_dir_sorted(int dfd, char ***ret) {
+        _cleanup_strv_free_ char **names = NULL;
+        DIR *d = fdopendir(dfd);
+        struct dirent *de;
+
+        if (!d) {
+                close(dfd);
+                return -errno;
+        }
+        while ((de = readdir(d))) {
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                if (strv_extend(&names, de->d_name) < 0) {
+                        closedir(d);
+                        return -ENOMEM;
+                }
+        }
+        closedir(d);
+        if (names)
+                qsort(names, strv_length(names), sizeof(char *), cmp_strp);
+        *ret = TAKE_PTR(names);
+        return 0;
+}
+
+static int glob_expand(int root_fd, const char *prefix, char **comps, size_t i, char ***results) {
+        _cleanup_strv_free_ char **names = NULL;
+        int r;
+
+        if (strv_length(*results) > GLOB_MAX_MATCHES)
+                return -E2BIG;
+        if (!comps[i]) {
+                int fd = root_openat(root_fd, isempty(prefix) ? "/" : prefix, O_PATH | O_NOFOLLOW, 0);
+                if (fd < 0)
+                        return fd == -ENOENT || fd == -ENOTDIR || fd == -ELOOP ? 0 : fd;
+                close(fd);
+                return strv_extend(results, isempty(prefix) ? "/" : prefix);
+        }
+        if (!has_meta(comps[i])) {
+                _cleanup_free_ char *next = NULL;
+                if (asprintf(&next, "%s/%s", prefix, comps[i]) < 0)
+                        return -ENOMEM;
+                return glob_expand(root_fd, next, comps, i + 1, results);
+        }
+        {
+                int dfd = root_openat(root_fd, isempty(prefix) ? "/" : prefix, O_RDONLY | O_DIRECTORY, 0);
+                if (dfd < 0)
+                        return dfd == -ENOENT || dfd == -ENOTDIR || dfd == -ELOOP || dfd == -EACCES ? 0 : dfd;
+                r = list_dir_sorted(dfd, &names);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t j = 0; names && names[j]; j++) {
+                _cleanup_free_ char *next = NULL;
+                if (fnmatch(comps[i], names[j], 0) != 0)
+                        continue;
+                if (asprintf(&next, "%s/%s", prefix, names[j]) < 0)
+                        return -ENOMEM;
+                r = glob_expand(root_fd, next, comps, i + 1, results);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int root_glob(int root_fd, const char *pattern, char ***ret, struct smith_error **err) {
+        _cleanup_strv_free_ char **comps = NULL, **results = NULL;
+        int r;
+
+        if (!pattern_is_valid(pattern))
+                return error_set(err, SMITH_ERR_CONFIG, "'%s': bad glob pattern", pattern);
+        comps = strv_split(pattern, "/", true);
+        if (!comps)
+                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "glob '%s'", pattern);
+        /* "." and ".." are applied lexically, as filepath.Clean does */
+        {
+                size_t n = 0;
+                for (size_t i = 0; comps[i]; i++) {
+                        if (streq(comps[i], ".")) {
+                                free(comps[i]);
+                                continue;
+                        }
+                        if (streq(comps[i], "..")) {
+                                free(comps[i]);
+                                if (n > 0)
+                                        free(comps[--n]);
+                                continue;
+                        }
+                        comps[n++] = comps[i];
+                }
+                comps[n] = NULL;
+        }
+        r = glob_expand(root_fd, "", comps, 0, &results);
+        if (r == -E2BIG)
+                return error_set(err, SMITH_ERR_SOURCE, "'%s': matches more than %d paths", pattern,
+                                 GLOB_MAX_MATCHES);
+        if (r < 0)
+                return error_set_errno(err, SMITH_ERR_SOURCE, r, "glob '%s'", pattern);
+        *ret = TAKE_PTR(results);
+        return 0;
+}
+
+/* --- selection --- */
+
+static bool is_excluded(struct selector *s, const char *path) {
+        while (*path == '/')
+                path++;
+        for (size_t i = 0; s->excludes && s->excludes[i]; i++) {
+                size_t n = strlen(s->excludes[i]);
+                if (n == 0)
+                        return true; /* "/" excludes everything */
+                if (strncmp(path, s->excludes[i], n) == 0 && (path[n] == '\0' || path[n] == '/'))
+                        return true;
+        }
+        return false;
+}
+
+/* Links met while resolving a path are kept aside and only added to the
+ * plan once the path resolves: a dangling chain leaves nothing behind. */
+static int record_symlink(void *userdata, const char *link, const char *target) {
+        struct selector *s = userdata;
+        int r = strv_extend(&s->pending, link);
+        return r < 0 ? r : strv_extend(&s->pending, target);
+}
+
+static int commit_symlinks(struct selector *s) {
+        int r = 0;
+        for (size_t i = 0; s->pending && s->pending[i] && s->pending[i + 1]; i += 2) {
+                log_info("symlink '%s' -> '%s'", s->pending[i], s->pending[i + 1]);
+                r = plan_add_symlink(s->plan, s->pending[i], PLAN_FROM_SOURCE, s->pending[i + 1]);
+                if (r < 0)
+                        break;
+        }
+        strv_free(s->pending);
+        s->pending = NULL;
+        return r < 0 ? r : 0;
+}
+
+static int str_cmp(const void *a, const void *b) {
+        return strcmp(a, b);
+}
+
+static int queue_elf(struct selector *s, const char *path, const char *origin, char *const *loader_rpaths) {
+        struct elf_item *it;
+        char *key;
+
+        if (tfind(path, &s->seen, str_cmp))
+                return 0;
+        key = strdup(path);
+        if (!key)
+                return -ENOMEM;
+        if (!tsearch(key, &s->seen, str_cmp)) {
+                free(key);
+                return -ENOMEM;
+        }
+        it = calloc(1, sizeof(*it));
+        if (!it)
+                return -ENOMEM;
+        it->path = strdup(path);
+        it->origin = strdup(origin);
+        it->loader_rpaths = strv_copy(loader_rpaths);
+        if (!it->path || !it->origin || !it->loader_rpaths) {
+                free(it->path);
+                free(it->origin);
+                strv_free(it->loader_rpaths);
+                free(it);
+                return -ENOMEM;
+        }
+        if (s->tail)
+                s->tail->next = it;
+        else
+                s->head = it;
+        s->tail = it;
+        return 0;
+}
+
+static char *dirname_of(const char *path) {
+        const char *slash = strrchr(path, '/');
+        if (!slash || slash == path)
+                return strdup("/");
+        return strndup(path, (size_t) (slash - path));
+}
+
+static int add_file(struct selector *s, const char *resolved, const struct stat *st, const char *origin,
+                    char *const *loader_rpaths, struct smith_error **err) {
+        int r = plan_add_file(s->plan, resolved, PLAN_FROM_SOURCE, s->root_fd, resolved,
+                              (st->st_mode & 0111) != 0, st->st_dev, st->st_ino, st->st_nlink);
+        if (r < 0)
+                return error_set_errno(err, SMITH_ERR_IO, r, "add '%s'", resolved);
+        /* any file may be ELF: libraries are often installed 0644 */
+        r = queue_elf(s, resolved, origin, loader_rpaths);
+        if (r < 0)
+                return error_set_errno(err, SMITH_ERR_IO, r, "queue '%s'", resolved);
+        return 0;
+}
+
+static int walk_dir(struct selector *s, const char *dir, int dfd, unsigned depth, struct smith_error **err);
+
+enum add_mode {
+        ADD_WHOLE,   /* a matched path: directories are copied whole */
+        ADD_ENTRY,   /* met while walking a directory: symlinked dirs are not descended */
+        ADD_LIBRARY, /* an ELF dependency */
+};
+
+/* Adds path (absolute inside the root, unresolved).  Sets *ret_resolved to
+ * the resolved path of a regular file (NULL otherwise) when asked. */
+static int add_path(struct selector *s, const char *path, enum add_mode mode, const char *origin,
+                    char *const *loader_rpaths, char **ret_resolved, unsigned depth, struct smith_error **err) {
+        _cleanup_free_ char *resolved = NULL, *name = NULL;
+        _cleanup_close_ int dirfd = -1;
+        struct stat st;
+        int r;
+
+        if (ret_resolved)
+                *ret_resolved = NULL;
+        if (is_excluded(s, path))
+                return 0;
+        r = chase(s->root_fd, path, 0, record_symlink, s, &resolved, &dirfd, &name);
+        if (r >= 0) {
+                int q = commit_symlinks(s);
+                if (q < 0)
+                        return error_set_errno(err, SMITH_ERR_IO, q, "add links of '%s'", path);
+        } else {
+                strv_free(s->pending);
+                s->pending = NULL;
+        }
+        if (r == -ENOENT || r == -ENOTDIR) {
+                log_info("skipping '%s': dangling link or missing path", path);
+                return 0;
+        }
+        if (r == -ELOOP) {
+                log_warn("skipping '%s' in '%s': too many levels of symbolic links", path, s->root_name);
+                return 0;
+        }
+        if (r < 0)
+                return error_set_errno(err, SMITH_ERR_SOURCE, r, "resolve '%s' in '%s'", path, s->root_name);
+        if (is_excluded(s, resolved))
+                return 0;
+        if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return error_set_errno(err, SMITH_ERR_SOURCE, errno, "stat '%s' in '%s'", resolved, s->root_name);
+
+        if (S_ISDIR(st.st_mode)) {
+                _cleanup_close_ int dfd = -1;
+                r = plan_add_dir(s->plan, resolved, PLAN_FROM_SOURCE);
+                if (r < 0)
+                        return error_set_errno(err, SMITH_ERR_IO, r, "add '%s'", resolved);
+                if (mode != ADD_WHOLE)
+                        return 0;
+                dfd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (dfd < 0)
+                        return error_set_errno(err, SMITH_ERR_SOURCE, errno, "open '%s' in '%s'", resolved,
+                                               s->root_name);
+                return walk_dir(s, resolved, TAKE_FD(dfd), depth, err);
+        }
+        if (S_ISREG(st.st_mode)) {
+                _cleanup_free_ char *dir = NULL;
+                const char *o = origin;
+                if (!o) {
+                        dir = dirname_of(resolved);
+                        if (!dir)
+                                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "add '%s'", resolved);
+                        o = dir;
+                }
+                r = add_file(s, resolved, &st, o, loader_rpaths, err);
+                if (r < 0)
+                        return r;
+                if (ret_resolved) {
+                        *ret_resolved = TAKE_PTR(resolved);
+                }
+                return 0;
+        }
+        log_info("skipping '%s': not a regular file, directory or symlink", resolved);
+        return 0;
+}
+
+static int walk_dir(struct selector *s, const char *dir, int dfd, unsigned depth, struct smith_error **err) {
+        _cleanup_strv_free_ char **names = NULL;
+        _cleanup_close_ int keep = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
+        int r;
+
+        if (depth > SELECT_MAX_DEPTH) {
+                close(dfd);
+                return error_set(err, SMITH_ERR_SOURCE, "'%s' in '%s': directories nested too deep", dir,
+                                 s->root_name);
+        }
+        r = list_dir_sorted(dfd, &names);
+        if (r < 0)
+                return error_set_errno(err, SMITH_ERR_SOURCE, r, "read directory '%s' in '%s'", dir, s->root_name);
+        for (size_t i = 0; names && names[i]; i++) {
+                _cleanup_free_ char *child = path_join(dir, names[i]);
+                struct stat st;
+
+                if (!child)
+                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "walk '%s'", dir);
+                if (is_excluded(s, child))
+                        continue;
+                if (fstatat(keep, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        return error_set_errno(err, SMITH_ERR_SOURCE, errno, "stat '%s' in '%s'", child,
+                                               s->root_name);
+                if (S_ISDIR(st.st_mode)) {
+                        int cfd;
+                        r = plan_add_dir(s->plan, child, PLAN_FROM_SOURCE);
+                        if (r < 0)
+                                return error_set_errno(err, SMITH_ERR_IO, r, "add '%s'", child);
+                        cfd = openat(keep, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        if (cfd < 0)
+                                return error_set_errno(err, SMITH_ERR_SOURCE, errno, "open '%s' in '%s'", child,
+                                                       s->root_name);
+                        r = walk_dir(s, child, cfd, depth + 1, err);
+                        if (r < 0)
+                                return r;
+                } else if (S_ISREG(st.st_mode)) {
+                        _cleanup_free_ char *origin = dirname_of(child);
+                        if (!origin)
+                                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "walk '%s'", dir);
+                        r = add_file(s, child, &st, origin, NULL, err);
+                        if (r < 0)
+                                return r;
+                } else if (S_ISLNK(st.st_mode)) {
+                        r = add_path(s, child, ADD_ENTRY, NULL, NULL, NULL, depth + 1, err);
+                        if (r < 0)
+                                return r;
+                } else
+                        log_info("skipping '%s': device, fifo or socket", child);
+        }
+        return 0;
+}
+
+int selector_new(struct plan *plan, const struct selector_opts *o, struct selector **ret, struct smith_error **err) {
+        _cleanup_(selector_freep) struct selector *s = calloc(1, sizeof(*s));
+        int r;
+
+        if (!s)
+                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "selector");
+        s->plan = plan;
+        s->root_fd = o->root_fd;
+        s->nss = o->nss;
+        s->root_name = strdup(o->root_name ? o->root_name : "source");
+        if (!s->root_name)
+                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "selector");
+        for (size_t i = 0; o->excludes && o->excludes[i]; i++) {
+                _cleanup_strv_free_ char **matches = NULL;
+                if (isempty(o->excludes[i]))
+                        continue;
+                r = root_glob(s->root_fd, o->excludes[i], &matches, err);
+                if (r < 0)
+                        return error_wrap(err, "excludes");
+                for (size_t j = 0; matches && matches[j]; j++) {
+                        _cleanup_free_ char *resolved = NULL;
+                        char *norm = plan_normalize(matches[j]);
+                        if (!norm || strv_consume(&s->excludes, norm) < 0)
+                                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "excludes");
+                        /* also exclude where it leads, so a path reached
+                         * through another symlink is excluded as well */
+                        if (chase(s->root_fd, matches[j], CHASE_NOFOLLOW_LAST, NULL, NULL, &resolved, NULL, NULL) >=
+                            0) {
+                                norm = plan_normalize(resolved);
+                                if (!norm || strv_consume(&s->excludes, norm) < 0)
+                                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "excludes");
+                        }
+                }
+        }
+        r = ld_env_new(s->root_fd, o->ld_library_path, &s->ld, err);
+        if (r < 0)
+                return error_wrap(err, "read the library search paths of '%s'", s->root_name);
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+void selector_free(struct selector *s) {
+        if (!s)
+                return;
+        while (s->head) {
+                struct elf_item *it = s->head;
+                s->head = it->next;
+                free(it->path);
+                free(it->origin);
+                strv_free(it->loader_rpaths);
+                free(it);
+        }
+        tdestroy(s->seen, free);
+        ld_env_free(s->ld);
+        strv_free(s->excludes);
+        strv_free(s->pending);
+        free(s->root_name);
+        free(s);
+}
+
+int selector_add_pattern(struct selector *s, const char *pattern, struct smith_error **err) {
+        _cleanup_strv_free_ char **matches = NULL;
+        int r;
+
+        if (isempty(pattern))
+                return 0;
+        r = root_glob(s->root_fd, pattern, &matches, err);
+        if (r < 0)
+                return error_wrap(err, "paths");
+        if (strv_length(matches) == 0)
+                log_info("'%s' matches nothing in '%s'", pattern, s->root_name);
+        for (size_t i = 0; matches && matches[i]; i++) {
+                r = add_path(s, matches[i], ADD_WHOLE, NULL, NULL, NULL, 0, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* --- the ELF closure --- */
+
+static void host_elf_info(struct elf_info *e) {
+        memset(e, 0, sizeof(*e));
+#if defined(__x86_64__)
+        e->elf_class = ELFCLASS64;
+        e->machine = EM_X86_64;
+#elif defined(__aarch64__)
+        e->elf_class = ELFCLASS64;
+        e->machine = EM_AARCH64;
+#elif defined(__i386__)
+        e->elf_class = ELFCLASS32;
+        e->machine = EM_386;
+#elif defined(__arm__)
+        e->elf_class = ELFCLASS32;
+        e->machine = EM_ARM;
+#elif defined(__powerpc64__)
+        e->elf_class = ELFCLASS64;
+        e->machine = EM_PPC64;
+#elif defined(__s390x__)
+        e->elf_class = ELFCLASS64;
+        e->machine = EM_S390;
+#elif defined(__riscv)
+        e->elf_class = ELFCLASS64;
+        e->machine = EM_RISCV;
+#else
+        e->elf_class = ELFCLASS64;
+#endif
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        e->data = ELFDATA2MSB;
+#else
+        e->data = ELFDATA2LSB;
+#endif
+}
+
+/* Resolves and adds one library; queues it with its chain of RPATHs. */
+static int add_library(struct selector *s, const struct elf_info *obj, const char *obj_path, const char *origin,
+                       char *const *loaders, char *const *chain, const char *needed, struct smith_error **err) {
+        _cleanup_free_ char *found = NULL, *resolved = NULL, *forigin = NULL;
+        struct ld_request req = { .obj = obj, .origin = origin, .loader_rpaths = loaders };
+        int r;
+
+        r = ld_env_find(s->ld, &req, needed, &found, err);
+        if (r == -ENOENT) {
+                log_warn("library '%s' needed by '%s' not found in '%s'", needed, obj_path, s->root_name);
+                return 0;
+        }
+        if (r < 0)
+                return error_wrap(err, "find '%s' for '%s'", needed, obj_path);
+        forigin = dirname_of(found);
+        if (!forigin)
+                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "add '%s'", found);
+        return add_path(s, found, ADD_LIBRARY, forigin, chain, &resolved, 0, err);
+}
+
+static int process_elf(struct selector *s, struct elf_item *it, struct smith_error **err) {
+        _cleanup_(elf_info_release) struct elf_info info = {};
+        _cleanup_strv_free_ char **chain = NULL;
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        fd = root_openat(s->root_fd, it->path, O_RDONLY | O_NOFOLLOW, 0);
+        if (fd < 0)
+                return error_set_errno(err, SMITH_ERR_SOURCE, fd, "open '%s' in '%s'", it->path, s->root_name);
+        {
+                struct smith_error *e = NULL;
+                r = elf_read(fd, it->path, &info, &e);
+                if (r < 0) {
+                        log_warn("%s: dependencies not followed", e ? e->msg : it->path);
+                        error_free(e);
+                        return 0;
+                }
+        }
+        if (r == 1) /* not ELF */
+                return 0;
+        if (!s->have_first && info.is_dynamic && info.interp) {
+                s->first.elf_class = info.elf_class;
+                s->first.data = info.data;
+                s->first.machine = info.machine;
+                s->have_first = true;
+        }
+        if (info.interp) {
+                r = add_path(s, info.interp, ADD_LIBRARY, "/", NULL, NULL, 0, err);
+                if (r < 0)
+                        return error_wrap(err, "interpreter of '%s'", it->path);
+        }
+        /* the RPATHs this object passes down to what it loads (only when it
+         * has no RUNPATH, as glibc does) */
+        chain = strv_copy(it->loader_rpaths);
+        if (!chain)
+                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "closure");
+        if (info.rpath && !info.runpath)
+                for (size_t i = 0; info.rpath[i]; i++) {
+                        _cleanup_strv_free_ char **dirs = ld_expand_dst(&info, it->origin, info.rpath[i]);
+                        for (size_t j = 0; dirs && dirs[j]; j++)
+                                if (strv_extend(&chain, dirs[j]) < 0)
+                                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "closure");
+                }
+        for (size_t i = 0; info.needed && info.needed[i]; i++) {
+                r = add_library(s, &info, it->path, it->origin, it->loader_rpaths, chain, info.needed[i], err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int selector_finish(struct selector *s, struct smith_error **err) {
+        bool nss_done = !s->nss;
+        int r;
+
+        for (;;) {
+                while (s->head) {
+                        struct elf_item *it = s->head;
+                        s->head = it->next;
+                        if (!s->head)
+                                s->tail = NULL;
+                        r = process_elf(s, it, err);
+                        free(it->path);
+                        free(it->origin);
+                        strv_free(it->loader_rpaths);
+                        free(it);
+                        if (r < 0)
+                                return r;
+                }
+                if (nss_done)
+                        break;
+                nss_done = true;
+                {
+                        static const char *const mods[] = { "libnss_files.so.2", "libnss_dns.so.2",
+                                                            "libnss_compat.so.2" };
+                        struct elf_info host;
+                        const struct elf_info *obj = &s->first;
+                        if (!s->have_first) {
+                                host_elf_info(&host);
+                                obj = &host;
+                        }
+                        for (size_t i = 0; i < ELEMENTSOF(mods); i++) {
+                                _cleanup_free_ char *found = NULL;
+                                struct ld_request req = { .obj = obj, .origin = "/" };
+                                r = ld_env_find(s->ld, &req, mods[i], &found, err);
+                                if (r == -ENOENT) {
+                                        log_info("nss module '%s' not found in '%s'", mods[i], s->root_name);
+                                        continue;
+                                }
+                                if (r < 0)
+                                        return error_wrap(err, "find nss module '%s'", mods[i]);
+                                r = add_path(s, found, ADD_LIBRARY, NULL, NULL, NULL, 0, err);
+                                if (r < 0)
+                                        return r;
+                        }
+                }
+        }
+        return 0;
+}
