@@ -1,0 +1,272 @@
+/* Blob writer: hash, compress, hash again, count, write; see blob.h.
+ *
+ * Both compressors write into the same output buffer (w->out); whenever it
+ * fills, flush_out() hashes those bytes into the digest, counts them and
+ * hands them to write_full().  The first failure is kept in w->error and
+ * replayed to every later caller. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include "basic/fs.h"
+#include "blob.h"
+
+#define BLOB_OUT_BUFFER (256u * 1024u)
+#define GZIP_DEFAULT_LEVEL 6
+#define ZSTD_DEFAULT_LEVEL 3
+/* The gzip header's OS byte: 3 (Unix), what zlib writes on Linux anyway;
+ * set explicitly so another zlib build cannot change our bytes. */
+#define GZIP_OS_UNIX 3
+
+struct blob_writer {
+        int fd;
+        enum blob_compression compression;
+        struct sha256 *diff_hash; /* over the input */
+        struct sha256 *hash;      /* over the output */
+        int64_t size;
+
+        z_stream z;
+        gz_header gzhead; /* zlib keeps a pointer to it until the header is out */
+        bool z_ready;
+        ZSTD_CCtx *zstd;
+
+        uint8_t *out;
+        size_t out_len;
+
+        bool finished;
+        struct smith_error *error; /* sticky */
+};
+
+/* --- errors --- */
+
+static int replay_error(struct blob_writer *w, struct smith_error **err) {
+        error_set(err, w->error->kind, "%s", w->error->msg);
+        if (err && *err)
+                (*err)->errnum = w->error->errnum;
+        return -1;
+}
+
+/* Records the first failure in the writer and reports it. */
+_printf_(4, 5) static int fail(struct blob_writer *w, struct smith_error **err, int errnum, const char *fmt, ...) {
+        _cleanup_free_ char *m = NULL;
+        va_list ap;
+        int r;
+
+        if (!w->error) {
+                va_start(ap, fmt);
+                r = vasprintf(&m, fmt, ap);
+                va_end(ap);
+                if (r < 0)
+                        m = NULL;
+                if (errnum != 0)
+                        error_set_errno(&w->error, SMITH_ERR_IO, errnum, "%s", m ? m : "blob writer");
+                else
+                        error_set(&w->error, SMITH_ERR_IO, "%s", m ? m : "blob writer");
+                if (!w->error) /* out of memory while making the error */
+                        return error_set(err, SMITH_ERR_IO, "write blob: out of memory");
+        }
+        return replay_error(w, err);
+}
+
+/* --- output side --- */
+
+static int flush_out(struct blob_writer *w, struct smith_error **err) {
+        int r;
+
+        if (w->out_len == 0)
+                return 0;
+        sha256_update(w->hash, w->out, w->out_len);
+        r = write_full(w->fd, w->out, w->out_len);
+        if (r < 0)
+                return fail(w, err, r, "write blob");
+        w->size += (int64_t) w->out_len;
+        w->out_len = 0;
+        return 0;
+}
+
+static int emit_plain(struct blob_writer *w, const uint8_t *p, size_t len, struct smith_error **err) {
+        while (len > 0) {
+                size_t n = MIN(len, BLOB_OUT_BUFFER - w->out_len);
+                memcpy(w->out + w->out_len, p, n);
+                w->out_len += n;
+                p += n;
+                len -= n;
+                if (w->out_len == BLOB_OUT_BUFFER && flush_out(w, err) < 0)
+                        return -1;
+        }
+        return 0;
+}
+
+/* Runs deflate over the input; with finish, ends the stream (Z_FINISH). */
+static int emit_gzip(struct blob_writer *w, const uint8_t *p, size_t len, bool finish, struct smith_error **err) {
+        for (;;) {
+                /* avail_in is a uInt: feed at most 1 GiB per round */
+                size_t chunk = MIN(len, (size_t) 1 << 30);
+                bool last = chunk == len;
+                int flush = finish && last ? Z_FINISH : Z_NO_FLUSH;
+
+                w->z.next_in = (Bytef *) p;
+                w->z.avail_in = (uInt) chunk;
+                for (;;) {
+                        int zr;
+
+                        w->z.next_out = w->out + w->out_len;
+                        w->z.avail_out = (uInt) (BLOB_OUT_BUFFER - w->out_len);
+                        zr = deflate(&w->z, flush);
+                        /* Z_BUF_ERROR with room left means no progress is possible: a bug, not a loop */
+                        if (zr == Z_STREAM_ERROR || (zr == Z_BUF_ERROR && w->z.avail_out > 0))
+                                return fail(w, err, 0, "gzip blob: %s", w->z.msg ? w->z.msg : "deflate failed");
+                        w->out_len = BLOB_OUT_BUFFER - w->z.avail_out;
+                        if (w->out_len == BLOB_OUT_BUFFER && flush_out(w, err) < 0)
+                                return -1;
+                        if (flush == Z_FINISH ? zr == Z_STREAM_END : w->z.avail_in == 0)
+                                break;
+                }
+                p += chunk;
+                len -= chunk;
+                if (last)
+                        return 0;
+        }
+}
+
+static int emit_zstd(struct blob_writer *w, const uint8_t *p, size_t len, ZSTD_EndDirective mode,
+                     struct smith_error **err) {
+        ZSTD_inBuffer in = { .src = p, .size = len, .pos = 0 };
+
+        for (;;) {
+                ZSTD_outBuffer out = { .dst = w->out, .size = BLOB_OUT_BUFFER, .pos = w->out_len };
+                size_t left = ZSTD_compressStream2(w->zstd, &out, &in, mode);
+
+                if (ZSTD_isError(left))
+                        return fail(w, err, 0, "zstd blob: %s", ZSTD_getErrorName(left));
+                w->out_len = out.pos;
+                if (w->out_len == BLOB_OUT_BUFFER && flush_out(w, err) < 0)
+                        return -1;
+                if (mode == ZSTD_e_continue ? in.pos == in.size : left == 0)
+                        return 0;
+        }
+}
+
+/* --- public --- */
+
+int blob_writer_new(int out_fd, enum blob_compression c, int level, struct blob_writer **ret,
+                    struct smith_error **err) {
+        _cleanup_(blob_writer_freep) struct blob_writer *w = NULL;
+
+        if (out_fd < 0)
+                return error_set(err, SMITH_ERR_IO, "blob writer: invalid output fd");
+        w = calloc(1, sizeof(*w));
+        if (!w)
+                return error_set(err, SMITH_ERR_IO, "blob writer: out of memory");
+        w->fd = out_fd;
+        w->compression = c;
+        w->out = malloc(BLOB_OUT_BUFFER);
+        w->diff_hash = sha256_new();
+        w->hash = sha256_new();
+        if (!w->out || !w->diff_hash || !w->hash)
+                return error_set(err, SMITH_ERR_IO, "blob writer: out of memory");
+
+        switch (c) {
+        case BLOB_COMPRESS_NONE:
+                break;
+        case BLOB_COMPRESS_GZIP:
+                if (level == -1)
+                        level = GZIP_DEFAULT_LEVEL;
+                if (level < 0 || level > 9)
+                        return error_set(err, SMITH_ERR_USAGE, "gzip level %d out of range 0..9", level);
+                /* windowBits 16 + 15: a gzip wrapper instead of zlib's */
+                if (deflateInit2(&w->z, level, Z_DEFLATED, 16 + 15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+                        return error_set(err, SMITH_ERR_IO, "gzip blob: cannot initialize deflate");
+                w->z_ready = true;
+                w->gzhead.os = GZIP_OS_UNIX; /* everything else zero: no mtime, name, comment */
+                if (deflateSetHeader(&w->z, &w->gzhead) != Z_OK)
+                        return error_set(err, SMITH_ERR_IO, "gzip blob: cannot set header");
+                break;
+        case BLOB_COMPRESS_ZSTD: {
+                size_t r;
+
+                if (level == -1)
+                        level = ZSTD_DEFAULT_LEVEL;
+                if (level < 1 || level > ZSTD_maxCLevel())
+                        return error_set(err, SMITH_ERR_USAGE, "zstd level %d out of range 1..%d", level,
+                                         ZSTD_maxCLevel());
+                w->zstd = ZSTD_createCCtx();
+                if (!w->zstd)
+                        return error_set(err, SMITH_ERR_IO, "zstd blob: out of memory");
+                r = ZSTD_CCtx_setParameter(w->zstd, ZSTD_c_compressionLevel, level);
+                if (!ZSTD_isError(r))
+                        r = ZSTD_CCtx_setParameter(w->zstd, ZSTD_c_checksumFlag, 1);
+                if (ZSTD_isError(r))
+                        return error_set(err, SMITH_ERR_IO, "zstd blob: %s", ZSTD_getErrorName(r));
+                break;
+        }
+        default:
+                return error_set(err, SMITH_ERR_USAGE, "blob writer: unknown compression %d", (int) c);
+        }
+
+        *ret = TAKE_PTR(w);
+        return 0;
+}
+
+int blob_writer_write(struct blob_writer *w, const void *data, size_t len, struct smith_error **err) {
+        if (w->error)
+                return replay_error(w, err);
+        if (w->finished)
+                return error_set(err, SMITH_ERR_IO, "write blob: writer already finished");
+        if (len == 0)
+                return 0;
+
+        sha256_update(w->diff_hash, data, len);
+        switch (w->compression) {
+        case BLOB_COMPRESS_GZIP:
+                return emit_gzip(w, data, len, false, err);
+        case BLOB_COMPRESS_ZSTD:
+                return emit_zstd(w, data, len, ZSTD_e_continue, err);
+        case BLOB_COMPRESS_NONE:
+        default:
+                return emit_plain(w, data, len, err);
+        }
+}
+
+int blob_writer_finish(struct blob_writer *w, struct blob_result *ret, struct smith_error **err) {
+        struct blob_result res = {};
+        int r = 0;
+
+        if (w->error)
+                return replay_error(w, err);
+        if (w->finished)
+                return error_set(err, SMITH_ERR_IO, "finish blob: writer already finished");
+        w->finished = true;
+
+        if (w->compression == BLOB_COMPRESS_GZIP)
+                r = emit_gzip(w, NULL, 0, true, err);
+        else if (w->compression == BLOB_COMPRESS_ZSTD)
+                r = emit_zstd(w, NULL, 0, ZSTD_e_end, err);
+        if (r < 0 || flush_out(w, err) < 0)
+                return -1;
+
+        sha256_final_digest(w->hash, res.digest);
+        sha256_final_digest(w->diff_hash, res.diff_id);
+        res.size = w->size;
+        if (ret)
+                *ret = res;
+        return 0;
+}
+
+void blob_writer_free(struct blob_writer *w) {
+        if (!w)
+                return;
+        if (w->z_ready)
+                deflateEnd(&w->z);
+        ZSTD_freeCCtx(w->zstd);
+        sha256_free(w->diff_hash);
+        sha256_free(w->hash);
+        free(w->out);
+        error_free(w->error);
+        free(w);
+}

@@ -1,0 +1,203 @@
+/* OCI JSON documents: descriptors, manifests, stable dumping; see image.h.
+ *
+ * Built with jansson, which keeps object keys in insertion order, so the
+ * order below is the order on the wire. */
+#include <string.h>
+
+#include "image.h"
+
+/* --- architecture --- */
+
+const char *oci_host_architecture(void) {
+#if defined(__x86_64__)
+        return "amd64";
+#elif defined(__aarch64__)
+        return "arm64";
+#elif defined(__i386__)
+        return "386";
+#elif defined(__arm__)
+        return "arm";
+#elif defined(__powerpc64__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        return "ppc64le";
+#elif defined(__powerpc64__)
+        return "ppc64";
+#elif defined(__s390x__)
+        return "s390x";
+#elif defined(__riscv) && defined(__riscv_xlen) && __riscv_xlen == 64
+        return "riscv64";
+#elif defined(__loongarch64)
+        return "loong64";
+#elif defined(__mips64) && defined(__MIPSEL__)
+        return "mips64le";
+#elif defined(__mips64)
+        return "mips64";
+#elif defined(__mips__) && defined(__MIPSEL__)
+        return "mipsle";
+#elif defined(__mips__)
+        return "mips";
+#else
+#error "unknown architecture: add its Go/OCI name to oci_host_architecture()"
+#endif
+}
+
+/* --- descriptors --- */
+
+static bool annotations_valid(const json_t *a) {
+        const char *k;
+        json_t *v;
+
+        if (!json_is_object(a))
+                return false;
+        json_object_foreach((json_t *) a, k, v) {
+                if (!json_is_string(v))
+                        return false;
+        }
+        return true;
+}
+
+static bool descriptor_valid(const struct oci_descriptor *d) {
+        return d && !isempty(d->media_type) && digest_is_valid(d->digest) && d->size >= 0 &&
+               (!d->annotations || annotations_valid(d->annotations)) && (!d->platform || json_is_object(d->platform));
+}
+
+/* Adds key = v to o, consuming v. */
+static int set_new(json_t *o, const char *key, json_t *v) {
+        if (!v)
+                return -1;
+        return json_object_set_new(o, key, v) == 0 ? 0 : -1;
+}
+
+static json_t *descriptor_with_type(const struct oci_descriptor *d, const char *media_type) {
+        _cleanup_(json_decrefp) json_t *o = NULL;
+
+        o = json_object();
+        if (!o || set_new(o, "mediaType", json_string(media_type)) < 0 ||
+            set_new(o, "digest", json_string(d->digest)) < 0 ||
+            set_new(o, "size", json_integer((json_int_t) d->size)) < 0)
+                return NULL;
+        /* an empty annotations object is left out, as Go's omitempty does */
+        if (d->annotations && json_object_size(d->annotations) > 0 &&
+            set_new(o, "annotations", json_deep_copy(d->annotations)) < 0)
+                return NULL;
+        if (d->platform && set_new(o, "platform", json_deep_copy(d->platform)) < 0)
+                return NULL;
+        return TAKE_PTR(o);
+}
+
+json_t *oci_descriptor_to_json(const struct oci_descriptor *d) {
+        if (!descriptor_valid(d))
+                return NULL;
+        return descriptor_with_type(d, d->media_type);
+}
+
+/* --- manifests --- */
+
+static bool is_gzip_layer(const char *mt) {
+        return mt && (streq(mt, OCI_MT_LAYER_GZIP) || streq(mt, DOCKER_MT_LAYER_GZIP));
+}
+
+/* Checks what descriptor_valid() checks, with a message. */
+static int check_descriptor(const struct oci_descriptor *d, const char *what, struct smith_error **err) {
+        if (!d)
+                return error_set(err, SMITH_ERR_IO, "%s: missing descriptor", what);
+        if (!digest_is_valid(d->digest))
+                return error_set(err, SMITH_ERR_IO, "%s: invalid digest '%s'", what, d->digest);
+        if (d->size < 0)
+                return error_set(err, SMITH_ERR_IO, "%s '%s': negative size", what, d->digest);
+        if (d->annotations && !annotations_valid(d->annotations))
+                return error_set(err, SMITH_ERR_IO, "%s '%s': annotations must be an object of strings", what,
+                                 d->digest);
+        if (d->platform && !json_is_object(d->platform))
+                return error_set(err, SMITH_ERR_IO, "%s '%s': platform must be an object", what, d->digest);
+        return 0;
+}
+
+int oci_manifest_build(const struct oci_descriptor *config, const struct oci_descriptor *layers, size_t n, bool docker,
+                       char **ret_json, size_t *ret_len, struct smith_error **err) {
+        _cleanup_(json_decrefp) json_t *m = NULL;
+        json_t *arr;
+        const char *config_mt;
+
+        if (check_descriptor(config, "config", err) < 0)
+                return error_wrap(err, "build manifest");
+        config_mt = docker ? DOCKER_MT_CONFIG : (!isempty(config->media_type) ? config->media_type : OCI_MT_CONFIG);
+
+        m = json_object();
+        arr = json_array();
+        if (!m || !arr || set_new(m, "schemaVersion", json_integer(2)) < 0 ||
+            set_new(m, "mediaType", json_string(docker ? DOCKER_MT_MANIFEST : OCI_MT_MANIFEST)) < 0 ||
+            set_new(m, "config", descriptor_with_type(config, config_mt)) < 0 || set_new(m, "layers", arr) < 0)
+                return error_set(err, SMITH_ERR_IO, "build manifest: out of memory");
+
+        for (size_t i = 0; i < n; i++) {
+                const struct oci_descriptor *l = &layers[i];
+                const char *mt = l->media_type;
+
+                if (check_descriptor(l, "layer", err) < 0)
+                        return error_wrap(err, "build manifest");
+                if (isempty(mt))
+                        return error_set(err, SMITH_ERR_IO, "build manifest: layer '%s' has no media type", l->digest);
+                if (docker) {
+                        if (!is_gzip_layer(mt))
+                                return error_set(err, SMITH_ERR_IO,
+                                                 "build manifest: layer '%s' is '%s', "
+                                                 "docker manifests take gzip layers only",
+                                                 l->digest, mt);
+                        mt = DOCKER_MT_LAYER_GZIP;
+                }
+                if (json_array_append_new(arr, descriptor_with_type(l, mt)) < 0)
+                        return error_set(err, SMITH_ERR_IO, "build manifest: out of memory");
+        }
+        if (oci_json_dump(m, ret_json, ret_len, err) < 0)
+                return error_wrap(err, "build manifest");
+        return 0;
+}
+
+/* --- dumping --- */
+
+struct dump_buf {
+        char *data;
+        size_t len, cap;
+        bool too_big;
+};
+
+static int dump_cb(const char *buf, size_t size, void *userdata) {
+        struct dump_buf *b = userdata;
+
+        if (size > OCI_JSON_MAX - b->len) {
+                b->too_big = true;
+                return -1;
+        }
+        if (b->len + size + 1 > b->cap) {
+                size_t cap = MAX(b->cap * 2, b->len + size + 1);
+                char *p;
+
+                cap = MIN(cap, (size_t) OCI_JSON_MAX + 1);
+                p = realloc(b->data, cap);
+                if (!p)
+                        return -1;
+                b->data = p;
+                b->cap = cap;
+        }
+        memcpy(b->data + b->len, buf, size);
+        b->len += size;
+        b->data[b->len] = '\0';
+        return 0;
+}
+
+int oci_json_dump(const json_t *j, char **ret, size_t *ret_len, struct smith_error **err) {
+        struct dump_buf b = {};
+
+        if (!j)
+                return error_set(err, SMITH_ERR_IO, "dump json: no document");
+        if (json_dump_callback(j, dump_cb, &b, JSON_COMPACT | JSON_PRESERVE_ORDER) < 0 || !b.data) {
+                free(b.data);
+                if (b.too_big)
+                        return error_set(err, SMITH_ERR_IO, "dump json: document larger than %u bytes", OCI_JSON_MAX);
+                return error_set(err, SMITH_ERR_IO, "dump json: out of memory or invalid document");
+        }
+        *ret = b.data;
+        if (ret_len)
+                *ret_len = b.len;
+        return 0;
+}

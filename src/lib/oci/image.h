@@ -1,0 +1,72 @@
+/* OCI (and Docker schema 2) JSON documents we write: descriptors, image
+ * manifests, and the compact, stable serialisation used for everything
+ * that gets hashed.
+ *
+ * Keys come out in a fixed order, that of the image-spec's Go structs
+ * (descriptor: mediaType, digest, size, annotations, platform; manifest:
+ * schemaVersion, mediaType, config, layers), with no whitespace, so the
+ * same inputs always give the same bytes and the same digest.  The image
+ * config itself is assembled by the build module and dumped with
+ * oci_json_dump(). */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "basic/error.h"
+#include "basic/hash.h"
+
+#define OCI_MT_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+#define OCI_MT_INDEX "application/vnd.oci.image.index.v1+json"
+#define OCI_MT_CONFIG "application/vnd.oci.image.config.v1+json"
+#define OCI_MT_LAYER_TAR "application/vnd.oci.image.layer.v1.tar"
+#define OCI_MT_LAYER_GZIP "application/vnd.oci.image.layer.v1.tar+gzip"
+#define OCI_MT_LAYER_ZSTD "application/vnd.oci.image.layer.v1.tar+zstd"
+#define OCI_MT_LAYOUT "1.0.0" /* imageLayoutVersion of the oci-layout file */
+
+#define DOCKER_MT_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
+#define DOCKER_MT_MANIFEST_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
+#define DOCKER_MT_CONFIG "application/vnd.docker.container.image.v1+json"
+#define DOCKER_MT_LAYER_GZIP "application/vnd.docker.image.rootfs.diff.tar.gzip"
+
+#define OCI_ANNOTATION_REF_NAME "org.opencontainers.image.ref.name"
+
+/* Largest JSON document we produce (registries commonly cap manifests at
+ * 4 MiB). */
+#define OCI_JSON_MAX (4u * 1024u * 1024u)
+
+/* A descriptor as plain data.  The struct owns nothing by itself: whoever
+ * fills it keeps media_type, annotations (a JSON object of strings, or
+ * NULL) and platform (a JSON object, or NULL) alive; the functions below
+ * copy what they use. */
+struct oci_descriptor {
+        char *media_type;
+        char digest[DIGEST_STR_LEN + 1];
+        int64_t size;
+        json_t *annotations;
+        json_t *platform;
+};
+
+/* A new JSON object for d (deep copies of annotations and platform), or
+ * NULL if d is invalid (no media type, bad digest, negative size, non-object
+ * annotations/platform, a non-string annotation) or memory ran out. */
+json_t *oci_descriptor_to_json(const struct oci_descriptor *d);
+
+/* The build machine's architecture in Go/OCI naming: amd64, arm64, 386,
+ * arm, ppc64le, ppc64, s390x, riscv64, mips64le, loong64 ... */
+const char *oci_host_architecture(void);
+
+/* {"schemaVersion":2,"mediaType":...,"config":{...},"layers":[...]}.
+ * The layers' media types are used as given.  With docker, the manifest,
+ * config and layer media types become Docker's; then every layer must be
+ * gzip (Docker schema 2 has no zstd), otherwise an error.  The config
+ * media type defaults to OCI_MT_CONFIG when NULL.  *ret_json is
+ * NUL-terminated (not counted in *ret_len). */
+int oci_manifest_build(const struct oci_descriptor *config, const struct oci_descriptor *layers, size_t n, bool docker,
+                       char **ret_json, size_t *ret_len, struct smith_error **err);
+
+/* Compact serialisation in insertion order, at most OCI_JSON_MAX bytes.
+ * *ret is NUL-terminated (not counted in *ret_len). */
+int oci_json_dump(const json_t *j, char **ret, size_t *ret_len, struct smith_error **err);

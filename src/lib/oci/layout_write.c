@@ -1,0 +1,217 @@
+/* Packs an OCI image layout into a .tar.gz; see layout_write.h.
+ *
+ * Everything is checked before the temp file exists (digests, sizes,
+ * in-memory blobs' hashes, the index), then the archive streams through
+ * one tar_writer into one gzip blob_writer into the temp file.  Blob files
+ * are read once, while being written; their length is checked by
+ * tar_writer_add_file_fd(). */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "basic/fs.h"
+#include "basic/hash.h"
+#include "layer/blob.h"
+#include "layer/tarw.h"
+#include "layout_write.h"
+
+#define LAYOUT_FILE_MODE 0644
+
+/* --- checks and ordering --- */
+
+static int check_blob(const struct layout_blob *b, struct smith_error **err) {
+        char digest[DIGEST_STR_LEN + 1];
+
+        if (!digest_is_valid(b->desc.digest))
+                return error_set(err, SMITH_ERR_IO, "blob has invalid digest '%s'", b->desc.digest);
+        if (b->desc.size < 0)
+                return error_set(err, SMITH_ERR_IO, "blob '%s': negative size", b->desc.digest);
+        if (b->path || (!b->data && b->fd >= 0))
+                return 0;
+        if (!b->data && b->len > 0)
+                return error_set(err, SMITH_ERR_IO, "blob '%s': no path, data or fd", b->desc.digest);
+        if ((int64_t) b->len != b->desc.size)
+                return error_set(err, SMITH_ERR_IO, "blob '%s': %zu bytes in memory, descriptor says %" PRId64,
+                                 b->desc.digest, b->len, b->desc.size);
+        sha256_digest_of(b->data, b->len, digest);
+        if (!streq(digest, b->desc.digest))
+                return error_set(err, SMITH_ERR_IO, "blob '%s': data hashes to '%s'", b->desc.digest, digest);
+        return 0;
+}
+
+static int cmp_blob_ptr(const void *a, const void *b) {
+        const struct layout_blob *x = *(const struct layout_blob *const *) a;
+        const struct layout_blob *y = *(const struct layout_blob *const *) b;
+        return strcmp(x->desc.digest, y->desc.digest);
+}
+
+/* Checks every blob and returns them sorted by digest, duplicates dropped. */
+static int sorted_unique_blobs(const struct layout_blob *blobs, size_t n, const struct layout_blob ***ret,
+                               size_t *ret_n, struct smith_error **err) {
+        _cleanup_free_ const struct layout_blob **v = NULL;
+        size_t k = 0;
+
+        v = calloc(MAX(n, (size_t) 1), sizeof(*v));
+        if (!v)
+                return error_set(err, SMITH_ERR_IO, "out of memory");
+        for (size_t i = 0; i < n; i++) {
+                if (check_blob(&blobs[i], err) < 0)
+                        return -1;
+                v[i] = &blobs[i];
+        }
+        qsort(v, n, sizeof(*v), cmp_blob_ptr);
+        for (size_t i = 0; i < n; i++) {
+                if (k > 0 && streq(v[k - 1]->desc.digest, v[i]->desc.digest)) {
+                        if (v[k - 1]->desc.size != v[i]->desc.size)
+                                return error_set(err, SMITH_ERR_IO,
+                                                 "blob '%s' listed with sizes %" PRId64 " and %" PRId64,
+                                                 v[i]->desc.digest, v[k - 1]->desc.size, v[i]->desc.size);
+                        continue;
+                }
+                v[k++] = v[i];
+        }
+        *ret = TAKE_PTR(v);
+        *ret_n = k;
+        return 0;
+}
+
+static int build_index(const struct oci_descriptor *m, size_t n, char **ret, size_t *ret_len,
+                       struct smith_error **err) {
+        _cleanup_(json_decrefp) json_t *idx = NULL;
+        json_t *arr;
+
+        idx = json_object();
+        arr = json_array();
+        if (!idx || !arr || json_object_set_new(idx, "schemaVersion", json_integer(2)) < 0 ||
+            json_object_set_new(idx, "mediaType", json_string(OCI_MT_INDEX)) < 0 ||
+            json_object_set_new(idx, "manifests", arr) < 0)
+                return error_set(err, SMITH_ERR_IO, "index.json: out of memory");
+        for (size_t i = 0; i < n; i++) {
+                json_t *d = oci_descriptor_to_json(&m[i]);
+                if (!d)
+                        return error_set(err, SMITH_ERR_IO, "index.json: invalid manifest descriptor '%s'",
+                                         m[i].digest);
+                if (json_array_append_new(arr, d) < 0)
+                        return error_set(err, SMITH_ERR_IO, "index.json: out of memory");
+        }
+        if (oci_json_dump(idx, ret, ret_len, err) < 0)
+                return error_wrap(err, "index.json");
+        return 0;
+}
+
+/* --- the archive --- */
+
+static int add_blob(struct tar_writer *t, const struct layout_blob *b, const struct tar_entry_meta *meta,
+                    struct smith_error **err) {
+        _cleanup_free_ char *name = NULL;
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+
+        if (asprintf(&name, "blobs/sha256/%s", digest_hex(b->desc.digest)) < 0)
+                return error_set(err, SMITH_ERR_IO, "out of memory");
+        if (!b->path && !b->data && b->fd >= 0) {
+                if (lseek(b->fd, 0, SEEK_SET) < 0)
+                        return error_set_errno(err, SMITH_ERR_IO, errno, "seek blob '%s'", b->desc.digest);
+                if (tar_writer_add_file_fd(t, name, b->fd, b->desc.size, meta, err) < 0)
+                        return error_wrap(err, "blob '%s'", b->desc.digest);
+                return 0;
+        }
+        if (!b->path)
+                return tar_writer_add_data(t, name, b->data, b->len, meta, err);
+
+        fd = openat(b->dir_fd, b->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return error_set_errno(err, SMITH_ERR_IO, errno, "open blob '%s'", b->path);
+        if (fstat(fd, &st) < 0)
+                return error_set_errno(err, SMITH_ERR_IO, errno, "stat blob '%s'", b->path);
+        if (!S_ISREG(st.st_mode))
+                return error_set(err, SMITH_ERR_IO, "blob '%s' is not a regular file", b->path);
+        if (tar_writer_add_file_fd(t, name, fd, b->desc.size, meta, err) < 0)
+                return error_wrap(err, "blob '%s' from '%s'", b->desc.digest, b->path);
+        return 0;
+}
+
+static int write_archive(int fd, const struct layout_blob *const *blobs, size_t n, const char *index_json,
+                         size_t index_len, const struct layout_writer_opts *o, struct smith_error **err) {
+        static const char oci_layout[] = "{\"imageLayoutVersion\":\"" OCI_MT_LAYOUT "\"}";
+        _cleanup_(blob_writer_freep) struct blob_writer *gz = NULL;
+        _cleanup_(tar_writer_freep) struct tar_writer *t = NULL;
+        const struct tar_entry_meta dir = { .perm = 0755, .mtime = o->mtime };
+        const struct tar_entry_meta file = { .perm = LAYOUT_FILE_MODE, .mtime = o->mtime };
+        int r;
+
+        if (blob_writer_new(fd, BLOB_COMPRESS_GZIP, o->gzip_level == 0 ? -1 : o->gzip_level, &gz, err) < 0 ||
+            tar_writer_new(gz, &t, err) < 0)
+                return -1;
+        if (tar_writer_add_dir(t, "blobs", &dir, err) < 0 || tar_writer_add_dir(t, "blobs/sha256", &dir, err) < 0)
+                return -1;
+        for (size_t i = 0; i < n; i++)
+                if (add_blob(t, blobs[i], &file, err) < 0)
+                        return -1;
+        if (tar_writer_add_data(t, "oci-layout", oci_layout, strlen(oci_layout), &file, err) < 0 ||
+            tar_writer_add_data(t, "index.json", index_json, index_len, &file, err) < 0 ||
+            tar_writer_finish(t, err) < 0)
+                return -1;
+        /* the tar writer borrows gz: drop it before finishing gz */
+        tar_writer_free(TAKE_PTR(t));
+        r = blob_writer_finish(gz, NULL, err);
+        return r;
+}
+
+/* Best effort: make the rename itself durable. */
+static void fsync_parent(const char *path) {
+        _cleanup_free_ char *copy = strdup(path);
+        _cleanup_close_ int fd = -1;
+
+        if (!copy)
+                return;
+        fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd >= 0)
+                (void) fsync(fd);
+}
+
+int layout_write_targz(const char *out_path, const struct layout_blob *blobs, size_t n_blobs,
+                       const struct oci_descriptor *index_manifests, size_t n_manifests,
+                       const struct layout_writer_opts *o, struct smith_error **err) {
+        static const struct layout_writer_opts defaults = { .mtime = 0, .gzip_level = -1 };
+        _cleanup_free_ const struct layout_blob **sorted = NULL;
+        _cleanup_free_ char *index_json = NULL, *tmp = NULL;
+        size_t n_sorted = 0, index_len = 0;
+        int fd, r;
+
+        if (isempty(out_path))
+                return error_set(err, SMITH_ERR_IO, "write image layout: no output path");
+        if (!o)
+                o = &defaults;
+        if (sorted_unique_blobs(blobs, n_blobs, &sorted, &n_sorted, err) < 0 ||
+            build_index(index_manifests, n_manifests, &index_json, &index_len, err) < 0)
+                return error_wrap(err, "write '%s'", out_path);
+
+        if (asprintf(&tmp, "%s.tmpXXXXXX", out_path) < 0)
+                return error_set(err, SMITH_ERR_IO, "write '%s': out of memory", out_path);
+        fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0)
+                return error_set_errno(err, SMITH_ERR_IO, errno, "write '%s': create temp file", out_path);
+
+        r = write_archive(fd, sorted, n_sorted, index_json, index_len, o, err);
+        if (r >= 0 && fchmod(fd, LAYOUT_FILE_MODE) < 0)
+                r = error_set_errno(err, SMITH_ERR_IO, errno, "chmod '%s'", tmp);
+        if (r >= 0 && fsync(fd) < 0)
+                r = error_set_errno(err, SMITH_ERR_IO, errno, "fsync '%s'", tmp);
+        if (close(fd) < 0 && r >= 0)
+                r = error_set_errno(err, SMITH_ERR_IO, errno, "close '%s'", tmp);
+        if (r >= 0 && rename(tmp, out_path) < 0)
+                r = error_set_errno(err, SMITH_ERR_IO, errno, "rename '%s' to '%s'", tmp, out_path);
+        if (r < 0) {
+                (void) unlink(tmp);
+                return error_wrap(err, "write '%s'", out_path);
+        }
+        fsync_parent(out_path);
+        return 0;
+}

@@ -1,0 +1,47 @@
+/* Writes an OCI image layout packed as one .tar.gz, atomically.
+ *
+ * The archive holds, in this order: "blobs/" and "blobs/sha256/" (0755),
+ * every blob as "blobs/sha256/<hex>" (0644) sorted by digest and written
+ * once even if listed twice, "oci-layout" ({"imageLayoutVersion":"1.0.0"})
+ * and "index.json" ({"schemaVersion":2,"mediaType":<index>,"manifests":
+ * [...]} with the given descriptors in the given order).  Every header has
+ * uid/gid 0 and the same mtime, so equal inputs give equal bytes.
+ *
+ * The output appears whole or not at all: it is written to
+ * "<out>.tmpXXXXXX" beside it, fsynced and renamed over out_path; on any
+ * failure the temp file is removed and out_path is left as it was.  The
+ * file gets mode 0644.
+ *
+ * Ownership: nothing passed in is kept or freed. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "basic/error.h"
+#include "oci/image.h"
+
+/* Where a blob's bytes come from, first match wins: path (opened below
+ * dir_fd), data (non-NULL), fd (>= 0; read from offset 0, left at the end),
+ * else the empty blob (len 0).  Set fd to -1 when unused: 0 is an fd. */
+struct layout_blob {
+        struct oci_descriptor desc; /* digest and size are what gets checked/named */
+        const char *path;           /* file holding the blob, or NULL */
+        int dir_fd;                 /* with path: dir fd it is relative to (AT_FDCWD ok) */
+        int fd;                     /* or an open file holding the blob, or -1 */
+        const void *data;           /* or the blob in memory ... */
+        size_t len;                 /* ... and its length */
+};
+
+struct layout_writer_opts {
+        int64_t mtime;  /* for every tar header, 0 by default */
+        int gzip_level; /* 1..9; 0 or -1 for the default (6), so a zeroed struct is sane */
+};
+
+/* A file or fd blob's length must equal desc.size (checked while
+ * streaming); an in-memory blob's length must equal desc.size and its
+ * sha256 desc.digest.
+ * o may be NULL (mtime 0, default gzip level). */
+int layout_write_targz(const char *out_path, const struct layout_blob *blobs, size_t n_blobs,
+                       const struct oci_descriptor *index_manifests, size_t n_manifests,
+                       const struct layout_writer_opts *o, struct smith_error **err);
