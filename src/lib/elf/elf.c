@@ -1,0 +1,715 @@
+/* Bounds-checked parsing of ELF files from an untrusted root, and what the
+ * loader knows about each machine (multiarch triplets, $PLATFORM, cache
+ * flags).
+ *
+ * Files are read with pread() into small native structs, converting from
+ * either byte order and either class, so a big-endian 32-bit object parses
+ * on a little-endian 64-bit host.  Every offset and size read from the file
+ * is checked against the file size (with overflow checks) before anything
+ * is allocated or read, and counts and string lengths have hard limits. */
+#include <elf.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "basic/strv.h"
+#include "elf.h"
+
+#ifndef EM_LOONGARCH
+#define EM_LOONGARCH 258
+#endif
+
+/* ld.so.cache entry flags, as glibc's ldconfig.h defines them. */
+#define FLAG_ELF 0x0001
+#define FLAG_ELF_LIBC6 0x0003
+#define FLAG_SPARC_LIB64 0x0100
+#define FLAG_IA64_LIB64 0x0200
+#define FLAG_X8664_LIB64 0x0300
+#define FLAG_S390_LIB64 0x0400
+#define FLAG_POWERPC_LIB64 0x0500
+#define FLAG_MIPS64_LIBN32 0x0600
+#define FLAG_MIPS64_LIBN64 0x0700
+#define FLAG_X8664_LIBX32 0x0800
+#define FLAG_ARM_LIBHF 0x0900
+#define FLAG_AARCH64_LIB64 0x0a00
+#define FLAG_ARM_LIBSF 0x0b00
+#define FLAG_MIPS_LIB32_NAN2008 0x0c00
+#define FLAG_MIPS64_LIBN32_NAN2008 0x0d00
+#define FLAG_MIPS64_LIBN64_NAN2008 0x0e00
+#define FLAG_RISCV_FLOAT_ABI_SOFT 0x0f00
+#define FLAG_RISCV_FLOAT_ABI_DOUBLE 0x1000
+#define FLAG_LARCH_FLOAT_ABI_SOFT 0x1100
+#define FLAG_LARCH_FLOAT_ABI_DOUBLE 0x1200
+
+/* --- reading --- */
+
+struct elf_file {
+        int fd;
+        const char *name;
+        uint64_t size;
+        int elf_class;
+        int data;
+};
+
+/* Fixed-width fields in the file's byte order. */
+static uint16_t get16(const struct elf_file *f, const uint8_t *p) {
+        if (f->data == ELFDATA2MSB)
+                return (uint16_t) ((p[0] << 8) | p[1]);
+        return (uint16_t) ((p[1] << 8) | p[0]);
+}
+
+static uint32_t get32(const struct elf_file *f, const uint8_t *p) {
+        if (f->data == ELFDATA2MSB)
+                return ((uint32_t) p[0] << 24) | ((uint32_t) p[1] << 16) | ((uint32_t) p[2] << 8) | p[3];
+        return ((uint32_t) p[3] << 24) | ((uint32_t) p[2] << 16) | ((uint32_t) p[1] << 8) | p[0];
+}
+
+static uint64_t get64(const struct elf_file *f, const uint8_t *p) {
+        uint64_t hi, lo;
+        if (f->data == ELFDATA2MSB) {
+                hi = get32(f, p);
+                lo = get32(f, p + 4);
+        } else {
+                lo = get32(f, p);
+                hi = get32(f, p + 4);
+        }
+        return (hi << 32) | lo;
+}
+
+/* An address-sized field: 32 or 64 bits by class. */
+static uint64_t getaddr(const struct elf_file *f, const uint8_t *p) {
+        return f->elf_class == ELFCLASS64 ? get64(f, p) : get32(f, p);
+}
+
+static bool range_in_file(const struct elf_file *f, uint64_t off, uint64_t len) {
+        return off <= f->size && len <= f->size - off;
+}
+
+/* Reads exactly len bytes at off, which the caller has checked lie inside
+ * the file; a short read means the file shrank under us. */
+static int read_at(const struct elf_file *f, void *buf, size_t len, uint64_t off, struct smith_error **err) {
+        uint8_t *p = buf;
+
+        while (len > 0) {
+                ssize_t n = pread(f->fd, p, len, (off_t) off);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return error_set_errno(err, SMITH_ERR_IO, errno, "read '%s'", f->name);
+                }
+                if (n == 0)
+                        return error_set(err, SMITH_ERR_SOURCE, "'%s': unexpected end of file", f->name);
+                p += n;
+                len -= (size_t) n;
+                off += (uint64_t) n;
+        }
+        return 0;
+}
+
+/* Reads the NUL-terminated string at off in the string table [tab, tab+tabsz). */
+static int read_string(const struct elf_file *f, uint64_t tab, uint64_t tabsz, uint64_t off, char **ret,
+                       struct smith_error **err) {
+        _cleanup_free_ char *buf = NULL;
+        uint64_t avail;
+        size_t n;
+        char *nul;
+        int r;
+
+        if (off >= tabsz)
+                return error_set(err, SMITH_ERR_SOURCE, "'%s': string offset %" PRIu64 " outside the string table",
+                                 f->name, off);
+        avail = tabsz - off;
+        n = (size_t) MIN(avail, (uint64_t) ELF_MAX_STRING + 1);
+        buf = malloc(n);
+        if (!buf)
+                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "'%s'", f->name);
+        r = read_at(f, buf, n, tab + off, err);
+        if (r < 0)
+                return r;
+        nul = memchr(buf, '\0', n);
+        if (!nul) {
+                if (avail > ELF_MAX_STRING)
+                        return error_set(err, SMITH_ERR_SOURCE, "'%s': string at offset %" PRIu64 " too long", f->name,
+                                         off);
+                return error_set(err, SMITH_ERR_SOURCE, "'%s': string at offset %" PRIu64 " not terminated", f->name,
+                                 off);
+        }
+        *ret = strdup(buf);
+        if (!*ret)
+                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "'%s'", f->name);
+        return 0;
+}
+
+/* A search path string split at ':'; "" gives an empty (non-NULL) list. */
+static int split_path(const struct elf_file *f, const char *s, char ***ret, struct smith_error **err) {
+        char **l = isempty(s) ? calloc(1, sizeof(char *)) : strv_split(s, ":", false);
+        if (!l)
+                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "'%s'", f->name);
+        *ret = l;
+        return 0;
+}
+
+struct phdr {
+        uint32_t type;
+        uint64_t offset, vaddr, filesz;
+};
+
+struct ehdr {
+        unsigned type, machine, flags;
+        uint64_t phoff, shoff;
+        unsigned phentsize, phnum, shentsize;
+};
+
+/* Byte offsets of the header fields we use, by class. */
+static void decode_ehdr(const struct elf_file *f, const uint8_t *b, struct ehdr *h) {
+        h->type = get16(f, b + 16);
+        h->machine = get16(f, b + 18);
+        if (f->elf_class == ELFCLASS64) {
+                h->phoff = get64(f, b + 32);
+                h->shoff = get64(f, b + 40);
+                h->flags = get32(f, b + 48);
+                h->phentsize = get16(f, b + 54);
+                h->phnum = get16(f, b + 56);
+                h->shentsize = get16(f, b + 58);
+        } else {
+                h->phoff = get32(f, b + 28);
+                h->shoff = get32(f, b + 32);
+                h->flags = get32(f, b + 36);
+                h->phentsize = get16(f, b + 42);
+                h->phnum = get16(f, b + 44);
+                h->shentsize = get16(f, b + 46);
+        }
+}
+
+static void decode_phdr(const struct elf_file *f, const uint8_t *b, struct phdr *p) {
+        p->type = get32(f, b);
+        if (f->elf_class == ELFCLASS64) {
+                p->offset = get64(f, b + 8);
+                p->vaddr = get64(f, b + 16);
+                p->filesz = get64(f, b + 32);
+        } else {
+                p->offset = get32(f, b + 4);
+                p->vaddr = get32(f, b + 8);
+                p->filesz = get32(f, b + 16);
+        }
+}
+
+/* With PN_XNUM in e_phnum the real count is sh_info of section 0. */
+static int read_xnum(const struct elf_file *f, const struct ehdr *h, unsigned *ret, struct smith_error **err) {
+        size_t shsize = f->elf_class == ELFCLASS64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr);
+        size_t info_off = f->elf_class == ELFCLASS64 ? offsetof(Elf64_Shdr, sh_info) : offsetof(Elf32_Shdr, sh_info);
+        uint8_t b[sizeof(Elf64_Shdr)];
+        uint32_t n;
+        int r;
+
+        if (h->shoff == 0 || h->shentsize < shsize || !range_in_file(f, h->shoff, shsize))
+                return error_set(err, SMITH_ERR_SOURCE, "'%s': extended program header count outside the file",
+                                 f->name);
+        r = read_at(f, b, shsize, h->shoff, err);
+        if (r < 0)
+                return r;
+        n = get32(f, b + info_off);
+        if (n > ELF_MAX_PHDRS)
+                return error_set(err, SMITH_ERR_SOURCE, "'%s': too many program headers (%" PRIu32 ")", f->name, n);
+        *ret = n;
+        return 0;
+}
+
+/* File offset of a virtual address, through the PT_LOAD segment holding it. */
+static bool vaddr_to_offset(const struct phdr *ph, size_t n, uint64_t addr, uint64_t *ret) {
+        for (size_t i = 0; i < n; i++) {
+                if (ph[i].type != PT_LOAD || addr < ph[i].vaddr)
+                        continue;
+                if (addr - ph[i].vaddr >= ph[i].filesz)
+                        continue;
+                if (ph[i].offset > UINT64_MAX - (addr - ph[i].vaddr))
+                        return false;
+                *ret = ph[i].offset + (addr - ph[i].vaddr);
+                return true;
+        }
+        return false;
+}
+
+struct dyn_refs {
+        uint64_t *needed; /* string offsets */
+        size_t n_needed;
+        bool has_strtab, has_strsz, has_rpath, has_runpath, has_soname;
+        uint64_t strtab, strsz, rpath, runpath, soname;
+};
+
+static int read_dynamic(const struct elf_file *f, const struct phdr *dyn, struct dyn_refs *d,
+                        struct smith_error **err) {
+        size_t entsize = f->elf_class == ELFCLASS64 ? sizeof(Elf64_Dyn) : sizeof(Elf32_Dyn);
+        size_t half = entsize / 2;
+        _cleanup_free_ uint8_t *buf = NULL;
+        uint64_t count;
+        int r;
+
+        if (!range_in_file(f, dyn->offset, dyn->filesz))
+                return error_set(err, SMITH_ERR_SOURCE, "'%s': dynamic section outside the file", f->name);
+        count = dyn->filesz / entsize;
+        if (count > ELF_MAX_DYN_ENTRIES)
+                return error_set(err, SMITH_ERR_SOURCE, "'%s': dynamic section has too many entries (%" PRIu64 ")",
+                                 f->name, count);
+        if (count == 0)
+                return 0;
+        buf = malloc(count * entsize);
+        if (!buf)
+                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "'%s'", f->name);
+        r = read_at(f, buf, count * entsize, dyn->offset, err);
+        if (r < 0)
+                return r;
+        d->needed = calloc(count, sizeof(uint64_t));
+        if (!d->needed)
+                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "'%s'", f->name);
+
+        for (uint64_t i = 0; i < count; i++) {
+                const uint8_t *e = buf + i * entsize;
+                uint64_t tag = getaddr(f, e), val = getaddr(f, e + half);
+
+                /* The first of each singular tag wins, as in ld.so. */
+                switch (tag) {
+                case DT_NULL:
+                        return 0;
+                case DT_NEEDED:
+                        d->needed[d->n_needed++] = val;
+                        break;
+                case DT_STRTAB:
+                        if (!d->has_strtab)
+                                d->strtab = val;
+                        d->has_strtab = true;
+                        break;
+                case DT_STRSZ:
+                        if (!d->has_strsz)
+                                d->strsz = val;
+                        d->has_strsz = true;
+                        break;
+                case DT_RPATH:
+                        if (!d->has_rpath)
+                                d->rpath = val;
+                        d->has_rpath = true;
+                        break;
+                case DT_RUNPATH:
+                        if (!d->has_runpath)
+                                d->runpath = val;
+                        d->has_runpath = true;
+                        break;
+                case DT_SONAME:
+                        if (!d->has_soname)
+                                d->soname = val;
+                        d->has_soname = true;
+                        break;
+                default:
+                        break;
+                }
+        }
+        return 0;
+}
+
+static int resolve_strings(const struct elf_file *f, const struct phdr *ph, size_t n_ph, const struct dyn_refs *d,
+                           struct elf_info *info, struct smith_error **err) {
+        uint64_t tab, tabsz;
+        int r;
+
+        if (d->n_needed == 0 && !d->has_rpath && !d->has_runpath && !d->has_soname)
+                return 0;
+        if (!d->has_strtab)
+                return error_set(err, SMITH_ERR_SOURCE, "'%s': dynamic section has strings but no DT_STRTAB", f->name);
+        if (!vaddr_to_offset(ph, n_ph, d->strtab, &tab))
+                return error_set(err, SMITH_ERR_SOURCE,
+                                 "'%s': string table address 0x%" PRIx64 " not in any loaded segment", f->name,
+                                 d->strtab);
+        if (tab >= f->size)
+                return error_set(err, SMITH_ERR_SOURCE, "'%s': string table outside the file", f->name);
+        /* Without DT_STRSZ, the table runs to the end of the file at most;
+         * read_string() still stops each string at ELF_MAX_STRING. */
+        tabsz = d->has_strsz ? d->strsz : f->size - tab;
+        if (!range_in_file(f, tab, tabsz))
+                return error_set(err, SMITH_ERR_SOURCE, "'%s': string table outside the file", f->name);
+
+        for (size_t i = 0; i < d->n_needed; i++) {
+                char *s = NULL;
+                r = read_string(f, tab, tabsz, d->needed[i], &s, err);
+                if (r < 0)
+                        return r;
+                if (strv_consume(&info->needed, s) < 0)
+                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "'%s'", f->name);
+        }
+        if (d->has_soname) {
+                r = read_string(f, tab, tabsz, d->soname, &info->soname, err);
+                if (r < 0)
+                        return r;
+        }
+        if (d->has_rpath) {
+                _cleanup_free_ char *s = NULL;
+                r = read_string(f, tab, tabsz, d->rpath, &s, err);
+                if (r < 0)
+                        return r;
+                r = split_path(f, s, &info->rpath, err);
+                if (r < 0)
+                        return r;
+        }
+        if (d->has_runpath) {
+                _cleanup_free_ char *s = NULL;
+                r = read_string(f, tab, tabsz, d->runpath, &s, err);
+                if (r < 0)
+                        return r;
+                r = split_path(f, s, &info->runpath, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int read_interp(const struct elf_file *f, const struct phdr *p, char **ret, struct smith_error **err) {
+        _cleanup_free_ char *buf = NULL;
+
+        if (!range_in_file(f, p->offset, p->filesz))
+                return error_set(err, SMITH_ERR_SOURCE, "'%s': interpreter path outside the file", f->name);
+        if (p->filesz == 0 || p->filesz > ELF_MAX_STRING + 1)
+                return error_set(err, SMITH_ERR_SOURCE, "'%s': bad interpreter path size %" PRIu64, f->name, p->filesz);
+        buf = malloc((size_t) p->filesz);
+        if (!buf)
+                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "'%s'", f->name);
+        if (read_at(f, buf, (size_t) p->filesz, p->offset, err) < 0)
+                return -1;
+        if (!memchr(buf, '\0', (size_t) p->filesz))
+                return error_set(err, SMITH_ERR_SOURCE, "'%s': interpreter path not terminated", f->name);
+        *ret = strdup(buf);
+        if (!*ret)
+                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "'%s'", f->name);
+        return 0;
+}
+
+/* Reads e_ident and the rest of the header; 1 if this is not an ELF. */
+static int read_header(int fd, const char *name, struct elf_file *f, uint8_t b[static sizeof(Elf64_Ehdr)],
+                       struct smith_error **err) {
+        struct stat st;
+        size_t ehsize;
+        ssize_t n;
+
+        if (fstat(fd, &st) < 0)
+                return error_set_errno(err, SMITH_ERR_IO, errno, "stat '%s'", name);
+        if (!S_ISREG(st.st_mode))
+                return 1;
+        *f = (struct elf_file){ .fd = fd, .name = name, .size = (uint64_t) st.st_size };
+        if (f->size < EI_NIDENT)
+                return 1;
+        do
+                n = pread(fd, b, EI_NIDENT, 0);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return error_set_errno(err, SMITH_ERR_IO, errno, "read '%s'", name);
+        if (n < EI_NIDENT || memcmp(b, ELFMAG, SELFMAG) != 0)
+                return 1;
+        f->elf_class = b[EI_CLASS];
+        f->data = b[EI_DATA];
+        if (f->elf_class != ELFCLASS32 && f->elf_class != ELFCLASS64)
+                return error_set(err, SMITH_ERR_SOURCE, "'%s': unknown ELF class %d", name, f->elf_class);
+        if (f->data != ELFDATA2LSB && f->data != ELFDATA2MSB)
+                return error_set(err, SMITH_ERR_SOURCE, "'%s': unknown ELF byte order %d", name, f->data);
+        if (b[EI_VERSION] != EV_CURRENT)
+                return error_set(err, SMITH_ERR_SOURCE, "'%s': unknown ELF version %d", name, b[EI_VERSION]);
+        ehsize = f->elf_class == ELFCLASS64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr);
+        if (f->size < ehsize)
+                return 1; /* too short to be an ELF object */
+        return read_at(f, b, ehsize, 0, err);
+}
+
+int elf_read(int fd, const char *name, struct elf_info *ret, struct smith_error **err) {
+        _cleanup_(elf_info_release) struct elf_info info = {};
+        _cleanup_free_ uint8_t *phbuf = NULL;
+        _cleanup_free_ struct phdr *ph = NULL;
+        _cleanup_free_ uint64_t *needed = NULL;
+        uint8_t b[sizeof(Elf64_Ehdr)];
+        struct dyn_refs d = {};
+        const struct phdr *dyn = NULL, *interp = NULL;
+        struct elf_file f;
+        struct ehdr h;
+        unsigned phnum;
+        size_t phsize;
+        int r;
+
+        r = read_header(fd, name, &f, b, err);
+        if (r != 0)
+                return r;
+        decode_ehdr(&f, b, &h);
+
+        phnum = h.phnum;
+        if (phnum == PN_XNUM) {
+                r = read_xnum(&f, &h, &phnum, err);
+                if (r < 0)
+                        return r;
+        }
+        phsize = f.elf_class == ELFCLASS64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr);
+        if (phnum > 0) {
+                if (h.phentsize != phsize)
+                        return error_set(err, SMITH_ERR_SOURCE, "'%s': bad program header size %u", name, h.phentsize);
+                if (phnum > ELF_MAX_PHDRS)
+                        return error_set(err, SMITH_ERR_SOURCE, "'%s': too many program headers (%u)", name, phnum);
+                if (!range_in_file(&f, h.phoff, (uint64_t) phnum * phsize))
+                        return error_set(err, SMITH_ERR_SOURCE, "'%s': program header table outside the file", name);
+                phbuf = malloc((size_t) phnum * phsize);
+                ph = calloc(phnum, sizeof(struct phdr));
+                if (!phbuf || !ph)
+                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "'%s'", name);
+                r = read_at(&f, phbuf, (size_t) phnum * phsize, h.phoff, err);
+                if (r < 0)
+                        return r;
+        }
+        for (unsigned i = 0; i < phnum; i++) {
+                decode_phdr(&f, phbuf + (size_t) i * phsize, &ph[i]);
+                if (ph[i].type == PT_DYNAMIC && !dyn)
+                        dyn = &ph[i];
+                else if (ph[i].type == PT_INTERP && !interp)
+                        interp = &ph[i];
+        }
+
+        info.elf_class = f.elf_class;
+        info.data = f.data;
+        info.machine = h.machine;
+        info.type = h.type;
+        info.flags = h.flags;
+        info.is_dynamic = dyn != NULL;
+        info.needed = calloc(1, sizeof(char *));
+        if (!info.needed)
+                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "'%s'", name);
+
+        if (interp) {
+                r = read_interp(&f, interp, &info.interp, err);
+                if (r < 0)
+                        return r;
+        }
+        if (dyn) {
+                r = read_dynamic(&f, dyn, &d, err);
+                needed = d.needed;
+                if (r < 0)
+                        return r;
+                r = resolve_strings(&f, ph, phnum, &d, &info, err);
+                if (r < 0)
+                        return r;
+        }
+
+        *ret = info;
+        info = (struct elf_info){};
+        return 0;
+}
+
+void elf_info_release(struct elf_info *e) {
+        if (!e)
+                return;
+        free(e->interp);
+        strv_free(e->needed);
+        strv_free(e->rpath);
+        strv_free(e->runpath);
+        free(e->soname);
+        *e = (struct elf_info){};
+}
+
+int elf_read_ident(int fd, int *ret_class, int *ret_data, unsigned *ret_machine) {
+        uint8_t b[EI_NIDENT + 4];
+        struct elf_file f = {};
+        size_t got = 0;
+
+        while (got < sizeof(b)) {
+                ssize_t n = pread(fd, b + got, sizeof(b) - got, (off_t) got);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        break;
+                got += (size_t) n;
+        }
+        if (got < sizeof(b) || memcmp(b, ELFMAG, SELFMAG) != 0)
+                return 1;
+        f.data = b[EI_DATA];
+        *ret_class = b[EI_CLASS];
+        *ret_data = b[EI_DATA];
+        *ret_machine = get16(&f, b + EI_NIDENT + 2);
+        return 0;
+}
+
+/* --- machines --- */
+
+const char *const *elf_arch_triplets(int elf_class, int data, unsigned machine) {
+        static const char *const none[] = { NULL };
+        static const char *const x86_64[] = { "x86_64-linux-gnu", NULL };
+        static const char *const x32[] = { "x86_64-linux-gnux32", NULL };
+        static const char *const i386[] = { "i386-linux-gnu", "i686-linux-gnu", NULL };
+        static const char *const aarch64[] = { "aarch64-linux-gnu", NULL };
+        static const char *const aarch64_be[] = { "aarch64_be-linux-gnu", NULL };
+        static const char *const arm[] = { "arm-linux-gnueabihf", "arm-linux-gnueabi", NULL };
+        static const char *const armeb[] = { "armeb-linux-gnueabihf", "armeb-linux-gnueabi", NULL };
+        static const char *const ppc64le[] = { "powerpc64le-linux-gnu", NULL };
+        static const char *const ppc64[] = { "powerpc64-linux-gnu", NULL };
+        static const char *const ppc[] = { "powerpc-linux-gnu", NULL };
+        static const char *const s390x[] = { "s390x-linux-gnu", NULL };
+        static const char *const s390[] = { "s390-linux-gnu", NULL };
+        static const char *const riscv64[] = { "riscv64-linux-gnu", NULL };
+        static const char *const riscv32[] = { "riscv32-linux-gnu", NULL };
+        static const char *const mips64el[] = { "mips64el-linux-gnuabi64", "mips64el-linux-gnuabin32", NULL };
+        static const char *const mips64[] = { "mips64-linux-gnuabi64", "mips64-linux-gnuabin32", NULL };
+        static const char *const mipsel[] = { "mipsel-linux-gnu", "mips64el-linux-gnuabin32", NULL };
+        static const char *const mips[] = { "mips-linux-gnu", "mips64-linux-gnuabin32", NULL };
+        static const char *const sparc64[] = { "sparc64-linux-gnu", NULL };
+        static const char *const sparc[] = { "sparc-linux-gnu", NULL };
+        static const char *const loong64[] = { "loongarch64-linux-gnu", NULL };
+        static const char *const alpha[] = { "alpha-linux-gnu", NULL };
+        static const char *const m68k[] = { "m68k-linux-gnu", NULL };
+        static const char *const hppa[] = { "hppa-linux-gnu", NULL };
+        static const char *const ia64[] = { "ia64-linux-gnu", NULL };
+        static const char *const sh4[] = { "sh4-linux-gnu", NULL };
+        bool is64 = elf_class == ELFCLASS64, le = data == ELFDATA2LSB;
+
+        switch (machine) {
+        case EM_X86_64:
+                return is64 ? x86_64 : x32;
+        case EM_386:
+                return i386;
+        case EM_AARCH64:
+                return le ? aarch64 : aarch64_be;
+        case EM_ARM:
+                return le ? arm : armeb;
+        case EM_PPC64:
+                return le ? ppc64le : ppc64;
+        case EM_PPC:
+                return ppc;
+        case EM_S390:
+                return is64 ? s390x : s390;
+        case EM_RISCV:
+                return is64 ? riscv64 : riscv32;
+        case EM_MIPS:
+                if (is64)
+                        return le ? mips64el : mips64;
+                return le ? mipsel : mips;
+        case EM_SPARCV9:
+                return sparc64;
+        case EM_SPARC:
+        case EM_SPARC32PLUS:
+                return sparc;
+        case EM_LOONGARCH:
+                return loong64;
+        case EM_ALPHA:
+                return alpha;
+        case EM_68K:
+                return m68k;
+        case EM_PARISC:
+                return hppa;
+        case EM_IA_64:
+                return ia64;
+        case EM_SH:
+                return sh4;
+        default:
+                return none;
+        }
+}
+
+/* glibc takes $PLATFORM from the kernel's AT_PLATFORM; these are the values
+ * a typical machine of each architecture reports. */
+const char *elf_arch_platform(int elf_class, int data, unsigned machine) {
+        bool is64 = elf_class == ELFCLASS64, le = data == ELFDATA2LSB;
+
+        switch (machine) {
+        case EM_X86_64:
+                return "x86_64";
+        case EM_386:
+                return "i686";
+        case EM_AARCH64:
+                return le ? "aarch64" : "aarch64_be";
+        case EM_ARM:
+                return le ? "v7l" : "v7b";
+        case EM_PPC64:
+                return "power9";
+        case EM_PPC:
+                return "ppc";
+        case EM_S390:
+                return is64 ? "z13" : "s390";
+        case EM_RISCV:
+                return is64 ? "riscv64" : "riscv32";
+        case EM_MIPS:
+                return is64 ? "mips64" : "mips";
+        case EM_SPARCV9:
+                return "sparc64";
+        case EM_LOONGARCH:
+                return "loongarch64";
+        default:
+                return NULL;
+        }
+}
+
+bool elf_arch_cache_flags_match(int elf_class, unsigned machine, int32_t flags) {
+        bool is64 = elf_class == ELFCLASS64;
+        int32_t abi = flags & 0xff00;
+
+        /* libc5 and older entries are never used by glibc's ld.so. */
+        if ((flags & 0xff) != FLAG_ELF_LIBC6 && (flags & 0xff) != FLAG_ELF)
+                return false;
+
+        switch (machine) {
+        case EM_X86_64:
+                return abi == (is64 ? FLAG_X8664_LIB64 : FLAG_X8664_LIBX32);
+        case EM_AARCH64:
+                return is64 && abi == FLAG_AARCH64_LIB64;
+        case EM_ARM:
+                return abi == FLAG_ARM_LIBHF || abi == FLAG_ARM_LIBSF || abi == 0;
+        case EM_PPC64:
+                return abi == FLAG_POWERPC_LIB64;
+        case EM_S390:
+                return abi == (is64 ? FLAG_S390_LIB64 : 0);
+        case EM_SPARCV9:
+                return abi == FLAG_SPARC_LIB64;
+        case EM_IA_64:
+                return abi == FLAG_IA64_LIB64;
+        case EM_RISCV:
+                return abi == FLAG_RISCV_FLOAT_ABI_DOUBLE || abi == FLAG_RISCV_FLOAT_ABI_SOFT;
+        case EM_LOONGARCH:
+                return abi == FLAG_LARCH_FLOAT_ABI_DOUBLE || abi == FLAG_LARCH_FLOAT_ABI_SOFT;
+        case EM_MIPS:
+                if (is64)
+                        return abi == FLAG_MIPS64_LIBN64 || abi == FLAG_MIPS64_LIBN64_NAN2008;
+                return abi == 0 || abi == FLAG_MIPS_LIB32_NAN2008 || abi == FLAG_MIPS64_LIBN32 ||
+                       abi == FLAG_MIPS64_LIBN32_NAN2008;
+        default:
+                /* Everything else (i386, ppc32, sparc32, m68k, ...) uses plain
+                 * libc6 entries; ldconfig marks no sub-ABI for them. */
+                return abi == 0;
+        }
+}
+
+const char *elf_machine_name(unsigned machine, char buf[static 16]) {
+        switch (machine) {
+        case EM_X86_64:
+                return "x86-64";
+        case EM_386:
+                return "i386";
+        case EM_AARCH64:
+                return "aarch64";
+        case EM_ARM:
+                return "arm";
+        case EM_PPC64:
+                return "ppc64";
+        case EM_PPC:
+                return "ppc";
+        case EM_S390:
+                return "s390";
+        case EM_RISCV:
+                return "riscv";
+        case EM_MIPS:
+                return "mips";
+        case EM_SPARCV9:
+                return "sparc64";
+        case EM_SPARC:
+                return "sparc";
+        case EM_LOONGARCH:
+                return "loongarch";
+        default:
+                snprintf(buf, 16, "machine %u", machine);
+                return buf;
+        }
+}

@@ -1,0 +1,269 @@
+/* Reading a root's /etc/ld.so.conf and the files it includes, as ldconfig
+ * does, to know the library directories the root's ld.so.cache should
+ * cover (we search them ourselves in case the cache is stale or missing).
+ *
+ * The format: one directory per line ("dir=type" and whitespace, ':' or
+ * ',' separated lists are accepted, as old ldconfig did), '#' comments,
+ * "include <glob>..." lines, and "hwcap" lines, which we ignore.  Globs are
+ * matched here, component by component, with readdir() in directories
+ * opened through root_openat() and fnmatch(), never with glob() on a host
+ * path, so a hostile root's symlinks stay inside it.  Includes are read in
+ * the sorted order glob() would give; a file that (indirectly) includes
+ * itself is skipped, nesting and the number of files are bounded. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "basic/fs.h"
+#include "basic/strv.h"
+#include "elf.h"
+
+#define LD_CONF_MAX_FILES 1024U
+#define LD_CONF_MAX_MATCHES 4096U
+#define LD_CONF_MAX_DIRS 4096U
+
+struct conf_state {
+        int root_fd;
+        char **dirs;
+        char **stack; /* files being read, outermost first */
+        unsigned n_files;
+};
+
+/* --- globbing inside the root --- */
+
+static bool has_glob_magic(const char *s) {
+        return strpbrk(s, "*?[") != NULL;
+}
+
+static int glob_expand(int root_fd, const char *prefix, char **comps, size_t i, char ***matches) {
+        _cleanup_strv_free_ char **names = NULL;
+        _cleanup_close_ int fd = -1;
+        DIR *d;
+        int r = 0;
+
+        if (!comps[i]) {
+                if (strv_length(*matches) >= LD_CONF_MAX_MATCHES)
+                        return -E2BIG;
+                return strv_extend(matches, isempty(prefix) ? "/" : prefix);
+        }
+        if (!has_glob_magic(comps[i])) {
+                _cleanup_free_ char *p = NULL;
+                if (asprintf(&p, "%s/%s", prefix, comps[i]) < 0)
+                        return -ENOMEM;
+                return glob_expand(root_fd, p, comps, i + 1, matches);
+        }
+
+        /* Like glob(), an unreadable or missing directory simply matches nothing. */
+        fd = root_openat(root_fd, isempty(prefix) ? "/" : prefix, O_RDONLY | O_DIRECTORY, 0);
+        if (fd < 0)
+                return fd == -ENOMEM ? fd : 0;
+        d = fdopendir(fd);
+        if (!d)
+                return -errno;
+        TAKE_FD(fd);
+        for (;;) {
+                struct dirent *de;
+                errno = 0;
+                de = readdir(d);
+                if (!de)
+                        break;
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                if (fnmatch(comps[i], de->d_name, FNM_PERIOD) != 0)
+                        continue;
+                if (strv_length(names) >= LD_CONF_MAX_MATCHES) {
+                        r = -E2BIG;
+                        break;
+                }
+                r = strv_extend(&names, de->d_name);
+                if (r < 0)
+                        break;
+        }
+        closedir(d);
+        if (r < 0)
+                return r;
+        if (names) /* strv_sort() hands NULL to qsort(), which UBSan rejects */
+                strv_sort(names);
+        for (size_t j = 0; names && names[j]; j++) {
+                _cleanup_free_ char *p = NULL;
+                if (asprintf(&p, "%s/%s", prefix, names[j]) < 0)
+                        return -ENOMEM;
+                r = glob_expand(root_fd, p, comps, i + 1, matches);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* Expands an absolute pattern to the sorted matching paths inside the root. */
+static int glob_root(int root_fd, const char *pattern, char ***ret) {
+        _cleanup_free_ char *norm = ld_path_normalize(pattern);
+        _cleanup_strv_free_ char **comps = NULL, **matches = NULL;
+        int r;
+
+        if (!norm)
+                return -ENOMEM;
+        comps = strv_split(norm, "/", true);
+        matches = calloc(1, sizeof(char *));
+        if (!comps || !matches)
+                return -ENOMEM;
+        r = glob_expand(root_fd, "", comps, 0, &matches);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(matches);
+        return 0;
+}
+
+/* --- parsing --- */
+
+static int parse_file(struct conf_state *s, const char *path, unsigned depth, struct smith_error **err);
+
+static int add_dir(struct conf_state *s, const char *file, char *word, struct smith_error **err) {
+        _cleanup_free_ char *norm = NULL;
+        char *eq = strchr(word, '=');
+
+        if (eq) /* "dir=libc6": the type is a relic of libc5 days */
+                *eq = '\0';
+        if (word[0] != '/') /* ldconfig ignores relative directories too */
+                return 0;
+        norm = ld_path_normalize(word);
+        if (!norm)
+                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "'%s'", file);
+        if (strv_contains(s->dirs, norm))
+                return 0;
+        if (strv_length(s->dirs) >= LD_CONF_MAX_DIRS)
+                return error_set(err, SMITH_ERR_SOURCE, "'%s': too many library directories", file);
+        if (strv_consume(&s->dirs, TAKE_PTR(norm)) < 0)
+                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "'%s'", file);
+        return 0;
+}
+
+static int include_pattern(struct conf_state *s, const char *file, const char *pattern, unsigned depth,
+                           struct smith_error **err) {
+        _cleanup_strv_free_ char **matches = NULL;
+        _cleanup_free_ char *full = NULL;
+        int r;
+
+        if (pattern[0] == '/')
+                full = strdup(pattern);
+        else {
+                /* Relative to the including file's directory. */
+                const char *slash = strrchr(file, '/');
+                size_t dirlen = slash ? (size_t) (slash - file) : 0;
+                if (asprintf(&full, "%.*s/%s", (int) dirlen, file, pattern) < 0)
+                        full = NULL;
+        }
+        if (!full)
+                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "'%s'", file);
+        r = glob_root(s->root_fd, full, &matches);
+        if (r == -E2BIG)
+                return error_set(err, SMITH_ERR_SOURCE, "'%s': include '%s' matches too many files", file, pattern);
+        if (r < 0)
+                return error_set_errno(err, SMITH_ERR_SOURCE, r, "'%s': include '%s'", file, pattern);
+        for (size_t i = 0; matches[i]; i++) {
+                r = parse_file(s, matches[i], depth + 1, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static bool starts_with_word(const char *line, const char *word) {
+        size_t n = strlen(word);
+        return strncasecmp(line, word, n) == 0 && (line[n] == ' ' || line[n] == '\t');
+}
+
+static int parse_line(struct conf_state *s, const char *file, char *line, unsigned depth, struct smith_error **err) {
+        char *p, *w;
+        int r;
+
+        p = strchr(line, '#');
+        if (p)
+                *p = '\0';
+        line += strspn(line, " \t\r\f\v");
+        if (*line == '\0')
+                return 0;
+
+        if (starts_with_word(line, "include")) {
+                p = line + strlen("include");
+                while ((w = strsep(&p, " \t\r\f\v")))
+                        if (*w != '\0') {
+                                r = include_pattern(s, file, w, depth, err);
+                                if (r < 0)
+                                        return r;
+                        }
+                return 0;
+        }
+        if (starts_with_word(line, "hwcap"))
+                return 0;
+
+        p = line;
+        while ((w = strsep(&p, " \t\r\f\v:,")))
+                if (*w != '\0') {
+                        r = add_dir(s, file, w, err);
+                        if (r < 0)
+                                return r;
+                }
+        return 0;
+}
+
+static int parse_file(struct conf_state *s, const char *path, unsigned depth, struct smith_error **err) {
+        _cleanup_free_ char *norm = ld_path_normalize(path);
+        _cleanup_free_ char *buf = NULL;
+        size_t len, n_stack;
+        char *line, *next;
+        int r;
+
+        if (!norm)
+                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "'%s'", path);
+        if (strv_contains(s->stack, norm))
+                return 0; /* an include loop: the file is being read already */
+        if (depth > LD_CONF_MAX_DEPTH)
+                return error_set(err, SMITH_ERR_SOURCE, "'%s': includes nested too deeply", norm);
+        if (++s->n_files > LD_CONF_MAX_FILES)
+                return error_set(err, SMITH_ERR_SOURCE, "'%s': too many included files", norm);
+
+        r = root_read_file(s->root_fd, norm, LD_CONF_MAX_SIZE, &buf, &len);
+        if (r == -ENOENT || r == -ENOTDIR || r == -EISDIR || r == -ELOOP)
+                return 0;
+        if (r == -EFBIG)
+                return error_set(err, SMITH_ERR_SOURCE, "'%s': larger than %u bytes", norm, LD_CONF_MAX_SIZE);
+        if (r < 0)
+                return error_set_errno(err, SMITH_ERR_SOURCE, r, "read '%s'", norm);
+
+        n_stack = strv_length(s->stack);
+        if (strv_extend(&s->stack, norm) < 0)
+                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "'%s'", norm);
+        /* buf is NUL-terminated; a NUL inside a line ends that line early. */
+        for (line = buf; line && line < buf + len; line = next) {
+                next = memchr(line, '\n', (size_t) (buf + len - line));
+                if (next)
+                        *next++ = '\0';
+                r = parse_line(s, norm, line, depth, err);
+                if (r < 0)
+                        break;
+        }
+        free(s->stack[n_stack]);
+        s->stack[n_stack] = NULL;
+        return r < 0 ? r : 0;
+}
+
+int ld_conf_load(int root_fd, const char *path, char ***ret_dirs, struct smith_error **err) {
+        struct conf_state s = { .root_fd = root_fd };
+        int r;
+
+        s.dirs = calloc(1, sizeof(char *));
+        if (!s.dirs)
+                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "'%s'", path);
+        r = parse_file(&s, path, 0, err);
+        strv_free(s.stack);
+        if (r < 0) {
+                strv_free(s.dirs);
+                return r;
+        }
+        *ret_dirs = s.dirs;
+        return 0;
+}
