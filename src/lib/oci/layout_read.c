@@ -1,0 +1,685 @@
+/* Opening an image from an OCI image layout (a directory or a tarball of
+ * one): choosing the index entry, following a manifest list to the host's
+ * platform, verifying manifest and config, and for tarballs, importing the
+ * blobs into the cache's verified blob store in one pass.  See
+ * layout_read.h. */
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "basic/fs.h"
+#include "basic/hash.h"
+#include "layer/unpack.h"
+#include "oci/image.h"
+#include "oci/layout_read.h"
+#include "source/cache.h"
+
+#define MAX_BLOB_SIZE (64ULL << 30)
+#define REFS_MAX (1U << 20)
+
+static const char *const manifest_types[] = { OCI_MT_MANIFEST, DOCKER_MT_MANIFEST, NULL };
+static const char *const index_types[] = { OCI_MT_INDEX, DOCKER_MT_MANIFEST_LIST, NULL };
+static const char *const config_types[] = { OCI_MT_CONFIG, DOCKER_MT_CONFIG, NULL };
+static const char *const layer_types[] = {
+        OCI_MT_LAYER_TAR,
+        OCI_MT_LAYER_GZIP,
+        OCI_MT_LAYER_ZSTD,
+        "application/vnd.oci.image.layer.nondistributable.v1.tar",
+        "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+        "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd",
+        "application/vnd.docker.image.rootfs.diff.tar",
+        DOCKER_MT_LAYER_GZIP,
+        NULL,
+};
+
+static bool in_list(const char *const *l, const char *s) {
+        if (!s)
+                return false;
+        for (; *l; l++)
+                if (streq(*l, s))
+                        return true;
+        return false;
+}
+
+/* Quotes untrusted text for a message: at most 100 bytes, control
+ * characters as '?'. */
+static const char *shown(const char *s, char buf[static 128]) {
+        size_t n = 0;
+        if (!s)
+                return "(none)";
+        for (; s[n] && n < 100; n++)
+                buf[n] = ((unsigned char) s[n] < 0x20 || s[n] == 0x7f) ? '?' : s[n];
+        if (s[n]) {
+                memcpy(buf + n, "...", 3);
+                n += 3;
+        }
+        buf[n] = '\0';
+        return buf;
+}
+
+static int parse_json(const char *buf, size_t len, const char *what, json_t **ret, struct smith_error **err) {
+        json_error_t jerr;
+        json_t *j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+
+        if (!j)
+                return error_set(err, SMITH_ERR_SOURCE, "%s: invalid JSON at line %d: %s", what, jerr.line, jerr.text);
+        if (!json_is_object(j)) {
+                json_decref(j);
+                return error_set(err, SMITH_ERR_SOURCE, "%s: not a JSON object", what);
+        }
+        *ret = j;
+        return 0;
+}
+
+/* --- descriptors and blobs --- */
+
+struct descriptor {
+        const char *media_type; /* may be NULL */
+        const char *digest;     /* valid */
+        int64_t size;           /* >= 0 */
+        json_t *annotations;    /* borrowed, may be NULL */
+        json_t *platform;       /* borrowed, may be NULL */
+};
+
+static int parse_descriptor(json_t *j, const char *what, struct descriptor *d, struct smith_error **err) {
+        json_t *mt, *dg, *sz;
+        char b[128];
+
+        if (!json_is_object(j))
+                return error_set(err, SMITH_ERR_SOURCE, "%s: not a JSON object", what);
+        mt = json_object_get(j, "mediaType");
+        dg = json_object_get(j, "digest");
+        sz = json_object_get(j, "size");
+        if (mt && !json_is_string(mt))
+                return error_set(err, SMITH_ERR_SOURCE, "%s: 'mediaType' is not a string", what);
+        if (!json_is_string(dg) || !digest_is_valid(json_string_value(dg)))
+                return error_set(err, SMITH_ERR_SOURCE, "%s: invalid digest '%s'", what,
+                                 shown(json_is_string(dg) ? json_string_value(dg) : NULL, b));
+        if (!json_is_integer(sz) || json_integer_value(sz) < 0)
+                return error_set(err, SMITH_ERR_SOURCE, "%s: 'size' is not a non-negative integer", what);
+        *d = (struct descriptor){
+                .media_type = mt ? json_string_value(mt) : NULL,
+                .digest = json_string_value(dg),
+                .size = json_integer_value(sz),
+                .annotations = json_object_get(j, "annotations"),
+                .platform = json_object_get(j, "platform"),
+        };
+        if (d->annotations && !json_is_object(d->annotations))
+                return error_set(err, SMITH_ERR_SOURCE, "%s: 'annotations' is not an object", what);
+        return 0;
+}
+
+/* A regular file blobs/sha256/<hex> below blobs_fd, resolved inside it. */
+static int open_blob_fd(int blobs_fd, const char *digest, int *ret_fd) {
+        char name[sizeof("blobs/sha256/") + SHA256_HEX_LEN];
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+        int fl;
+
+        if (!digest_is_valid(digest))
+                return -EINVAL;
+        snprintf(name, sizeof(name), "blobs/sha256/%s", digest_hex(digest));
+        /* O_NONBLOCK: a fifo planted in the layout must not hang us. */
+        fd = root_openat(blobs_fd, name, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
+        if (fd < 0)
+                return fd;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EBADF;
+        fl = fcntl(fd, F_GETFL);
+        if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
+                return -errno;
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+/* Reads a small blob whole and checks it against its descriptor. */
+static int read_verified_blob(int blobs_fd, const char *what, const struct descriptor *d, char **ret, size_t *ret_len,
+                              struct smith_error **err) {
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *buf = NULL;
+        char got[DIGEST_STR_LEN + 1];
+        size_t len;
+        int r;
+
+        if (d->size > (int64_t) OCI_LAYOUT_MAX_JSON)
+                return error_set(err, SMITH_ERR_SOURCE, "%s '%s' is too large (%" PRId64 " bytes, at most %u)", what,
+                                 d->digest, d->size, OCI_LAYOUT_MAX_JSON);
+        r = open_blob_fd(blobs_fd, d->digest, &fd);
+        if (r == -EBADF)
+                return error_set(err, SMITH_ERR_SOURCE, "%s '%s': blob is not a regular file", what, d->digest);
+        if (r < 0)
+                return error_set_errno(err, SMITH_ERR_SOURCE, r, "%s '%s'", what, d->digest);
+        r = read_full_fd(fd, (size_t) d->size, &buf, &len);
+        if (r == -EFBIG)
+                return error_set(err, SMITH_ERR_SOURCE, "%s '%s' is larger than its descriptor's size %" PRId64, what,
+                                 d->digest, d->size);
+        if (r < 0)
+                return error_set_errno(err, SMITH_ERR_SOURCE, r, "read %s '%s'", what, d->digest);
+        if ((int64_t) len != d->size)
+                return error_set(err, SMITH_ERR_SOURCE, "%s '%s' has %zu bytes, its descriptor says %" PRId64, what,
+                                 d->digest, len, d->size);
+        sha256_digest_of(buf, len, got);
+        if (!streq(got, d->digest))
+                return error_set(err, SMITH_ERR_SOURCE, "%s '%s' does not match its digest (content is '%s')", what,
+                                 d->digest, got);
+        *ret = TAKE_PTR(buf);
+        if (ret_len)
+                *ret_len = len;
+        return 0;
+}
+
+int oci_image_open_blob(const struct oci_image *img, const char *digest, int *ret_fd, struct smith_error **err) {
+        const char *src = img->source ? img->source : "image";
+        char b[128];
+        int r;
+
+        if (!digest_is_valid(digest))
+                return error_set(err, SMITH_ERR_SOURCE, "'%s': invalid digest '%s'", src, shown(digest, b));
+        r = open_blob_fd(img->blobs_fd, digest, ret_fd);
+        if (r == -EBADF)
+                return error_set(err, SMITH_ERR_SOURCE, "'%s': blob '%s' is not a regular file", src, digest);
+        if (r < 0)
+                return error_set_errno(err, SMITH_ERR_SOURCE, r, "'%s': blob '%s'", src, digest);
+        return 0;
+}
+
+/* --- index, manifest and config --- */
+
+/* The index entry for tag; with no tag given, "latest" or else the only
+ * image. */
+static int choose_entry(json_t *index, const char *tag, bool tag_given, struct descriptor *ret,
+                        struct smith_error **err) {
+        json_t *manifests = json_object_get(index, "manifests"), *e, *match = NULL, *only = NULL;
+        size_t i, n_images = 0;
+
+        if (!json_is_array(manifests))
+                return error_set(err, SMITH_ERR_SOURCE, "index.json: 'manifests' is not a list");
+        json_array_foreach(manifests, i, e) {
+                json_t *mt = json_object_get(e, "mediaType"), *ann = json_object_get(e, "annotations");
+                json_t *name = json_is_object(ann) ? json_object_get(ann, OCI_ANNOTATION_REF_NAME) : NULL;
+
+                if (!json_is_object(e))
+                        return error_set(err, SMITH_ERR_SOURCE, "index.json: manifest %zu is not an object", i);
+                if (!in_list(manifest_types, json_string_value(mt)) && !in_list(index_types, json_string_value(mt)))
+                        continue;
+                n_images++;
+                only = e;
+                if (!match && json_is_string(name) && streq(json_string_value(name), tag))
+                        match = e;
+        }
+        if (!match && !tag_given && n_images == 1)
+                match = only;
+        if (!match)
+                return error_set(err, SMITH_ERR_SOURCE, "no image named '%s' in index.json", tag);
+        return parse_descriptor(match, "index.json", ret, err);
+}
+
+/* Follows a manifest list (one level) to the linux image for this host. */
+static int choose_platform(int blobs_fd, const struct descriptor *list, json_t **ret_doc, struct descriptor *ret,
+                           struct smith_error **err) {
+        _cleanup_free_ char *buf = NULL;
+        _cleanup_(json_decrefp) json_t *doc = NULL;
+        json_t *manifests, *e;
+        size_t len, i;
+
+        if (read_verified_blob(blobs_fd, "index", list, &buf, &len, err) < 0 ||
+            parse_json(buf, len, "index", &doc, err) < 0)
+                return -1;
+        manifests = json_object_get(doc, "manifests");
+        if (!json_is_array(manifests))
+                return error_set(err, SMITH_ERR_SOURCE, "index '%s': 'manifests' is not a list", list->digest);
+        json_array_foreach(manifests, i, e) {
+                json_t *p = json_object_get(e, "platform");
+                const char *os = json_string_value(json_object_get(p, "os"));
+                const char *arch = json_string_value(json_object_get(p, "architecture"));
+
+                if (!in_list(manifest_types, json_string_value(json_object_get(e, "mediaType"))))
+                        continue;
+                if (!os || !arch || !streq(os, "linux") || !streq(arch, oci_host_architecture()))
+                        continue;
+                if (parse_descriptor(e, "index", ret, err) < 0)
+                        return error_wrap(err, "index '%s'", list->digest);
+                *ret_doc = TAKE_PTR(doc);
+                return 0;
+        }
+        return error_set(err, SMITH_ERR_SOURCE, "index '%s' has no image for linux/%s", list->digest,
+                         oci_host_architecture());
+}
+
+/* Reads, verifies and parses the manifest img->manifest_digest and its
+ * config, filling the rest of img. */
+static int load_manifest(struct oci_image *img, struct smith_error **err) {
+        struct descriptor md = {
+                .media_type = img->manifest_media_type,
+                .digest = img->manifest_digest,
+                .size = img->manifest_size,
+        };
+        struct descriptor cd;
+        _cleanup_free_ char *mbuf = NULL, *cbuf = NULL;
+        size_t mlen, clen, n;
+        json_t *sv, *mt, *layers, *rootfs, *diff_ids, *e;
+        char b[128];
+
+        if (read_verified_blob(img->blobs_fd, "manifest", &md, &mbuf, &mlen, err) < 0 ||
+            parse_json(mbuf, mlen, "manifest", &img->manifest, err) < 0)
+                return -1;
+        sv = json_object_get(img->manifest, "schemaVersion");
+        if (!json_is_integer(sv) || json_integer_value(sv) != 2)
+                return error_set(err, SMITH_ERR_SOURCE, "manifest '%s': 'schemaVersion' is not 2", md.digest);
+        mt = json_object_get(img->manifest, "mediaType");
+        if (mt && (!json_is_string(mt) || !streq(json_string_value(mt), img->manifest_media_type)))
+                return error_set(err, SMITH_ERR_SOURCE,
+                                 "manifest '%s': media type '%s' does not match its descriptor's '%s'", md.digest,
+                                 shown(json_string_value(mt), b), img->manifest_media_type);
+
+        if (parse_descriptor(json_object_get(img->manifest, "config"), "manifest config", &cd, err) < 0)
+                return error_wrap(err, "manifest '%s'", md.digest);
+        if (!in_list(config_types, cd.media_type))
+                return error_set(err, SMITH_ERR_SOURCE, "manifest '%s': unsupported config media type '%s'", md.digest,
+                                 shown(cd.media_type, b));
+        memcpy(img->config_digest, cd.digest, DIGEST_STR_LEN + 1);
+        if (read_verified_blob(img->blobs_fd, "config", &cd, &cbuf, &clen, err) < 0 ||
+            parse_json(cbuf, clen, "config", &img->config, err) < 0)
+                return -1;
+
+        layers = json_object_get(img->manifest, "layers");
+        rootfs = json_object_get(img->config, "rootfs");
+        diff_ids = json_object_get(rootfs, "diff_ids");
+        if (!json_is_array(layers))
+                return error_set(err, SMITH_ERR_SOURCE, "manifest '%s': 'layers' is not a list", md.digest);
+        if (!json_is_array(diff_ids) || !json_is_string(json_object_get(rootfs, "type")) ||
+            !streq(json_string_value(json_object_get(rootfs, "type")), "layers"))
+                return error_set(err, SMITH_ERR_SOURCE, "config '%s': no 'rootfs' of type 'layers' with 'diff_ids'",
+                                 cd.digest);
+        n = json_array_size(layers);
+        if (n != json_array_size(diff_ids))
+                return error_set(err, SMITH_ERR_SOURCE,
+                                 "manifest '%s' has %zu layers but its config lists %zu diff_ids", md.digest, n,
+                                 json_array_size(diff_ids));
+        img->layers = calloc(n ? n : 1, sizeof(*img->layers));
+        if (!img->layers)
+                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "manifest");
+        for (size_t i = 0; i < n; i++) {
+                struct oci_layer_ref *l = &img->layers[i];
+                struct descriptor ld;
+                const char *diff_id;
+
+                e = json_array_get(layers, i);
+                if (parse_descriptor(e, "layer", &ld, err) < 0)
+                        return error_wrap(err, "manifest '%s': layer %zu", md.digest, i);
+                if (!in_list(layer_types, ld.media_type))
+                        return error_set(err, SMITH_ERR_SOURCE, "layer '%s': unsupported media type '%s'", ld.digest,
+                                         shown(ld.media_type, b));
+                diff_id = json_string_value(json_array_get(diff_ids, i));
+                if (!digest_is_valid(diff_id))
+                        return error_set(err, SMITH_ERR_SOURCE, "config '%s': invalid diff_id '%s'", cd.digest,
+                                         shown(diff_id, b));
+                memcpy(l->digest, ld.digest, DIGEST_STR_LEN + 1);
+                memcpy(l->diff_id, diff_id, DIGEST_STR_LEN + 1);
+                l->size = ld.size;
+                l->media_type = strdup(ld.media_type);
+                if (!l->media_type)
+                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "manifest");
+                img->n_layers = i + 1;
+        }
+        return 0;
+}
+
+/* Takes the chosen manifest descriptor (an image manifest) into img. */
+static int image_set_manifest(struct oci_image *img, const struct descriptor *d, json_t *annotations,
+                              struct smith_error **err) {
+        char b[128];
+
+        if (!in_list(manifest_types, d->media_type))
+                return error_set(err, SMITH_ERR_SOURCE, "manifest '%s': unsupported media type '%s'", d->digest,
+                                 shown(d->media_type, b));
+        memcpy(img->manifest_digest, d->digest, DIGEST_STR_LEN + 1);
+        img->manifest_size = d->size;
+        img->manifest_media_type = strdup(d->media_type);
+        if (!img->manifest_media_type)
+                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "manifest");
+        img->annotations = json_incref(annotations);
+        return 0;
+}
+
+static int image_from_index(struct oci_image *img, const char *index_buf, size_t index_len, const char *tag,
+                            bool tag_given, struct smith_error **err) {
+        _cleanup_(json_decrefp) json_t *index = NULL, *list = NULL;
+        struct descriptor d, top;
+
+        if (parse_json(index_buf, index_len, "index.json", &index, err) < 0 ||
+            choose_entry(index, tag, tag_given, &top, err) < 0)
+                return -1;
+        d = top;
+        if (in_list(index_types, top.media_type) && choose_platform(img->blobs_fd, &top, &list, &d, err) < 0)
+                return -1;
+        if (image_set_manifest(img, &d, top.annotations, err) < 0)
+                return -1;
+        return load_manifest(img, err);
+}
+
+void oci_image_free(struct oci_image *img) {
+        if (!img)
+                return;
+        json_decref(img->manifest);
+        json_decref(img->config);
+        json_decref(img->annotations);
+        for (size_t i = 0; i < img->n_layers; i++)
+                free(img->layers[i].media_type);
+        free(img->layers);
+        free(img->manifest_media_type);
+        free(img->source);
+        if (img->blobs_fd >= 0)
+                close(img->blobs_fd);
+        free(img);
+}
+
+/* --- tarballs --- */
+
+/* Copies the current member into the blob store if its content matches
+ * digest; an existing (verified) blob is kept and the member skipped. */
+static int import_blob(struct cache *cache, struct layer_reader *rd, struct archive_entry *e, const char *digest,
+                       struct smith_error **err) {
+        struct archive *a = layer_reader_archive(rd);
+        _cleanup_(sha256_freep) struct sha256 *h = NULL;
+        _cleanup_free_ char *tmp = NULL;
+        _cleanup_close_ int fd = -1;
+        char got[DIGEST_STR_LEN + 1];
+        int64_t size = archive_entry_size(e);
+        uint64_t off_expected = 0;
+
+        if (cache_has_blob(cache, digest))
+                return 0;
+        if (size < 0 || (uint64_t) size > MAX_BLOB_SIZE)
+                return error_set(err, SMITH_ERR_SOURCE, "blob '%s' is too large", digest);
+        h = sha256_new();
+        if (!h)
+                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "sha256");
+        if (cache_tmpfile(cache, &tmp, &fd, err) < 0)
+                return -1;
+        for (;;) {
+                const void *buf;
+                size_t len;
+                la_int64_t off;
+                int r = archive_read_data_block(a, &buf, &len, &off);
+
+                if (r == ARCHIVE_EOF)
+                        break;
+                if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+                        layer_reader_error(rd, err, "read tar");
+                        goto fail;
+                }
+                /* Sparse members could expand a small tarball into a huge
+                 * file: blobs are never sparse. */
+                if (off < 0 || (uint64_t) off != off_expected) {
+                        error_set(err, SMITH_ERR_SOURCE, "blob '%s' is a sparse file", digest);
+                        goto fail;
+                }
+                sha256_update(h, buf, len);
+                r = write_full(fd, buf, len);
+                if (r < 0) {
+                        error_set_errno(err, SMITH_ERR_IO, r, "write blob '%s' to '%s/tmp'", digest, cache->path);
+                        goto fail;
+                }
+                off_expected += len;
+        }
+        sha256_final_digest(h, got);
+        if (off_expected != (uint64_t) size || !streq(got, digest)) {
+                error_set(err, SMITH_ERR_SOURCE,
+                          "blob '%s' does not match its digest (content is '%s'): corrupt or tampered", digest, got);
+                goto fail;
+        }
+        return cache_blob_commit(cache, fd, tmp, digest, err);
+fail:
+        unlinkat(cache->tmp_fd, tmp, 0);
+        return -1;
+}
+
+/* Reads the tarball once: blobs into the store, index.json into memory. */
+static int import_tarball(struct cache *cache, int fd, char **ret_index, size_t *ret_len, struct smith_error **err) {
+        _cleanup_(layer_reader_freep) struct layer_reader *rd = NULL;
+        _cleanup_free_ char *index = NULL;
+        size_t index_len = 0;
+        struct archive *a;
+
+        if (layer_reader_new(fd, UINT64_MAX, false, &rd, err) < 0)
+                return -1;
+        a = layer_reader_archive(rd);
+        for (;;) {
+                struct archive_entry *e;
+                const char *name;
+                int r = archive_read_next_header(a, &e);
+
+                if (r == ARCHIVE_EOF)
+                        break;
+                if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
+                        return layer_reader_error(rd, err, "read tar");
+                name = archive_entry_pathname(e);
+                if (!name || archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e))
+                        continue;
+                while (name[0] == '.' && name[1] == '/')
+                        for (name += 2; *name == '/'; name++)
+                                ;
+                if (streq(name, "index.json")) {
+                        int64_t size = archive_entry_size(e);
+                        la_ssize_t n;
+
+                        if (index)
+                                return error_set(err, SMITH_ERR_SOURCE, "more than one index.json");
+                        if (size < 0 || size > (int64_t) OCI_LAYOUT_MAX_JSON)
+                                return error_set(err, SMITH_ERR_SOURCE, "index.json is too large");
+                        index = malloc((size_t) size + 1);
+                        if (!index)
+                                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "index.json");
+                        while (index_len < (size_t) size) {
+                                n = archive_read_data(a, index + index_len, (size_t) size - index_len);
+                                if (n < 0)
+                                        return layer_reader_error(rd, err, "read tar");
+                                if (n == 0)
+                                        break;
+                                index_len += (size_t) n;
+                        }
+                        index[index_len] = '\0';
+                } else if (strneq(name, "blobs/sha256/", 13)) {
+                        char digest[DIGEST_STR_LEN + 2];
+                        /* only a valid digest ever becomes a path */
+                        if (strlen(name + 13) != SHA256_HEX_LEN)
+                                continue;
+                        snprintf(digest, sizeof(digest), "sha256:%s", name + 13);
+                        if (!digest_is_valid(digest))
+                                continue;
+                        if (import_blob(cache, rd, e, digest, err) < 0)
+                                return -1;
+                }
+        }
+        if (!index)
+                return error_set(err, SMITH_ERR_SOURCE, "no index.json in the archive");
+        *ret_index = TAKE_PTR(index);
+        *ret_len = index_len;
+        return 0;
+}
+
+/* refs/<sha256 of the tarball's identity and the tag>: the chosen manifest
+ * descriptor and the index entry's annotations. */
+static int tarball_ref_name(const struct stat *st, const char *tag, bool tag_given,
+                            char ret[static 5 + SHA256_HEX_LEN + 1]) {
+        _cleanup_free_ char *id = NULL;
+        char d[DIGEST_STR_LEN + 1];
+
+        if (asprintf(&id, "oci-layout-tarball\n%ju\n%ju\n%jd\n%jd.%09ld\n%jd.%09ld\n%s%s", (uintmax_t) st->st_dev,
+                     (uintmax_t) st->st_ino, (intmax_t) st->st_size, (intmax_t) st->st_mtim.tv_sec, st->st_mtim.tv_nsec,
+                     (intmax_t) st->st_ctim.tv_sec, st->st_ctim.tv_nsec, tag_given ? ":" : "",
+                     tag_given ? tag : "") < 0)
+                return -ENOMEM;
+        sha256_digest_of(id, strlen(id), d);
+        snprintf(ret, 5 + SHA256_HEX_LEN + 1, "refs/%s", digest_hex(d));
+        return 0;
+}
+
+/* Returns 1 if img was filled from the cache, 0 if the tarball must be read. */
+static int tarball_open_warm(struct cache *cache, struct oci_image *img, const char *refname) {
+        _cleanup_free_ char *buf = NULL;
+        _cleanup_(json_decrefp) json_t *j = NULL;
+        _cleanup_(error_freep) struct smith_error *e = NULL;
+        struct descriptor d;
+        size_t len;
+
+        if (read_file_at(cache->fd, refname, REFS_MAX, &buf, &len) < 0 || parse_json(buf, len, "ref", &j, &e) < 0 ||
+            parse_descriptor(j, "ref", &d, &e) < 0 || !cache_has_blob(cache, d.digest) ||
+            image_set_manifest(img, &d, d.annotations, &e) < 0)
+                goto cold;
+        if (load_manifest(img, &e) < 0)
+                goto cold;
+        for (size_t i = 0; i < img->n_layers; i++)
+                if (!cache_has_blob(cache, img->layers[i].digest))
+                        goto cold;
+        img->from_cache = true;
+        return 1;
+cold:
+        /* Forget whatever was half filled in. */
+        json_decref(img->manifest);
+        json_decref(img->config);
+        json_decref(img->annotations);
+        img->manifest = img->config = img->annotations = NULL;
+        for (size_t i = 0; i < img->n_layers; i++)
+                free(img->layers[i].media_type);
+        free(img->layers);
+        img->layers = NULL;
+        img->n_layers = 0;
+        free(img->manifest_media_type);
+        img->manifest_media_type = NULL;
+        return 0;
+}
+
+static void tarball_remember(struct cache *cache, const struct oci_image *img, const char *refname) {
+        _cleanup_(json_decrefp) json_t *j = NULL;
+        _cleanup_free_ char *s = NULL;
+
+        j = json_pack("{s:s, s:s, s:I, s:O?}", "mediaType", img->manifest_media_type, "digest", img->manifest_digest,
+                      "size", (json_int_t) img->manifest_size, "annotations", img->annotations);
+        s = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+        /* only a shortcut: failing to write it costs a re-read next time */
+        if (s)
+                (void) write_file_atomic_at(cache->fd, refname, s, strlen(s), 0600);
+}
+
+static bool same_file(const struct stat *a, const struct stat *b) {
+        return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+               a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+               a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/* --- opening --- */
+
+/* "path[:tag]": the tag follows the last ':' unless a '/' comes after it. */
+static int parse_ref(const char *ref, char **ret_path, char **ret_tag) {
+        const char *colon = strrchr(ref, ':');
+        char *p, *t = NULL;
+
+        if (colon && !strchr(colon + 1, '/')) {
+                p = strndup(ref, (size_t) (colon - ref));
+                t = strdup(colon + 1);
+                if (!t) {
+                        free(p);
+                        return -ENOMEM;
+                }
+        } else
+                p = strdup(ref);
+        if (!p) {
+                free(t);
+                return -ENOMEM;
+        }
+        *ret_path = p;
+        *ret_tag = t;
+        return 0;
+}
+
+static int open_layout(struct cache *cache, int base_dirfd, const char *path, const char *tag, bool tag_given,
+                       struct oci_image *img, struct smith_error **err) {
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *index = NULL;
+        size_t index_len;
+        struct stat st, st2;
+        char refname[5 + SHA256_HEX_LEN + 1];
+        int r, fl;
+
+        fd = openat(base_dirfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0)
+                return error_set_errno(err, SMITH_ERR_SOURCE, errno, "open");
+        if (fstat(fd, &st) < 0)
+                return error_set_errno(err, SMITH_ERR_SOURCE, errno, "stat");
+
+        if (S_ISDIR(st.st_mode)) {
+                _cleanup_close_ int ifd = -1;
+
+                img->blobs_fd = TAKE_FD(fd);
+                ifd = root_openat(img->blobs_fd, "index.json", O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
+                if (ifd < 0)
+                        return error_set_errno(err, SMITH_ERR_SOURCE, ifd, "index.json");
+                if (fstat(ifd, &st) < 0 || !S_ISREG(st.st_mode))
+                        return error_set(err, SMITH_ERR_SOURCE, "index.json is not a regular file");
+                r = read_full_fd(ifd, OCI_LAYOUT_MAX_JSON, &index, &index_len);
+                if (r == -EFBIG)
+                        return error_set(err, SMITH_ERR_SOURCE, "index.json is too large");
+                if (r < 0)
+                        return error_set_errno(err, SMITH_ERR_SOURCE, r, "read index.json");
+                return image_from_index(img, index, index_len, tag, tag_given, err);
+        }
+        if (!S_ISREG(st.st_mode))
+                return error_set(err, SMITH_ERR_SOURCE, "not a directory or a regular file");
+        if (!cache)
+                return error_set(err, SMITH_ERR_IO, "a layout tarball needs the cache");
+        fl = fcntl(fd, F_GETFL);
+        if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
+                return error_set_errno(err, SMITH_ERR_IO, errno, "open");
+
+        img->blobs_fd = fcntl(cache->blobs_fd, F_DUPFD_CLOEXEC, 3);
+        if (img->blobs_fd < 0)
+                return error_set_errno(err, SMITH_ERR_IO, errno, "open cache");
+        if (tarball_ref_name(&st, tag, tag_given, refname) < 0)
+                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "open");
+        if (tarball_open_warm(cache, img, refname) > 0)
+                return 0;
+
+        if (import_tarball(cache, fd, &index, &index_len, err) < 0 ||
+            image_from_index(img, index, index_len, tag, tag_given, err) < 0)
+                return -1;
+        /* Remember it only if it did not change while we read it. */
+        if (fstat(fd, &st2) == 0 && same_file(&st, &st2))
+                tarball_remember(cache, img, refname);
+        return 0;
+}
+
+int oci_image_open_layout(struct cache *cache, int base_dirfd, const char *ref, struct oci_image **ret,
+                          struct smith_error **err) {
+        _cleanup_(oci_image_freep) struct oci_image *img = NULL;
+        _cleanup_free_ char *path = NULL, *tag = NULL;
+        bool tag_given;
+
+        if (parse_ref(ref, &path, &tag) < 0)
+                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "'%s'", ref);
+        if (isempty(path))
+                return error_set(err, SMITH_ERR_SOURCE, "'%s': no path to an OCI layout", ref);
+        tag_given = tag != NULL;
+        if (tag_given && isempty(tag))
+                return error_set(err, SMITH_ERR_SOURCE, "'%s': empty tag", ref);
+
+        img = calloc(1, sizeof(*img));
+        if (!img)
+                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "'%s'", path);
+        img->blobs_fd = -1;
+        img->source = strdup(path);
+        if (!img->source)
+                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "'%s'", path);
+        if (open_layout(cache, base_dirfd, path, tag_given ? tag : "latest", tag_given, img, err) < 0)
+                return error_wrap(err, "'%s'", path);
+        *ret = TAKE_PTR(img);
+        return 0;
+}

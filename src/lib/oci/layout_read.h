@@ -1,0 +1,68 @@
+/* Reading an image out of an OCI image layout: a directory, or a tarball of
+ * one (plain, gzip or zstd).
+ *
+ * Everything in the layout is hostile.  Blob names are checked with
+ * digest_is_valid() before they are used in a path; index.json, manifests
+ * and configs are bounded (4 MiB) and verified against their descriptors;
+ * a tarball's blobs are hashed while they are copied into the cache's blob
+ * store and kept only if they match their names.  A directory layout is
+ * used in place: the manifest and config are verified when opened, and
+ * layers are verified by whoever reads them (layer_unpack() does).
+ *
+ * A tarball is read once: its identity (device, inode, size, mtime, ctime)
+ * and the tag are remembered in the cache's refs/, so reopening it unchanged
+ * only re-reads the (verified) manifest and config from the blob store. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "basic/error.h"
+#include "basic/hash.h"
+
+struct cache;
+
+#define OCI_LAYOUT_MAX_JSON (4U << 20) /* index.json, manifests, configs */
+
+struct oci_layer_ref {
+        char digest[DIGEST_STR_LEN + 1];
+        int64_t size;
+        char *media_type;
+        char diff_id[DIGEST_STR_LEN + 1];
+};
+
+/* Owns everything it points to; oci_image_free() accepts NULL. */
+struct oci_image {
+        char manifest_digest[DIGEST_STR_LEN + 1];
+        int64_t manifest_size;
+        char *manifest_media_type;
+        char config_digest[DIGEST_STR_LEN + 1];
+        json_t *manifest, *config; /* parsed documents */
+        size_t n_layers;
+        struct oci_layer_ref *layers; /* lowest first; n_layers == config rootfs.diff_ids count */
+        int blobs_fd;                 /* dir containing blobs/sha256/<hex> for every blob of this image */
+        json_t *annotations;          /* of the index entry that was chosen, may be NULL */
+        char *source;                 /* the layout's path as given, for messages */
+        bool from_cache;              /* a tarball reopened through refs/ without reading it */
+};
+
+/* ref is "path[:tag]": path a .tar/.tar.gz/.tgz/.tar.zst file (compression by
+ * magic) or a directory holding an OCI layout; tag picks the index entry
+ * whose org.opencontainers.image.ref.name equals it (default "latest"; with
+ * no tag given, no entry named latest and exactly one image in the index,
+ * that one).  The tag is split at the last ':' only if no '/' follows it.
+ * Relative paths are relative to base_dirfd (AT_FDCWD ok).  An entry that is
+ * an index (manifest list) is followed one level to the linux image of the
+ * host's architecture.  Errors are SMITH_ERR_SOURCE and name the file:
+ * "'base.tar.gz': no image named 'v2' in index.json". */
+int oci_image_open_layout(struct cache *cache, int base_dirfd, const char *ref, struct oci_image **ret,
+                          struct smith_error **err);
+void oci_image_free(struct oci_image *img);
+DEFINE_POINTER_CLEANUP(struct oci_image, oci_image_free)
+
+/* An O_RDONLY fd of the blob file (a regular file, never through a symlink
+ * out of the layout).  For a directory layout its content is NOT verified
+ * here: read it through a hash (layer_unpack() checks digest and size). */
+int oci_image_open_blob(const struct oci_image *img, const char *digest, int *ret_fd, struct smith_error **err);

@@ -1,0 +1,178 @@
+/* The local cache directory: finding it, creating its layout, per-key locks
+ * and the verified blob store.  See cache.h for the layout. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "basic/fs.h"
+#include "basic/hash.h"
+#include "cache.h"
+
+static int open_subdir(int top_fd, const char *top, const char *name, int *ret_fd, struct smith_error **err) {
+        int fd;
+
+        if (mkdirat(top_fd, name, 0700) < 0 && errno != EEXIST)
+                return error_set_errno(err, SMITH_ERR_IO, errno, "create cache directory '%s/%s'", top, name);
+        fd = openat(top_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return error_set_errno(err, SMITH_ERR_IO, errno, "open cache directory '%s/%s'", top, name);
+        *ret_fd = fd;
+        return 0;
+}
+
+/* $XDG_CACHE_HOME/smith, else $HOME/.cache/smith.  Relative values are
+ * ignored, as the XDG spec says. */
+static int cache_find_path(char **ret, struct smith_error **err) {
+        const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+        char *p = NULL;
+
+        if (!isempty(xdg) && xdg[0] == '/')
+                p = path_join(xdg, "smith");
+        else if (!isempty(home) && home[0] == '/') {
+                _cleanup_free_ char *c = path_join(home, ".cache");
+                p = c ? path_join(c, "smith") : NULL;
+        } else
+                return error_set(err, SMITH_ERR_IO,
+                                 "no cache directory: set XDG_CACHE_HOME or HOME to an absolute path");
+        if (!p)
+                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "cache directory");
+        *ret = p;
+        return 0;
+}
+
+void cache_free(struct cache *c) {
+        if (!c)
+                return;
+        if (c->fd >= 0)
+                close(c->fd);
+        if (c->blobs_fd >= 0)
+                close(c->blobs_fd);
+        if (c->roots_fd >= 0)
+                close(c->roots_fd);
+        if (c->tmp_fd >= 0)
+                close(c->tmp_fd);
+        free(c->path);
+        free(c);
+}
+
+int cache_open(struct cache **ret, struct smith_error **err) {
+        _cleanup_(cache_freep) struct cache *c = NULL;
+        _cleanup_close_ int sha_fd = -1, refs_fd = -1, locks_fd = -1, blobs_dir_fd = -1;
+        int r;
+
+        c = calloc(1, sizeof(*c));
+        if (!c)
+                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "cache");
+        c->fd = c->blobs_fd = c->roots_fd = c->tmp_fd = -1;
+        if (cache_find_path(&c->path, err) < 0)
+                return -1;
+
+        /* Parents (e.g. ~/.cache) get the usual 0755; the cache itself 0700. */
+        {
+                _cleanup_free_ char *parent = strdup(c->path);
+                char *slash = parent ? strrchr(parent, '/') : NULL;
+                if (!parent)
+                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "cache");
+                if (slash && slash != parent) {
+                        *slash = '\0';
+                        r = mkdir_p(parent, 0755);
+                        if (r < 0)
+                                return error_set_errno(err, SMITH_ERR_IO, r, "create cache directory '%s'", parent);
+                }
+        }
+        if (mkdir(c->path, 0700) < 0 && errno != EEXIST)
+                return error_set_errno(err, SMITH_ERR_IO, errno, "create cache directory '%s'", c->path);
+        c->fd = open(c->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (c->fd < 0)
+                return error_set_errno(err, SMITH_ERR_IO, errno, "open cache directory '%s'", c->path);
+        c->blobs_fd = fcntl(c->fd, F_DUPFD_CLOEXEC, 3);
+        if (c->blobs_fd < 0)
+                return error_set_errno(err, SMITH_ERR_IO, errno, "open cache directory '%s'", c->path);
+
+        if (open_subdir(c->fd, c->path, "blobs", &blobs_dir_fd, err) < 0 ||
+            open_subdir(c->fd, c->path, "blobs/sha256", &sha_fd, err) < 0 ||
+            open_subdir(c->fd, c->path, "roots", &c->roots_fd, err) < 0 ||
+            open_subdir(c->fd, c->path, "tmp", &c->tmp_fd, err) < 0 ||
+            open_subdir(c->fd, c->path, "refs", &refs_fd, err) < 0 ||
+            open_subdir(c->fd, c->path, "locks", &locks_fd, err) < 0)
+                return -1;
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+static bool is_plain_name(const char *s) {
+        return !isempty(s) && !strchr(s, '/') && !streq(s, ".") && !streq(s, "..") && strlen(s) <= 255;
+}
+
+int cache_lock(struct cache *c, const char *key, int *ret_fd, struct smith_error **err) {
+        _cleanup_free_ char *name = NULL;
+        _cleanup_close_ int fd = -1;
+
+        if (!is_plain_name(key))
+                return error_set(err, SMITH_ERR_IO, "invalid cache lock name '%s'", key);
+        if (asprintf(&name, "locks/%s", key) < 0)
+                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "lock '%s'", key);
+        fd = openat(c->fd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return error_set_errno(err, SMITH_ERR_IO, errno, "open lock '%s/%s'", c->path, name);
+        while (flock(fd, LOCK_EX) < 0)
+                if (errno != EINTR)
+                        return error_set_errno(err, SMITH_ERR_IO, errno, "lock '%s/%s'", c->path, name);
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+bool cache_has_blob(struct cache *c, const char *digest) {
+        char name[sizeof("blobs/sha256/") + SHA256_HEX_LEN];
+        struct stat st;
+
+        if (!digest_is_valid(digest))
+                return false;
+        snprintf(name, sizeof(name), "blobs/sha256/%s", digest_hex(digest));
+        return fstatat(c->blobs_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+}
+
+int cache_tmpfile(struct cache *c, char **ret_name, int *ret_fd, struct smith_error **err) {
+        _cleanup_free_ char *path = NULL;
+        char *name;
+        int fd;
+
+        if (asprintf(&path, "%s/tmp/blob-XXXXXX", c->path) < 0)
+                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "temp file");
+        fd = mkostemp(path, O_CLOEXEC);
+        if (fd < 0)
+                return error_set_errno(err, SMITH_ERR_IO, errno, "create temp file in '%s/tmp'", c->path);
+        name = strdup(strrchr(path, '/') + 1);
+        if (!name) {
+                close(fd);
+                unlink(path);
+                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "temp file");
+        }
+        *ret_name = name;
+        *ret_fd = fd;
+        return 0;
+}
+
+int cache_blob_commit(struct cache *c, int fd, const char *tmp_name, const char *digest, struct smith_error **err) {
+        char name[sizeof("blobs/sha256/") + SHA256_HEX_LEN];
+        int r = 0;
+
+        if (!digest_is_valid(digest)) {
+                unlinkat(c->tmp_fd, tmp_name, 0);
+                return error_set(err, SMITH_ERR_IO, "invalid digest '%s'", digest);
+        }
+        snprintf(name, sizeof(name), "blobs/sha256/%s", digest_hex(digest));
+        if (fchmod(fd, 0444) < 0 || fsync(fd) < 0)
+                r = -errno;
+        else if (renameat(c->tmp_fd, tmp_name, c->blobs_fd, name) < 0)
+                r = -errno;
+        if (r < 0) {
+                unlinkat(c->tmp_fd, tmp_name, 0);
+                return error_set_errno(err, SMITH_ERR_IO, r, "store blob '%s' in '%s'", digest, c->path);
+        }
+        return 0;
+}

@@ -1,0 +1,48 @@
+/* The local cache: $XDG_CACHE_HOME/smith (default $HOME/.cache/smith).
+ *
+ *   blobs/sha256/<hex>   verified content-addressed blobs (only ever written
+ *                        by cache_blob_commit() after the caller checked the
+ *                        digest, so everything here can be trusted)
+ *   roots/<key>/         unpacked source roots, complete only when
+ *                        roots/<key>.done exists
+ *   tmp/                 temp files and directories, renamed into place
+ *   refs/                small notes (e.g. tarball identity -> manifest)
+ *   locks/<key>          flock() files serialising builders of one key
+ *
+ * A struct cache owns its path and all of its fds; cache_free() accepts
+ * NULL.  Nothing here prints. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "basic/error.h"
+
+struct cache {
+        char *path;   /* absolute path of the top directory */
+        int fd;       /* the top directory */
+        int blobs_fd; /* dir holding blobs/sha256/<hex> (the top directory) */
+        int roots_fd; /* roots/ */
+        int tmp_fd;   /* tmp/ */
+};
+
+/* Opens (creating as needed, top 0700) the cache and its subdirectories. */
+int cache_open(struct cache **ret, struct smith_error **err);
+void cache_free(struct cache *c);
+DEFINE_POINTER_CLEANUP(struct cache, cache_free)
+
+/* Takes flock(LOCK_EX) on locks/<key>, waiting for other holders.  key must
+ * be a plain file name.  Release by closing *ret_fd. */
+int cache_lock(struct cache *c, const char *key, int *ret_fd, struct smith_error **err);
+
+/* True if blobs/sha256/<hex of digest> exists as a regular file. */
+bool cache_has_blob(struct cache *c, const char *digest);
+
+/* Creates a new empty file in tmp/ for a blob being written; returns its
+ * name in tmp/ and a writable fd. */
+int cache_tmpfile(struct cache *c, char **ret_name, int *ret_fd, struct smith_error **err);
+
+/* Publishes the tmp/ file tmp_name, open as fd, fully written and whose
+ * sha256 the caller has verified to be digest, as blobs/sha256/<hex>:
+ * fsync, chmod 0444, rename.  On failure the temp file is removed.  fd stays
+ * the caller's. */
+int cache_blob_commit(struct cache *c, int fd, const char *tmp_name, const char *digest, struct smith_error **err);
