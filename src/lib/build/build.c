@@ -183,7 +183,7 @@ static json_t *set_to_json(char *const *keys) {
 
 /* The image config in the original's field order, without "created" so
  * the digest is stable. */
-static json_t *image_config(struct build *b, const struct nss_user *u, char *const *diff_ids) {
+static json_t *image_config(struct build *b, char *const *diff_ids) {
         const struct smith_config *c = b->cfg;
         json_t *j = json_object(), *cc = json_object(), *rootfs = json_object();
         char user[64];
@@ -204,7 +204,6 @@ static json_t *image_config(struct build *b, const struct nss_user *u, char *con
                 snprintf(user, sizeof(user), "%d:%d", NSS_DEFAULT_ID, NSS_DEFAULT_ID);
                 json_object_set_new(cc, "User", json_string(user));
         }
-        (void) u;
         if (c->ports)
                 json_object_set_new(cc, "ExposedPorts", set_to_json(c->ports));
         if (c->env)
@@ -259,7 +258,6 @@ static int write_image(struct build *b, const struct blob_result *layer, const c
         size_t parent_layers = b->parent ? b->parent->n_layers : 0;
         char manifest_digest[DIGEST_STR_LEN + 1], created[32];
         struct layout_writer_opts lo = { .mtime = 0 };
-        struct nss_user u = {};
         bool have_layer = false;
         int r;
 
@@ -297,11 +295,7 @@ static int write_image(struct build *b, const struct blob_result *layer, const c
                 n_layers++;
         }
 
-        r = nss_parse_user(b->cfg->user, &u);
-        if (r < 0)
-                return error_set_errno(err, SMITH_ERR_IO, r, "user");
-        config = image_config(b, &u, diff_ids);
-        nss_user_release(&u);
+        config = image_config(b, diff_ids);
         if (!config)
                 return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "image config");
         r = oci_json_dump(config, &config_json, &config_len, err);
