@@ -257,7 +257,8 @@ static int write_image(struct build *b, const struct blob_result *layer, const c
         size_t n_layers = 0, n_blobs = 0, n_index = 0, config_len = 0, manifest_len = 0;
         size_t parent_layers = b->parent ? b->parent->n_layers : 0;
         char manifest_digest[DIGEST_STR_LEN + 1], created[32];
-        struct layout_writer_opts lo = { .mtime = 0 };
+        /* the blobs inside are compressed already: a fast level loses nothing */
+        struct layout_writer_opts lo = { .mtime = 0, .gzip_level = 1 };
         bool have_layer = false;
         int r;
 
