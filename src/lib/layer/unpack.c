@@ -896,8 +896,9 @@ int oci_image_root(struct cache *cache, const struct oci_image *img, const struc
                 rm_rf_at(cache->tmp_fd, tmp_name);
                 return error_set_errno(err, SMITH_ERR_IO, r, "store root '%s'", path);
         }
-        if (syncfs(cache->roots_fd) < 0)
-                return error_set_errno(err, SMITH_ERR_IO, errno, "sync '%s'", path);
+        /* No syncfs: forcing hundreds of megabytes to disk costs seconds,
+         * and this is a cache.  The .done marker guards against a builder
+         * that died half way; after a power loss, remove the cache. */
         r = write_file_atomic_at(cache->roots_fd, done, img->manifest_digest, strlen(img->manifest_digest), 0644);
         if (r < 0)
                 return error_set_errno(err, SMITH_ERR_IO, r, "mark root '%s' complete", path);

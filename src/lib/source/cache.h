@@ -43,6 +43,6 @@ int cache_tmpfile(struct cache *c, char **ret_name, int *ret_fd, struct smith_er
 
 /* Publishes the tmp/ file tmp_name, open as fd, fully written and whose
  * sha256 the caller has verified to be digest, as blobs/sha256/<hex>:
- * fsync, chmod 0444, rename.  On failure the temp file is removed.  fd stays
+ * chmod 0444, rename (no fsync: it is a cache).  On failure the temp file is removed.  fd stays
  * the caller's. */
 int cache_blob_commit(struct cache *c, int fd, const char *tmp_name, const char *digest, struct smith_error **err);
