@@ -442,28 +442,28 @@ static void test_deep_nesting(void **state) {
         p = stpcpy(y, "paths: ");
         memset(p, '[', depth);
         memset(p + depth, ']', depth);
-        strcpy(p + 2 * depth, "\n");
+        stpcpy(p + 2 * depth, "\n");
         check_error(y, "smith.yaml:1:71: nesting is deeper than 64 levels");
 
         p = stpcpy(y, "paths:\n");
         for (size_t i = 0; i < depth; i++)
                 p = stpcpy(p, "- ");
-        strcpy(p, "x\n");
+        stpcpy(p, "x\n");
         check_error(y, "smith.yaml:2:127: nesting is deeper than 64 levels");
 
         /* 64 levels in all (the top mapping is one) are still just a type error. */
         p = stpcpy(y, "paths: ");
         memset(p, '[', 63);
         memset(p + 63, ']', 63);
-        strcpy(p + 2 * 63, "\n");
+        stpcpy(p + 2 * 63, "\n");
         check_error(y, "smith.yaml:1:9: 'paths' must be a list of strings");
 
         a = malloc(16 + (CONFIG_MAX_ANCHORS + 1) * 16);
         assert_non_null(a);
         p = stpcpy(a, "paths: [");
         for (size_t i = 0; i <= CONFIG_MAX_ANCHORS; i++)
-                p += sprintf(p, "&a%zu x, ", i);
-        strcpy(p, "]\n");
+                p += snprintf(p, 16, "&a%zu x, ", i);
+        stpcpy(p, "]\n");
         check_error(a, "smith.yaml:1:8899: more than 1000 anchors");
 }
 

@@ -42,25 +42,25 @@ static inline void fclosep(FILE **f) {
 #define _cleanup_fclose_ _cleanup_(fclosep)
 
 /* Returns the pointer and clears the variable, so its cleanup does nothing. */
-#define TAKE_PTR(p)                             \
-        ({                                      \
-                __typeof__(p) _p_ = (p);        \
-                (p) = NULL;                     \
-                _p_;                            \
+#define TAKE_PTR(p)                      \
+        ({                               \
+                __typeof__(p) _p_ = (p); \
+                (p) = NULL;              \
+                _p_;                     \
         })
 
-#define TAKE_FD(fd)                             \
-        ({                                      \
-                int _fd_ = (fd);                \
-                (fd) = -1;                      \
-                _fd_;                           \
+#define TAKE_FD(fd)              \
+        ({                       \
+                int _fd_ = (fd); \
+                (fd) = -1;       \
+                _fd_;            \
         })
 
 /* Declares fooP(struct foo **) that calls foo_free(), for _cleanup_(). */
-#define DEFINE_POINTER_CLEANUP(type, func)              \
-        static inline void func##p(type **p) {          \
-                if (*p)                                 \
-                        func(*p);                       \
+#define DEFINE_POINTER_CLEANUP(type, func)     \
+        static inline void func##p(type **p) { \
+                if (*p)                        \
+                        func(*p);              \
         }
 
 #define streq(a, b) (strcmp((a), (b)) == 0)

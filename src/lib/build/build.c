@@ -46,7 +46,7 @@ struct build {
         struct nss_files nss;
         int rootfs_fd;
         int layer_fd;
-        int64_t epoch;  /* SOURCE_DATE_EPOCH, or -1 */
+        int64_t epoch; /* SOURCE_DATE_EPOCH, or -1 */
 };
 
 static void build_release(struct build *b) {
@@ -274,25 +274,26 @@ static int write_image(struct build *b, const struct blob_result *layer, const c
                         have_layer = true;
                         log_info("layer with diff_id %s already exists in parent", l->diff_id);
                 }
-                layers[n_layers] = (struct oci_descriptor) { .media_type = (char *) layer_media_type(l->media_type),
-                                                             .size = l->size };
+                layers[n_layers] = (struct oci_descriptor){ .media_type = (char *) layer_media_type(l->media_type),
+                                                            .size = l->size };
                 memcpy(layers[n_layers].digest, l->digest, sizeof(l->digest));
                 if (strv_extend(&diff_ids, l->diff_id) < 0 ||
                     asprintf(&name, "blobs/sha256/%s", digest_hex(l->digest)) < 0 ||
                     strv_consume(&parent_paths, name) < 0)
                         return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "image");
-                blobs[n_blobs++] = (struct layout_blob) { .desc = layers[n_layers], .fd = -1,
-                                                          .dir_fd = b->parent->blobs_fd, .path = name };
+                blobs[n_blobs++] = (struct layout_blob){
+                        .desc = layers[n_layers], .fd = -1, .dir_fd = b->parent->blobs_fd, .path = name
+                };
                 n_layers++;
         }
         if (!have_layer) {
-                layers[n_layers] = (struct oci_descriptor) { .media_type = (char *) OCI_MT_LAYER_GZIP,
-                                                             .size = layer->size };
+                layers[n_layers] =
+                        (struct oci_descriptor){ .media_type = (char *) OCI_MT_LAYER_GZIP, .size = layer->size };
                 memcpy(layers[n_layers].digest, layer->digest, sizeof(layer->digest));
                 if (strv_extend(&diff_ids, layer->diff_id) < 0)
                         return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "image");
-                blobs[n_blobs++] = (struct layout_blob) { .desc = layers[n_layers], .fd = b->layer_fd,
-                                                          .dir_fd = AT_FDCWD };
+                blobs[n_blobs++] =
+                        (struct layout_blob){ .desc = layers[n_layers], .fd = b->layer_fd, .dir_fd = AT_FDCWD };
                 n_layers++;
         }
 
@@ -304,8 +305,8 @@ static int write_image(struct build *b, const struct blob_result *layer, const c
                 return error_wrap(err, "image config");
         sha256_digest_of(config_json, config_len, config_desc.digest);
         config_desc.size = (int64_t) config_len;
-        blobs[n_blobs++] = (struct layout_blob) { .desc = config_desc, .fd = -1, .data = config_json,
-                                                  .len = config_len };
+        blobs[n_blobs++] =
+                (struct layout_blob){ .desc = config_desc, .fd = -1, .data = config_json, .len = config_len };
 
         r = oci_manifest_build(&config_desc, layers, n_layers, false, &manifest_json, &manifest_len, err);
         if (r < 0)
@@ -315,15 +316,13 @@ static int write_image(struct build *b, const struct blob_result *layer, const c
         /* extra blobs first, then the image, as the original's index.json */
         {
                 json_t *build_ann = json_object();
-                struct oci_descriptor spec_desc = { .media_type = (char *) MT_SMITH_SPEC,
-                                                    .size = (int64_t) spec_len };
+                struct oci_descriptor spec_desc = { .media_type = (char *) MT_SMITH_SPEC, .size = (int64_t) spec_len };
                 sha256_digest_of(spec, spec_len, spec_desc.digest);
                 if (!isempty(b->o->buildno))
                         json_object_set_new(build_ann, "com.oracle.smith.build", json_string(b->o->buildno));
                 spec_desc.annotations = build_ann;
                 index[n_index++] = spec_desc;
-                blobs[n_blobs++] = (struct layout_blob) { .desc = spec_desc, .fd = -1, .data = spec,
-                                                          .len = spec_len };
+                blobs[n_blobs++] = (struct layout_blob){ .desc = spec_desc, .fd = -1, .data = spec, .len = spec_len };
                 if (b->src && b->src->packages) {
                         struct oci_descriptor pd = { .media_type = (char *) MT_SMITH_PACKAGES };
                         packages = strv_join(b->src->packages, "\n");
@@ -333,8 +332,8 @@ static int write_image(struct build *b, const struct blob_result *layer, const c
                         sha256_digest_of(packages, strlen(packages), pd.digest);
                         pd.annotations = json_incref(build_ann);
                         index[n_index++] = pd;
-                        blobs[n_blobs++] = (struct layout_blob) { .desc = pd, .fd = -1, .data = packages,
-                                                                  .len = strlen(packages) };
+                        blobs[n_blobs++] =
+                                (struct layout_blob){ .desc = pd, .fd = -1, .data = packages, .len = strlen(packages) };
                 }
         }
         {
@@ -355,8 +354,8 @@ static int write_image(struct build *b, const struct blob_result *layer, const c
                 md.annotations = ann;
                 md.platform = plat;
                 index[n_index++] = md;
-                blobs[n_blobs++] = (struct layout_blob) { .desc = md, .fd = -1, .data = manifest_json,
-                                                          .len = manifest_len };
+                blobs[n_blobs++] =
+                        (struct layout_blob){ .desc = md, .fd = -1, .data = manifest_json, .len = manifest_len };
         }
 
         if (b->epoch >= 0)
@@ -422,8 +421,9 @@ static int run(struct build *b, struct smith_error **err) {
                 b->cfg->nss = true; /* named users force nss on, as in the original */
 
         if (!isempty(b->cfg->package)) {
-                struct source_ctx ctx = { .build_dirfd = b->dirfd, .build_dir = o->dir, .fast = o->fast,
-                                          .verbose = o->verbose };
+                struct source_ctx ctx = {
+                        .build_dirfd = b->dirfd, .build_dir = o->dir, .fast = o->fast, .verbose = o->verbose
+                };
                 r = ensure_cache(b, err);
                 if (r < 0)
                         return r;
@@ -438,8 +438,7 @@ static int run(struct build *b, struct smith_error **err) {
                                 return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "config");
                 }
                 if (b->src->image) {
-                        r = config_apply_image_defaults(b->cfg, json_object_get(b->src->image->config, "config"),
-                                                        err);
+                        r = config_apply_image_defaults(b->cfg, json_object_get(b->src->image->config, "config"), err);
                         if (r < 0)
                                 return error_wrap(err, "defaults from '%s'", b->cfg->package);
                 }

@@ -92,7 +92,7 @@ static int emit_one(const struct plan_entry *e, void *userdata) {
                 struct inode_key *k = calloc(1, sizeof(*k));
                 if (!k)
                         return error_set_errno(em->err, SMITH_ERR_IO, ENOMEM, "layer");
-                *k = (struct inode_key) { .fd = e->src_fd, .dev = e->dev, .ino = e->ino, .path = strdup(e->path) };
+                *k = (struct inode_key){ .fd = e->src_fd, .dev = e->dev, .ino = e->ino, .path = strdup(e->path) };
                 if (!k->path || !tsearch(k, &em->inodes, inode_cmp)) {
                         inode_free(k);
                         return error_set_errno(em->err, SMITH_ERR_IO, ENOMEM, "layer");
@@ -193,8 +193,7 @@ static int overlay_walk(struct plan *p, int top_fd, const char *name, const char
                         dest = place(p, child);
                 if (!dest) {
                         closedir(d);
-                        return error_set(err, SMITH_ERR_IO, "'%s/%s': too many levels of symbolic links", name,
-                                         child);
+                        return error_set(err, SMITH_ERR_IO, "'%s/%s': too many levels of symbolic links", name, child);
                 }
                 if (S_ISDIR(st.st_mode)) {
                         int cfd;

@@ -10,7 +10,7 @@
 #include "tree/plan.h"
 
 struct layer_opts {
-        uid_t uid;     /* owner of every entry */
+        uid_t uid; /* owner of every entry */
         gid_t gid;
         int64_t mtime; /* of every entry */
         enum blob_compression compression;

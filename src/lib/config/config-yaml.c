@@ -400,37 +400,28 @@ struct field {
         size_t offset;
 };
 
-#define TOP(k, t, m) { k, t, offsetof(struct smith_config, m) }
-#define MOCK(k, t, m) { k, t, offsetof(struct smith_mock_config, m) }
+#define TOP(k, t, m) \
+        { k, t, offsetof(struct smith_config, m) }
+#define MOCK(k, t, m) \
+        { k, t, offsetof(struct smith_mock_config, m) }
 
 /* In the original's struct order. */
 static const struct field top_fields[] = {
-        TOP("type", FIELD_STRING, type),
-        TOP("mock", FIELD_MOCK, mock),
-        TOP("package", FIELD_STRING, package),
-        TOP("paths", FIELD_LIST, paths),
-        TOP("excludes", FIELD_LIST, excludes),
-        TOP("parent", FIELD_STRING, parent),
-        TOP("nss", FIELD_BOOL, nss),
-        TOP("root", FIELD_BOOL, root),
-        TOP("user", FIELD_STRING, user),
-        TOP("groups", FIELD_LIST, groups),
-        TOP("mounts", FIELD_LIST, mounts),
-        TOP("entrypoint", FIELD_LIST, entrypoint),
-        TOP("cmd", FIELD_LIST, cmd),
-        TOP("dir", FIELD_STRING, dir),
-        TOP("env", FIELD_LIST, env),
-        TOP("labels", FIELD_LABELS, label_keys),
+        TOP("type", FIELD_STRING, type),       TOP("mock", FIELD_MOCK, mock),
+        TOP("package", FIELD_STRING, package), TOP("paths", FIELD_LIST, paths),
+        TOP("excludes", FIELD_LIST, excludes), TOP("parent", FIELD_STRING, parent),
+        TOP("nss", FIELD_BOOL, nss),           TOP("root", FIELD_BOOL, root),
+        TOP("user", FIELD_STRING, user),       TOP("groups", FIELD_LIST, groups),
+        TOP("mounts", FIELD_LIST, mounts),     TOP("entrypoint", FIELD_LIST, entrypoint),
+        TOP("cmd", FIELD_LIST, cmd),           TOP("dir", FIELD_STRING, dir),
+        TOP("env", FIELD_LIST, env),           TOP("labels", FIELD_LABELS, label_keys),
         TOP("ports", FIELD_PORTS, ports),
 };
 
 static const struct field mock_fields[] = {
-        MOCK("config", FIELD_STRING, config),
-        MOCK("pre-build", FIELD_STRING, pre_build),
-        MOCK("post-build", FIELD_STRING, post_build),
-        MOCK("deps", FIELD_LIST, deps),
-        MOCK("debuginfo", FIELD_BOOL, debuginfo),
-        MOCK("debugdeps", FIELD_LIST, debugdeps),
+        MOCK("config", FIELD_STRING, config),         MOCK("pre-build", FIELD_STRING, pre_build),
+        MOCK("post-build", FIELD_STRING, post_build), MOCK("deps", FIELD_LIST, deps),
+        MOCK("debuginfo", FIELD_BOOL, debuginfo),     MOCK("debugdeps", FIELD_LIST, debugdeps),
         MOCK("debugpaths", FIELD_LIST, debugpaths),
 };
 
@@ -480,11 +471,10 @@ static const char *suggest(const char *key, const struct field *fields, size_t n
         return best <= 2 && best < strlen(key) ? r : NULL;
 }
 
-static int parse_fields(struct parser *p, const yaml_node_t *n, const struct field *fields, size_t n_fields,
-                        void *base, const char *section);
+static int parse_fields(struct parser *p, const yaml_node_t *n, const struct field *fields, size_t n_fields, void *base,
+                        const char *section);
 
-static int parse_field(struct parser *p, const yaml_node_t *v, const struct field *f, void *base,
-                       const char *section) {
+static int parse_field(struct parser *p, const yaml_node_t *v, const struct field *f, void *base, const char *section) {
         char what[64];
         void *field = (char *) base + f->offset;
 
@@ -511,8 +501,8 @@ static int parse_field(struct parser *p, const yaml_node_t *v, const struct fiel
 }
 
 /* A mapping of known keys (the top level, or "mock" as section). */
-static int parse_fields(struct parser *p, const yaml_node_t *n, const struct field *fields, size_t n_fields,
-                        void *base, const char *section) {
+static int parse_fields(struct parser *p, const yaml_node_t *n, const struct field *fields, size_t n_fields, void *base,
+                        const char *section) {
         const yaml_node_t *seen[ELEMENTSOF(top_fields)] = {};
         char buf[SHOWN_MAX + 4];
 
@@ -554,7 +544,7 @@ static int parse_fields(struct parser *p, const yaml_node_t *n, const struct fie
 
 /* "name:line:column: problem" for libyaml's own errors. */
 static int yaml_error(const char *name, const yaml_parser_t *parser, const char *data, size_t len,
-                     struct smith_error **err) {
+                      struct smith_error **err) {
         size_t line, column;
         const char *problem = parser->problem ?: "invalid YAML";
 
@@ -636,8 +626,7 @@ static int yaml_precheck(const char *name, const char *data, size_t len, struct 
                         anchor = ev->type == YAML_SEQUENCE_START_EVENT ? ev->data.sequence_start.anchor
                                                                        : ev->data.mapping_start.anchor;
                         if (++depth > CONFIG_MAX_DEPTH)
-                                return event_error(name, ev, err, "nesting is deeper than %d levels",
-                                                   CONFIG_MAX_DEPTH);
+                                return event_error(name, ev, err, "nesting is deeper than %d levels", CONFIG_MAX_DEPTH);
                         break;
                 case YAML_SEQUENCE_END_EVENT:
                 case YAML_MAPPING_END_EVENT:
@@ -659,8 +648,7 @@ static void yaml_document_deletep(yaml_document_t **doc) {
                 yaml_document_delete(*doc);
 }
 
-int config_parse(const char *name, const char *data, size_t len, struct smith_config **ret,
-                 struct smith_error **err) {
+int config_parse(const char *name, const char *data, size_t len, struct smith_config **ret, struct smith_error **err) {
         _cleanup_(config_freep) struct smith_config *c = NULL;
         _cleanup_(yaml_parser_deletep) yaml_parser_t *parser = NULL;
         _cleanup_(yaml_document_deletep) yaml_document_t *doc = NULL, *next = NULL;

@@ -124,8 +124,7 @@ static int image_strv(const json_t *v, const char *key, char ***ret, struct smit
 /* Keys of an object, sorted; with ret_values, the values too (strings, null
  * as ""), otherwise every value must be an object or null (ExposedPorts'
  * struct{}, which ignores what is inside). */
-static int image_map(const json_t *v, const char *key, char ***ret_keys, char ***ret_values,
-                     struct smith_error **err) {
+static int image_map(const json_t *v, const char *key, char ***ret_keys, char ***ret_values, struct smith_error **err) {
         _cleanup_strv_free_ char **keys = NULL, **values = NULL;
         const char *k;
         json_t *val;
@@ -171,18 +170,18 @@ static int image_map(const json_t *v, const char *key, char ***ret_keys, char **
         return 0;
 }
 
-#define MOVE_IF_UNSET(field, value)                     \
-        do {                                            \
-                if (!(field)) {                         \
-                        (field) = (value);              \
-                        (value) = NULL;                 \
-                }                                       \
+#define MOVE_IF_UNSET(field, value)        \
+        do {                               \
+                if (!(field)) {            \
+                        (field) = (value); \
+                        (value) = NULL;    \
+                }                          \
         } while (0)
 
 int config_apply_image_defaults(struct smith_config *c, const json_t *image_config_config, struct smith_error **err) {
         _cleanup_free_ char *dir = NULL;
-        _cleanup_strv_free_ char **entrypoint = NULL, **cmd = NULL, **env = NULL, **ports = NULL,
-                                 **label_keys = NULL, **label_values = NULL;
+        _cleanup_strv_free_ char **entrypoint = NULL, **cmd = NULL, **env = NULL, **ports = NULL, **label_keys = NULL,
+                                 **label_values = NULL;
         const json_t *j = image_config_config;
 
         if (!j || json_is_null(j))

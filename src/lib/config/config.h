@@ -57,8 +57,7 @@ DEFINE_POINTER_CLEANUP(struct smith_config, config_free)
  * name the path as given. */
 int config_load(const char *path, struct smith_config **ret, struct smith_error **err);
 /* Parses len bytes of YAML; name is what messages call the file. */
-int config_parse(const char *name, const char *data, size_t len, struct smith_config **ret,
-                 struct smith_error **err);
+int config_parse(const char *name, const char *data, size_t len, struct smith_config **ret, struct smith_error **err);
 
 /* The original's json.Marshal(ConfigDef): compact, Go key order, omitempty
  * semantics ("mock" is a struct, so it is always there, {} when empty), map

@@ -16,7 +16,7 @@
 #include "source/cache.h"
 
 struct source_ctx {
-        int build_dirfd;      /* the build directory: relative package paths start here */
+        int build_dirfd;       /* the build directory: relative package paths start here */
         const char *build_dir; /* its path, for messages */
         struct cache *cache;
         bool fast;
@@ -25,11 +25,11 @@ struct source_ctx {
 
 struct source {
         const struct source_ops *ops;
-        char *name;          /* for messages: the package as written */
-        int root_fd;         /* the source root (owned) */
+        char *name;  /* for messages: the package as written */
+        int root_fd; /* the source root (owned) */
         char *root_path;
         struct oci_image *image; /* oci: the base image (its config fills defaults) */
-        char **packages;     /* package list for the spec blob, or NULL */
+        char **packages;         /* package list for the spec blob, or NULL */
 };
 
 struct source_ops {

@@ -33,13 +33,13 @@ struct plan_entry {
         char *path;
         enum plan_type type;
         enum plan_precedence from;
-        bool exec;       /* file: any exec bit set in the source */
-        int src_fd;      /* file: fd of the tree it comes from (borrowed) */
-        char *src_path;  /* file: resolved path inside that tree */
-        char *data;      /* file: generated content (instead of src_*) */
+        bool exec;      /* file: any exec bit set in the source */
+        int src_fd;     /* file: fd of the tree it comes from (borrowed) */
+        char *src_path; /* file: resolved path inside that tree */
+        char *data;     /* file: generated content (instead of src_*) */
         size_t data_len;
-        char *target;    /* symlink: its contents, unchanged */
-        dev_t dev;       /* file: identity in its tree, to keep hardlinks */
+        char *target; /* symlink: its contents, unchanged */
+        dev_t dev;    /* file: identity in its tree, to keep hardlinks */
         ino_t ino;
         nlink_t nlink;
 };
@@ -59,8 +59,7 @@ int plan_add_dir(struct plan *p, const char *path, enum plan_precedence from);
 int plan_add_file(struct plan *p, const char *path, enum plan_precedence from, int src_fd, const char *src_path,
                   bool exec, dev_t dev, ino_t ino, nlink_t nlink);
 /* Adds a file with generated content (copied). */
-int plan_add_data(struct plan *p, const char *path, enum plan_precedence from, const void *data, size_t len,
-                  bool exec);
+int plan_add_data(struct plan *p, const char *path, enum plan_precedence from, const void *data, size_t len, bool exec);
 int plan_add_symlink(struct plan *p, const char *path, enum plan_precedence from, const char *target);
 
 /* Resolves path through the plan's own symlinks (in every component but the

@@ -26,8 +26,8 @@
 #define GLOB_MAX_MATCHES 1000000
 
 struct elf_item {
-        char *path;      /* resolved, absolute inside the root */
-        char *origin;    /* $ORIGIN for it */
+        char *path;   /* resolved, absolute inside the root */
+        char *origin; /* $ORIGIN for it */
         char **loader_rpaths;
         struct elf_item *next;
 };
@@ -39,9 +39,9 @@ struct selector {
         char **excludes; /* normalised relative paths (with and without symlinks resolved) */
         bool nss;
         struct ld_env *ld;
-        void *seen;      /* tsearch set of queued ELF paths */
+        void *seen; /* tsearch set of queued ELF paths */
         struct elf_item *head, *tail;
-        char **pending;  /* link, target, link, target ... met by the current chase */
+        char **pending;        /* link, target, link, target ... met by the current chase */
         struct elf_info first; /* class/machine of the first ELF, for NSS lookups */
         bool have_first;
 };
@@ -171,8 +171,7 @@ int root_glob(int root_fd, const char *pattern, char ***ret, struct smith_error 
         }
         r = glob_expand(root_fd, "", comps, 0, &results);
         if (r == -E2BIG)
-                return error_set(err, SMITH_ERR_SOURCE, "'%s': matches more than %d paths", pattern,
-                                 GLOB_MAX_MATCHES);
+                return error_set(err, SMITH_ERR_SOURCE, "'%s': matches more than %d paths", pattern, GLOB_MAX_MATCHES);
         if (r < 0)
                 return error_set_errno(err, SMITH_ERR_SOURCE, r, "glob '%s'", pattern);
         *ret = TAKE_PTR(results);
@@ -262,8 +261,8 @@ static char *dirname_of(const char *path) {
 
 static int add_file(struct selector *s, const char *resolved, const struct stat *st, const char *origin,
                     char *const *loader_rpaths, struct smith_error **err) {
-        int r = plan_add_file(s->plan, resolved, PLAN_FROM_SOURCE, s->root_fd, resolved,
-                              (st->st_mode & 0111) != 0, st->st_dev, st->st_ino, st->st_nlink);
+        int r = plan_add_file(s->plan, resolved, PLAN_FROM_SOURCE, s->root_fd, resolved, (st->st_mode & 0111) != 0,
+                              st->st_dev, st->st_ino, st->st_nlink);
         if (r < 0)
                 return error_set_errno(err, SMITH_ERR_IO, r, "add '%s'", resolved);
         /* any file may be ELF: libraries are often installed 0644 */
@@ -359,8 +358,7 @@ static int walk_dir(struct selector *s, const char *dir, int dfd, unsigned depth
 
         if (depth > SELECT_MAX_DEPTH) {
                 close(dfd);
-                return error_set(err, SMITH_ERR_SOURCE, "'%s' in '%s': directories nested too deep", dir,
-                                 s->root_name);
+                return error_set(err, SMITH_ERR_SOURCE, "'%s' in '%s': directories nested too deep", dir, s->root_name);
         }
         r = list_dir_sorted(dfd, &names);
         if (r < 0)
@@ -374,8 +372,7 @@ static int walk_dir(struct selector *s, const char *dir, int dfd, unsigned depth
                 if (is_excluded(s, child))
                         continue;
                 if (fstatat(keep, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
-                        return error_set_errno(err, SMITH_ERR_SOURCE, errno, "stat '%s' in '%s'", child,
-                                               s->root_name);
+                        return error_set_errno(err, SMITH_ERR_SOURCE, errno, "stat '%s' in '%s'", child, s->root_name);
                 if (S_ISDIR(st.st_mode)) {
                         int cfd;
                         r = plan_add_dir(s->plan, child, PLAN_FROM_SOURCE);

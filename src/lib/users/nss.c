@@ -68,7 +68,8 @@ int nss_parse_user(const char *user, struct nss_user *ret) {
         user = user ? user : "";
         colon = strchr(user, ':');
         if (colon) {
-                const char *second = strchr(colon + 1, ':'); /* Go's Split: the part after the 1st colon up to the next */
+                const char *second =
+                        strchr(colon + 1, ':'); /* Go's Split: the part after the 1st colon up to the next */
                 u = strndup(user, (size_t) (colon - user));
                 g = second ? strndup(colon + 1, (size_t) (second - colon - 1)) : strdup(colon + 1);
         } else {
