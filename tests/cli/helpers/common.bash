@@ -1,0 +1,116 @@
+# shellcheck shell=bash disable=SC2034,SC2154
+# Shared setup for the CLI tests: `load helpers/common` from a .bats file.
+#
+# Every test gets its own temp dir ($T) holding the cache ($XDG_CACHE_HOME),
+# TMPDIR and the working directory ($W), so tests never see each other's or the
+# user's state.  $SMITH is the binary under test (meson passes it); when run by
+# hand, build/smith is used.  Fixtures (debootstrapped Debian, hostile images)
+# live in $FIXTURES and are made once per build tree.
+
+HELPERS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+SMITH_SRC="${SMITH_SRC:-$(cd "$HELPERS/../../.." && pwd)}"
+SMITH_BUILD="${SMITH_BUILD:-$SMITH_SRC/build}"
+SMITH="${SMITH:-$SMITH_BUILD/smith}"
+FIXTURES="${SMITH_FIXTURES:-$SMITH_BUILD/fixtures}"
+PYTHON="${PYTHON:-python3}"
+OCI="$PYTHON $HELPERS/oci.py"
+export SMITH SMITH_SRC SMITH_BUILD FIXTURES PYTHON
+
+common_setup() {
+        T="$(mktemp -d "${BATS_TMPDIR:-/tmp}/smith-test.XXXXXX")"
+        chmod 0755 "$T"
+        export XDG_CACHE_HOME="$T/cache"
+        export TMPDIR="$T/tmp"
+        W="$T/work"
+        mkdir -p "$XDG_CACHE_HOME" "$TMPDIR" "$W"
+        cd "$W" || return 1
+        unset SOURCE_DATE_EPOCH
+}
+
+common_teardown() {
+        cd /
+        if [ -n "${T:-}" ] && [ -d "$T" ]; then
+                rm -rf "$T"
+        fi
+}
+
+# Fail with a message (bats shows stderr of a failed test).
+fail() {
+        echo "FAIL: $*" >&2
+        return 1
+}
+
+# assert_status N: the last `run` exited with N.
+assert_status() {
+        if [ "$status" -ne "$1" ]; then
+                echo "expected exit $1, got $status; output:" >&2
+                printf '%s\n' "$output" >&2
+                return 1
+        fi
+}
+
+# assert_output_contains STR: the last `run`'s output contains STR.
+assert_output_contains() {
+        case "$output" in
+        *"$1"*) ;;
+        *)
+                echo "output does not contain '$1':" >&2
+                printf '%s\n' "$output" >&2
+                return 1
+                ;;
+        esac
+}
+
+# assert_one_error_line: the last `run` printed exactly one line, starting "smith: ".
+assert_one_error_line() {
+        local n
+        n=$(printf '%s\n' "$output" | grep -c '' || true)
+        if [ "$n" -ne 1 ] || [ "${output#smith: }" = "$output" ]; then
+                echo "expected one 'smith: ...' line, got:" >&2
+                printf '%s\n' "$output" >&2
+                return 1
+        fi
+}
+
+# Write the cat example (package: /) into the current directory.
+write_cat_example() {
+        cat >smith.yaml <<'EOF'
+package: /
+paths:
+- /usr/bin/cat
+cmd:
+- /usr/bin/cat
+- /read/data
+EOF
+        mkdir -p rootfs/read
+        printf 'Hello World!\n' >rootfs/read/data
+}
+
+# A free TCP port on 127.0.0.1.
+free_port() {
+        $PYTHON -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# Make a fixture (once per build tree, under a lock) and print its path.
+fixture() {
+        "$SMITH_SRC/tests/fixtures/$1.sh"
+}
+
+# Listing + checksum of a directory tree, for "untouched" checks.
+tree_digest() {
+        (cd "$1" && find . -printf '%y %m %U:%G %p -> %l\n' | LC_ALL=C sort &&
+                find . -type f -print0 | LC_ALL=C sort -z | xargs -0r sha256sum)
+}
+
+# Files smith might leave behind in TMPDIR or the output directory.
+leftovers() {
+        local d
+        for d in "$@"; do
+                find "$d" -mindepth 1 -maxdepth 1 \( -name 'smith-*' -o -name '.smith*' -o -name '*.tmp' -o -name '.*.tmp' -o -name '*.tar.gz.*' -o -name '.image*' \) -print
+        done
+}
+
+# Run an image with runc (see run-image.sh).
+run_image() {
+        "$HELPERS/run-image.sh" "$@"
+}

@@ -1,0 +1,201 @@
+#!/usr/bin/env python3
+"""Read an OCI image layout (a directory, or a .tar/.tar.gz of one) for the CLI tests.
+
+Independent of smith: it checks what smith wrote with Python's own tarfile,
+json and hashlib, so a test never trusts smith to describe its own output.
+
+  oci.py index IMAGE                 index.json
+  oci.py manifest IMAGE [REF]        the image manifest tagged REF (default latest)
+  oci.py config IMAGE [REF]          its config
+  oci.py layers IMAGE [REF]          the layer digests, one a line, bottom first
+  oci.py ls IMAGE [REF] [--all]      the top layer's entries (all layers with --all):
+                                     TYPE MODE UID:GID MTIME PATH[ -> LINK]
+  oci.py cat IMAGE PATH [REF]        a regular file's bytes from the topmost layer holding it
+  oci.py blob IMAGE MEDIATYPE        the bytes of the index descriptor with that media type
+  oci.py verify IMAGE                every descriptor's digest and size, every layer's diff_id
+  oci.py grep IMAGE STRING           exit 0 if STRING occurs in any blob or uncompressed layer
+  oci.py strings IMAGE               every string value in index.json and the JSON blobs
+"""
+import gzip
+import hashlib
+import io
+import json
+import os
+import sys
+import tarfile
+
+REF = "org.opencontainers.image.ref.name"
+MANIFEST = ("application/vnd.oci.image.manifest.v1+json",
+            "application/vnd.docker.distribution.manifest.v2+json")
+
+
+class Layout:
+    def __init__(self, path):
+        self.files = {}
+        if os.path.isdir(path):
+            for dirpath, _, names in os.walk(path):
+                for n in names:
+                    full = os.path.join(dirpath, n)
+                    rel = os.path.relpath(full, path)
+                    with open(full, "rb") as f:
+                        self.files[rel] = f.read()
+        else:
+            with tarfile.open(path, "r:*") as t:
+                for m in t.getmembers():
+                    if m.isfile():
+                        name = os.path.normpath(m.name)
+                        self.files[name] = t.extractfile(m).read()
+        for need in ("oci-layout", "index.json"):
+            if need not in self.files:
+                raise SystemExit("%s: no %s" % (path, need))
+
+    def blob(self, digest):
+        algo, hexd = digest.split(":", 1)
+        name = "blobs/%s/%s" % (algo, hexd)
+        if name not in self.files:
+            raise SystemExit("missing blob %s" % digest)
+        return self.files[name]
+
+    def json(self, digest):
+        return json.loads(self.blob(digest))
+
+    def index(self):
+        return json.loads(self.files["index.json"])
+
+    def manifest(self, ref="latest"):
+        for d in self.index()["manifests"]:
+            if d.get("mediaType") in MANIFEST and d.get("annotations", {}).get(REF) == ref:
+                return self.json(d["digest"])
+        raise SystemExit("no manifest tagged %r" % ref)
+
+    def config(self, ref="latest"):
+        return self.json(self.manifest(ref)["config"]["digest"])
+
+    def layer_tar(self, desc):
+        data = self.blob(desc["digest"])
+        if data[:2] == b"\x1f\x8b":
+            data = gzip.decompress(data)
+        elif data[:4] == b"\x28\xb5\x2f\xfd":
+            raise SystemExit("zstd layers are not readable by this helper")
+        return data
+
+
+def entry_line(m):
+    kind = {tarfile.REGTYPE: "f", tarfile.AREGTYPE: "f", tarfile.DIRTYPE: "d",
+            tarfile.SYMTYPE: "l", tarfile.LNKTYPE: "h", tarfile.CHRTYPE: "c",
+            tarfile.BLKTYPE: "b", tarfile.FIFOTYPE: "p"}.get(m.type, "?")
+    line = "%s %04o %d:%d %d %s" % (kind, m.mode & 0o7777, m.uid, m.gid, int(m.mtime),
+                                  m.name.rstrip("/"))
+    if m.issym() or m.islnk():
+        line += " -> " + m.linkname
+    return line
+
+
+def main(argv):
+    if len(argv) < 3:
+        raise SystemExit(__doc__)
+    cmd, lay = argv[1], Layout(argv[2])
+    rest = [a for a in argv[3:] if not a.startswith("--")]
+    flags = [a for a in argv[3:] if a.startswith("--")]
+    out = sys.stdout
+    if cmd == "index":
+        json.dump(lay.index(), out, indent=1)
+    elif cmd == "manifest":
+        json.dump(lay.manifest(*rest[:1]), out, indent=1)
+    elif cmd == "config":
+        json.dump(lay.config(*rest[:1]), out, indent=1)
+    elif cmd == "layers":
+        for d in lay.manifest(*rest[:1])["layers"]:
+            print(d["digest"])
+    elif cmd == "ls":
+        layers = lay.manifest(*rest[:1])["layers"]
+        if "--all" not in flags:
+            layers = layers[-1:]
+        for d in layers:
+            with tarfile.open(fileobj=io.BytesIO(lay.layer_tar(d))) as t:
+                for m in t.getmembers():
+                    print(entry_line(m))
+    elif cmd == "cat":
+        want = rest[0].lstrip("/")
+        for d in reversed(lay.manifest(*rest[1:2])["layers"]):
+            with tarfile.open(fileobj=io.BytesIO(lay.layer_tar(d))) as t:
+                for m in t.getmembers():
+                    if os.path.normpath(m.name).lstrip("/") == want and m.isfile():
+                        sys.stdout.buffer.write(t.extractfile(m).read())
+                        return 0
+        raise SystemExit("no file %s in the image" % rest[0])
+    elif cmd == "blob":
+        for d in lay.index()["manifests"]:
+            if d.get("mediaType") == rest[0]:
+                sys.stdout.buffer.write(lay.blob(d["digest"]))
+                return 0
+        raise SystemExit("no blob of type %s in index.json" % rest[0])
+    elif cmd == "verify":
+        def check(desc):
+            data = lay.blob(desc["digest"])
+            algo, hexd = desc["digest"].split(":", 1)
+            got = hashlib.new(algo, data).hexdigest()
+            if got != hexd:
+                raise SystemExit("blob %s has digest %s" % (desc["digest"], got))
+            if desc.get("size") != len(data):
+                raise SystemExit("blob %s: size %s in descriptor, %d on disk"
+                                 % (desc["digest"], desc.get("size"), len(data)))
+            return data
+        if json.loads(lay.files["oci-layout"]).get("imageLayoutVersion") != "1.0.0":
+            raise SystemExit("oci-layout: bad imageLayoutVersion")
+        n = 0
+        for d in lay.index()["manifests"]:
+            check(d)
+            if d.get("mediaType") not in MANIFEST:
+                continue
+            man = json.loads(check(d))
+            cfg = json.loads(check(man["config"]))
+            diff_ids = cfg["rootfs"]["diff_ids"]
+            if len(diff_ids) != len(man["layers"]):
+                raise SystemExit("%d diff_ids for %d layers" % (len(diff_ids), len(man["layers"])))
+            for layer, diff_id in zip(man["layers"], diff_ids):
+                check(layer)
+                got = "sha256:" + hashlib.sha256(lay.layer_tar(layer)).hexdigest()
+                if got != diff_id:
+                    raise SystemExit("layer %s: diff_id %s, content %s"
+                                     % (layer["digest"], diff_id, got))
+            n += 1
+        if n == 0:
+            raise SystemExit("index.json lists no image manifest")
+        print("ok: %d manifest(s)" % n)
+    elif cmd == "strings":
+        def walk(v):
+            if isinstance(v, dict):
+                for x in v.values():
+                    yield from walk(x)
+            elif isinstance(v, list):
+                for x in v:
+                    yield from walk(x)
+            elif isinstance(v, str):
+                yield v
+        for name, data in sorted(lay.files.items()):
+            try:
+                doc = json.loads(data)
+            except ValueError:
+                continue
+            for v in walk(doc):
+                print(v.replace("\n", "\\n"))
+    elif cmd == "grep":
+        needle = rest[0].encode()
+        for name, data in lay.files.items():
+            if data[:2] == b"\x1f\x8b":
+                try:
+                    data = gzip.decompress(data)
+                except (OSError, EOFError):
+                    pass
+            if needle in data:
+                print(name)
+                return 0
+        return 1
+    else:
+        raise SystemExit(__doc__)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
