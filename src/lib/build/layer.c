@@ -54,6 +54,7 @@ static int emit_one(const struct plan_entry *e, void *userdata) {
         struct emit *em = userdata;
         struct tar_entry_meta m = { .uid = em->o->uid, .gid = em->o->gid, .mtime = em->o->mtime };
         _cleanup_close_ int fd = -1;
+        enum smith_error_kind kind;
         struct stat st;
         int r;
 
@@ -78,13 +79,15 @@ static int emit_one(const struct plan_entry *e, void *userdata) {
                         return tar_writer_add_hardlink(em->tar, e->path, k->path, &m, em->err);
                 }
         }
+        /* the user's own ./rootfs failing is a local I/O error, not a bad package */
+        kind = e->from == PLAN_FROM_OVERLAY ? SMITH_ERR_IO : SMITH_ERR_SOURCE;
         fd = root_openat(e->src_fd, e->src_path, O_RDONLY | O_NOFOLLOW, 0);
         if (fd < 0)
-                return error_set_errno(em->err, SMITH_ERR_SOURCE, fd, "open '%s'", e->src_path);
+                return error_set_errno(em->err, kind, fd, "open '%s'", e->src_path);
         if (fstat(fd, &st) < 0)
-                return error_set_errno(em->err, SMITH_ERR_SOURCE, errno, "stat '%s'", e->src_path);
+                return error_set_errno(em->err, kind, errno, "stat '%s'", e->src_path);
         if (!S_ISREG(st.st_mode))
-                return error_set(em->err, SMITH_ERR_SOURCE, "'%s' is no longer a regular file", e->src_path);
+                return error_set(em->err, kind, "'%s' is no longer a regular file", e->src_path);
         r = tar_writer_add_file_fd(em->tar, e->path, fd, st.st_size, &m, em->err);
         if (r < 0)
                 return r;
