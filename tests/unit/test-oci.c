@@ -676,6 +676,102 @@ static void test_index_bounds(void **state) {
         open_fails(w, AT_FDCWD, "/nonexistent-smith", "'/nonexistent-smith': open: No such file or directory", true);
 }
 
+/* An image of one layer (comp), optionally with a wrong diff_id in its
+ * config; returns the manifest's descriptor, tagged "latest". */
+static json_t *make_single_image(int dfd, const struct member *m, size_t n, int comp, bool bad_diff_id) {
+        json_t *diff_ids = json_array(), *layers = json_array(), *config, *manifest, *d;
+        char cdigest[DIGEST_STR_LEN + 1], mdigest[DIGEST_STR_LEN + 1], bad[DIGEST_STR_LEN + 1];
+        size_t clen, mlen;
+
+        json_array_append_new(layers, put_layer(dfd, m, n, comp, diff_ids));
+        if (bad_diff_id) {
+                sha256_digest_of("other", 5, bad);
+                json_array_set_new(diff_ids, 0, json_string(bad));
+        }
+        config = json_pack("{s:s, s:s, s:{s:s, s:o}}", "architecture", oci_host_architecture(), "os", "linux", "rootfs",
+                           "type", "layers", "diff_ids", diff_ids);
+        put_json(dfd, config, cdigest, &clen);
+        manifest = json_pack("{s:i, s:s, s:o, s:o}", "schemaVersion", 2, "mediaType", OCI_MT_MANIFEST, "config",
+                             desc(OCI_MT_CONFIG, cdigest, clen), "layers", layers);
+        put_json(dfd, manifest, mdigest, &mlen);
+        d = desc(OCI_MT_MANIFEST, mdigest, mlen);
+        json_object_set_new(d, "annotations", json_pack("{s:s}", OCI_ANNOTATION_REF_NAME, "latest"));
+        return d;
+}
+
+/* A single-layer tarball: its layer is unpacked while it is imported, and
+ * that root is the image's, without reading the stored blob again. */
+static void test_tarball_staged(void **state) {
+        struct world *w = *state;
+        static const struct member files[] = { { "etc/os-release", "ID=staged\n", 10 }, { "id", "staged", 6 } };
+
+        for (int comp = GZIP; comp <= ZSTD; comp++) {
+                _cleanup_free_ char *file = path_join(w->top, comp == GZIP ? "s1.tar" : "s2.tar"), *roots = NULL,
+                                    *tmp = NULL;
+                _cleanup_(oci_image_freep) struct oci_image *img = NULL;
+                struct smith_error *err = NULL;
+                char name[100];
+                int fd = -1;
+
+                assert_int_equal(rm_rf_at(AT_FDCWD, w->layout), 0);
+                assert_int_equal(mkdir(w->layout, 0755), 0);
+                close(w->layout_fd);
+                w->layout_fd = open(w->layout, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                write_index(w->layout_fd, json_pack("[o]", make_single_image(w->layout_fd, files, 2, comp, false)));
+                tar_layout(w->layout, PLAIN, file, "");
+                img = open_ok(w, file);
+                assert_non_null(img->staged);
+                /* the stored blob is not needed any more: prove it */
+                snprintf(name, sizeof(name), "blobs/sha256/%s", digest_hex(img->layers[0].digest));
+                assert_int_equal(unlinkat(w->cache->blobs_fd, name, 0), 0);
+                assert_int_equal(oci_image_root(w->cache, img, NULL, &fd, NULL, &err), 0);
+                {
+                        _cleanup_free_ char *id = root_file(fd, "id");
+                        assert_non_null(id);
+                        assert_string_equal(id, "staged");
+                }
+                close(fd);
+                tmp = path_join(w->cache->path, "tmp");
+                assert_int_equal(dir_count_for_test(tmp), 0);
+                roots = path_join(w->cache->path, "roots");
+                assert_int_equal(dir_count_for_test(roots), 2 * (comp - GZIP + 1)); /* <hex> and <hex>.done */
+        }
+}
+
+/* A staged root that does not match the config is never used: the normal
+ * path reports the mismatch, and nothing is left behind. */
+static void test_tarball_staged_mismatch(void **state) {
+        struct world *w = *state;
+        static const struct member files[] = { { "id", "x", 1 } };
+        static const struct member hostile[] = { { "id", "x", 1 }, { "../../escaped", "x", 1 } };
+        _cleanup_free_ char *file = path_join(w->top, "m.tar"), *roots = path_join(w->cache->path, "roots"),
+                            *tmp = path_join(w->cache->path, "tmp"), *escaped = path_join(w->top, "escaped");
+
+        for (int i = 0; i < 2; i++) {
+                _cleanup_(oci_image_freep) struct oci_image *img = NULL;
+                struct smith_error *err = NULL;
+                int fd = -1;
+
+                assert_int_equal(rm_rf_at(AT_FDCWD, w->layout), 0);
+                assert_int_equal(mkdir(w->layout, 0755), 0);
+                close(w->layout_fd);
+                w->layout_fd = open(w->layout, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                write_index(w->layout_fd, json_pack("[o]", i == 0 ? make_single_image(w->layout_fd, files, 1, GZIP, true)
+                                                                  : make_single_image(w->layout_fd, hostile, 2, GZIP,
+                                                                                      false)));
+                tar_layout(w->layout, PLAIN, file, "");
+                img = open_ok(w, file);
+                assert_true(oci_image_root(w->cache, img, NULL, &fd, NULL, &err) < 0);
+                if (!strstr(err->msg, i == 0 ? "diff_id mismatch" : "escapes the root"))
+                        fail_msg("%s", err->msg);
+                error_free(err);
+                assert_int_equal(dir_count_for_test(roots), 0);
+                oci_image_free(TAKE_PTR(img));
+                assert_int_equal(dir_count_for_test(tmp), 0);
+        }
+        assert_int_equal(access(escaped, F_OK), -1);
+}
+
 static void test_cache(void **state) {
         struct world *w = *state;
         struct cache *c = NULL;
@@ -716,7 +812,7 @@ int main(void) {
                 T(test_ref_split),     T(test_tarball_gz),        T(test_tarball_plain),
                 T(test_tarball_zstd),  T(test_dir_blob_mismatch), T(test_tarball_blob_mismatch),
                 T(test_manifest_list), T(test_bad_manifests),     T(test_index_bounds),
-                T(test_cache),
+                T(test_cache),         T(test_tarball_staged),    T(test_tarball_staged_mismatch),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -753,6 +753,204 @@ static void test_truncated(void **state) {
         }
 }
 
+/* --- the reader's pipeline: errors and early stops in both directions --- */
+
+#define BIG_LEN (12 * 1024 * 1024 + 5) /* more than the reader's queue of buffers */
+
+static char *big_data(void) {
+        char *data = malloc(BIG_LEN + 1);
+        assert_non_null(data);
+        for (size_t i = 0; i < BIG_LEN; i++)
+                data[i] = (char) ('a' + (i * 7919 % 26));
+        data[BIG_LEN] = '\0';
+        return data;
+}
+
+static void assert_msg(struct smith_error *err, const char *a, const char *b) {
+        assert_non_null(err);
+        if (!strstr(err->msg, a) && (!b || !strstr(err->msg, b)))
+                fail_msg("error '%s' lacks '%s'", err->msg, a);
+}
+
+/* The caller fails early while the worker, far ahead, waits for room. */
+static void test_pipeline_early_stop(void **state) {
+        struct world *w = *state;
+        char *data = big_data();
+        struct tent e[] = { { 'f', "a", "x", 0 }, { 'f', "../escape", "x", 0 }, { 'f', "big", data, 0 } };
+
+        for (int comp = PLAIN; comp <= ZSTD; comp++) {
+                struct smith_error *err = NULL;
+                assert_true(apply(w, e, ELEMENTSOF(e), comp, NULL, &err) < 0);
+                assert_msg(err, "escapes the root", NULL);
+                error_free(err);
+        }
+        assert_false(root_exists(w, "big"));
+        free(data);
+}
+
+/* libarchive fails in the middle of the stream (a damaged header after
+ * several MiB); the blob's digest is right, so the tar error is reported. */
+static void test_pipeline_tar_error(void **state) {
+        struct world *w = *state;
+        char *data = big_data();
+        struct tent e[] = { { 'f', "big", data, 0 }, { 'f', "after", "x", 0 } };
+
+        for (int comp = PLAIN; comp <= ZSTD; comp++) {
+                struct buf tar = {};
+                struct smith_error *err = NULL;
+                struct layer l;
+                uint8_t *h;
+                int fd;
+
+                memset(&l, 0, sizeof(l));
+                tar_build(e, ELEMENTSOF(e), &tar);
+                /* the checksum field of the header of "after" */
+                h = memmem(tar.data + BIG_LEN, tar.len - BIG_LEN, "after", 5);
+                assert_non_null(h);
+                h[148] ^= 0x01;
+                compress_buf(&tar, comp, &l.blob);
+                sha256_digest_of(tar.data, tar.len, l.ref.diff_id);
+                sha256_digest_of(l.blob.data, l.blob.len, l.ref.digest);
+                l.ref.size = (int64_t) l.blob.len;
+                free(tar.data);
+                fd = blob_fd(&l);
+                assert_true(layer_unpack(w->root_fd, fd, &l.ref, NULL, NULL, &err) < 0);
+                assert_msg(err, "read tar", NULL);
+                assert_null(strstr(err->msg, "digest mismatch"));
+                error_free(err);
+                close(fd);
+                layer_done(&l);
+                assert_true(root_exists(w, "big"));
+                assert_false(root_exists(w, "after"));
+        }
+        free(data);
+}
+
+/* The worker fails in the middle of the stream: corrupt compressed data,
+ * or content that does not match the digest, found only at the end. */
+static void test_pipeline_worker_error(void **state) {
+        struct world *w = *state;
+        char *data = big_data();
+        struct tent e[] = { { 'f', "big", data, 0 }, { 'f', "after", "x", 0 } };
+
+        for (int comp = PLAIN; comp <= ZSTD; comp++) {
+                struct smith_error *err = NULL;
+                struct layer l;
+                int fd;
+
+                layer_build(e, ELEMENTSOF(e), comp, &l);
+                if (comp == PLAIN) {
+                        l.blob.data[l.blob.len / 2] ^= 0x01; /* inside "big": only the digest shows it */
+                } else
+                        for (size_t i = l.blob.len / 3; i < l.blob.len / 3 + 64; i++)
+                                l.blob.data[i] = (uint8_t) (i * 31);
+                fd = blob_fd(&l);
+                assert_true(layer_unpack(w->root_fd, fd, &l.ref, NULL, NULL, &err) < 0);
+                if (comp == PLAIN)
+                        assert_msg(err, "digest mismatch", NULL);
+                else
+                        assert_msg(err, "corrupt", "digest mismatch");
+                assert_int_equal(err->kind, SMITH_ERR_SOURCE);
+                error_free(err);
+                close(fd);
+                layer_done(&l);
+        }
+        free(data);
+}
+
+/* A reader dropped at once, and one dropped after one header, with the
+ * worker's queue full. */
+static void test_pipeline_free_early(void **state) {
+        char *data = big_data();
+        struct tent e[] = { { 'f', "big", data, 0 } };
+        struct layer l;
+        struct smith_error *err = NULL;
+
+        layer_build(e, 1, GZIP, &l);
+        for (int i = 0; i < 2; i++) {
+                struct layer_reader *rd = NULL;
+                struct archive_entry *ae;
+                int fd = blob_fd(&l);
+
+                assert_int_equal(layer_reader_new(fd, UINT64_MAX, LAYER_READER_HASH_IN, &rd, &err), 0);
+                if (i == 1) {
+                        assert_int_equal(archive_read_next_header(layer_reader_archive(rd), &ae), ARCHIVE_OK);
+                        usleep(100 * 1000); /* let the worker fill its queue */
+                }
+                layer_reader_free(rd);
+                close(fd);
+        }
+        layer_done(&l);
+        free(data);
+        (void) state;
+}
+
+/* A blob from the verified store: not hashed again, but its size and
+ * diff_id still checked. */
+static void test_unpack_stored(void **state) {
+        struct world *w = *state;
+        const struct tent e[] = { { 'f', "f", "hello", 0 } };
+        struct smith_error *err = NULL;
+        struct layer l;
+        int fd;
+
+        layer_build(e, 1, GZIP, &l);
+        l.ref.digest[10] = l.ref.digest[10] == 'a' ? 'b' : 'a';
+        fd = blob_fd(&l);
+        assert_int_equal(layer_unpack_stored(w->root_fd, fd, &l.ref, NULL, NULL, &err), 0);
+        close(fd);
+        assert_root_file(w, "f", "hello");
+
+        l.ref.size++;
+        fd = blob_fd(&l);
+        assert_true(layer_unpack_stored(w->root_fd, fd, &l.ref, NULL, NULL, &err) < 0);
+        assert_msg(err, "does not match its descriptor's size", NULL);
+        error_free(err);
+        err = NULL;
+        close(fd);
+        l.ref.size--;
+
+        l.ref.diff_id[10] = l.ref.diff_id[10] == 'a' ? 'b' : 'a';
+        fd = blob_fd(&l);
+        assert_true(layer_unpack_stored(w->root_fd, fd, &l.ref, NULL, NULL, &err) < 0);
+        assert_msg(err, "diff_id mismatch", NULL);
+        error_free(err);
+        close(fd);
+        layer_done(&l);
+}
+
+static void test_unpack_unchecked(void **state) {
+        struct world *w = *state;
+        const struct tent e[] = { { 'f', "f", "hello", 0 }, { 'f', "../x", "", 0 } };
+        struct smith_error *err = NULL;
+        char diff_id[DIGEST_STR_LEN + 1];
+        uint64_t size = 0;
+        struct layer l;
+        int fd;
+
+        layer_build(e, 1, ZSTD, &l);
+        fd = blob_fd(&l);
+        assert_int_equal(layer_unpack_unchecked(w->root_fd, fd, (uint64_t) l.ref.size, NULL, &size, diff_id, &err), 0);
+        assert_int_equal(size, (uint64_t) l.ref.size);
+        assert_string_equal(diff_id, l.ref.diff_id);
+        close(fd);
+        fd = blob_fd(&l);
+        assert_true(layer_unpack_unchecked(w->root_fd, fd, (uint64_t) l.ref.size - 1, NULL, &size, diff_id, &err) < 0);
+        assert_msg(err, "larger than its descriptor's size", NULL);
+        error_free(err);
+        err = NULL;
+        close(fd);
+        layer_done(&l);
+
+        layer_build(e, 2, ZSTD, &l);
+        fd = blob_fd(&l);
+        assert_true(layer_unpack_unchecked(w->root_fd, fd, UINT64_MAX, NULL, &size, diff_id, &err) < 0);
+        assert_msg(err, "escapes the root", NULL);
+        error_free(err);
+        close(fd);
+        layer_done(&l);
+}
+
 /* The chase() resolutions behind the symlink cases, checked directly. */
 static void test_chase_contained(void **state) {
         struct world *w = *state;
@@ -800,6 +998,12 @@ int main(int argc, char **argv) {
                 T(test_size_mismatch),
                 T(test_truncated),
                 T(test_chase_contained),
+                T(test_pipeline_early_stop),
+                T(test_pipeline_tar_error),
+                T(test_pipeline_worker_error),
+                T(test_pipeline_free_early),
+                T(test_unpack_stored),
+                T(test_unpack_unchecked),
         };
         const char *fallback = getenv("SMITH_NO_OPENAT2");
         int r;

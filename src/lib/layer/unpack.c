@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <dirent.h>
 #include <search.h>
 #include <stdint.h>
@@ -23,14 +24,29 @@
 
 #include "basic/fs.h"
 #include "basic/hash.h"
+#include "layer/stage.h"
 #include "layer/unpack.h"
 #include "source/cache.h"
 
-#define READER_IN_SIZE (128 * 1024)
-#define READER_OUT_SIZE (256 * 1024)
+#define READER_IN_SIZE (256 * 1024)
 #define NAME_COMPONENT_MAX 255
 
-/* --- the decompressing reader --- */
+/* --- the decompressing reader ---
+ *
+ * Reading, hashing and decompressing run in a worker thread, the tar
+ * parsing and the file writes in the caller's: the two halves cost about
+ * the same, and on two cores the layer takes the time of the slower one.
+ * The worker fills READER_SLOTS buffers of READER_SLOT_SIZE bytes in turn;
+ * the libarchive read callback hands out one at a time and gives it back
+ * on its next call (libarchive may use a block until then).
+ *
+ * Everything the worker owns (fd, decoder, hashes, counters, error) is
+ * touched by the caller only after it has seen w_finished under the lock,
+ * or before the worker starts.  Stopping early is the caller's: it sets
+ * stop, the worker notices before it decodes the next buffer. */
+
+#define READER_SLOTS 4
+#define READER_SLOT_SIZE (1024 * 1024)
 
 enum compression {
         COMPRESSION_NONE,
@@ -46,13 +62,26 @@ struct layer_reader {
         ZSTD_DStream *zstd;
         size_t zstd_hint; /* last ZSTD_decompressStream() result: 0 at the end of a frame */
         bool pending;     /* the output filled up last time: the decoder may hold more */
-        uint8_t *in, *out;
+        uint8_t *in;
         size_t in_len, in_pos;
         bool in_eof, done;
         struct sha256 *h_in, *h_out;
         uint64_t n_in, n_out, max_in;
-        struct smith_error *error; /* sticky; reported by layer_reader_error() */
+        struct smith_error *error; /* the worker's; sticky */
         struct archive *a;
+
+        /* the pipeline, under lock */
+        pthread_t worker;
+        bool worker_started;
+        pthread_mutex_t lock;
+        pthread_cond_t cond; /* any change below */
+        uint8_t *slot[READER_SLOTS];
+        size_t slot_len[READER_SLOTS];
+        unsigned head, filled; /* next slot to hand out, slots ready */
+        bool held;             /* the caller holds slot[head] */
+        bool w_finished;       /* the worker is done: end of data or error */
+        bool stop;             /* the caller wants no more */
+        bool error_seen;       /* the caller met the worker's error */
 };
 
 static int reader_read_more(struct layer_reader *r) {
@@ -83,103 +112,179 @@ static int reader_fill(struct layer_reader *r) {
         return reader_read_more(r);
 }
 
-static ssize_t reader_account(struct layer_reader *r, const void *buf, size_t n) {
+static int reader_account(struct layer_reader *r, const void *buf, size_t n) {
         r->n_out += n;
-        if (r->n_out > UNPACK_MAX_UNCOMPRESSED) {
-                error_set(&r->error, SMITH_ERR_SOURCE, "more than %llu bytes uncompressed",
-                          (unsigned long long) UNPACK_MAX_UNCOMPRESSED);
-                return -1;
-        }
+        if (r->n_out > UNPACK_MAX_UNCOMPRESSED)
+                return error_set(&r->error, SMITH_ERR_SOURCE, "more than %llu bytes uncompressed",
+                                 (unsigned long long) UNPACK_MAX_UNCOMPRESSED);
         if (r->h_out)
                 sha256_update(r->h_out, buf, n);
-        return (ssize_t) n;
+        return 0;
 }
 
-/* Next piece of decompressed data: > 0 bytes at *ret, 0 at the end, -1 on
- * error (in r->error). */
-static ssize_t reader_produce(struct layer_reader *r, const void **ret) {
+/* Decompresses into out[0..cap): returns the bytes written, cap unless the
+ * stream ended (r->done) or failed (-1, r->error set; what was decoded
+ * before the failure is dropped, as a serial reader would never have
+ * passed it on either). */
+static ssize_t reader_decode(struct layer_reader *r, uint8_t *out, size_t cap) {
+        size_t n = 0;
+
         if (r->error)
                 return -1;
-        if (r->done)
-                return 0;
-        for (;;) {
-                size_t n = 0;
+        while (n < cap && !r->done) {
+                size_t got = 0;
 
                 if (!r->pending && r->in_pos == r->in_len) {
                         if (reader_fill(r) < 0)
                                 return -1;
                         if (r->in_pos == r->in_len && r->in_eof) {
                                 if ((r->compression == COMPRESSION_GZIP && r->z_in_member) ||
-                                    (r->compression == COMPRESSION_ZSTD && r->zstd_hint != 0)) {
-                                        error_set(&r->error, SMITH_ERR_SOURCE, "truncated %s stream",
-                                                  r->compression == COMPRESSION_GZIP ? "gzip" : "zstd");
-                                        return -1;
-                                }
+                                    (r->compression == COMPRESSION_ZSTD && r->zstd_hint != 0))
+                                        return error_set(&r->error, SMITH_ERR_SOURCE, "truncated %s stream",
+                                                         r->compression == COMPRESSION_GZIP ? "gzip" : "zstd");
                                 r->done = true;
-                                return 0;
+                                break;
                         }
                 }
 
                 switch (r->compression) {
                 case COMPRESSION_NONE:
-                        n = r->in_len - r->in_pos;
-                        *ret = r->in + r->in_pos;
-                        r->in_pos = r->in_len;
-                        return reader_account(r, *ret, n);
+                        got = MIN(r->in_len - r->in_pos, cap - n);
+                        memcpy(out + n, r->in + r->in_pos, got);
+                        r->in_pos += got;
+                        break;
 
                 case COMPRESSION_GZIP: {
                         int zr;
                         if (!r->z_in_member) {
-                                if (inflateReset(&r->z) != Z_OK) {
-                                        error_set(&r->error, SMITH_ERR_IO, "gzip: reset failed");
-                                        return -1;
-                                }
+                                if (inflateReset(&r->z) != Z_OK)
+                                        return error_set(&r->error, SMITH_ERR_IO, "gzip: reset failed");
                                 r->z_in_member = true;
                         }
                         r->z.next_in = r->in + r->in_pos;
                         r->z.avail_in = (uInt) (r->in_len - r->in_pos);
-                        r->z.next_out = r->out;
-                        r->z.avail_out = READER_OUT_SIZE;
+                        r->z.next_out = out + n;
+                        r->z.avail_out = (uInt) (cap - n);
                         zr = inflate(&r->z, Z_NO_FLUSH);
                         r->in_pos = r->in_len - r->z.avail_in;
-                        n = READER_OUT_SIZE - r->z.avail_out;
+                        got = cap - n - r->z.avail_out;
                         r->pending = r->z.avail_out == 0;
                         if (zr == Z_STREAM_END) {
                                 r->z_in_member = false;
                                 r->pending = false;
-                        } else if (zr != Z_OK && zr != Z_BUF_ERROR) {
-                                error_set(&r->error, SMITH_ERR_SOURCE, "corrupt gzip data: %s",
-                                          r->z.msg ? r->z.msg : "error");
-                                return -1;
-                        }
+                        } else if (zr != Z_OK && zr != Z_BUF_ERROR)
+                                return error_set(&r->error, SMITH_ERR_SOURCE, "corrupt gzip data: %s",
+                                                 r->z.msg ? r->z.msg : "error");
                         break;
                 }
 
                 case COMPRESSION_ZSTD: {
                         ZSTD_inBuffer ib = { r->in, r->in_len, r->in_pos };
-                        ZSTD_outBuffer ob = { r->out, READER_OUT_SIZE, 0 };
+                        ZSTD_outBuffer ob = { out + n, cap - n, 0 };
                         size_t zr = ZSTD_decompressStream(r->zstd, &ob, &ib);
-                        if (ZSTD_isError(zr)) {
-                                error_set(&r->error, SMITH_ERR_SOURCE, "corrupt zstd data: %s", ZSTD_getErrorName(zr));
-                                return -1;
-                        }
+                        if (ZSTD_isError(zr))
+                                return error_set(&r->error, SMITH_ERR_SOURCE, "corrupt zstd data: %s",
+                                                 ZSTD_getErrorName(zr));
                         r->zstd_hint = zr;
                         r->in_pos = ib.pos;
-                        n = ob.pos;
+                        got = ob.pos;
                         r->pending = ob.pos == ob.size;
                         break;
                 }
                 }
-                if (n > 0) {
-                        *ret = r->out;
-                        return reader_account(r, r->out, n);
-                }
+                if (got > 0 && reader_account(r, out + n, got) < 0)
+                        return -1;
+                n += got;
         }
+        return (ssize_t) n;
+}
+
+static void *reader_worker(void *userdata) {
+        struct layer_reader *r = userdata;
+        unsigned tail = 0; /* next slot to fill */
+
+        for (;;) {
+                ssize_t n;
+
+                pthread_mutex_lock(&r->lock);
+                /* filled counts the slot the caller holds too */
+                while (!r->stop && r->filled >= READER_SLOTS)
+                        pthread_cond_wait(&r->cond, &r->lock);
+                if (r->stop) {
+                        r->w_finished = true;
+                        pthread_cond_broadcast(&r->cond);
+                        pthread_mutex_unlock(&r->lock);
+                        return NULL;
+                }
+                pthread_mutex_unlock(&r->lock);
+
+                n = reader_decode(r, r->slot[tail], READER_SLOT_SIZE);
+
+                pthread_mutex_lock(&r->lock);
+                if (n > 0) {
+                        r->slot_len[tail] = (size_t) n;
+                        r->filled++;
+                        tail = (tail + 1) % READER_SLOTS;
+                }
+                if (n < 0 || r->done)
+                        r->w_finished = true;
+                pthread_cond_broadcast(&r->cond);
+                pthread_mutex_unlock(&r->lock);
+                if (n < 0 || r->done)
+                        return NULL;
+        }
+}
+
+/* Stops and joins the worker; afterwards the caller owns everything. */
+static void reader_stop(struct layer_reader *r) {
+        if (!r->worker_started)
+                return;
+        pthread_mutex_lock(&r->lock);
+        r->stop = true;
+        pthread_cond_broadcast(&r->cond);
+        pthread_mutex_unlock(&r->lock);
+        pthread_join(r->worker, NULL);
+        r->worker_started = false;
+}
+
+/* The next buffer of decompressed data: > 0 bytes at *ret (valid until the
+ * next call), 0 at the end, -1 on the worker's error (r->error, from then on
+ * the caller's to report). */
+static ssize_t reader_next(struct layer_reader *r, const void **ret) {
+        ssize_t n = -1;
+
+        if (!r->worker_started)
+                return r->error_seen ? -1 : 0;
+        pthread_mutex_lock(&r->lock);
+        if (r->held) {
+                r->held = false;
+                r->filled--;
+                r->head = (r->head + 1) % READER_SLOTS;
+                pthread_cond_broadcast(&r->cond);
+        }
+        while (r->filled == 0 && !r->w_finished)
+                pthread_cond_wait(&r->cond, &r->lock);
+        if (r->filled > 0) {
+                r->held = true;
+                *ret = r->slot[r->head];
+                n = (ssize_t) r->slot_len[r->head];
+        }
+        pthread_mutex_unlock(&r->lock);
+        if (n >= 0)
+                return n;
+        /* Finished and drained: the worker touches nothing any more. */
+        pthread_join(r->worker, NULL);
+        r->worker_started = false;
+        if (r->error) {
+                r->error_seen = true;
+                return -1;
+        }
+        return 0;
 }
 
 static la_ssize_t reader_archive_read(struct archive *a, void *userdata, const void **buf) {
         struct layer_reader *r = userdata;
-        ssize_t n = reader_produce(r, buf);
+        ssize_t n = reader_next(r, buf);
 
         if (n < 0) {
                 archive_set_error(a, EIO, "%s", r->error ? r->error->msg : "read error");
@@ -191,6 +296,7 @@ static la_ssize_t reader_archive_read(struct archive *a, void *userdata, const v
 void layer_reader_free(struct layer_reader *r) {
         if (!r)
                 return;
+        reader_stop(r);
         if (r->a)
                 archive_read_free(r->a);
         if (r->z_ready)
@@ -200,26 +306,38 @@ void layer_reader_free(struct layer_reader *r) {
         sha256_free(r->h_out);
         error_free(r->error);
         free(r->in);
-        free(r->out);
+        for (size_t i = 0; i < READER_SLOTS; i++)
+                free(r->slot[i]);
+        pthread_cond_destroy(&r->cond);
+        pthread_mutex_destroy(&r->lock);
         free(r);
 }
 
-int layer_reader_new(int fd, uint64_t max_in, bool hash, struct layer_reader **ret, struct smith_error **err) {
+int layer_reader_new(int fd, uint64_t max_in, unsigned flags, struct layer_reader **ret, struct smith_error **err) {
         _cleanup_(layer_reader_freep) struct layer_reader *r = NULL;
+        int q;
 
         r = calloc(1, sizeof(*r));
         if (!r)
                 return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "reader");
+        pthread_mutex_init(&r->lock, NULL);
+        pthread_cond_init(&r->cond, NULL);
         r->fd = fd;
         r->max_in = max_in;
         r->in = malloc(READER_IN_SIZE);
-        r->out = malloc(READER_OUT_SIZE);
-        if (!r->in || !r->out)
+        if (!r->in)
                 return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "reader");
-        if (hash) {
+        for (size_t i = 0; i < READER_SLOTS; i++)
+                if (!(r->slot[i] = malloc(READER_SLOT_SIZE)))
+                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "reader");
+        if (flags & LAYER_READER_HASH_IN) {
                 r->h_in = sha256_new();
+                if (!r->h_in)
+                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "sha256");
+        }
+        if (flags & LAYER_READER_HASH_OUT) {
                 r->h_out = sha256_new();
-                if (!r->h_in || !r->h_out)
+                if (!r->h_out)
                         return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "sha256");
         }
 
@@ -249,6 +367,11 @@ int layer_reader_new(int fd, uint64_t max_in, bool hash, struct layer_reader **r
                 return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "libarchive");
         if (archive_read_support_format_tar(r->a) != ARCHIVE_OK)
                 return error_from_archive(err, SMITH_ERR_IO, r->a, "libarchive");
+        q = pthread_create(&r->worker, NULL, reader_worker, r);
+        if (q != 0)
+                return error_set_errno(err, SMITH_ERR_IO, q, "start reader thread");
+        r->worker_started = true;
+        (void) pthread_setname_np(r->worker, "smith-inflate");
         if (archive_read_open(r->a, r, NULL, reader_archive_read, NULL) != ARCHIVE_OK)
                 return layer_reader_error(r, err, "read tar");
         *ret = TAKE_PTR(r);
@@ -260,7 +383,9 @@ struct archive *layer_reader_archive(struct layer_reader *r) {
 }
 
 int layer_reader_error(struct layer_reader *r, struct smith_error **err, const char *what) {
-        if (r->error) {
+        /* Only an error the caller has met counts: the worker may have run
+         * ahead into a damaged part libarchive never asked for. */
+        if (r->error_seen && r->error) {
                 if (err && !*err)
                         *err = TAKE_PTR(r->error);
                 return -1;
@@ -272,7 +397,7 @@ int layer_reader_finish(struct layer_reader *r, char *ret_digest, uint64_t *ret_
                         struct smith_error **err) {
         for (;;) {
                 const void *buf;
-                ssize_t n = reader_produce(r, &buf);
+                ssize_t n = reader_next(r, &buf);
                 if (n < 0)
                         return layer_reader_error(r, err, "read");
                 if (n == 0)
@@ -764,41 +889,54 @@ created:
         return 0;
 }
 
-int layer_unpack(int root_fd, int blob_fd, const struct oci_layer_ref *layer, const struct unpack_opts *o,
-                 struct unpack_stats *stats, struct smith_error **err) {
-        _cleanup_(layer_reader_freep) struct layer_reader *rd = NULL;
-        struct unpack_stats dummy = {};
-        struct unpacker u = { .root_fd = root_fd, .stats = stats ? stats : &dummy, .cached_fd = -1 };
-        char digest[DIGEST_STR_LEN + 1], diff_id[DIGEST_STR_LEN + 1];
-        uint64_t size;
-        struct archive *a;
+/* Applies every entry read through rd.  On a damaged tar, *ret_tar_failed
+ * is set (the caller may find a better reason in the digest). */
+static int apply_entries(struct unpacker *u, struct layer_reader *rd, bool *ret_tar_failed, struct smith_error **err) {
+        struct archive *a = layer_reader_archive(rd);
 
-        if (!digest_is_valid(layer->digest) || layer->size < 0)
-                return error_set(err, SMITH_ERR_SOURCE, "layer '%s': invalid descriptor", layer->digest);
-        if (layer_reader_new(blob_fd, (uint64_t) layer->size, true, &rd, err) < 0)
-                goto fail;
-        a = layer_reader_archive(rd);
         for (;;) {
                 struct archive_entry *e;
                 int r = archive_read_next_header(a, &e);
 
                 if (r == ARCHIVE_EOF)
-                        break;
+                        return 0;
                 if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+                        *ret_tar_failed = true;
+                        return -1;
+                }
+                if (unpack_entry(u, rd, e, err) < 0)
+                        return -1;
+        }
+}
+
+static int layer_unpack_impl(int root_fd, int blob_fd, const struct oci_layer_ref *layer, bool blob_verified,
+                             struct unpack_stats *stats, struct smith_error **err) {
+        _cleanup_(layer_reader_freep) struct layer_reader *rd = NULL;
+        struct unpack_stats dummy = {};
+        struct unpacker u = { .root_fd = root_fd, .stats = stats ? stats : &dummy, .cached_fd = -1 };
+        char digest[DIGEST_STR_LEN + 1], diff_id[DIGEST_STR_LEN + 1];
+        bool tar_failed = false;
+        uint64_t size;
+
+        if (!digest_is_valid(layer->digest) || layer->size < 0)
+                return error_set(err, SMITH_ERR_SOURCE, "layer '%s': invalid descriptor", layer->digest);
+        if (layer_reader_new(blob_fd, (uint64_t) layer->size,
+                             LAYER_READER_HASH_OUT | (blob_verified ? 0 : LAYER_READER_HASH_IN), &rd, err) < 0)
+                goto fail;
+        if (apply_entries(&u, rd, &tar_failed, err) < 0) {
+                if (tar_failed) {
                         /* A damaged tar is most likely a damaged blob: say
                          * so if the digest shows it. */
                         struct smith_error *ignored = NULL;
-                        if (layer_reader_finish(rd, digest, &size, NULL, &ignored) == 0 &&
+                        if (!blob_verified && layer_reader_finish(rd, digest, &size, NULL, &ignored) == 0 &&
                             !streq(digest, layer->digest)) {
                                 error_set(err, SMITH_ERR_SOURCE, "digest mismatch: content is '%s'", digest);
                                 goto fail;
                         }
                         error_free(ignored);
                         layer_reader_error(rd, err, "read tar");
-                        goto fail;
                 }
-                if (unpack_entry(&u, rd, e, err) < 0)
-                        goto fail;
+                goto fail;
         }
         if (layer_reader_finish(rd, digest, &size, diff_id, err) < 0)
                 goto fail;
@@ -807,7 +945,7 @@ int layer_unpack(int root_fd, int blob_fd, const struct oci_layer_ref *layer, co
                           layer->size);
                 goto fail;
         }
-        if (!streq(digest, layer->digest)) {
+        if (!blob_verified && !streq(digest, layer->digest)) {
                 error_set(err, SMITH_ERR_SOURCE, "digest mismatch: content is '%s'", digest);
                 goto fail;
         }
@@ -821,6 +959,37 @@ int layer_unpack(int root_fd, int blob_fd, const struct oci_layer_ref *layer, co
 fail:
         unpacker_release(&u);
         return error_wrap(err, "layer '%s'", layer->digest);
+}
+
+int layer_unpack(int root_fd, int blob_fd, const struct oci_layer_ref *layer, const struct unpack_opts *o,
+                 struct unpack_stats *stats, struct smith_error **err) {
+        return layer_unpack_impl(root_fd, blob_fd, layer, false, stats, err);
+}
+
+int layer_unpack_stored(int root_fd, int blob_fd, const struct oci_layer_ref *layer, const struct unpack_opts *o,
+                        struct unpack_stats *stats, struct smith_error **err) {
+        return layer_unpack_impl(root_fd, blob_fd, layer, true, stats, err);
+}
+
+int layer_unpack_unchecked(int root_fd, int fd, uint64_t max_in, struct unpack_stats *stats, uint64_t *ret_size,
+                           char *ret_diff_id, struct smith_error **err) {
+        _cleanup_(layer_reader_freep) struct layer_reader *rd = NULL;
+        struct unpack_stats dummy = {};
+        struct unpacker u = { .root_fd = root_fd, .stats = stats ? stats : &dummy, .cached_fd = -1 };
+        bool tar_failed = false;
+        int r = -1;
+
+        if (layer_reader_new(fd, max_in, LAYER_READER_HASH_OUT, &rd, err) < 0)
+                goto out;
+        if (apply_entries(&u, rd, &tar_failed, err) < 0) {
+                if (tar_failed)
+                        layer_reader_error(rd, err, "read tar");
+                goto out;
+        }
+        r = layer_reader_finish(rd, NULL, ret_size, ret_diff_id, err);
+out:
+        unpacker_release(&u);
+        return r;
 }
 
 /* --- the cached root of an image --- */
@@ -863,6 +1032,23 @@ int oci_image_root(struct cache *cache, const struct oci_image *img, const struc
         if (root_open_done(cache, hex, &fd) > 0)
                 goto out; /* another builder finished while we waited */
 
+        snprintf(done, sizeof(done), "%s.done", hex);
+        if (layer_stage_matches(img->staged, img)) {
+                /* Unpacked while it was imported, and it is this image's
+                 * only layer, with the digest, size and diff_id the
+                 * verified manifest and config name. */
+                r = rm_rf_at(cache->roots_fd, hex);
+                if (r >= 0)
+                        r = layer_stage_take(img->staged, cache->roots_fd, hex);
+                if (r >= 0) {
+                        fd = openat(cache->roots_fd, hex, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        if (fd < 0)
+                                return error_set_errno(err, SMITH_ERR_IO, errno, "open '%s'", path);
+                        goto mark;
+                }
+                /* else unpack from the store, as if there were no stage */
+        }
+
         tmp_dir = path_join(cache->path, "tmp");
         if (!tmp_dir)
                 return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "root");
@@ -880,15 +1066,15 @@ int oci_image_root(struct cache *cache, const struct oci_image *img, const struc
         for (size_t i = 0; i < img->n_layers; i++) {
                 _cleanup_close_ int bfd = -1;
                 if (oci_image_open_blob(img, img->layers[i].digest, &bfd, err) < 0 ||
-                    layer_unpack(fd, bfd, &img->layers[i], o, &stats, err) < 0) {
+                    (img->blobs_in_store ? layer_unpack_stored : layer_unpack)(fd, bfd, &img->layers[i], o, &stats,
+                                                                               err) < 0) {
                         rm_rf_at(cache->tmp_fd, tmp_name);
                         return -1;
                 }
         }
 
         /* Publish: a leftover incomplete root goes, ours moves in, then the
-         * marker (after the data is on disk) says it is complete. */
-        snprintf(done, sizeof(done), "%s.done", hex);
+         * marker says it is complete. */
         r = rm_rf_at(cache->roots_fd, hex);
         if (r >= 0 && renameat(cache->tmp_fd, tmp_name, cache->roots_fd, hex) < 0)
                 r = -errno;
@@ -896,6 +1082,7 @@ int oci_image_root(struct cache *cache, const struct oci_image *img, const struc
                 rm_rf_at(cache->tmp_fd, tmp_name);
                 return error_set_errno(err, SMITH_ERR_IO, r, "store root '%s'", path);
         }
+mark:
         /* No syncfs: forcing hundreds of megabytes to disk costs seconds,
          * and this is a cache.  The .done marker guards against a builder
          * that died half way; after a power loss, remove the cache. */

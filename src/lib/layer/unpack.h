@@ -41,6 +41,20 @@ struct unpack_stats {
 int layer_unpack(int root_fd, int blob_fd, const struct oci_layer_ref *layer, const struct unpack_opts *o,
                  struct unpack_stats *stats, struct smith_error **err);
 
+/* The same for a blob from the cache's blob store, which holds only blobs
+ * whose sha256 matched their name (cache_blob_commit()): the compressed
+ * bytes are not hashed again, but their size is checked, and so is the
+ * diff_id of the uncompressed ones, as always. */
+int layer_unpack_stored(int root_fd, int blob_fd, const struct oci_layer_ref *layer, const struct unpack_opts *o,
+                        struct unpack_stats *stats, struct smith_error **err);
+
+/* Applies the layer read from fd (at most max_in bytes) to root_fd without
+ * any descriptor: returns the compressed size and the diff_id, which the
+ * caller must check (with the blob's digest) before trusting the root.
+ * For the speculative unpack of a blob being imported (layer/stage.h). */
+int layer_unpack_unchecked(int root_fd, int fd, uint64_t max_in, struct unpack_stats *stats, uint64_t *ret_size,
+                           char *ret_diff_id, struct smith_error **err);
+
 /* The cached unpacked root of an image: roots/<manifest hex>/ in the cache,
  * built when missing (under cache_lock("root-<hex>"), in tmp/, then
  * renamed), complete only when roots/<hex>.done exists.  Returns an
@@ -53,9 +67,16 @@ int oci_image_root(struct cache *cache, const struct oci_image *img, const struc
 /* A libarchive reader (tar format, no libarchive filters) over fd, whose
  * contents may be gzip, zstd or plain (by magic).  More than max_in bytes
  * read from fd, or more than UNPACK_MAX_UNCOMPRESSED out, is an error.
- * With hash, both streams are hashed for layer_reader_finish(). */
+ * Reading and decompressing (and hashing) run in a thread of the reader's
+ * own, a few MiB ahead of libarchive; fd must stay open and unread by
+ * anyone else until layer_reader_free().  The flags choose which streams
+ * are hashed for layer_reader_finish(). */
+enum {
+        LAYER_READER_HASH_IN = 1 << 0,  /* the bytes read from fd */
+        LAYER_READER_HASH_OUT = 1 << 1, /* the decompressed bytes */
+};
 struct layer_reader;
-int layer_reader_new(int fd, uint64_t max_in, bool hash, struct layer_reader **ret, struct smith_error **err);
+int layer_reader_new(int fd, uint64_t max_in, unsigned flags, struct layer_reader **ret, struct smith_error **err);
 struct archive *layer_reader_archive(struct layer_reader *r);
 /* Turns the reader's failure into *err: the decompressor's or size limit's
  * error if there was one, else libarchive's, prefixed with what. */
@@ -63,7 +84,7 @@ int layer_reader_error(struct layer_reader *r, struct smith_error **err, const c
 /* After ARCHIVE_EOF: reads the rest of the stream (padding after the tar's
  * end is part of the diff_id) and returns the digests and compressed size
  * (outputs may be NULL; the digests, DIGEST_STR_LEN + 1 bytes each, are
- * only filled with hash). */
+ * only filled when hashed). */
 int layer_reader_finish(struct layer_reader *r, char *ret_digest, uint64_t *ret_size, char *ret_diff_id,
                         struct smith_error **err);
 void layer_reader_free(struct layer_reader *r);

@@ -14,6 +14,7 @@
 
 #include "basic/fs.h"
 #include "basic/hash.h"
+#include "layer/stage.h"
 #include "layer/unpack.h"
 #include "oci/image.h"
 #include "oci/layout_read.h"
@@ -376,6 +377,7 @@ void oci_image_free(struct oci_image *img) {
         free(img->layers);
         free(img->manifest_media_type);
         free(img->source);
+        layer_stage_free(img->staged);
         if (img->blobs_fd >= 0)
                 close(img->blobs_fd);
         free(img);
@@ -383,12 +385,21 @@ void oci_image_free(struct oci_image *img) {
 
 /* --- tarballs --- */
 
+static bool is_compressed(const void *buf, size_t len) {
+        const uint8_t *p = buf;
+        return len >= 4 &&
+               ((p[0] == 0x1f && p[1] == 0x8b) || (p[0] == 0x28 && p[1] == 0xb5 && p[2] == 0x2f && p[3] == 0xfd));
+}
+
 /* Copies the current member into the blob store if its content matches
- * digest; an existing (verified) blob is kept and the member skipped. */
+ * digest; an existing (verified) blob is kept and the member skipped.
+ * The first compressed blob is also unpacked on the way, into *stage (see
+ * layer/stage.h), if stage is not NULL and *stage still is. */
 static int import_blob(struct cache *cache, struct layer_reader *rd, struct archive_entry *e, const char *digest,
-                       struct smith_error **err) {
+                       struct layer_stage **stage, struct smith_error **err) {
         struct archive *a = layer_reader_archive(rd);
         _cleanup_(sha256_freep) struct sha256 *h = NULL;
+        _cleanup_(layer_stage_freep) struct layer_stage *st = NULL;
         _cleanup_free_ char *tmp = NULL;
         _cleanup_close_ int fd = -1;
         char got[DIGEST_STR_LEN + 1];
@@ -422,12 +433,21 @@ static int import_blob(struct cache *cache, struct layer_reader *rd, struct arch
                         error_set(err, SMITH_ERR_SOURCE, "blob '%s' is a sparse file", digest);
                         goto fail;
                 }
+                if (off_expected == 0 && stage && !*stage && is_compressed(buf, len)) {
+                        /* Only a shortcut: without it the layer is
+                         * unpacked from the store later. */
+                        struct smith_error *ignored = NULL;
+                        if (layer_stage_start(cache, digest, (uint64_t) size, &st, &ignored) < 0)
+                                error_free(ignored);
+                }
                 sha256_update(h, buf, len);
                 r = write_full(fd, buf, len);
                 if (r < 0) {
                         error_set_errno(err, SMITH_ERR_IO, r, "write blob '%s' to '%s/tmp'", digest, cache->path);
                         goto fail;
                 }
+                if (st)
+                        layer_stage_feed(st, buf, len);
                 off_expected += len;
         }
         sha256_final_digest(h, got);
@@ -436,20 +456,26 @@ static int import_blob(struct cache *cache, struct layer_reader *rd, struct arch
                           "blob '%s' does not match its digest (content is '%s'): corrupt or tampered", digest, got);
                 goto fail;
         }
-        return cache_blob_commit(cache, fd, tmp, digest, err);
+        if (cache_blob_commit(cache, fd, tmp, digest, err) < 0)
+                return -1;
+        if (st && layer_stage_end(st, true))
+                *stage = TAKE_PTR(st);
+        return 0;
 fail:
         unlinkat(cache->tmp_fd, tmp, 0);
         return -1;
 }
 
 /* Reads the tarball once: blobs into the store, index.json into memory. */
-static int import_tarball(struct cache *cache, int fd, char **ret_index, size_t *ret_len, struct smith_error **err) {
+static int import_tarball(struct cache *cache, int fd, char **ret_index, size_t *ret_len,
+                          struct layer_stage **ret_stage, struct smith_error **err) {
         _cleanup_(layer_reader_freep) struct layer_reader *rd = NULL;
+        _cleanup_(layer_stage_freep) struct layer_stage *stage = NULL;
         _cleanup_free_ char *index = NULL;
         size_t index_len = 0;
         struct archive *a;
 
-        if (layer_reader_new(fd, UINT64_MAX, false, &rd, err) < 0)
+        if (layer_reader_new(fd, UINT64_MAX, 0, &rd, err) < 0)
                 return -1;
         a = layer_reader_archive(rd);
         for (;;) {
@@ -495,7 +521,7 @@ static int import_tarball(struct cache *cache, int fd, char **ret_index, size_t 
                         snprintf(digest, sizeof(digest), "sha256:%s", name + 13);
                         if (!digest_is_valid(digest))
                                 continue;
-                        if (import_blob(cache, rd, e, digest, err) < 0)
+                        if (import_blob(cache, rd, e, digest, &stage, err) < 0)
                                 return -1;
                 }
         }
@@ -503,6 +529,7 @@ static int import_tarball(struct cache *cache, int fd, char **ret_index, size_t 
                 return error_set(err, SMITH_ERR_SOURCE, "no index.json in the archive");
         *ret_index = TAKE_PTR(index);
         *ret_len = index_len;
+        *ret_stage = TAKE_PTR(stage);
         return 0;
 }
 
@@ -643,12 +670,13 @@ static int open_layout(struct cache *cache, int base_dirfd, const char *path, co
         img->blobs_fd = fcntl(cache->blobs_fd, F_DUPFD_CLOEXEC, 3);
         if (img->blobs_fd < 0)
                 return error_set_errno(err, SMITH_ERR_IO, errno, "open cache");
+        img->blobs_in_store = true;
         if (tarball_ref_name(&st, tag, tag_given, refname) < 0)
                 return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "open");
         if (tarball_open_warm(cache, img, refname) > 0)
                 return 0;
 
-        if (import_tarball(cache, fd, &index, &index_len, err) < 0 ||
+        if (import_tarball(cache, fd, &index, &index_len, &img->staged, err) < 0 ||
             image_from_index(img, index, index_len, tag, tag_given, err) < 0)
                 return -1;
         /* Remember it only if it did not change while we read it. */
@@ -680,6 +708,29 @@ int oci_image_open_layout(struct cache *cache, int base_dirfd, const char *ref, 
                 return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "'%s'", path);
         if (open_layout(cache, base_dirfd, path, tag_given ? tag : "latest", tag_given, img, err) < 0)
                 return error_wrap(err, "'%s'", path);
+        *ret = TAKE_PTR(img);
+        return 0;
+}
+
+int oci_image_from_store(int blobs_fd, const char *media_type, const char *digest, int64_t size, const char *source,
+                         struct oci_image **ret, struct smith_error **err) {
+        _cleanup_(oci_image_freep) struct oci_image *img = calloc(1, sizeof(*img));
+        struct descriptor d = { .media_type = media_type, .digest = digest, .size = size };
+
+        if (!img)
+                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "image");
+        img->blobs_fd = -1;
+        if (!digest_is_valid(digest) || size < 0)
+                return error_set(err, SMITH_ERR_SOURCE, "'%s': invalid manifest descriptor", source);
+        img->source = strdup(source);
+        if (!img->source)
+                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "image");
+        img->blobs_fd = fcntl(blobs_fd, F_DUPFD_CLOEXEC, 3);
+        if (img->blobs_fd < 0)
+                return error_set_errno(err, SMITH_ERR_IO, errno, "'%s'", source);
+        img->blobs_in_store = true;
+        if (image_set_manifest(img, &d, NULL, err) < 0 || load_manifest(img, err) < 0)
+                return error_wrap(err, "'%s'", source);
         *ret = TAKE_PTR(img);
         return 0;
 }

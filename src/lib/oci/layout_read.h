@@ -23,6 +23,7 @@
 #include "basic/hash.h"
 
 struct cache;
+struct layer_stage;
 
 #define OCI_LAYOUT_MAX_JSON (4U << 20) /* index.json, manifests, configs */
 
@@ -46,6 +47,8 @@ struct oci_image {
         json_t *annotations;          /* of the index entry that was chosen, may be NULL */
         char *source;                 /* the layout's path as given, for messages */
         bool from_cache;              /* a tarball reopened through refs/ without reading it */
+        bool blobs_in_store;          /* blobs_fd is the cache's store of verified blobs (a tarball) */
+        struct layer_stage *staged;   /* a layer unpacked while importing, may be NULL (layer/stage.h) */
 };
 
 /* ref is "path[:tag]": path a .tar/.tar.gz/.tgz/.tar.zst file (compression by
@@ -61,6 +64,13 @@ int oci_image_open_layout(struct cache *cache, int base_dirfd, const char *ref, 
                           struct smith_error **err);
 void oci_image_free(struct oci_image *img);
 DEFINE_POINTER_CLEANUP(struct oci_image, oci_image_free)
+
+/* The image whose manifest (media_type, digest, size: an OCI or Docker v2
+ * image manifest) is already in a verified blob store below blobs_fd (a
+ * registry pull puts it there): reads and checks the manifest and config as
+ * oci_image_open_layout() does.  source names it in messages. */
+int oci_image_from_store(int blobs_fd, const char *media_type, const char *digest, int64_t size, const char *source,
+                         struct oci_image **ret, struct smith_error **err);
 
 /* An O_RDONLY fd of the blob file (a regular file, never through a symlink
  * out of the layout).  For a directory layout its content is NOT verified
