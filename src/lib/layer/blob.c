@@ -1,8 +1,10 @@
 /* Blob writer: hash, compress, hash again, count, write; see blob.h.
  *
- * Both compressors write into the same output buffer (w->out); whenever it
- * fills, flush_out() hashes those bytes into the digest, counts them and
- * hands them to write_full().  The first failure is kept in w->error and
+ * gzip goes through the parallel compressor (pgzip.c), whose whole members
+ * are hashed, counted and written as they come out in order.  zstd and
+ * plain output share one buffer (w->out); whenever it fills, flush_out()
+ * hashes those bytes into the digest, counts them and hands them to
+ * write_full().  The first failure is kept in w->error and
  * replayed to every later caller. */
 #include <errno.h>
 #include <stdarg.h>
@@ -10,18 +12,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 #include <zstd.h>
 
 #include "basic/fs.h"
 #include "blob.h"
+#include "pgzip.h"
 
 #define BLOB_OUT_BUFFER (256u * 1024u)
 #define GZIP_DEFAULT_LEVEL 6
 #define ZSTD_DEFAULT_LEVEL 3
-/* The gzip header's OS byte: 3 (Unix), what zlib writes on Linux anyway;
- * set explicitly so another zlib build cannot change our bytes. */
-#define GZIP_OS_UNIX 3
 
 struct blob_writer {
         int fd;
@@ -30,9 +29,7 @@ struct blob_writer {
         struct sha256 *hash;      /* over the output */
         int64_t size;
 
-        z_stream z;
-        gz_header gzhead; /* zlib keeps a pointer to it until the header is out */
-        bool z_ready;
+        struct pgzip *gz;
         ZSTD_CCtx *zstd;
 
         uint8_t *out;
@@ -102,36 +99,17 @@ static int emit_plain(struct blob_writer *w, const uint8_t *p, size_t len, struc
         return 0;
 }
 
-/* Runs deflate over the input; with finish, ends the stream (Z_FINISH). */
-static int emit_gzip(struct blob_writer *w, const uint8_t *p, size_t len, bool finish, struct smith_error **err) {
-        for (;;) {
-                /* avail_in is a uInt: feed at most 1 GiB per round */
-                size_t chunk = MIN(len, (size_t) 1 << 30);
-                bool last = chunk == len;
-                int flush = finish && last ? Z_FINISH : Z_NO_FLUSH;
+/* The parallel gzip compressor's output: one whole gzip member at a time. */
+static int gzip_sink(void *userdata, const void *data, size_t len) {
+        struct blob_writer *w = userdata;
+        int r;
 
-                w->z.next_in = (Bytef *) p;
-                w->z.avail_in = (uInt) chunk;
-                for (;;) {
-                        int zr;
-
-                        w->z.next_out = w->out + w->out_len;
-                        w->z.avail_out = (uInt) (BLOB_OUT_BUFFER - w->out_len);
-                        zr = deflate(&w->z, flush);
-                        /* Z_BUF_ERROR with room left means no progress is possible: a bug, not a loop */
-                        if (zr == Z_STREAM_ERROR || (zr == Z_BUF_ERROR && w->z.avail_out > 0))
-                                return fail(w, err, 0, "gzip blob: %s", w->z.msg ? w->z.msg : "deflate failed");
-                        w->out_len = BLOB_OUT_BUFFER - w->z.avail_out;
-                        if (w->out_len == BLOB_OUT_BUFFER && flush_out(w, err) < 0)
-                                return -1;
-                        if (flush == Z_FINISH ? zr == Z_STREAM_END : w->z.avail_in == 0)
-                                break;
-                }
-                p += chunk;
-                len -= chunk;
-                if (last)
-                        return 0;
-        }
+        sha256_update(w->hash, data, len);
+        r = write_full(w->fd, data, len);
+        if (r < 0)
+                return r;
+        w->size += (int64_t) len;
+        return 0;
 }
 
 static int emit_zstd(struct blob_writer *w, const uint8_t *p, size_t len, ZSTD_EndDirective mode,
@@ -157,6 +135,7 @@ static int emit_zstd(struct blob_writer *w, const uint8_t *p, size_t len, ZSTD_E
 int blob_writer_new(int out_fd, enum blob_compression c, int level, struct blob_writer **ret,
                     struct smith_error **err) {
         _cleanup_(blob_writer_freep) struct blob_writer *w = NULL;
+        int r;
 
         if (out_fd < 0)
                 return error_set(err, SMITH_ERR_IO, "blob writer: invalid output fd");
@@ -179,16 +158,12 @@ int blob_writer_new(int out_fd, enum blob_compression c, int level, struct blob_
                         level = GZIP_DEFAULT_LEVEL;
                 if (level < 0 || level > 9)
                         return error_set(err, SMITH_ERR_USAGE, "gzip level %d out of range 0..9", level);
-                /* windowBits 16 + 15: a gzip wrapper instead of zlib's */
-                if (deflateInit2(&w->z, level, Z_DEFLATED, 16 + 15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-                        return error_set(err, SMITH_ERR_IO, "gzip blob: cannot initialize deflate");
-                w->z_ready = true;
-                w->gzhead.os = GZIP_OS_UNIX; /* everything else zero: no mtime, name, comment */
-                if (deflateSetHeader(&w->z, &w->gzhead) != Z_OK)
-                        return error_set(err, SMITH_ERR_IO, "gzip blob: cannot set header");
+                r = pgzip_new(level, 0, gzip_sink, w, &w->gz);
+                if (r < 0)
+                        return error_set_errno(err, SMITH_ERR_IO, r, "gzip blob");
                 break;
         case BLOB_COMPRESS_ZSTD: {
-                size_t r;
+                size_t zr;
 
                 if (level == -1)
                         level = ZSTD_DEFAULT_LEVEL;
@@ -198,11 +173,11 @@ int blob_writer_new(int out_fd, enum blob_compression c, int level, struct blob_
                 w->zstd = ZSTD_createCCtx();
                 if (!w->zstd)
                         return error_set(err, SMITH_ERR_IO, "zstd blob: out of memory");
-                r = ZSTD_CCtx_setParameter(w->zstd, ZSTD_c_compressionLevel, level);
-                if (!ZSTD_isError(r))
-                        r = ZSTD_CCtx_setParameter(w->zstd, ZSTD_c_checksumFlag, 1);
-                if (ZSTD_isError(r))
-                        return error_set(err, SMITH_ERR_IO, "zstd blob: %s", ZSTD_getErrorName(r));
+                zr = ZSTD_CCtx_setParameter(w->zstd, ZSTD_c_compressionLevel, level);
+                if (!ZSTD_isError(zr))
+                        zr = ZSTD_CCtx_setParameter(w->zstd, ZSTD_c_checksumFlag, 1);
+                if (ZSTD_isError(zr))
+                        return error_set(err, SMITH_ERR_IO, "zstd blob: %s", ZSTD_getErrorName(zr));
                 break;
         }
         default:
@@ -223,8 +198,10 @@ int blob_writer_write(struct blob_writer *w, const void *data, size_t len, struc
 
         sha256_update(w->diff_hash, data, len);
         switch (w->compression) {
-        case BLOB_COMPRESS_GZIP:
-                return emit_gzip(w, data, len, false, err);
+        case BLOB_COMPRESS_GZIP: {
+                int r = pgzip_write(w->gz, data, len);
+                return r < 0 ? fail(w, err, -r, "write gzip blob") : 0;
+        }
         case BLOB_COMPRESS_ZSTD:
                 return emit_zstd(w, data, len, ZSTD_e_continue, err);
         case BLOB_COMPRESS_NONE:
@@ -243,9 +220,11 @@ int blob_writer_finish(struct blob_writer *w, struct blob_result *ret, struct sm
                 return error_set(err, SMITH_ERR_IO, "finish blob: writer already finished");
         w->finished = true;
 
-        if (w->compression == BLOB_COMPRESS_GZIP)
-                r = emit_gzip(w, NULL, 0, true, err);
-        else if (w->compression == BLOB_COMPRESS_ZSTD)
+        if (w->compression == BLOB_COMPRESS_GZIP) {
+                r = pgzip_finish(w->gz);
+                if (r < 0)
+                        return fail(w, err, -r, "write gzip blob");
+        } else if (w->compression == BLOB_COMPRESS_ZSTD)
                 r = emit_zstd(w, NULL, 0, ZSTD_e_end, err);
         if (r < 0 || flush_out(w, err) < 0)
                 return -1;
@@ -261,8 +240,7 @@ int blob_writer_finish(struct blob_writer *w, struct blob_result *ret, struct sm
 void blob_writer_free(struct blob_writer *w) {
         if (!w)
                 return;
-        if (w->z_ready)
-                deflateEnd(&w->z);
+        pgzip_free(w->gz);
         ZSTD_freeCCtx(w->zstd);
         sha256_free(w->diff_hash);
         sha256_free(w->hash);
