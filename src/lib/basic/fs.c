@@ -485,48 +485,6 @@ int write_full(int fd, const void *buf, size_t len) {
         return 0;
 }
 
-int copy_fd(int in, int out, off_t *ret_copied) {
-        off_t total = 0;
-        bool try_cfr = true;
-        char buf[128 * 1024];
-
-        for (;;) {
-                ssize_t n;
-                if (try_cfr) {
-                        n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
-                        if (n < 0) {
-                                if (errno == EINTR)
-                                        continue;
-                                if (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP ||
-                                    errno == EBADF) {
-                                        try_cfr = false;
-                                        continue;
-                                }
-                                return -errno;
-                        }
-                        if (n == 0)
-                                break;
-                        total += n;
-                        continue;
-                }
-                n = read(in, buf, sizeof(buf));
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                int r = write_full(out, buf, (size_t) n);
-                if (r < 0)
-                        return r;
-                total += n;
-        }
-        if (ret_copied)
-                *ret_copied = total;
-        return 0;
-}
-
 /* --- directories --- */
 
 static int rm_rf_children(int dfd) {

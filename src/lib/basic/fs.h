@@ -54,8 +54,6 @@ int root_read_file(int root_fd, const char *path, size_t max, char **ret, size_t
 int read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len);
 
 int write_full(int fd, const void *buf, size_t len);
-/* Copies everything from in to out (copy_file_range, then read/write). */
-int copy_fd(int in, int out, off_t *ret_copied);
 
 /* Removes name below dirfd recursively, never following symlinks.  A
  * missing name is fine.  -errno. */
