@@ -1,0 +1,144 @@
+#!/usr/bin/env bats
+# Selection and the image config, from a small `type: dir` tree made here:
+# globs, whole directories, symlink chains, dangling links, excludes of
+# whole subtrees, hardlinks kept, mounts as directories and volumes, the
+# ./rootfs overlay (its files win, its symlinks stay symlinks), and every
+# config field smith.yaml can set.
+
+load helpers/common
+
+setup() {
+        common_setup
+        mkdir -p src/usr/share/app/sub src/usr/share/app/cache src/usr/bin src/etc/app
+        echo a >src/usr/share/app/a.txt
+        echo b >src/usr/share/app/sub/b.txt
+        echo c >src/usr/share/app/cache/c.bin
+        echo conf >src/etc/app/conf
+        printf '#!/bin/sh\n' >src/usr/bin/tool
+        chmod 0755 src/usr/bin/tool
+        chmod 4755 src/usr/bin/tool # setuid must not survive
+        ln src/usr/share/app/a.txt src/usr/share/app/a-hardlink.txt
+        ln -s usr/bin src/bin
+        ln -s ../../../etc/app src/usr/share/app/etc
+        ln -s missing src/usr/share/app/dangling
+}
+teardown() { common_teardown; }
+
+ls_image() {
+        run $OCI ls image.tar.gz
+        assert_status 0
+}
+
+@test "globs, whole directories and symlink chains; setuid dropped" {
+        cat >smith.yaml <<'YAML'
+package: src
+type: dir
+paths:
+- /bin/t?ol
+- /usr/share/app
+YAML
+        run "$SMITH"
+        assert_status 0
+        ls_image
+        assert_output_contains "l 0777 10:10 0 bin -> usr/bin"
+        assert_output_contains "f 0755 10:10 0 usr/bin/tool"
+        assert_output_contains "f 0644 10:10 0 usr/share/app/sub/b.txt"
+        assert_output_contains "l 0777 10:10 0 usr/share/app/etc -> ../../../etc/app"
+        assert_output_contains "d 0755 10:10 0 etc/app"
+}
+
+@test "hardlinks stay hardlinks" {
+        printf 'package: src\ntype: dir\npaths: [/usr/share/app]\n' >smith.yaml
+        run "$SMITH"
+        assert_status 0
+        ls_image
+        assert_output_contains "h 0644 10:10 0 usr/share/app/a.txt -> usr/share/app/a-hardlink.txt"
+}
+
+@test "a dangling link is skipped, and -v says so" {
+        printf 'package: src\ntype: dir\npaths: [/usr/share/app]\n' >smith.yaml
+        run "$SMITH" -v
+        assert_status 0
+        assert_output_contains "skipping '/usr/share/app/dangling'"
+        run $OCI ls image.tar.gz
+        [[ "$output" != *dangling* ]] || fail "dangling link in the image"
+}
+
+@test "excludes drop a whole subtree" {
+        cat >smith.yaml <<'YAML'
+package: src
+type: dir
+paths: [/usr/share/app]
+excludes: [/usr/share/app/cach?]
+YAML
+        run "$SMITH"
+        assert_status 0
+        ls_image
+        [[ "$output" != *cache* ]] || fail "excluded subtree in the image: $output"
+        assert_output_contains "usr/share/app/a.txt"
+}
+
+@test "mounts are directories and volumes; config fields are set" {
+        cat >smith.yaml <<'YAML'
+package: src
+type: dir
+paths: [/usr/bin/tool]
+mounts: [/data, /var/cache/x]
+entrypoint: [/usr/bin/tool]
+cmd: [--flag, 10]
+dir: /data
+env: [A=1, B=two]
+labels: {version: 1, team: core}
+ports: {8080/tcp: {}}
+YAML
+        run "$SMITH"
+        assert_status 0
+        ls_image
+        assert_output_contains "d 0755 10:10 0 data"
+        assert_output_contains "d 0755 10:10 0 var/cache/x"
+        run $OCI config image.tar.gz
+        assert_status 0
+        [ "$(echo "$output" | jq -c .config)" = \
+          '{"User":"10:10","ExposedPorts":{"8080/tcp":{}},"Env":["A=1","B=two"],"Entrypoint":["/usr/bin/tool"],"Cmd":["--flag","10"],"Volumes":{"/data":{},"/var/cache/x":{}},"WorkingDir":"/data","Labels":{"team":"core","version":"1"}}' ] ||
+                fail "config: $(echo "$output" | jq -c .config)"
+}
+
+@test "the spec blob is the normalised smith.yaml" {
+        cat >smith.yaml <<'YAML'
+package: src
+paths: [/usr/bin/tool]
+user: "1000"
+labels: {a: "<&>"}
+YAML
+        run "$SMITH"
+        assert_status 0
+        run $OCI blob image.tar.gz application/vnd.smith.spec+json
+        assert_status 0
+        [ "$output" = '{"type":"dir","mock":{},"package":"src","paths":["/usr/bin/tool"],"user":"1000","labels":{"a":"\u003c\u0026\u003e"}}' ] ||
+                fail "spec: $output"
+}
+
+@test "./rootfs overlays last: its files win, its symlinks stay symlinks" {
+        printf 'package: src\ntype: dir\npaths: [/etc/app, /usr/share/app/a.txt]\n' >smith.yaml
+        mkdir -p rootfs/etc/app rootfs/read
+        echo mine >rootfs/etc/app/conf
+        ln -s /read/data rootfs/etc/app/link
+        echo data >rootfs/read/data
+        echo ignored >rootfs/read/.gitignore
+        run "$SMITH"
+        assert_status 0
+        run $OCI cat image.tar.gz etc/app/conf
+        [ "$output" = mine ] || fail "overlay did not win: $output"
+        ls_image
+        assert_output_contains "l 0777 10:10 0 etc/app/link -> /read/data"
+        assert_output_contains "f 0644 10:10 0 read/data"
+        [[ "$output" != *.gitignore* ]] || fail ".gitignore copied"
+}
+
+@test "an unknown key is a config error at its line and column, and no image is written" {
+        printf 'package: src\ntype: dir\npath: [/usr/bin/tool]\n' >smith.yaml
+        run "$SMITH"
+        assert_status 3
+        [ "$output" = "smith: smith.yaml:3:1: unknown key 'path' (did you mean 'paths'?)" ] || fail "$output"
+        [ ! -e image.tar.gz ]
+}
