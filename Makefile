@@ -18,10 +18,10 @@ DEPS = build-essential meson ninja-build pkg-config \
        libyaml-dev libjansson-dev libarchive-dev libcurl4-openssl-dev \
        libssl-dev zlib1g-dev libzstd-dev libdeflate-dev libcmocka-dev \
        bats runc umoci skopeo oci-image-tool debootstrap docker-registry \
-       python3 python3-jwt curl ca-certificates util-linux passwd jq \
+       python3 python3-jwt python3-cryptography apache2-utils openssl curl ca-certificates util-linux passwd jq \
        hyperfine time clang-format
 
-.PHONY: all build deps demo check clean
+.PHONY: all build deps demo check check-sanitize clean
 
 all: build
 
@@ -54,6 +54,16 @@ check:
 	@$(MAKE) --no-print-directory deps
 	@$(MAKE) --no-print-directory build
 	$(MESON) test -C $(BUILD) --print-errorlogs
+	@$(MAKE) --no-print-directory check-sanitize
+
+# The unit tests (and fuzz replays) again under AddressSanitizer and
+# UndefinedBehaviorSanitizer, leaks included, in $(BUILD)-asan.
+check-sanitize:
+	@[ -f $(BUILD)-asan/build.ninja ] || \
+		$(MESON) setup $(BUILD)-asan -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+	$(NINJA) -C $(BUILD)-asan
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
+		$(MESON) test -C $(BUILD)-asan --suite unit --print-errorlogs
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(BUILD)-asan
