@@ -1,0 +1,453 @@
+/* Authentication against a registry: parsing WWW-Authenticate challenges,
+ * Basic credentials, and docker's Bearer token flow (GET realm?service=
+ * &scope=, with Basic credentials when we have them, answer {"token"} or
+ * {"access_token"} with "expires_in").
+ *
+ * The registry's challenge names the realm; it may be another host, and we
+ * send the user's credentials there because the registry told us to (as
+ * docker does).  The token itself only ever goes to the registry's origin
+ * (http.c enforces that per request).  Token answers are bounded
+ * (REGISTRY_MAX_SMALL). */
+#include <ctype.h>
+#include <errno.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "basic/strv.h"
+#include "registry-internal.h"
+
+/* --- challenges --- */
+
+static bool is_tchar(char c) {
+        return c && (isalnum((unsigned char) c) || strchr("!#$%&'*+-.^_`|~", c));
+}
+
+static const char *skip_ws(const char *p) {
+        while (*p == ' ' || *p == '\t')
+                p++;
+        return p;
+}
+
+void registry_challenges_free(struct registry_challenge *list, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free(list[i].scheme);
+                free(list[i].realm);
+                free(list[i].service);
+                free(list[i].scope);
+        }
+        free(list);
+}
+
+/* Reads a token or quoted-string value at *p into a new string. */
+static int read_value(const char **p, char **ret) {
+        const char *s = *p;
+        _cleanup_free_ char *v = NULL;
+        size_t o = 0;
+
+        if (*s == '"') {
+                v = malloc(strlen(s) + 1);
+                if (!v)
+                        return -ENOMEM;
+                for (s++; *s && *s != '"'; s++) {
+                        if (*s == '\\' && s[1])
+                                s++;
+                        v[o++] = *s;
+                }
+                if (*s != '"')
+                        return -EINVAL;
+                v[o] = 0;
+                s++;
+        } else {
+                const char *b = s;
+                /* lenient: unquoted URLs ("realm=https://h/t?x=1") are common */
+                while (*s && *s != ',' && *s != ' ' && *s != '\t' && *s != '"')
+                        s++;
+                v = strndup(b, (size_t) (s - b));
+                if (!v)
+                        return -ENOMEM;
+        }
+        *p = s;
+        *ret = TAKE_PTR(v);
+        return 0;
+}
+
+static void challenge_release(struct registry_challenge *ch) {
+        free(ch->scheme);
+        free(ch->realm);
+        free(ch->service);
+        free(ch->scope);
+        *ch = (struct registry_challenge){ 0 };
+}
+
+/* Parses the auth-params after a scheme: name=value pairs separated by
+ * commas, up to a token not followed by '=' (the next challenge). */
+static int parse_params(const char **pp, struct registry_challenge *ch) {
+        const char *p = *pp;
+
+        for (;;) {
+                const char *save = p, *nb, *ne;
+                _cleanup_free_ char *name = NULL, *val = NULL;
+                int r;
+
+                p = skip_ws(p);
+                while (*p == ',')
+                        p = skip_ws(p + 1);
+                nb = p;
+                while (is_tchar(*p))
+                        p++;
+                ne = p;
+                p = skip_ws(p);
+                if (ne == nb) {
+                        if (*p)
+                                return -EINVAL;
+                        break;
+                }
+                if (*p != '=') {
+                        p = save; /* the next challenge's scheme */
+                        break;
+                }
+                p = skip_ws(p + 1);
+                r = read_value(&p, &val);
+                if (r < 0)
+                        return r;
+                name = strndup(nb, (size_t) (ne - nb));
+                if (!name)
+                        return -ENOMEM;
+                if (strcasecmp(name, "realm") == 0) {
+                        free(ch->realm);
+                        ch->realm = TAKE_PTR(val);
+                } else if (strcasecmp(name, "service") == 0) {
+                        free(ch->service);
+                        ch->service = TAKE_PTR(val);
+                } else if (strcasecmp(name, "scope") == 0) {
+                        free(ch->scope);
+                        ch->scope = TAKE_PTR(val);
+                }
+                p = skip_ws(p);
+                if (*p == ',')
+                        p++;
+                else if (*p)
+                        return -EINVAL; /* garbage after a value */
+        }
+        *pp = p;
+        return 0;
+}
+
+int registry_challenges_parse(const char *value, struct registry_challenge **list, size_t *n) {
+        const char *p = value;
+
+        for (;;) {
+                struct registry_challenge ch = { 0 };
+                struct registry_challenge *nl;
+                const char *b;
+                int r;
+
+                while (*p == ' ' || *p == '\t' || *p == ',')
+                        p++;
+                if (!*p)
+                        return 0;
+                b = p;
+                while (is_tchar(*p))
+                        p++;
+                if (p == b)
+                        return -EINVAL;
+                ch.scheme = strndup(b, (size_t) (p - b));
+                if (!ch.scheme)
+                        return -ENOMEM;
+                for (char *c = ch.scheme; *c; c++)
+                        *c = (char) tolower((unsigned char) *c);
+                r = parse_params(&p, &ch);
+                if (r < 0) {
+                        challenge_release(&ch);
+                        return r;
+                }
+                nl = realloc(*list, (*n + 1) * sizeof(**list));
+                if (!nl) {
+                        challenge_release(&ch);
+                        return -ENOMEM;
+                }
+                nl[*n] = ch;
+                *list = nl;
+                (*n)++;
+        }
+}
+
+/* --- Retry-After --- */
+
+int registry_retry_after_parse(const char *value, time_t now, int64_t *ret_ms) {
+        const char *p;
+        struct tm tm = { 0 };
+        char *end;
+
+        if (!value)
+                return -EINVAL;
+        p = skip_ws(value);
+        if (isdigit((unsigned char) *p)) {
+                int64_t s = 0;
+                for (; isdigit((unsigned char) *p); p++) {
+                        s = s * 10 + (*p - '0');
+                        if (s > 86400 * 365)
+                                s = 86400 * 365;
+                }
+                if (*skip_ws(p))
+                        return -EINVAL;
+                *ret_ms = s * 1000;
+                return 0;
+        }
+        end = strptime(p, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        if (!end || *skip_ws(end))
+                return -EINVAL;
+        time_t t = timegm(&tm);
+        if (t == (time_t) -1)
+                return -EINVAL;
+        *ret_ms = t > now ? (int64_t) (t - now) * 1000 : 0;
+        return 0;
+}
+
+/* --- Basic and Bearer --- */
+
+static int set_basic(struct registry_client *c) {
+        _cleanup_free_ char *pair = NULL, *b64 = NULL;
+        char *h = NULL;
+
+        if (asprintf(&pair, "%s:%s", c->username, c->password ? c->password : "") < 0)
+                return -ENOMEM;
+        b64 = registry_base64_encode(pair, strlen(pair));
+        explicit_bzero(pair, strlen(pair));
+        if (!b64)
+                return -ENOMEM;
+        if (asprintf(&h, "Basic %s", b64) < 0)
+                return -ENOMEM;
+        explicit_bzero(b64, strlen(b64));
+        if (c->authorization)
+                explicit_bzero(c->authorization, strlen(c->authorization));
+        free(c->authorization);
+        c->authorization = h;
+        return 0;
+}
+
+/* The scopes to ask for: the challenge's, then the operation's, deduplicated. */
+static char *scopes_key(struct registry_client *c, const char *challenge_scope) {
+        _cleanup_strv_free_ char **l = NULL;
+        if (challenge_scope) {
+                _cleanup_strv_free_ char **s = strv_split(challenge_scope, " ", true);
+                for (char **p = s; p && *p; p++)
+                        if (!strv_contains(l, *p) && strv_extend(&l, *p) < 0)
+                                return NULL;
+        }
+        for (char **p = c->scopes; p && *p; p++)
+                if (!strv_contains(l, *p) && strv_extend(&l, *p) < 0)
+                        return NULL;
+        return l ? strv_join(l, " ") : strdup("");
+}
+
+static int fetch_token(struct registry_client *c, const char *scopes, struct smith_error **err) {
+        _cleanup_free_ char *url = NULL, *svc = NULL, *basic = NULL, *realm_red = NULL;
+        _cleanup_strv_free_ char **scope_list = strv_split(scopes, " ", true);
+        _cleanup_free_ char *realm_origin = http_url_origin(c->realm);
+        struct http_request rq;
+        struct http_response rs = { 0 };
+        json_t *j = NULL;
+        const char *tok;
+        int64_t expires = 60;
+        bool retryable;
+        int r;
+
+        realm_red = registry_url_redact(c->realm);
+        if (!realm_origin)
+                return error_set(err, SMITH_ERR_REGISTRY, "token realm '%s' is not an http or https URL",
+                                 realm_red ? realm_red : "(realm)");
+        if (registry_client_load_credentials(c, err) < 0)
+                return -1;
+
+        /* realm?service=..&scope=..&scope=.. */
+        FILE *f;
+        size_t len;
+        f = open_memstream(&url, &len);
+        if (!f)
+                return error_set_errno(err, SMITH_ERR_IO, errno, "token request");
+        fputs(c->realm, f);
+        char sep = strchr(c->realm, '?') ? '&' : '?';
+        if (c->service) {
+                svc = http_escape(c->service);
+                fprintf(f, "%cservice=%s", sep, svc ? svc : "");
+                sep = '&';
+        }
+        for (char **s = scope_list; s && *s; s++) {
+                _cleanup_free_ char *e = http_escape(*s);
+                fprintf(f, "%cscope=%s", sep, e ? e : "");
+                sep = '&';
+        }
+        if (fclose(f) != 0 || !url)
+                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "token request");
+
+        if (c->username) {
+                _cleanup_free_ char *pair = NULL, *b64 = NULL;
+                if (asprintf(&pair, "%s:%s", c->username, c->password ? c->password : "") < 0)
+                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "token request");
+                b64 = registry_base64_encode(pair, strlen(pair));
+                explicit_bzero(pair, strlen(pair));
+                if (!b64 || asprintf(&basic, "Basic %s", b64) < 0) {
+                        basic = NULL;
+                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "token request");
+                }
+                explicit_bzero(b64, strlen(b64));
+        }
+        http_request_init(&rq, "GET", url);
+        rq.authorization = basic;
+        rq.auth_origin = realm_origin; /* the realm only, never where it redirects */
+        rq.follow = true;
+        rq.max_body = REGISTRY_MAX_SMALL;
+        c->stats.token_fetches++;
+
+        for (unsigned attempt = 0;; attempt++) {
+                r = http_perform(c->http, &rq, &rs, &retryable, err);
+                if (r < 0) {
+                        if (retryable && attempt + 1 < REGISTRY_RETRY_ATTEMPTS) {
+                                error_free(*err);
+                                *err = NULL;
+                                registry_backoff(c, attempt, -1);
+                                continue;
+                        }
+                        break;
+                }
+                if ((rs.status == 429 || rs.status >= 500) && attempt + 1 < REGISTRY_RETRY_ATTEMPTS) {
+                        int64_t ra = -1;
+                        if (rs.retry_after && registry_retry_after_parse(rs.retry_after, time(NULL), &ra) < 0)
+                                ra = -1;
+                        registry_backoff(c, attempt, ra);
+                        continue;
+                }
+                break;
+        }
+        if (basic)
+                explicit_bzero(basic, strlen(basic));
+        if (r < 0) {
+                http_response_release(&rs);
+                return error_wrap(err, "get a token from '%s'", realm_red ? realm_red : "(realm)");
+        }
+        if (rs.status != 200) {
+                _cleanup_free_ char *m = registry_error_message(rs.body, rs.body_len, rs.status);
+                http_response_release(&rs);
+                return error_set(err, SMITH_ERR_REGISTRY, "get a token from '%s': %s",
+                                 realm_red ? realm_red : "(realm)", m ? m : "failed");
+        }
+        j = json_loadb(rs.body ? rs.body : "", rs.body_len, 0, NULL);
+        http_response_release(&rs);
+        tok = json_string_value(json_object_get(j, "token"));
+        if (isempty(tok))
+                tok = json_string_value(json_object_get(j, "access_token"));
+        if (isempty(tok)) {
+                json_decref(j);
+                return error_set(err, SMITH_ERR_REGISTRY, "get a token from '%s': no token in the answer",
+                                 realm_red ? realm_red : "(realm)");
+        }
+        for (const char *p = tok; *p; p++)
+                if ((unsigned char) *p <= ' ' || *p == 0x7f) {
+                        json_decref(j);
+                        return error_set(err, SMITH_ERR_REGISTRY, "get a token from '%s': malformed token",
+                                         realm_red ? realm_red : "(realm)");
+                }
+        json_t *ex = json_object_get(j, "expires_in");
+        if (json_is_integer(ex) && json_integer_value(ex) > 0)
+                expires = json_integer_value(ex);
+        else if (json_is_real(ex) && json_real_value(ex) > 0)
+                expires = (int64_t) json_real_value(ex);
+        if (expires > 86400 * 30)
+                expires = 86400 * 30;
+
+        char *h = NULL;
+        if (asprintf(&h, "Bearer %s", tok) < 0) {
+                json_decref(j);
+                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "token");
+        }
+        json_decref(j);
+        if (c->authorization)
+                explicit_bzero(c->authorization, strlen(c->authorization));
+        free(c->authorization);
+        c->authorization = h;
+        c->mode = AUTH_BEARER;
+        free(c->token_scopes);
+        c->token_scopes = strdup(scopes);
+        /* a little early, so that a token does not expire in flight */
+        c->token_expires = time(NULL) + (time_t) (expires > 20 ? expires - 10 : expires);
+        return 0;
+}
+
+int registry_auth_from_challenges(struct registry_client *c, char *const *www_authenticate, struct smith_error **err) {
+        struct registry_challenge *list = NULL;
+        size_t n = 0;
+        const struct registry_challenge *bearer = NULL, *basic = NULL;
+        int r = 1;
+
+        for (char *const *h = www_authenticate; h && *h; h++)
+                if (registry_challenges_parse(*h, &list, &n) == -ENOMEM) {
+                        registry_challenges_free(list, n);
+                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "parse WWW-Authenticate");
+                }
+        for (size_t i = 0; i < n; i++) {
+                if (!bearer && streq(list[i].scheme, "bearer") && !isempty(list[i].realm))
+                        bearer = &list[i];
+                if (!basic && streq(list[i].scheme, "basic"))
+                        basic = &list[i];
+        }
+        if (bearer) {
+                _cleanup_free_ char *scopes = scopes_key(c, bearer->scope);
+                free(c->realm);
+                free(c->service);
+                c->realm = strdup(bearer->realm);
+                c->service = bearer->service ? strdup(bearer->service) : NULL;
+                if (!scopes || !c->realm || (bearer->service && !c->service))
+                        r = error_set_errno(err, SMITH_ERR_IO, ENOMEM, "token");
+                else
+                        r = fetch_token(c, scopes, err) < 0 ? -1 : 0;
+        } else if (basic) {
+                if (registry_client_load_credentials(c, err) < 0)
+                        r = -1;
+                else if (!c->username || c->mode == AUTH_BASIC)
+                        r = 1; /* nothing to send, or what we sent was refused */
+                else if (set_basic(c) < 0)
+                        r = error_set_errno(err, SMITH_ERR_IO, ENOMEM, "credentials");
+                else {
+                        c->mode = AUTH_BASIC;
+                        r = 0;
+                }
+        }
+        registry_challenges_free(list, n);
+        return r;
+}
+
+int registry_auth_refresh(struct registry_client *c, struct smith_error **err) {
+        _cleanup_free_ char *scopes = NULL;
+
+        if (c->mode != AUTH_BEARER || !c->realm)
+                return 0;
+        scopes = scopes_key(c, NULL);
+        if (!scopes)
+                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "token");
+        /* a token for other scopes, or one about to expire: ask again */
+        if (time(NULL) < c->token_expires && c->token_scopes) {
+                _cleanup_strv_free_ char **have = strv_split(c->token_scopes, " ", true);
+                _cleanup_strv_free_ char **want = strv_split(scopes, " ", true);
+                bool covered = true;
+                for (char **w = want; w && *w; w++)
+                        if (!strv_contains(have, *w))
+                                covered = false;
+                if (covered)
+                        return 0;
+                /* keep what the registry's challenge asked for as well */
+                free(scopes);
+                scopes = NULL;
+                _cleanup_strv_free_ char **all = strv_copy(have);
+                for (char **w = want; w && *w; w++)
+                        if (!strv_contains(all, *w) && strv_extend(&all, *w) < 0)
+                                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "token");
+                scopes = all ? strv_join(all, " ") : strdup("");
+                if (!scopes)
+                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "token");
+        }
+        return fetch_token(c, scopes, err);
+}

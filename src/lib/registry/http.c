@@ -1,0 +1,680 @@
+/* The HTTP layer: one libcurl easy handle per client (connections are
+ * reused), one request at a time, redirects followed here rather than by
+ * curl so that the Authorization header only ever goes to the origin it
+ * belongs to.  Bodies stream: uploads are read from a file with pread(),
+ * 2xx downloads are written to a file while they are hashed, and every
+ * body kept in memory is bounded (the transfer is aborted past the bound).
+ *
+ * Stalled transfers time out (CURLOPT_LOW_SPEED_*), TLS is verified unless
+ * the user said -k, only http and https are spoken, headers are never
+ * logged and URLs in messages carry no userinfo. */
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "basic/fs.h"
+#include "basic/strv.h"
+#include "registry-internal.h"
+#include "smith-version.h"
+
+#define HTTP_MAX_HEADERS (256u << 10)
+#define HTTP_MAX_CHALLENGES 16
+#define PROGRESS_INTERVAL_MS 250
+
+struct http {
+        CURL *curl;
+        bool insecure;
+        char *ca_file;
+        long stall_seconds;
+        bool progress;
+        char errbuf[CURL_ERROR_SIZE];
+};
+
+/* State of one transfer (one hop). */
+struct xfer {
+        const struct http_request *rq;
+        struct http_response *rs;
+        size_t header_bytes;
+        bool too_large, header_overflow;
+        int write_errno;
+        int64_t body_pos;
+        size_t body_cap;
+        /* progress */
+        struct timespec start, last;
+        bool printed;
+};
+
+static int64_t now_ms(const struct timespec *t) {
+        return (int64_t) t->tv_sec * 1000 + t->tv_nsec / 1000000;
+}
+
+void http_request_init(struct http_request *rq, const char *method, const char *url) {
+        *rq = (struct http_request){
+                .method = method,
+                .url = url,
+                .body_fd = -1,
+                .sink_fd = -1,
+        };
+}
+
+static void response_reset_headers(struct http_response *rs) {
+        free(rs->location);
+        free(rs->retry_after);
+        free(rs->content_type);
+        free(rs->content_digest);
+        strv_free(rs->www_authenticate);
+        rs->location = rs->retry_after = rs->content_type = rs->content_digest = NULL;
+        rs->www_authenticate = NULL;
+}
+
+void http_response_release(struct http_response *rs) {
+        response_reset_headers(rs);
+        free(rs->body);
+        free(rs->url);
+        *rs = (struct http_response){ 0 };
+}
+
+int http_new(bool insecure, const char *ca_file, bool progress, struct http **ret, struct smith_error **err) {
+        static bool global_done;
+        struct http *h;
+        const char *stall = getenv("SMITH_REGISTRY_STALL_SECONDS");
+
+        if (!global_done) {
+                if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+                        return error_set(err, SMITH_ERR_REGISTRY, "initialise libcurl");
+                global_done = true;
+        }
+        h = calloc(1, sizeof(*h));
+        if (!h)
+                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "http client");
+        h->curl = curl_easy_init();
+        if (!h->curl) {
+                free(h);
+                return error_set(err, SMITH_ERR_REGISTRY, "initialise libcurl");
+        }
+        h->insecure = insecure;
+        if (ca_file) {
+                h->ca_file = strdup(ca_file);
+                if (!h->ca_file) {
+                        http_free(h);
+                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "http client");
+                }
+        }
+        h->stall_seconds = REGISTRY_STALL_SECONDS;
+        if (!isempty(stall)) {
+                char *end;
+                long v = strtol(stall, &end, 10);
+                if (*end == 0 && v > 0 && v < 86400)
+                        h->stall_seconds = v;
+        }
+        h->progress = progress;
+        *ret = h;
+        return 0;
+}
+
+void http_free(struct http *h) {
+        if (!h)
+                return;
+        if (h->curl)
+                curl_easy_cleanup(h->curl);
+        free(h->ca_file);
+        free(h);
+}
+
+/* --- URLs --- */
+
+char *http_url_origin(const char *url) {
+        CURLU *u = curl_url();
+        char *scheme = NULL, *host = NULL, *port = NULL, *r = NULL;
+
+        if (!u)
+                return NULL;
+        if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+            curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+            curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+            curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK)
+                goto out;
+        if (!streq(scheme, "http") && !streq(scheme, "https"))
+                goto out;
+        for (char *p = host; *p; p++)
+                *p = (char) (*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+        if (asprintf(&r, "%s://%s:%s", scheme, host, port) < 0)
+                r = NULL;
+out:
+        curl_free(scheme);
+        curl_free(host);
+        curl_free(port);
+        curl_url_cleanup(u);
+        return r;
+}
+
+char *http_url_resolve(const char *base, const char *location) {
+        CURLU *u = curl_url();
+        char *s = NULL, *r = NULL;
+        _cleanup_free_ char *origin = NULL;
+
+        if (!u)
+                return NULL;
+        if (curl_url_set(u, CURLUPART_URL, base, 0) == CURLUE_OK &&
+            curl_url_set(u, CURLUPART_URL, location, 0) == CURLUE_OK &&
+            curl_url_get(u, CURLUPART_URL, &s, 0) == CURLUE_OK) {
+                origin = http_url_origin(s);
+                if (origin)
+                        r = strdup(s);
+        }
+        curl_free(s);
+        curl_url_cleanup(u);
+        return r;
+}
+
+char *http_escape(const char *s) {
+        char *e = curl_easy_escape(NULL, s, 0);
+        char *r;
+        if (!e)
+                return NULL;
+        r = strdup(e);
+        curl_free(e);
+        return r;
+}
+
+/* --- error bodies --- */
+
+static char *sanitize(const char *s) {
+        size_t n = strnlen(s, 200);
+        char *r = strndup(s, n);
+        if (!r)
+                return NULL;
+        for (char *p = r; *p; p++)
+                if ((unsigned char) *p < ' ' || *p == 0x7f)
+                        *p = ' ';
+        return r;
+}
+
+static const char *status_text(long status) {
+        switch (status) {
+        case 400:
+                return "bad request";
+        case 401:
+                return "authentication required";
+        case 403:
+                return "access denied";
+        case 404:
+                return "not found";
+        case 405:
+                return "operation not supported by the registry";
+        case 413:
+                return "too large for the registry";
+        case 416:
+                return "range not satisfiable";
+        case 429:
+                return "too many requests";
+        case 500:
+                return "internal server error";
+        case 502:
+                return "bad gateway";
+        case 503:
+                return "service unavailable";
+        case 504:
+                return "gateway timeout";
+        default:
+                return "unexpected answer";
+        }
+}
+
+char *registry_error_message(const char *body, size_t len, long status) {
+        json_t *j = NULL;
+        const char *msg = NULL;
+        _cleanup_free_ char *clean = NULL, *code_text = NULL;
+        char *r = NULL;
+
+        if (body && len > 0)
+                j = json_loadb(body, len, 0, NULL);
+        if (json_is_object(j)) {
+                json_t *errors = json_object_get(j, "errors");
+                json_t *first = json_is_array(errors) ? json_array_get(errors, 0) : NULL;
+                if (json_is_object(first)) {
+                        msg = json_string_value(json_object_get(first, "message"));
+                        if (isempty(msg)) {
+                                const char *code = json_string_value(json_object_get(first, "code"));
+                                if (!isempty(code)) {
+                                        code_text = strdup(code);
+                                        for (char *p = code_text; p && *p; p++)
+                                                *p = *p == '_' ? ' '
+                                                               : (char) (*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+                                        msg = code_text;
+                                }
+                        }
+                }
+                if (isempty(msg))
+                        msg = json_string_value(json_object_get(j, "message"));
+                if (isempty(msg))
+                        msg = json_string_value(json_object_get(j, "error"));
+                if (isempty(msg))
+                        msg = json_string_value(json_object_get(j, "details"));
+        }
+        if (!isempty(msg))
+                clean = sanitize(msg);
+        if (asprintf(&r, "%s (%ld)", clean ? clean : status_text(status), status) < 0)
+                r = NULL;
+        json_decref(j);
+        return r;
+}
+
+/* --- callbacks --- */
+
+static char *header_value(const char *v, size_t len) {
+        while (len > 0 && (*v == ' ' || *v == '\t')) {
+                v++;
+                len--;
+        }
+        while (len > 0 && (v[len - 1] == '\r' || v[len - 1] == '\n' || v[len - 1] == ' ' || v[len - 1] == '\t'))
+                len--;
+        return strndup(v, len);
+}
+
+static void set_header(char **field, const char *v, size_t len) {
+        free(*field);
+        *field = header_value(v, len);
+}
+
+static size_t header_cb(char *buf, size_t size, size_t n, void *ud) {
+        struct xfer *x = ud;
+        size_t len = size * n;
+        const char *colon;
+        size_t nl;
+
+        x->header_bytes += len;
+        if (x->header_bytes > HTTP_MAX_HEADERS) {
+                x->header_overflow = true;
+                return 0;
+        }
+        if (len >= 5 && strneq(buf, "HTTP/", 5)) {
+                const char *sp = memchr(buf, ' ', len);
+                x->rs->status = 0;
+                if (sp && (size_t) (sp - buf) + 4 <= len) {
+                        long st = 0;
+                        for (int i = 1; i <= 3; i++)
+                                st = st * 10 + (sp[i] >= '0' && sp[i] <= '9' ? sp[i] - '0' : 0);
+                        x->rs->status = st;
+                }
+                response_reset_headers(x->rs);
+                return len;
+        }
+        colon = memchr(buf, ':', len);
+        if (!colon)
+                return len;
+        nl = (size_t) (colon - buf);
+        colon++;
+        if (nl == 8 && strncasecmp(buf, "location", 8) == 0)
+                set_header(&x->rs->location, colon, len - nl - 1);
+        else if (nl == 11 && strncasecmp(buf, "retry-after", 11) == 0)
+                set_header(&x->rs->retry_after, colon, len - nl - 1);
+        else if (nl == 12 && strncasecmp(buf, "content-type", 12) == 0)
+                set_header(&x->rs->content_type, colon, len - nl - 1);
+        else if (nl == 21 && strncasecmp(buf, "docker-content-digest", 21) == 0)
+                set_header(&x->rs->content_digest, colon, len - nl - 1);
+        else if (nl == 16 && strncasecmp(buf, "www-authenticate", 16) == 0 &&
+                 strv_length(x->rs->www_authenticate) < HTTP_MAX_CHALLENGES) {
+                char *v = header_value(colon, len - nl - 1);
+                if (v)
+                        (void) strv_consume(&x->rs->www_authenticate, v);
+        }
+        return len;
+}
+
+static size_t append_body(struct xfer *x, const char *buf, size_t len, size_t max) {
+        struct http_response *rs = x->rs;
+        if (rs->body_len + len > max) {
+                x->too_large = true;
+                return 0;
+        }
+        if (rs->body_len + len + 1 > x->body_cap) {
+                size_t cap = MAX(x->body_cap * 2, rs->body_len + len + 1);
+                cap = MAX(cap, (size_t) 4096);
+                cap = MIN(cap, max + 1);
+                char *nb = realloc(rs->body, cap);
+                if (!nb) {
+                        x->write_errno = ENOMEM;
+                        return 0;
+                }
+                rs->body = nb;
+                x->body_cap = cap;
+        }
+        memcpy(rs->body + rs->body_len, buf, len);
+        rs->body_len += len;
+        rs->body[rs->body_len] = 0;
+        return len;
+}
+
+static size_t write_cb(char *buf, size_t size, size_t n, void *ud) {
+        struct xfer *x = ud;
+        const struct http_request *rq = x->rq;
+        size_t len = size * n;
+        long st = x->rs->status;
+        int r;
+
+        if (st >= 300 && st < 400)
+                return len;
+        if (st >= 200 && st < 300) {
+                if (rq->sink_fd >= 0) {
+                        if (x->rs->sink_written + (int64_t) len > rq->sink_max) {
+                                x->too_large = true;
+                                return 0;
+                        }
+                        if (rq->sink_hash)
+                                sha256_update(rq->sink_hash, buf, len);
+                        r = write_full(rq->sink_fd, buf, len);
+                        if (r < 0) {
+                                x->write_errno = -r;
+                                return 0;
+                        }
+                        x->rs->sink_written += (int64_t) len;
+                        return len;
+                }
+                if (rq->max_body == 0)
+                        return len;
+                return append_body(x, buf, len, rq->max_body);
+        }
+        return append_body(x, buf, len, REGISTRY_MAX_SMALL);
+}
+
+static size_t read_cb(char *buf, size_t size, size_t n, void *ud) {
+        struct xfer *x = ud;
+        const struct http_request *rq = x->rq;
+        size_t max = size * n;
+        int64_t total = rq->body_fd >= 0 ? rq->body_size : (int64_t) rq->body_len;
+        size_t want = (size_t) MIN((int64_t) max, total - x->body_pos);
+        ssize_t k;
+
+        if (want == 0)
+                return 0;
+        if (rq->body_fd < 0) {
+                memcpy(buf, (const char *) rq->body + x->body_pos, want);
+                x->body_pos += (int64_t) want;
+                return want;
+        }
+        do
+                k = pread(rq->body_fd, buf, want, rq->body_offset + x->body_pos);
+        while (k < 0 && errno == EINTR);
+        if (k <= 0) {
+                x->write_errno = k < 0 ? errno : EIO; /* the file shrank under us */
+                return CURL_READFUNC_ABORT;
+        }
+        x->body_pos += k;
+        return (size_t) k;
+}
+
+static int seek_cb(void *ud, curl_off_t offset, int origin) {
+        struct xfer *x = ud;
+        if (origin != SEEK_SET || offset < 0)
+                return CURL_SEEKFUNC_CANTSEEK;
+        x->body_pos = offset;
+        return CURL_SEEKFUNC_OK;
+}
+
+static void format_bytes(char *buf, size_t len, double b) {
+        const char *units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+        size_t u = 0;
+        while (b >= 1024 && u + 1 < ELEMENTSOF(units)) {
+                b /= 1024;
+                u++;
+        }
+        snprintf(buf, len, u == 0 ? "%.0f %s" : "%.1f %s", b, units[u]);
+}
+
+static int xferinfo_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow) {
+        struct xfer *x = ud;
+        struct timespec t;
+        char done[32], total[32], rate[32];
+        bool up = ultotal > 0 || ulnow > 0;
+        curl_off_t now = up ? ulnow : dlnow, tot = up ? ultotal : dltotal;
+        int64_t ms;
+
+        if (x->rs->status < 200 || x->rs->status >= 300) {
+                if (!up || x->rs->status != 0)
+                        return 0;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        if (x->printed && now_ms(&t) - now_ms(&x->last) < PROGRESS_INTERVAL_MS)
+                return 0;
+        x->last = t;
+        ms = MAX(now_ms(&t) - now_ms(&x->start), (int64_t) 1);
+        format_bytes(done, sizeof(done), (double) now);
+        format_bytes(total, sizeof(total), (double) tot);
+        format_bytes(rate, sizeof(rate), (double) now * 1000.0 / (double) ms);
+        fprintf(stderr, "\r%.19s  %s / %s  %s/s\033[K", x->rq->progress_label, done, tot > 0 ? total : "?", rate);
+        x->printed = true;
+        return 0;
+}
+
+/* --- performing --- */
+
+static bool code_retryable(CURLcode c) {
+        switch (c) {
+        case CURLE_PEER_FAILED_VERIFICATION:
+        case CURLE_SSL_CACERT_BADFILE:
+        case CURLE_SSL_CERTPROBLEM:
+        case CURLE_SSL_CIPHER:
+        case CURLE_SSL_ENGINE_NOTFOUND:
+        case CURLE_SSL_ISSUER_ERROR:
+        case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+        case CURLE_SSL_CRL_BADFILE:
+        case CURLE_UNSUPPORTED_PROTOCOL:
+        case CURLE_URL_MALFORMAT:
+        case CURLE_OUT_OF_MEMORY:
+        case CURLE_NOT_BUILT_IN:
+        case CURLE_BAD_FUNCTION_ARGUMENT:
+        case CURLE_TOO_MANY_REDIRECTS:
+        case CURLE_FILESIZE_EXCEEDED:
+        case CURLE_LOGIN_DENIED:
+        case CURLE_REMOTE_ACCESS_DENIED:
+                return false;
+        default:
+                return true;
+        }
+}
+
+static int error_from_curl(struct smith_error **err, CURLcode c, const char *detail, const char *method,
+                           const char *url) {
+        _cleanup_free_ char *red = registry_url_redact(url);
+        _cleanup_free_ char *d = sanitize(isempty(detail) ? "" : detail);
+        if (!isempty(d))
+                return error_set(err, SMITH_ERR_REGISTRY, "%s '%s': %s", method, red ? red : "(url)", d);
+        return error_set(err, SMITH_ERR_REGISTRY, "%s '%s': %s", method, red ? red : "(url)", curl_easy_strerror(c));
+}
+
+static int setup(struct http *h, struct xfer *x, const char *method, const char *url, struct curl_slist *headers) {
+        CURL *c = h->curl;
+        const struct http_request *rq = x->rq;
+        bool upload = (rq->body_fd >= 0 && rq->body_size >= 0) || rq->body;
+        int64_t body_size = rq->body_fd >= 0 ? rq->body_size : (int64_t) rq->body_len;
+        CURLcode r = CURLE_OK;
+
+        curl_easy_reset(c);
+#define SET(opt, val)                                      \
+        do {                                               \
+                if (r == CURLE_OK)                         \
+                        r = curl_easy_setopt(c, opt, val); \
+        } while (0)
+        SET(CURLOPT_URL, url);
+        SET(CURLOPT_PROTOCOLS_STR, "http,https");
+        SET(CURLOPT_FOLLOWLOCATION, 0L);
+        SET(CURLOPT_NOSIGNAL, 1L);
+        SET(CURLOPT_ERRORBUFFER, h->errbuf);
+        SET(CURLOPT_USERAGENT, "smith/" SMITH_VERSION);
+        SET(CURLOPT_CONNECTTIMEOUT, 30L);
+        SET(CURLOPT_LOW_SPEED_LIMIT, 1L);
+        SET(CURLOPT_LOW_SPEED_TIME, h->stall_seconds);
+        SET(CURLOPT_SSL_VERIFYPEER, h->insecure ? 0L : 1L);
+        SET(CURLOPT_SSL_VERIFYHOST, h->insecure ? 0L : 2L);
+        if (h->ca_file)
+                SET(CURLOPT_CAINFO, h->ca_file);
+        SET(CURLOPT_HEADERFUNCTION, header_cb);
+        SET(CURLOPT_HEADERDATA, x);
+        SET(CURLOPT_WRITEFUNCTION, write_cb);
+        SET(CURLOPT_WRITEDATA, x);
+        SET(CURLOPT_HTTPHEADER, headers);
+        SET(CURLOPT_ACCEPT_ENCODING, NULL);
+        if (h->progress && rq->progress_label) {
+                SET(CURLOPT_NOPROGRESS, 0L);
+                SET(CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
+                SET(CURLOPT_XFERINFODATA, x);
+        }
+        if (streq(method, "HEAD"))
+                SET(CURLOPT_NOBODY, 1L);
+        else if (streq(method, "GET"))
+                SET(CURLOPT_HTTPGET, 1L);
+        else if (upload) {
+                SET(CURLOPT_UPLOAD, 1L);
+                SET(CURLOPT_READFUNCTION, read_cb);
+                SET(CURLOPT_READDATA, x);
+                SET(CURLOPT_SEEKFUNCTION, seek_cb);
+                SET(CURLOPT_SEEKDATA, x);
+                SET(CURLOPT_INFILESIZE_LARGE, (curl_off_t) body_size);
+                SET(CURLOPT_CUSTOMREQUEST, method);
+        } else {
+                SET(CURLOPT_POST, 1L);
+                SET(CURLOPT_POSTFIELDS, "");
+                SET(CURLOPT_POSTFIELDSIZE, 0L);
+                SET(CURLOPT_CUSTOMREQUEST, method);
+        }
+#undef SET
+        return r == CURLE_OK ? 0 : -1;
+}
+
+int http_perform(struct http *h, const struct http_request *rq, struct http_response *rs, bool *ret_retryable,
+                 struct smith_error **err) {
+        _cleanup_free_ char *url = strdup(rq->url);
+        const char *method = rq->method;
+        bool retryable = false;
+        int r = 0;
+
+        if (!url)
+                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "http request");
+        http_response_release(rs);
+        for (unsigned hop = 0;; hop++) {
+                struct xfer x = { .rq = rq, .rs = rs };
+                struct curl_slist *headers = NULL, *t;
+                _cleanup_free_ char *origin = http_url_origin(url), *auth = NULL;
+                CURLcode code;
+                bool ok = true;
+
+                response_reset_headers(rs);
+                free(rs->body);
+                rs->body = NULL;
+                rs->body_len = 0;
+                rs->status = 0;
+                rs->sink_written = 0;
+                if (!origin) {
+                        _cleanup_free_ char *red = registry_url_redact(url);
+                        r = error_set(err, SMITH_ERR_REGISTRY, "'%s' is not an http or https URL", red ? red : "(url)");
+                        break;
+                }
+                for (char *const *l = rq->headers; l && *l && ok; l++) {
+                        t = curl_slist_append(headers, *l);
+                        ok = t != NULL;
+                        headers = t ? t : headers;
+                }
+                if (ok) {
+                        t = curl_slist_append(headers, "Expect:");
+                        ok = t != NULL;
+                        headers = t ? t : headers;
+                }
+                if (ok && rq->authorization && rq->auth_origin && streq(origin, rq->auth_origin)) {
+                        ok = asprintf(&auth, "Authorization: %s", rq->authorization) >= 0;
+                        if (ok) {
+                                t = curl_slist_append(headers, auth);
+                                ok = t != NULL;
+                                headers = t ? t : headers;
+                                explicit_bzero(auth, strlen(auth));
+                        } else
+                                auth = NULL;
+                }
+                if (!ok || setup(h, &x, method, url, headers) < 0) {
+                        curl_slist_free_all(headers);
+                        r = error_set_errno(err, SMITH_ERR_IO, ENOMEM, "set up request '%s'", method);
+                        break;
+                }
+                h->errbuf[0] = 0;
+                clock_gettime(CLOCK_MONOTONIC, &x.start);
+                code = curl_easy_perform(h->curl);
+                curl_slist_free_all(headers);
+                /* the header list is gone: do not leave curl pointing at it */
+                curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, NULL);
+                if (x.printed)
+                        fputs("\r\033[K", stderr);
+                free(rs->url);
+                rs->url = strdup(url);
+
+                if (code != CURLE_OK) {
+                        _cleanup_free_ char *red = registry_url_redact(url);
+                        if (x.too_large && rs->status > 0 && (rs->status < 200 || rs->status >= 300)) {
+                                free(rs->body); /* an oversized error body: report the status alone */
+                                rs->body = NULL;
+                                rs->body_len = 0;
+                        } else if (x.too_large && rq->sink_fd >= 0) {
+                                r = error_set(err, SMITH_ERR_REGISTRY,
+                                              "%s '%s': more data than the %lld bytes expected", method,
+                                              red ? red : "(url)", (long long) rq->sink_max);
+                                break;
+                        } else if (x.too_large) {
+                                r = error_set(err, SMITH_ERR_REGISTRY, "%s '%s': answer larger than %zu bytes", method,
+                                              red ? red : "(url)", rq->max_body);
+                                break;
+                        } else if (x.header_overflow) {
+                                r = error_set(err, SMITH_ERR_REGISTRY, "%s '%s': headers larger than %u bytes", method,
+                                              red ? red : "(url)", HTTP_MAX_HEADERS);
+                                break;
+                        } else if (x.write_errno) {
+                                r = error_set_errno(err, SMITH_ERR_IO, x.write_errno, "%s '%s'", method,
+                                                    red ? red : "(url)");
+                                break;
+                        } else {
+                                retryable = code_retryable(code);
+                                r = error_from_curl(err, code, h->errbuf, method, url);
+                                break;
+                        }
+                }
+                if (rq->follow && rs->location &&
+                    (rs->status == 301 || rs->status == 302 || rs->status == 303 || rs->status == 307 ||
+                     rs->status == 308)) {
+                        char *next;
+                        if (hop + 1 >= REGISTRY_MAX_REDIRECTS) {
+                                _cleanup_free_ char *red = registry_url_redact(rq->url);
+                                r = error_set(err, SMITH_ERR_REGISTRY, "%s '%s': too many redirects", method,
+                                              red ? red : "(url)");
+                                break;
+                        }
+                        next = http_url_resolve(url, rs->location);
+                        if (!next) {
+                                _cleanup_free_ char *red = registry_url_redact(rs->location);
+                                r = error_set(err, SMITH_ERR_REGISTRY, "%s: bad redirect to '%s'", method,
+                                              red ? red : "(url)");
+                                break;
+                        }
+                        if (strneq(url, "https:", 6) && strneq(next, "http:", 5) && !h->insecure) {
+                                _cleanup_free_ char *red = registry_url_redact(next);
+                                free(next);
+                                r = error_set(err, SMITH_ERR_REGISTRY,
+                                              "%s: refusing the redirect from https to '%s' (use -k to allow it)",
+                                              method, red ? red : "(url)");
+                                break;
+                        }
+                        free(url);
+                        url = next;
+                        if (rs->status == 303 && !streq(method, "HEAD"))
+                                method = "GET";
+                        continue;
+                }
+                break;
+        }
+        if (ret_retryable)
+                *ret_retryable = retryable;
+        return r;
+}
