@@ -257,8 +257,8 @@ static int write_image(struct build *b, const struct blob_result *layer, const c
         size_t n_layers = 0, n_blobs = 0, n_index = 0, config_len = 0, manifest_len = 0;
         size_t parent_layers = b->parent ? b->parent->n_layers : 0;
         char manifest_digest[DIGEST_STR_LEN + 1], created[32];
-        /* the blobs inside are compressed already: a fast level loses nothing */
-        struct layout_writer_opts lo = { .mtime = 0, .gzip_level = 1 };
+        /* the layer inside is compressed already: a second deflate gains nothing */
+        struct layout_writer_opts lo = { .mtime = 0, .gzip_level = LAYOUT_GZIP_STORED };
         bool have_layer = false;
         int r;
 
@@ -422,7 +422,11 @@ static int run(struct build *b, struct smith_error **err) {
 
         if (!isempty(b->cfg->package)) {
                 struct source_ctx ctx = {
-                        .build_dirfd = b->dirfd, .build_dir = o->dir, .fast = o->fast, .verbose = o->verbose
+                        .build_dirfd = b->dirfd,
+                        .build_dir = o->dir,
+                        .fast = o->fast,
+                        .verbose = o->verbose,
+                        .insecure = o->insecure,
                 };
                 r = ensure_cache(b, err);
                 if (r < 0)

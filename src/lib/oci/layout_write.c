@@ -25,6 +25,16 @@
 
 /* --- checks and ordering --- */
 
+/* The blob writer's level for ours: 0 means the default there too, and
+ * "stored" is the blob writer's level 0. */
+static int blob_level(int gzip_level) {
+        if (gzip_level == 0)
+                return -1;
+        if (gzip_level == LAYOUT_GZIP_STORED)
+                return 0;
+        return gzip_level;
+}
+
 static int check_blob(const struct layout_blob *b, struct smith_error **err) {
         char digest[DIGEST_STR_LEN + 1];
 
@@ -146,7 +156,7 @@ static int write_archive(int fd, const struct layout_blob *const *blobs, size_t 
         const struct tar_entry_meta file = { .perm = LAYOUT_FILE_MODE, .mtime = o->mtime };
         int r;
 
-        if (blob_writer_new(fd, BLOB_COMPRESS_GZIP, o->gzip_level == 0 ? -1 : o->gzip_level, &gz, err) < 0 ||
+        if (blob_writer_new(fd, BLOB_COMPRESS_GZIP, blob_level(o->gzip_level), &gz, err) < 0 ||
             tar_writer_new(gz, &t, err) < 0)
                 return -1;
         if (tar_writer_add_dir(t, "blobs", &dir, err) < 0 || tar_writer_add_dir(t, "blobs/sha256", &dir, err) < 0)

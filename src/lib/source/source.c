@@ -8,6 +8,7 @@
 
 #include "basic/fs.h"
 #include "basic/strv.h"
+#include "registry/registry.h"
 #include "source.h"
 
 static bool has_suffix(const char *s, size_t len, const char *suffix) {
@@ -36,12 +37,38 @@ static bool is_layout_dir(int dirfd, const char *path) {
         return p && fstatat(dirfd, p, &st, 0) == 0 && S_ISREG(st.st_mode);
 }
 
+/* A URL is always a registry image; a docker-style reference
+ * ("host:5000/repo:tag") only when no local file or directory has that name
+ * (with or without a ":tag"), so "./images/base.tar.gz" stays a file. */
+static bool is_registry_package(int dirfd, const char *pkg) {
+        const char *colon;
+        struct stat st;
+
+        if (strncmp(pkg, "http://", 7) == 0 || strncmp(pkg, "https://", 8) == 0)
+                return true;
+        if (!registry_ref_is_registry_package(pkg))
+                return false;
+        if (fstatat(dirfd, pkg, &st, 0) == 0)
+                return false;
+        colon = strrchr(pkg, ':');
+        if (colon && !strchr(colon, '/')) {
+                _cleanup_free_ char *path = strndup(pkg, (size_t) (colon - pkg));
+                if (path && fstatat(dirfd, path, &st, 0) == 0)
+                        return false;
+        }
+        return true;
+}
+
 static int pick_backend(const struct smith_config *c, const struct source_ctx *ctx, const struct source_ops **ret,
                         struct smith_error **err) {
         const char *type = c->type ? c->type : "";
         const char *pkg = c->package;
         struct stat st;
 
+        if ((streq(type, "oci") || isempty(type)) && is_registry_package(ctx->build_dirfd, pkg)) {
+                *ret = &source_registry_ops;
+                return 0;
+        }
         if (streq(type, "oci")) {
                 *ret = &source_oci_ops;
                 return 0;
@@ -52,9 +79,6 @@ static int pick_backend(const struct smith_config *c, const struct source_ctx *c
         }
         if (!isempty(type) && !streq(type, "mock") && !streq(type, "rpm") && !streq(type, "deb"))
                 return error_set(err, SMITH_ERR_CONFIG, "package type '%s' not recognized (oci, dir, mock)", type);
-        if (strncmp(pkg, "http://", 7) == 0 || strncmp(pkg, "https://", 8) == 0)
-                return error_set(err, SMITH_ERR_SOURCE,
-                                 "'%s': building from a registry is not supported by this smith yet", pkg);
         if (isempty(type)) {
                 if (source_looks_like_oci(pkg)) {
                         *ret = &source_oci_ops;

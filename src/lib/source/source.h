@@ -3,9 +3,10 @@
  *
  * One backend per kind, each a small ops table (libarchive's formats work
  * the same way): `dir` uses a directory tree in place, `oci` unpacks an OCI
- * image layout (tarball or directory) into the cache.  Registry images and
- * RPM/Debian packages are separate backends to come; their kinds are
- * recognised here so the user gets a clear error rather than a guess. */
+ * image layout (tarball or directory) into the cache, `registry` pulls an
+ * image from a registry and unpacks it the same way.  RPM/Debian packages
+ * are separate backends to come; their kinds are recognised here so the
+ * user gets a clear error rather than a guess. */
 #pragma once
 
 #include <stdbool.h>
@@ -21,6 +22,7 @@ struct source_ctx {
         struct cache *cache;
         bool fast;
         bool verbose;
+        bool insecure; /* -k: registry TLS certificates are not verified */
 };
 
 struct source {
@@ -41,10 +43,13 @@ struct source_ops {
 
 extern const struct source_ops source_dir_ops;
 extern const struct source_ops source_oci_ops;
+extern const struct source_ops source_registry_ops;
 
 /* Picks the backend from `type` or, when empty, from the package string as
  * the original did (URLs and .tar/.tar.gz/.tgz[:tag] are OCI images), plus
- * directories (an OCI layout directory is an image, any other is a tree). */
+ * directories (an OCI layout directory is an image, any other is a tree).
+ * An http(s) URL, or a docker-style reference naming a registry host that is
+ * not a local file, is pulled from the registry. */
 int source_open(const struct smith_config *c, const struct source_ctx *ctx, struct source **ret,
                 struct smith_error **err);
 void source_free(struct source *s);

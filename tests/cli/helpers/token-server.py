@@ -1,0 +1,146 @@
+#!/usr/bin/python3
+"""A small token issuer for docker-registry's `auth: token` (distribution 2.8).
+
+GET /token?service=S&scope=repository:NAME:pull,push[&scope=...] (or POST,
+the OAuth2 password grant) with HTTP Basic credentials answers
+{"token": JWT, "access_token": JWT, "expires_in": 300} for exactly the known
+user.  The JWT is RS256-signed with --key; its header carries x5c (the
+base64 DER of --cert), which is how distribution 2.8 finds the signing key:
+it checks the chain against the registry's rootcertbundle (the same --cert),
+then the claims: iss == issuer, aud == service, nbf/exp, and `access`
+covering what the request needs.  Without credentials, or with wrong ones,
+it answers 401.  Every request is logged as one line to --log:
+"METHOD user=<name or -> scopes=<...> status=<code>".
+GET /health answers 200 (for the test's wait loop).
+"""
+import argparse
+import base64
+import json
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+import jwt
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--listen", required=True)
+    ap.add_argument("--key", required=True)
+    ap.add_argument("--cert", required=True)
+    ap.add_argument("--issuer", required=True)
+    ap.add_argument("--service", required=True)
+    ap.add_argument("--user", required=True)
+    ap.add_argument("--password", required=True)
+    ap.add_argument("--log", required=True)
+    a = ap.parse_args()
+
+    with open(a.key, "rb") as f:
+        key = serialization.load_pem_private_key(f.read(), password=None)
+    with open(a.cert, "rb") as f:
+        cert = x509.load_pem_x509_certificate(f.read())
+    x5c = [base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()]
+    lock = threading.Lock()
+
+    def log(line):
+        with lock, open(a.log, "a") as f:
+            f.write(line + "\n")
+
+    def access_for(scopes):
+        out = []
+        for scope in scopes:
+            for one in scope.split(" "):
+                parts = one.split(":")
+                if len(parts) < 3:
+                    continue
+                typ, name, actions = parts[0], ":".join(parts[1:-1]), parts[-1]
+                out.append({"type": typ, "name": name, "actions": [x for x in actions.split(",") if x]})
+        return out
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):
+            pass
+
+        def reply(self, code, body, extra=()):
+            data = json.dumps(body).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for k, v in extra:
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def basic_user(self):
+            h = self.headers.get("Authorization", "")
+            if not h.lower().startswith("basic "):
+                return None, None
+            try:
+                user, _, pw = base64.b64decode(h[6:].strip()).decode().partition(":")
+            except Exception:
+                return None, None
+            return user, pw
+
+        def issue(self, method, user, pw, scopes, service):
+            if user is None or user != a.user or pw != a.password:
+                log(f"{method} user={user or '-'} scopes={','.join(scopes)} status=401")
+                self.reply(401, {"errors": [{"code": "UNAUTHORIZED", "message": "bad credentials"}]},
+                           [("WWW-Authenticate", 'Basic realm="smith-test-token"')])
+                return
+            if service and service != a.service:
+                log(f"{method} user={user} scopes={','.join(scopes)} status=400")
+                self.reply(400, {"errors": [{"code": "DENIED", "message": "unknown service"}]})
+                return
+            now = int(time.time())
+            claims = {
+                "iss": a.issuer,
+                "sub": user,
+                "aud": a.service,
+                "exp": now + 300,
+                "nbf": now - 10,
+                "iat": now,
+                "jti": uuid.uuid4().hex,
+                "access": access_for(scopes),
+            }
+            token = jwt.encode(claims, key, algorithm="RS256", headers={"x5c": x5c})
+            log(f"{method} user={user} scopes={','.join(scopes)} status=200")
+            self.reply(200, {"token": token, "access_token": token, "expires_in": 300,
+                             "issued_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))})
+
+        def do_GET(self):
+            u = urlsplit(self.path)
+            if u.path == "/health":
+                self.reply(200, {})
+                return
+            if u.path != "/token":
+                self.reply(404, {})
+                return
+            q = parse_qs(u.query)
+            user, pw = self.basic_user()
+            self.issue("GET", user, pw, q.get("scope", []), (q.get("service") or [""])[0])
+
+        def do_POST(self):
+            u = urlsplit(self.path)
+            n = int(self.headers.get("Content-Length", "0") or 0)
+            body = self.rfile.read(n).decode() if n else ""
+            if u.path != "/token":
+                self.reply(404, {})
+                return
+            q = parse_qs(body)
+            user, pw = (q.get("username") or [None])[0], (q.get("password") or [None])[0]
+            if user is None:
+                user, pw = self.basic_user()
+            self.issue("POST", user, pw, q.get("scope", []), (q.get("service") or [""])[0])
+
+    host, port = a.listen.rsplit(":", 1)
+    ThreadingHTTPServer((host, int(port)), Handler).serve_forever()
+
+
+if __name__ == "__main__":
+    main()
