@@ -130,6 +130,21 @@ assert_cache_blobs_valid() {
         [ ! -e nope.tar.gz ]
 }
 
+@test "-f rebuilds from the image the last pull resolved to, without the registry" {
+        registry_start
+        ok "$SMITH" upload -r "http://$REG/team/cat:f" -i "$CAT"
+        yaml_cat "http://$REG/team/cat:f"
+        ok "$SMITH" -b 1 -i first.tar.gz
+        services_stop
+        # the registry is gone: a plain build must ask it and fail ...
+        run "$SMITH" -b 1 -i gone.tar.gz
+        assert_status 5
+        [ ! -e gone.tar.gz ]
+        # ... while -f uses what the last pull left in the cache
+        ok "$SMITH" -f -b 1 -i fast.tar.gz
+        cmp first.tar.gz fast.tar.gz || fail "-f built different bytes"
+}
+
 @test "-v prints one line per blob; without a scheme https is implied (plain http registry fails)" {
         registry_start
         run "$SMITH" upload -v -r "http://$REG/v/cat:1" -i "$CAT"

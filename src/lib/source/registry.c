@@ -3,12 +3,75 @@
  * registry client pulls it into the cache's verified blob store (blobs that
  * are already there are not fetched again), then it is unpacked once into
  * the cache keyed by its manifest digest, exactly as an `oci` image is.
- * The image's config later fills what smith.yaml leaves empty. */
+ * The image's config later fills what smith.yaml leaves empty.
+ *
+ * Every pull leaves a note in the cache (refs/, keyed by the reference)
+ * naming the manifest it resolved to; with -f the build uses that image
+ * without asking the registry again, as the original's -f skipped the
+ * package install. */
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
+#include "basic/fs.h"
+#include "basic/hash.h"
+
 #include "layer/unpack.h"
+#include "oci/image.h"
 #include "registry/registry.h"
 #include "source.h"
+
+#define NOTE_MAX 4096
+
+static int note_name(const char *shown, char ret[static 5 + SHA256_HEX_LEN + 1]) {
+        _cleanup_free_ char *id = NULL;
+        char d[DIGEST_STR_LEN + 1];
+
+        if (asprintf(&id, "registry\n%s", shown) < 0)
+                return -ENOMEM;
+        sha256_digest_of(id, strlen(id), d);
+        snprintf(ret, 5 + SHA256_HEX_LEN + 1, "refs/%s", digest_hex(d));
+        return 0;
+}
+
+static void note_write(struct cache *cache, const char *name, const struct registry_manifest_ref *m) {
+        _cleanup_(json_decrefp) json_t *j = json_pack("{s:s, s:s, s:I}", "mediaType", m->media_type, "digest",
+                                                      m->digest, "size", (json_int_t) m->size);
+        _cleanup_free_ char *text = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+
+        /* only a shortcut for -f: failing to write it is not an error */
+        if (text)
+                (void) write_file_atomic_at(cache->fd, name, text, strlen(text), 0600);
+}
+
+/* The image the last pull of this reference resolved to, when it and all
+ * its layers are still in the cache; 0 and *ret NULL otherwise. */
+static int note_image(struct cache *cache, const char *name, const char *shown, struct oci_image **ret) {
+        _cleanup_(json_decrefp) json_t *j = NULL;
+        _cleanup_(error_freep) struct smith_error *e = NULL;
+        _cleanup_(oci_image_freep) struct oci_image *img = NULL;
+        _cleanup_free_ char *text = NULL;
+        const char *mt, *digest;
+
+        *ret = NULL;
+        if (read_file_at(cache->fd, name, NOTE_MAX, &text, NULL) < 0)
+                return 0;
+        j = json_loads(text, 0, NULL);
+        mt = json_string_value(json_object_get(j, "mediaType"));
+        digest = json_string_value(json_object_get(j, "digest"));
+        if (!mt || !digest || !json_is_integer(json_object_get(j, "size")))
+                return 0;
+        if (oci_image_from_store(cache->blobs_fd, mt, digest, json_integer_value(json_object_get(j, "size")), shown,
+                                 &img, &e) < 0)
+                return 0;
+        for (size_t i = 0; i < img->n_layers; i++)
+                if (!cache_has_blob(cache, img->layers[i].digest))
+                        return 0;
+        *ret = TAKE_PTR(img);
+        return 0;
+}
 
 static int registry_open(struct source *s, const struct smith_config *c, const struct source_ctx *ctx,
                          struct smith_error **err) {
@@ -22,6 +85,7 @@ static int registry_open(struct source *s, const struct smith_config *c, const s
         };
         struct unpack_opts uo = { .verbose = ctx->verbose };
         struct registry_manifest_ref m = {};
+        char note[5 + SHA256_HEX_LEN + 1];
         int r;
 
         r = registry_ref_parse(c->package, REGISTRY_REF_DOCKER_STYLE, &ref, err);
@@ -34,15 +98,22 @@ static int registry_open(struct source *s, const struct smith_config *c, const s
         shown = registry_ref_display(ref);
         if (!shown)
                 return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "package");
-        r = registry_client_new(ref, &ro, &client, err);
-        if (r < 0)
-                return error_wrap(err, "package '%s'", shown);
-        r = registry_pull(client, ctx->cache, &m, err); /* its errors name the image */
-        if (r < 0)
-                return r;
-        r = oci_image_from_store(ctx->cache->blobs_fd, m.media_type, m.digest, m.size, shown, &s->image, err);
-        if (r < 0)
-                return r;
+        if (note_name(shown, note) < 0)
+                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "package");
+        if (ctx->fast)
+                note_image(ctx->cache, note, shown, &s->image);
+        if (!s->image) {
+                r = registry_client_new(ref, &ro, &client, err);
+                if (r < 0)
+                        return error_wrap(err, "package '%s'", shown);
+                r = registry_pull(client, ctx->cache, &m, err); /* its errors name the image */
+                if (r < 0)
+                        return r;
+                note_write(ctx->cache, note, &m);
+                r = oci_image_from_store(ctx->cache->blobs_fd, m.media_type, m.digest, m.size, shown, &s->image, err);
+                if (r < 0)
+                        return r;
+        }
         r = oci_image_root(ctx->cache, s->image, &uo, &s->root_fd, &s->root_path, err);
         if (r < 0)
                 return error_wrap(err, "unpack '%s'", shown);
