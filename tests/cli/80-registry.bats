@@ -163,6 +163,19 @@ assert_cache_blobs_valid() {
         [ ! -e https.tar.gz ]
 }
 
+@test "on a terminal, download shows per-blob progress (bytes and rate)" {
+        registry_start
+        ok "$SMITH" upload -r "http://$REG/team/cat:tty" -i "$CAT"
+        # a cache of its own, so the blobs are fetched; script(1) gives smith a
+        # pseudo-terminal (piped, as in every other test, it is quiet)
+        export XDG_CACHE_HOME="$T/tty-cache"
+        run script -qefc "$SMITH download -r http://$REG/team/cat:tty -i tty.tar.gz" /dev/null
+        assert_status 0
+        assert_output_contains "sha256:"
+        assert_output_contains "/s"
+        [ -f tty.tar.gz ]
+}
+
 @test "upload -i file:tag picks the tagged image; an unknown tag is exit 4" {
         registry_start
         local L="$T/two"
