@@ -56,14 +56,16 @@ check:
 	$(MESON) test -C $(BUILD) --print-errorlogs
 	@$(MAKE) --no-print-directory check-sanitize
 
-# The unit tests (and fuzz replays) again under AddressSanitizer and
-# UndefinedBehaviorSanitizer, leaks included, in $(BUILD)-asan.
+# The whole suite again (unit, fuzz replays, CLI) with smith and the tests
+# built with AddressSanitizer and UndefinedBehaviorSanitizer, leaks
+# included, in $(BUILD)-asan; the fixtures of $(BUILD) are reused.
 check-sanitize:
 	@[ -f $(BUILD)-asan/build.ninja ] || \
 		$(MESON) setup $(BUILD)-asan -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 	$(NINJA) -C $(BUILD)-asan
+	SMITH_FIXTURES=$(CURDIR)/$(BUILD)/fixtures \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
-		$(MESON) test -C $(BUILD)-asan --suite unit --print-errorlogs
+		$(MESON) test -C $(BUILD)-asan --print-errorlogs
 
 clean:
 	rm -rf $(BUILD) $(BUILD)-asan
