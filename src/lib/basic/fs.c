@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/random.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -559,8 +560,13 @@ int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t l
                 static const char chars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
                 size_t l = strlen(tmp);
                 for (int attempt = 0;; attempt++) {
-                        for (size_t i = l - 6; i < l; i++)
-                                tmp[i] = chars[random() % (sizeof(chars) - 1)];
+                        unsigned char rnd[6];
+                        /* names other processes do not also try (random() is
+                         * the same sequence in every process) */
+                        if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t) sizeof(rnd))
+                                return -errno;
+                        for (size_t i = 0; i < 6; i++)
+                                tmp[l - 6 + i] = chars[rnd[i] % (sizeof(chars) - 1)];
                         fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
                         if (fd >= 0)
                                 break;
