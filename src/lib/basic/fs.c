@@ -549,30 +549,34 @@ int mkdtemp_in(const char *dir, const char *prefix, char **ret_path) {
         return 0;
 }
 
+static int random_suffix(char *s, size_t n) {
+        static const char chars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+        unsigned char rnd[16];
+
+        if (n > sizeof(rnd))
+                return -EINVAL;
+        if (getrandom(rnd, n, 0) != (ssize_t) n)
+                return -errno;
+        for (size_t i = 0; i < n; i++)
+                s[i] = chars[rnd[i] % (sizeof(chars) - 1)];
+        return 0;
+}
+
 int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode) {
         _cleanup_free_ char *tmp = NULL;
         int fd, r;
 
         if (asprintf(&tmp, "%s.tmpXXXXXX", name) < 0)
                 return -ENOMEM;
-        {
-                /* mkstemp wants a path; build it relative to dirfd by hand */
-                static const char chars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-                size_t l = strlen(tmp);
-                for (int attempt = 0;; attempt++) {
-                        unsigned char rnd[6];
-                        /* names other processes do not also try (random() is
-                         * the same sequence in every process) */
-                        if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t) sizeof(rnd))
-                                return -errno;
-                        for (size_t i = 0; i < 6; i++)
-                                tmp[l - 6 + i] = chars[rnd[i] % (sizeof(chars) - 1)];
-                        fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-                        if (fd >= 0)
-                                break;
-                        if (errno != EEXIST || attempt > 100)
-                                return -errno;
-                }
+        for (int attempt = 0;; attempt++) {
+                r = random_suffix(tmp + strlen(tmp) - 6, 6);
+                if (r < 0)
+                        return r;
+                fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+                if (fd >= 0)
+                        break;
+                if (errno != EEXIST || attempt > 100)
+                        return -errno;
         }
         r = write_full(fd, data, len);
         if (r >= 0 && fchmod(fd, mode) < 0)
@@ -586,6 +590,110 @@ int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t l
         if (r < 0)
                 unlinkat(dirfd, tmp, 0);
         return r;
+}
+
+/* --- atomic output files --- */
+
+static char *dir_of(const char *path) {
+        const char *slash = strrchr(path, '/');
+        if (!slash)
+                return strdup(".");
+        if (slash == path)
+                return strdup("/");
+        return strndup(path, (size_t) (slash - path));
+}
+
+int atomic_file_open(const char *path, struct atomic_file *ret) {
+        struct atomic_file f = { .fd = -1 };
+        _cleanup_free_ char *dir = dir_of(path);
+
+        if (!dir)
+                return -ENOMEM;
+        f.path = strdup(path);
+        if (!f.path)
+                return -ENOMEM;
+        if (access("/proc/self/fd", F_OK) == 0)
+                f.fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+        if (f.fd < 0) {
+                /* no O_TMPFILE here (or no /proc to name it later) */
+                if (asprintf(&f.tmp, "%s.tmpXXXXXX", path) < 0) {
+                        free(f.path);
+                        return -ENOMEM;
+                }
+                f.fd = mkostemp(f.tmp, O_CLOEXEC);
+                if (f.fd < 0) {
+                        int r = -errno;
+                        free(f.tmp);
+                        free(f.path);
+                        return r;
+                }
+        }
+        *ret = f;
+        return 0;
+}
+
+/* Gives the unnamed file a temporary name beside the target. */
+static int name_tmpfile(struct atomic_file *f) {
+        char proc[64];
+
+        if (asprintf(&f->tmp, "%s.tmpXXXXXX", f->path) < 0)
+                return -ENOMEM;
+        snprintf(proc, sizeof(proc), "/proc/self/fd/%d", f->fd);
+        for (int attempt = 0;; attempt++) {
+                int r = random_suffix(f->tmp + strlen(f->tmp) - 6, 6);
+                if (r < 0)
+                        return r;
+                if (linkat(AT_FDCWD, proc, AT_FDCWD, f->tmp, AT_SYMLINK_FOLLOW) == 0)
+                        return 0;
+                if (errno != EEXIST || attempt > 100) {
+                        r = -errno;
+                        free(f->tmp);
+                        f->tmp = NULL;
+                        return r;
+                }
+        }
+}
+
+int atomic_file_commit(struct atomic_file *f, mode_t mode) {
+        _cleanup_free_ char *dir = NULL;
+        _cleanup_close_ int dfd = -1;
+        int r = 0;
+
+        if (fchmod(f->fd, mode) < 0 || fsync(f->fd) < 0)
+                r = -errno;
+        if (r >= 0 && !f->tmp)
+                r = name_tmpfile(f);
+        if (close(f->fd) < 0 && r >= 0)
+                r = -errno;
+        f->fd = -1;
+        if (r >= 0 && rename(f->tmp, f->path) < 0)
+                r = -errno;
+        if (r < 0) {
+                atomic_file_abort(f);
+                return r;
+        }
+        free(f->tmp);
+        f->tmp = NULL;
+        dir = dir_of(f->path);
+        if (dir) {
+                dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (dfd >= 0)
+                        (void) fsync(dfd); /* best effort: the rename is done */
+        }
+        free(f->path);
+        f->path = NULL;
+        return 0;
+}
+
+void atomic_file_abort(struct atomic_file *f) {
+        if (f->fd >= 0)
+                close(f->fd);
+        f->fd = -1;
+        if (f->tmp)
+                (void) unlink(f->tmp);
+        free(f->tmp);
+        free(f->path);
+        f->tmp = f->path = NULL;
 }
 
 int mkdir_p(const char *path, mode_t mode) {

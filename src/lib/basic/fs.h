@@ -66,6 +66,24 @@ int mkdtemp_in(const char *dir, const char *prefix, char **ret_path);
  * name.  mode applies to the new file. */
 int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode);
 
+/* An output file that appears whole or not at all, even when the process
+ * is killed while writing it: an unnamed O_TMPFILE in the target's
+ * directory that gets a name only in atomic_file_commit().  Where O_TMPFILE
+ * or /proc/self/fd is missing, a named "<path>.tmpXXXXXX" that abort
+ * removes. */
+struct atomic_file {
+        int fd;     /* write here */
+        char *path; /* the target */
+        char *tmp;  /* the named fallback, or NULL */
+};
+
+int atomic_file_open(const char *path, struct atomic_file *ret);
+/* fchmod(mode), fsync, then rename into place (and fsync the directory).
+ * Closes the file either way; on failure nothing is left behind. */
+int atomic_file_commit(struct atomic_file *f, mode_t mode);
+/* Closes and removes; accepts a file already committed or aborted. */
+void atomic_file_abort(struct atomic_file *f);
+
 /* Like mkdir -p for a host path (not inside an untrusted root). */
 int mkdir_p(const char *path, mode_t mode);
 

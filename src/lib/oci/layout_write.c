@@ -174,26 +174,15 @@ static int write_archive(int fd, const struct layout_blob *const *blobs, size_t 
         return r;
 }
 
-/* Best effort: make the rename itself durable. */
-static void fsync_parent(const char *path) {
-        _cleanup_free_ char *copy = strdup(path);
-        _cleanup_close_ int fd = -1;
-
-        if (!copy)
-                return;
-        fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd >= 0)
-                (void) fsync(fd);
-}
-
 int layout_write_targz(const char *out_path, const struct layout_blob *blobs, size_t n_blobs,
                        const struct oci_descriptor *index_manifests, size_t n_manifests,
                        const struct layout_writer_opts *o, struct smith_error **err) {
         static const struct layout_writer_opts defaults = { .mtime = 0, .gzip_level = -1 };
         _cleanup_free_ const struct layout_blob **sorted = NULL;
-        _cleanup_free_ char *index_json = NULL, *tmp = NULL;
+        _cleanup_free_ char *index_json = NULL;
+        struct atomic_file f;
         size_t n_sorted = 0, index_len = 0;
-        int fd, r;
+        int r;
 
         if (isempty(out_path))
                 return error_set(err, SMITH_ERR_IO, "write image layout: no output path");
@@ -203,25 +192,17 @@ int layout_write_targz(const char *out_path, const struct layout_blob *blobs, si
             build_index(index_manifests, n_manifests, &index_json, &index_len, err) < 0)
                 return error_wrap(err, "write '%s'", out_path);
 
-        if (asprintf(&tmp, "%s.tmpXXXXXX", out_path) < 0)
-                return error_set(err, SMITH_ERR_IO, "write '%s': out of memory", out_path);
-        fd = mkostemp(tmp, O_CLOEXEC);
-        if (fd < 0)
-                return error_set_errno(err, SMITH_ERR_IO, errno, "write '%s': create temp file", out_path);
-
-        r = write_archive(fd, sorted, n_sorted, index_json, index_len, o, err);
-        if (r >= 0 && fchmod(fd, LAYOUT_FILE_MODE) < 0)
-                r = error_set_errno(err, SMITH_ERR_IO, errno, "chmod '%s'", tmp);
-        if (r >= 0 && fsync(fd) < 0)
-                r = error_set_errno(err, SMITH_ERR_IO, errno, "fsync '%s'", tmp);
-        if (close(fd) < 0 && r >= 0)
-                r = error_set_errno(err, SMITH_ERR_IO, errno, "close '%s'", tmp);
-        if (r >= 0 && rename(tmp, out_path) < 0)
-                r = error_set_errno(err, SMITH_ERR_IO, errno, "rename '%s' to '%s'", tmp, out_path);
+        /* unnamed until the rename: a killed build leaves nothing behind */
+        r = atomic_file_open(out_path, &f);
+        if (r < 0)
+                return error_set_errno(err, SMITH_ERR_IO, r, "write '%s': create temp file", out_path);
+        r = write_archive(f.fd, sorted, n_sorted, index_json, index_len, o, err);
         if (r < 0) {
-                (void) unlink(tmp);
+                atomic_file_abort(&f);
                 return error_wrap(err, "write '%s'", out_path);
         }
-        fsync_parent(out_path);
+        r = atomic_file_commit(&f, LAYOUT_FILE_MODE);
+        if (r < 0)
+                return error_set_errno(err, SMITH_ERR_IO, r, "write '%s'", out_path);
         return 0;
 }
