@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -756,9 +757,9 @@ static void test_tarball_staged_mismatch(void **state) {
                 assert_int_equal(mkdir(w->layout, 0755), 0);
                 close(w->layout_fd);
                 w->layout_fd = open(w->layout, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                write_index(w->layout_fd, json_pack("[o]", i == 0 ? make_single_image(w->layout_fd, files, 1, GZIP, true)
-                                                                  : make_single_image(w->layout_fd, hostile, 2, GZIP,
-                                                                                      false)));
+                write_index(w->layout_fd,
+                            json_pack("[o]", i == 0 ? make_single_image(w->layout_fd, files, 1, GZIP, true)
+                                                    : make_single_image(w->layout_fd, hostile, 2, GZIP, false)));
                 tar_layout(w->layout, PLAIN, file, "");
                 img = open_ok(w, file);
                 assert_true(oci_image_root(w->cache, img, NULL, &fd, NULL, &err) < 0);
@@ -805,6 +806,44 @@ static void test_cache(void **state) {
         setenv("XDG_CACHE_HOME", w->cache_dir, 1);
 }
 
+/* What a killed builder leaves in tmp/ is removed by the next cache_open();
+ * what a live one holds (flock), or just made, is not. */
+static void test_cache_sweep(void **state) {
+        struct world *w = *state;
+        struct cache *c = NULL;
+        struct smith_error *err = NULL;
+        _cleanup_free_ char *tmp = path_join(w->cache->path, "tmp");
+        const char *names[] = { "root-stale", "blob-stale", "root-held", "root-new" };
+        struct timespec old[2] = { { .tv_sec = 1000000000 }, { .tv_sec = 1000000000 } };
+        int tfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC), held;
+
+        assert_true(tfd >= 0);
+        assert_int_equal(mkdirat(tfd, "root-stale", 0755), 0);
+        assert_int_equal(mkdirat(tfd, "root-stale/usr", 0755), 0);
+        assert_int_equal(write_file_atomic_at(tfd, "root-stale/usr/f", "x", 1, 0644), 0);
+        assert_int_equal(write_file_atomic_at(tfd, "blob-stale", "x", 1, 0644), 0);
+        assert_int_equal(mkdirat(tfd, "root-held", 0755), 0);
+        assert_int_equal(mkdirat(tfd, "root-new", 0755), 0);
+        for (size_t i = 0; i < 3; i++)
+                assert_int_equal(utimensat(tfd, names[i], old, AT_SYMLINK_NOFOLLOW), 0);
+        held = openat(tfd, "root-held", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(held >= 0);
+        assert_int_equal(flock(held, LOCK_EX), 0);
+
+        assert_int_equal(cache_open(&c, &err), 0);
+        assert_int_equal(faccessat(tfd, "root-stale", F_OK, AT_SYMLINK_NOFOLLOW), -1);
+        assert_int_equal(faccessat(tfd, "blob-stale", F_OK, AT_SYMLINK_NOFOLLOW), -1);
+        assert_int_equal(faccessat(tfd, "root-held", F_OK, AT_SYMLINK_NOFOLLOW), 0);
+        assert_int_equal(faccessat(tfd, "root-new", F_OK, AT_SYMLINK_NOFOLLOW), 0);
+        cache_free(c);
+
+        /* leave tmp/ empty for the teardown's check */
+        close(held);
+        assert_int_equal(unlinkat(tfd, "root-held", AT_REMOVEDIR), 0);
+        assert_int_equal(unlinkat(tfd, "root-new", AT_REMOVEDIR), 0);
+        close(tfd);
+}
+
 int main(void) {
 #define T(f) cmocka_unit_test_setup_teardown(f, world_setup, world_teardown)
         const struct CMUnitTest tests[] = {
@@ -813,6 +852,7 @@ int main(void) {
                 T(test_tarball_zstd),  T(test_dir_blob_mismatch), T(test_tarball_blob_mismatch),
                 T(test_manifest_list), T(test_bad_manifests),     T(test_index_bounds),
                 T(test_cache),         T(test_tarball_staged),    T(test_tarball_staged_mismatch),
+                T(test_cache_sweep),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

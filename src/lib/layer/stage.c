@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -111,7 +112,8 @@ int layer_stage_start(struct cache *cache, const char *digest, uint64_t size, st
                 return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "stage");
         }
         s->root_fd = openat(s->tmp_fd, s->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (s->root_fd < 0 || fchmod(s->root_fd, 0755) < 0)
+        /* held while in use, so a later cache_open() can tell it from garbage */
+        if (s->root_fd < 0 || fchmod(s->root_fd, 0755) < 0 || flock(s->root_fd, LOCK_EX | LOCK_NB) < 0)
                 return error_set_errno(err, SMITH_ERR_IO, errno, "open '%s'", path);
 
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)

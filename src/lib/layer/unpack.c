@@ -17,6 +17,7 @@
 #include <search.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -1057,7 +1058,8 @@ int oci_image_root(struct cache *cache, const struct oci_image *img, const struc
                 return error_set_errno(err, SMITH_ERR_IO, r, "create directory in '%s'", tmp_dir);
         tmp_name = strrchr(tmp_path, '/') + 1;
         fd = openat(cache->tmp_fd, tmp_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0 || fchmod(fd, 0755) < 0) {
+        /* held while in use, so a later cache_open() can tell it from garbage */
+        if (fd < 0 || fchmod(fd, 0755) < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
                 r = -errno;
                 rm_rf_at(cache->tmp_fd, tmp_name);
                 return error_set_errno(err, SMITH_ERR_IO, r, "open '%s'", tmp_path);

@@ -1,11 +1,13 @@
 /* The local cache directory: finding it, creating its layout, per-key locks
  * and the verified blob store.  See cache.h for the layout. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "basic/fs.h"
@@ -59,6 +61,36 @@ void cache_free(struct cache *c) {
         free(c);
 }
 
+/* Removes what killed builders left in tmp/.  Whoever creates something
+ * there holds flock() on it while it is in use (cache_tmpfile(), the
+ * unpackers); an entry nobody holds that is older than a grace period (so
+ * one being created right now is left alone) is garbage.  Best effort. */
+static void sweep_tmp(struct cache *c) {
+        _cleanup_close_ int dfd = openat(c->tmp_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+        struct dirent *de;
+        time_t now = time(NULL);
+
+        if (!d)
+                return;
+        dfd = -1; /* owned by d now */
+        while ((de = readdir(d))) {
+                _cleanup_close_ int fd = -1;
+                struct stat st;
+
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+                    now - st.st_mtime < CACHE_TMP_GRACE_SECONDS)
+                        continue;
+                fd = openat(dirfd(d), de->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+                if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
+                        continue; /* in use, or not ours to judge */
+                (void) rm_rf_at(dirfd(d), de->d_name);
+        }
+        closedir(d);
+}
+
 int cache_open(struct cache **ret, struct smith_error **err) {
         _cleanup_(cache_freep) struct cache *c = NULL;
         _cleanup_close_ int sha_fd = -1, refs_fd = -1, locks_fd = -1, blobs_dir_fd = -1;
@@ -100,6 +132,7 @@ int cache_open(struct cache **ret, struct smith_error **err) {
             open_subdir(c->fd, c->path, "refs", &refs_fd, err) < 0 ||
             open_subdir(c->fd, c->path, "locks", &locks_fd, err) < 0)
                 return -1;
+        sweep_tmp(c);
         *ret = TAKE_PTR(c);
         return 0;
 }
@@ -146,6 +179,7 @@ int cache_tmpfile(struct cache *c, char **ret_name, int *ret_fd, struct smith_er
         fd = mkostemp(path, O_CLOEXEC);
         if (fd < 0)
                 return error_set_errno(err, SMITH_ERR_IO, errno, "create temp file in '%s/tmp'", c->path);
+        (void) flock(fd, LOCK_EX | LOCK_NB); /* in use: see sweep_tmp() */
         name = strdup(strrchr(path, '/') + 1);
         if (!name) {
                 close(fd);

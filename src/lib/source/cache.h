@@ -5,7 +5,9 @@
  *                        digest, so everything here can be trusted)
  *   roots/<key>/         unpacked source roots, complete only when
  *                        roots/<key>.done exists
- *   tmp/                 temp files and directories, renamed into place
+ *   tmp/                 temp files and directories, renamed into place;
+ *                        each flock()ed by its creator while in use, so
+ *                        cache_open() can remove what killed builds left
  *   refs/                small notes (e.g. tarball identity -> manifest)
  *   locks/<key>          flock() files serialising builders of one key
  *
@@ -16,6 +18,9 @@
 #include <stdbool.h>
 
 #include "basic/error.h"
+
+/* An unlocked tmp/ entry younger than this is still being set up. */
+#define CACHE_TMP_GRACE_SECONDS 10
 
 struct cache {
         char *path;   /* absolute path of the top directory */
