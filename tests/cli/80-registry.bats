@@ -338,6 +338,89 @@ assert_cache_blobs_valid() {
         assert_runs image.tar.gz
 }
 
+# The identity token of the tests below: characters that must be
+# percent-encoded in the form, and a prefix no message would contain by chance.
+IDT='idt-9f8e/7d+6c=5b&a%4'
+
+# token_log_refresh_only: every token request so far was the refresh grant
+# from client_id smith, without any Authorization header.
+token_log_refresh_only() {
+        ! grep -v '^POST grant=refresh_token client_id=smith auth=- ' "$TOKEN_LOG" ||
+                fail "a token request other than the refresh grant: $(cat "$TOKEN_LOG")"
+}
+
+@test "identity token: config.json identitytoken is exchanged at the realm (POST refresh grant) for push and pull" {
+        token_keys
+        token_start alice 's3cret!' "$IDT"
+        registry_start --token "$TOKEN_URL"
+        printf '{"auths":{"%s":{"identitytoken":"%s"}}}\n' "$REG" "$IDT" >"$DOCKER_CONFIG/config.json"
+
+        run "$SMITH" upload -r "http://$REG/team/cat:idt" -i "$CAT"
+        assert_status 0
+        [ -z "$output" ] || fail "upload printed: $output"
+        grep -q '^POST grant=refresh_token client_id=smith auth=- scopes=repository:team/cat:.*push.* status=200$' \
+                "$TOKEN_LOG" || fail "no push token from the refresh grant: $(cat "$TOKEN_LOG")"
+        token_log_refresh_only
+        [ "$(skopeo_raw --creds 'alice:s3cret!' "docker://$REG/team/cat:idt" | sha256_stdin)" = "$(layout_manifest_digest "$CAT")" ]
+
+        : >"$TOKEN_LOG"
+        ok "$SMITH" download -r "http://$REG/team/cat:idt" -i idt.tar.gz
+        assert_same_layers "$CAT" idt.tar.gz latest idt
+        grep -q '^POST grant=refresh_token .* scopes=repository:team/cat:pull status=200$' "$TOKEN_LOG" ||
+                fail "no pull token from the refresh grant: $(cat "$TOKEN_LOG")"
+        token_log_refresh_only
+
+        # a build pulls with it too
+        yaml_cat "http://$REG/team/cat:idt"
+        ok "$SMITH"
+        assert_runs image.tar.gz
+
+        # a wrong identity token: refused by the realm, exit 5, one line, the
+        # token never shown, and no falling back to the GET flow
+        local wrong='idt-WRONG-5e4d3c2b1a'
+        printf '{"auths":{"%s":{"identitytoken":"%s"}}}\n' "$REG" "$wrong" >"$DOCKER_CONFIG/config.json"
+        : >"$TOKEN_LOG"
+        run "$SMITH" download -r "http://$REG/team/cat:idt" -i wrong.tar.gz
+        assert_status 5
+        assert_one_error_line
+        assert_output_contains "token"
+        [[ "$output" != *idt-* && "$output" != *WRONG* ]] || fail "identity token printed: $output"
+        [ ! -e wrong.tar.gz ]
+        grep -q '^POST grant=refresh_token .* status=400$' "$TOKEN_LOG" || fail "no refused grant: $(cat "$TOKEN_LOG")"
+        token_log_refresh_only
+        run "$SMITH" upload -r "http://$REG/team/cat:wrong" -i "$CAT"
+        assert_status 5
+        assert_one_error_line
+        [[ "$output" != *idt-* && "$output" != *WRONG* ]] || fail "identity token printed: $output"
+}
+
+@test "identity token: a credential helper answering Username <token> gives one" {
+        token_keys
+        token_start alice 's3cret!' "$IDT"
+        registry_start --token "$TOKEN_URL"
+        printf '{"credHelpers":{"%s":"test"}}\n' "$REG" >"$DOCKER_CONFIG/config.json"
+        export CRED_TEST_LOG="$T/cred.log" CRED_TEST_USER='<token>' CRED_TEST_SECRET="$IDT"
+
+        ok env PATH="$HELPERS:$PATH" "$SMITH" upload -r "http://$REG/team/cat:helper" -i "$CAT"
+        ok env PATH="$HELPERS:$PATH" "$SMITH" download -r "http://$REG/team/cat:helper" -i helper.tar.gz
+        assert_same_layers "$CAT" helper.tar.gz latest helper
+        grep -q "^get .*$REG" "$CRED_TEST_LOG" || fail "helper not asked: $(cat "$CRED_TEST_LOG" 2>/dev/null)"
+        grep -q '^POST grant=refresh_token client_id=smith auth=- scopes=repository:team/cat:.*push.* status=200$' \
+                "$TOKEN_LOG" || fail "no push token from the refresh grant: $(cat "$TOKEN_LOG")"
+        grep -q '^POST grant=refresh_token .* scopes=repository:team/cat:pull status=200$' "$TOKEN_LOG" ||
+                fail "no pull token from the refresh grant: $(cat "$TOKEN_LOG")"
+        # "<token>" is no username: it never reaches the GET flow's Basic credentials
+        token_log_refresh_only
+
+        # the helper's wrong identity token is refused, and not printed
+        run env CRED_TEST_SECRET=idt-helper-WRONG PATH="$HELPERS:$PATH" "$SMITH" download \
+                -r "http://$REG/team/cat:helper" -i bad.tar.gz
+        assert_status 5
+        assert_one_error_line
+        [[ "$output" != *idt-* && "$output" != *WRONG* ]] || fail "identity token printed: $output"
+        [ ! -e bad.tar.gz ]
+}
+
 # --- interoperability with skopeo ---
 
 @test "skopeo pushes, smith downloads and builds from it: digests agree" {

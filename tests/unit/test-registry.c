@@ -415,6 +415,12 @@ static void test_error_message(void **state) {
         assert_string_equal(m4, "bad gateway (502)");
         assert_string_equal(m5, "authentication required (401)");
         assert_string_equal(m6, "bad creds (401)");
+        /* OAuth2 token errors: the description, else the code */
+        const char *b8 = "{\"error\":\"invalid_grant\",\"error_description\":\"unknown refresh token\"}";
+        _cleanup_free_ char *m8 = registry_error_message(b8, strlen(b8), 400);
+        _cleanup_free_ char *m9 = registry_error_message("{\"error\":\"invalid_grant\"}", 25, 400);
+        assert_string_equal(m8, "unknown refresh token (400)");
+        assert_string_equal(m9, "invalid_grant (400)");
 
         _cleanup_free_ char *long_body = malloc(5000);
         memset(long_body, 'a', 5000);
@@ -443,20 +449,32 @@ static void test_base64(void **state) {
 
 /* --- credentials --- */
 
-static void lookup_expect(const char *host, bool hub, const char *repo, const char *user, const char *pass) {
-        char *u = NULL, *p = NULL;
+/* Looks host up and checks what comes back: user/pass (NULL: no username)
+ * and the identity token (NULL: none). */
+static void lookup_expect_token(const char *host, bool hub, const char *repo, const char *user, const char *pass,
+                                const char *token) {
+        struct registry_credentials cr = { 0 };
         struct smith_error *err = NULL;
-        if (registry_credentials_lookup(host, hub, repo, &u, &p, &err) < 0)
+        if (registry_credentials_lookup(host, hub, repo, &cr, &err) < 0)
                 fail_msg("lookup '%s': %s", host, err->msg);
         if (user) {
-                if (!u)
+                if (!cr.username)
                         fail_msg("lookup '%s': no credentials", host);
-                assert_string_equal(u, user);
-                assert_string_equal(p, pass);
-        } else if (u)
-                fail_msg("lookup '%s': unexpected credentials for '%s'", host, u);
-        free(u);
-        free(p);
+                assert_string_equal(cr.username, user);
+                assert_string_equal(cr.password, pass);
+        } else if (cr.username)
+                fail_msg("lookup '%s': unexpected credentials for '%s'", host, cr.username);
+        if (token) {
+                if (!cr.identity_token)
+                        fail_msg("lookup '%s': no identity token", host);
+                assert_string_equal(cr.identity_token, token);
+        } else if (cr.identity_token)
+                fail_msg("lookup '%s': unexpected identity token", host);
+        registry_credentials_release(&cr);
+}
+
+static void lookup_expect(const char *host, bool hub, const char *repo, const char *user, const char *pass) {
+        lookup_expect_token(host, hub, repo, user, pass, NULL);
 }
 
 static void test_credentials(void **state) {
@@ -471,7 +489,8 @@ static void test_credentials(void **state) {
         _cleanup_free_ char *b_team = registry_base64_encode("team:t", 6);
         _cleanup_free_ char *b_all = registry_base64_encode("all:a", 5);
         _cleanup_free_ char *b_xdg = registry_base64_encode("xdg:x", 5);
-        char *u = NULL, *p = NULL;
+        _cleanup_free_ char *b_acr = registry_base64_encode("00000000-0000-0000-0000-000000000000:", 37);
+        struct registry_credentials cr = { 0 };
         struct smith_error *err = NULL;
 
         assert_int_equal(mkdir_p(bin, 0755), 0);
@@ -482,7 +501,9 @@ static void test_credentials(void **state) {
         _cleanup_free_ char *homed = fmt("%s/.docker", home);
         assert_int_equal(mkdir_p(homed, 0755), 0);
 
-        /* the helper answers for helped.*, stored.* and hub; "not found" otherwise; hangs for slow.* */
+        /* the helper answers for helped.*, stored.* and hub, with an identity
+         * token (Username "<token>") for tokened.*, an empty one for notoken.*;
+         * "not found" otherwise */
         write_file(helper,
                    "#!/bin/sh\n"
                    "[ \"$1\" = get ] || exit 3\n"
@@ -491,6 +512,10 @@ static void test_credentials(void **state) {
                    "helped.example.com|stored.example.com|https://index.docker.io/v1/)\n"
                    "  printf '{\"ServerURL\":\"%s\",\"Username\":\"u-%s\",\"Secret\":\"s3cr3t\"}' \"$host\" "
                    "\"$host\";;\n"
+                   "tokened.example.com)\n"
+                   "  printf '{\"ServerURL\":\"%s\",\"Username\":\"<token>\",\"Secret\":\"idt-helper\"}' "
+                   "\"$host\";;\n"
+                   "notoken.example.com) printf '{\"Username\":\"<token>\",\"Secret\":\"\"}';;\n"
                    "broken.example.com) echo boom >&2; exit 2;;\n"
                    "garbage.example.com) echo 'not json';;\n"
                    "*) echo 'credentials not found in native keychain'; exit 1;;\n"
@@ -511,9 +536,13 @@ static void test_credentials(void **state) {
                                         "\"quay.example.com/team\":{\"auth\":\"%s\"},"
                                         "\"quay.example.com\":{\"auth\":\"%s\"},"
                                         "\"http://plain.example.com:5000\":{\"auth\":\"%s\"},"
-                                        "\"empty.example.com\":{}"
-                                        "},\"credHelpers\":{\"helped.example.com\":\"test\"}}",
-                                        b_bob, b_team, b_all, b_alice);
+                                        "\"empty.example.com\":{},"
+                                        "\"acr.example.com\":{\"auth\":\"%s\",\"identitytoken\":\"idt-acr\"},"
+                                        "\"https://onlytoken.example.com\":{\"identitytoken\":\"idt-only\"},"
+                                        "\"emptytoken.example.com\":{\"identitytoken\":\"\"}"
+                                        "},\"credHelpers\":{\"helped.example.com\":\"test\","
+                                        "\"tokened.example.com\":\"test\",\"notoken.example.com\":\"test\"}}",
+                                        b_bob, b_team, b_all, b_alice, b_acr);
         write_file(homecfg, cfg1, 0600);
         lookup_expect("other.example.com", false, "x", "bob", "pw:2@x");
         lookup_expect("registry-1.docker.io", true, "library/debian", "hub", "hubpw");
@@ -524,6 +553,14 @@ static void test_credentials(void **state) {
         lookup_expect("empty.example.com", false, "x", NULL, NULL);
         lookup_expect("helped.example.com", false, "x", "u-helped.example.com", "s3cr3t");
         lookup_expect("nothere.example.com", false, "x", NULL, NULL);
+        /* identity tokens: docker login's entry keeps its username beside
+         * the token; a token alone is credentials too; a helper's "<token>"
+         * username means the secret is one (and is no username) */
+        lookup_expect_token("acr.example.com", false, "x", "00000000-0000-0000-0000-000000000000", "", "idt-acr");
+        lookup_expect_token("onlytoken.example.com", false, "x", NULL, NULL, "idt-only");
+        lookup_expect("emptytoken.example.com", false, "x", NULL, NULL);
+        lookup_expect_token("tokened.example.com", false, "x", NULL, NULL, "idt-helper");
+        lookup_expect("notoken.example.com", false, "x", NULL, NULL);
 
         /* $DOCKER_CONFIG wins over ~/.docker; credsStore for what auths lack */
         _cleanup_free_ char *dcfgf = fmt("%s/config.json", dcfg);
@@ -540,7 +577,8 @@ static void test_credentials(void **state) {
         lookup_expect("nothere.example.com", false, "x", NULL, NULL);
         const char *failing[] = { "broken.example.com", "garbage.example.com", "evil.example.com" };
         for (size_t i = 0; i < ELEMENTSOF(failing); i++) {
-                assert_int_equal(registry_credentials_lookup(failing[i], false, "x", &u, &p, &err), -1);
+                assert_int_equal(registry_credentials_lookup(failing[i], false, "x", &cr, &err), -1);
+                assert_null(cr.username);
                 assert_int_equal(err->kind, SMITH_ERR_REGISTRY);
                 assert_no_secret(err->msg, "s3cr3t");
                 error_free(err);
@@ -555,24 +593,98 @@ static void test_credentials(void **state) {
         lookup_expect("other.example.com", false, "x", "xdg", "x");
         lookup_expect("stored.example.com", false, "x", "u-stored.example.com", "s3cr3t");
 
-        /* $REGISTRY_AUTH_FILE replaces the XDG one */
+        /* $REGISTRY_AUTH_FILE replaces the XDG one; a token found there is
+         * the answer (docker's helped.* credentials are not looked at) */
         _cleanup_free_ char *cfg4 = fmt("{\"auths\":{\"other.example.com\":{\"auth\":\"%s\"},"
+                                        "\"helped.example.com\":{\"identitytoken\":\"idt-podman\"},"
                                         "\"bad.example.com\":{\"auth\":\"bm9jb2xvbg==\"}}}",
                                         b_team);
         write_file(authfile, cfg4, 0600);
         setenv("REGISTRY_AUTH_FILE", authfile, 1);
         lookup_expect("other.example.com", false, "x", "team", "t");
-        assert_int_equal(registry_credentials_lookup("bad.example.com", false, "x", &u, &p, &err), -1);
+        lookup_expect_token("helped.example.com", false, "x", NULL, NULL, "idt-podman");
+        assert_int_equal(registry_credentials_lookup("bad.example.com", false, "x", &cr, &err), -1);
         assert_non_null(strstr(err->msg, "malformed"));
         error_free(err);
         err = NULL;
 
         /* a malformed file is an error */
         write_file(authfile, "[1,2", 0600);
-        assert_int_equal(registry_credentials_lookup("other.example.com", false, "x", &u, &p, &err), -1);
+        assert_int_equal(registry_credentials_lookup("other.example.com", false, "x", &cr, &err), -1);
         error_free(err);
 
         setenv("PATH", old_path, 1);
+        clear_cred_env();
+        rm_tree(dir);
+}
+
+/* --- the OAuth2 refresh-token form --- */
+
+static void test_token_form(void **state) {
+        char *scopes[] = { (char *) "repository:team/cat:pull,push", (char *) "repository:x y:pull", NULL };
+        char *none[] = { NULL };
+        _cleanup_free_ char *f1 = registry_token_form("a b&c=d/+%\xc3\xa9", "registry.docker.io", scopes);
+        _cleanup_free_ char *f2 = registry_token_form("t-1._~Z9", NULL, none);
+        _cleanup_free_ char *f3 = registry_token_form("t", "", NULL);
+
+        /* every value percent-encoded, one scope= per scope, client_id last */
+        assert_string_equal(f1, "grant_type=refresh_token&refresh_token=a%20b%26c%3Dd%2F%2B%25%C3%A9"
+                                "&service=registry.docker.io"
+                                "&scope=repository%3Ateam%2Fcat%3Apull%2Cpush&scope=repository%3Ax%20y%3Apull"
+                                "&client_id=smith");
+        /* unreserved characters stay; no service, no scope */
+        assert_string_equal(f2, "grant_type=refresh_token&refresh_token=t-1._~Z9&client_id=smith");
+        /* an empty service is sent empty, as distribution does */
+        assert_string_equal(f3, "grant_type=refresh_token&refresh_token=t&service=&client_id=smith");
+}
+
+/* An identity token is for the token realm only: a Basic challenge gets
+ * nothing from a client that has only a token, and docker login's username
+ * beside a token is sent without it; a failed token request does not show
+ * it. */
+static void test_identity_token_scope(void **state) {
+        _cleanup_free_ char *dir = tmp_dir();
+        _cleanup_free_ char *cfg = fmt("%s/config.json", dir);
+        _cleanup_free_ char *b_acr = registry_base64_encode("acr-user:", 9);
+        _cleanup_free_ char *conf = fmt("{\"auths\":{\"tokenonly.example.com\":{\"identitytoken\":\"idt-secret-1\"},"
+                                        "\"acr.example.com\":{\"auth\":\"%s\",\"identitytoken\":\"idt-secret-2\"}}}",
+                                        b_acr);
+        char *basic[] = { (char *) "Basic realm=\"r\"", NULL };
+        char *bearer[] = { (char *) "Bearer realm=\"http://127.0.0.1:1/token\",service=\"s\"", NULL };
+        struct smith_error *err = NULL;
+
+        clear_cred_env();
+        setenv("DOCKER_CONFIG", dir, 1);
+        setenv("SMITH_REGISTRY_RETRY_BASE_MS", "0", 1);
+        write_file(cfg, conf, 0600);
+
+        {
+                _cleanup_(registry_ref_freep) struct registry_ref *r = NULL;
+                _cleanup_(registry_client_freep) struct registry_client *c = NULL;
+                assert_int_equal(registry_ref_parse("http://tokenonly.example.com/team/x", 0, &r, &err), 0);
+                assert_int_equal(registry_client_new(r, NULL, &c, &err), 0);
+                assert_int_equal(registry_auth_from_challenges(c, basic, &err), 1);
+                assert_null(c->authorization);
+                assert_null(c->username);
+                assert_non_null(c->identity_token);
+                /* the realm cannot be reached: an error that does not show the token */
+                assert_int_equal(registry_auth_from_challenges(c, bearer, &err), -1);
+                assert_int_equal(err->kind, SMITH_ERR_REGISTRY);
+                assert_no_secret(err->msg, "idt-secret");
+                assert_null(strchr(err->msg, '\n'));
+                error_free(err);
+                err = NULL;
+        }
+        {
+                _cleanup_(registry_ref_freep) struct registry_ref *r = NULL;
+                _cleanup_(registry_client_freep) struct registry_client *c = NULL;
+                _cleanup_free_ char *want = fmt("Basic %s", b_acr);
+                assert_int_equal(registry_ref_parse("http://acr.example.com/team/x", 0, &r, &err), 0);
+                assert_int_equal(registry_client_new(r, NULL, &c, &err), 0);
+                assert_int_equal(registry_auth_from_challenges(c, basic, &err), 0);
+                assert_string_equal(c->authorization, want);
+        }
+        unsetenv("SMITH_REGISTRY_RETRY_BASE_MS");
         clear_cred_env();
         rm_tree(dir);
 }
@@ -1072,6 +1184,8 @@ int main(void) {
                 cmocka_unit_test(test_error_message),
                 cmocka_unit_test(test_base64),
                 cmocka_unit_test(test_credentials),
+                cmocka_unit_test(test_token_form),
+                cmocka_unit_test(test_identity_token_scope),
                 cmocka_unit_test(test_registry_push_pull),
                 cmocka_unit_test(test_registry_basic_auth),
         };

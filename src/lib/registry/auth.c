@@ -1,13 +1,17 @@
 /* Authentication against a registry: parsing WWW-Authenticate challenges,
  * Basic credentials, and docker's Bearer token flow (GET realm?service=
  * &scope=, with Basic credentials when we have them, answer {"token"} or
- * {"access_token"} with "expires_in").
+ * {"access_token"} with "expires_in"), or, with an identity token, the
+ * OAuth2 refresh-token grant docker/distribution's client uses (POST realm,
+ * form grant_type=refresh_token&refresh_token=..&service=..&scope=..
+ * &client_id=smith, answer {"access_token","expires_in","refresh_token"}).
  *
  * The registry's challenge names the realm; it may be another host, and we
  * send the user's credentials there because the registry told us to (as
- * docker does).  The token itself only ever goes to the registry's origin
- * (http.c enforces that per request).  Token answers are bounded
- * (REGISTRY_MAX_SMALL). */
+ * docker does).  An identity token goes to the realm only: never to the
+ * registry, not even as Basic credentials.  The Bearer token itself only
+ * ever goes to the registry's origin (http.c enforces that per request).
+ * Token answers are bounded (REGISTRY_MAX_SMALL). */
 #include <ctype.h>
 #include <errno.h>
 #include <string.h>
@@ -209,22 +213,32 @@ int registry_retry_after_parse(const char *value, time_t now, int64_t *ret_ms) {
 
 /* --- Basic and Bearer --- */
 
-static int set_basic(struct registry_client *c) {
-        _cleanup_free_ char *pair = NULL, *b64 = NULL;
+static void erase_freep(char **p) {
+        if (*p)
+                explicit_bzero(*p, strlen(*p));
+        free(*p);
+}
+
+static char *basic_header(const char *user, const char *pass) {
+        _cleanup_(erase_freep) char *pair = NULL, *b64 = NULL;
         char *h = NULL;
 
-        if (asprintf(&pair, "%s:%s", c->username, c->password ? c->password : "") < 0)
-                return -ENOMEM;
+        if (asprintf(&pair, "%s:%s", user, pass ? pass : "") < 0) {
+                pair = NULL;
+                return NULL;
+        }
         b64 = registry_base64_encode(pair, strlen(pair));
-        explicit_bzero(pair, strlen(pair));
-        if (!b64)
+        if (!b64 || asprintf(&h, "Basic %s", b64) < 0)
+                return NULL;
+        return h;
+}
+
+static int set_basic(struct registry_client *c) {
+        char *h = basic_header(c->username, c->password);
+
+        if (!h)
                 return -ENOMEM;
-        if (asprintf(&h, "Basic %s", b64) < 0)
-                return -ENOMEM;
-        explicit_bzero(b64, strlen(b64));
-        if (c->authorization)
-                explicit_bzero(c->authorization, strlen(c->authorization));
-        free(c->authorization);
+        erase_freep(&c->authorization);
         c->authorization = h;
         return 0;
 }
@@ -244,16 +258,138 @@ static char *scopes_key(struct registry_client *c, const char *challenge_scope) 
         return l ? strv_join(l, " ") : strdup("");
 }
 
+/* --- the OAuth2 refresh-token form --- */
+
+static bool form_unreserved(unsigned char ch) {
+        return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+               ch == '.' || ch == '_' || ch == '~';
+}
+
+/* Puts "[&]name=<value percent-encoded>" at out + *pos, or only counts when
+ * out is NULL: one pass to size the buffer, one to fill it, so that the
+ * token is never in a buffer that was reallocated (and left behind). */
+static void form_pair(char *out, size_t *pos, const char *name, const char *value) {
+        static const char hex[] = "0123456789ABCDEF";
+        size_t o = *pos;
+
+        if (o > 0) {
+                if (out)
+                        out[o] = '&';
+                o++;
+        }
+        for (const char *p = name; *p; p++, o++)
+                if (out)
+                        out[o] = *p;
+        if (out)
+                out[o] = '=';
+        o++;
+        for (const unsigned char *p = (const unsigned char *) value; *p; p++) {
+                if (form_unreserved(*p)) {
+                        if (out)
+                                out[o] = (char) *p;
+                        o++;
+                } else {
+                        if (out) {
+                                out[o] = '%';
+                                out[o + 1] = hex[*p >> 4];
+                                out[o + 2] = hex[*p & 15];
+                        }
+                        o += 3;
+                }
+        }
+        *pos = o;
+}
+
+static size_t form_build(char *out, const char *refresh_token, const char *service, char *const *scopes) {
+        size_t n = 0;
+
+        form_pair(out, &n, "grant_type", "refresh_token");
+        form_pair(out, &n, "refresh_token", refresh_token);
+        if (service)
+                form_pair(out, &n, "service", service);
+        for (char *const *s = scopes; s && *s; s++)
+                form_pair(out, &n, "scope", *s);
+        form_pair(out, &n, "client_id", REGISTRY_CLIENT_ID);
+        return n;
+}
+
+char *registry_token_form(const char *refresh_token, const char *service, char *const *scopes) {
+        size_t n = form_build(NULL, refresh_token, service, scopes);
+        char *out = malloc(n + 1);
+
+        if (!out)
+                return NULL;
+        form_build(out, refresh_token, service, scopes);
+        out[n] = 0;
+        return out;
+}
+
+/* --- token requests --- */
+
+static bool token_well_formed(const char *t) {
+        if (isempty(t))
+                return false;
+        for (const char *p = t; *p; p++)
+                if ((unsigned char) *p <= ' ' || *p == 0x7f)
+                        return false;
+        return true;
+}
+
+/* True if an answer echoes one of our secrets: then its message is not shown. */
+static bool leaks_secret(const struct registry_client *c, const char *body) {
+        if (!body)
+                return false;
+        return (!isempty(c->identity_token) && strstr(body, c->identity_token)) ||
+               (!isempty(c->password) && strstr(body, c->password));
+}
+
+/* The realm?service=..&scope=..&scope=.. of docker's GET flow. */
+static char *token_get_url(const struct registry_client *c, char *const *scope_list) {
+        _cleanup_free_ char *url = NULL;
+        FILE *f;
+        size_t len;
+        bool ok = true;
+
+        f = open_memstream(&url, &len);
+        if (!f)
+                return NULL;
+        fputs(c->realm, f);
+        char sep = strchr(c->realm, '?') ? '&' : '?';
+        if (c->service) {
+                _cleanup_free_ char *svc = http_escape(c->service);
+                ok = ok && svc;
+                fprintf(f, "%cservice=%s", sep, svc ? svc : "");
+                sep = '&';
+        }
+        for (char *const *s = scope_list; s && *s; s++) {
+                _cleanup_free_ char *e = http_escape(*s);
+                ok = ok && e;
+                fprintf(f, "%cscope=%s", sep, e ? e : "");
+                sep = '&';
+        }
+        if (fclose(f) != 0 || !ok)
+                return NULL;
+        return TAKE_PTR(url);
+}
+
+/* Asks the realm for a token for scopes.  With an identity token, the
+ * OAuth2 refresh-token grant (POST, as docker/distribution's client does;
+ * the token goes in the form body, to the realm only, and a failure is an
+ * error: there is no falling back to Basic credentials we do not have);
+ * else docker's GET, with Basic credentials when we have them. */
 static int fetch_token(struct registry_client *c, const char *scopes, struct smith_error **err) {
-        _cleanup_free_ char *url = NULL, *svc = NULL, *basic = NULL, *realm_red = NULL;
+        _cleanup_free_ char *url = NULL, *realm_red = NULL;
+        _cleanup_(erase_freep) char *basic = NULL, *form = NULL;
         _cleanup_strv_free_ char **scope_list = strv_split(scopes, " ", true);
         _cleanup_free_ char *realm_origin = http_url_origin(c->realm);
+        char *form_headers[] = { (char *) "Content-Type: application/x-www-form-urlencoded",
+                                 (char *) "Accept: application/json", NULL };
         struct http_request rq;
         struct http_response rs = { 0 };
         json_t *j = NULL;
-        const char *tok;
+        const char *tok, *refresh = NULL;
         int64_t expires = 60;
-        bool retryable;
+        bool retryable, oauth;
         int r;
 
         realm_red = registry_url_redact(c->realm);
@@ -262,44 +398,27 @@ static int fetch_token(struct registry_client *c, const char *scopes, struct smi
                                  realm_red ? realm_red : "(realm)");
         if (registry_client_load_credentials(c, err) < 0)
                 return -1;
+        oauth = c->identity_token != NULL;
 
-        /* realm?service=..&scope=..&scope=.. */
-        FILE *f;
-        size_t len;
-        f = open_memstream(&url, &len);
-        if (!f)
-                return error_set_errno(err, SMITH_ERR_IO, errno, "token request");
-        fputs(c->realm, f);
-        char sep = strchr(c->realm, '?') ? '&' : '?';
-        if (c->service) {
-                svc = http_escape(c->service);
-                fprintf(f, "%cservice=%s", sep, svc ? svc : "");
-                sep = '&';
-        }
-        for (char **s = scope_list; s && *s; s++) {
-                _cleanup_free_ char *e = http_escape(*s);
-                fprintf(f, "%cscope=%s", sep, e ? e : "");
-                sep = '&';
-        }
-        if (fclose(f) != 0 || !url)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "token request");
-
-        if (c->username) {
-                _cleanup_free_ char *pair = NULL, *b64 = NULL;
-                if (asprintf(&pair, "%s:%s", c->username, c->password ? c->password : "") < 0)
+        if (oauth) {
+                form = registry_token_form(c->identity_token, c->service, scope_list);
+                if (!form)
                         return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "token request");
-                b64 = registry_base64_encode(pair, strlen(pair));
-                explicit_bzero(pair, strlen(pair));
-                if (!b64 || asprintf(&basic, "Basic %s", b64) < 0) {
-                        basic = NULL;
+                http_request_init(&rq, "POST", c->realm);
+                rq.headers = form_headers;
+                rq.body = form;
+                rq.body_len = strlen(form);
+        } else {
+                url = token_get_url(c, scope_list);
+                if (!url)
                         return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "token request");
-                }
-                explicit_bzero(b64, strlen(b64));
+                if (c->username && !(basic = basic_header(c->username, c->password)))
+                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "token request");
+                http_request_init(&rq, "GET", url);
+                rq.authorization = basic;
+                rq.auth_origin = realm_origin; /* the realm only, never where it redirects */
+                rq.follow = true;
         }
-        http_request_init(&rq, "GET", url);
-        rq.authorization = basic;
-        rq.auth_origin = realm_origin; /* the realm only, never where it redirects */
-        rq.follow = true;
         rq.max_body = REGISTRY_MAX_SMALL;
         c->stats.token_fetches++;
 
@@ -323,34 +442,44 @@ static int fetch_token(struct registry_client *c, const char *scopes, struct smi
                 }
                 break;
         }
-        if (basic)
-                explicit_bzero(basic, strlen(basic));
         if (r < 0) {
                 http_response_release(&rs);
                 return error_wrap(err, "get a token from '%s'", realm_red ? realm_red : "(realm)");
         }
         if (rs.status != 200) {
-                _cleanup_free_ char *m = registry_error_message(rs.body, rs.body_len, rs.status);
+                bool leak = leaks_secret(c, rs.body);
+                _cleanup_free_ char *m =
+                        registry_error_message(leak ? NULL : rs.body, leak ? 0 : rs.body_len, rs.status);
                 http_response_release(&rs);
                 return error_set(err, SMITH_ERR_REGISTRY, "get a token from '%s': %s",
                                  realm_red ? realm_red : "(realm)", m ? m : "failed");
         }
         j = json_loadb(rs.body ? rs.body : "", rs.body_len, 0, NULL);
+        if (rs.body)
+                explicit_bzero(rs.body, rs.body_len);
         http_response_release(&rs);
-        tok = json_string_value(json_object_get(j, "token"));
-        if (isempty(tok))
+        /* the OAuth2 answer has access_token; docker's GET answer token (and
+         * often access_token too) */
+        if (oauth) {
                 tok = json_string_value(json_object_get(j, "access_token"));
+                if (isempty(tok))
+                        tok = json_string_value(json_object_get(j, "token"));
+                refresh = json_string_value(json_object_get(j, "refresh_token"));
+        } else {
+                tok = json_string_value(json_object_get(j, "token"));
+                if (isempty(tok))
+                        tok = json_string_value(json_object_get(j, "access_token"));
+        }
         if (isempty(tok)) {
                 json_decref(j);
                 return error_set(err, SMITH_ERR_REGISTRY, "get a token from '%s': no token in the answer",
                                  realm_red ? realm_red : "(realm)");
         }
-        for (const char *p = tok; *p; p++)
-                if ((unsigned char) *p <= ' ' || *p == 0x7f) {
-                        json_decref(j);
-                        return error_set(err, SMITH_ERR_REGISTRY, "get a token from '%s': malformed token",
-                                         realm_red ? realm_red : "(realm)");
-                }
+        if (!token_well_formed(tok) || (!isempty(refresh) && !token_well_formed(refresh))) {
+                json_decref(j);
+                return error_set(err, SMITH_ERR_REGISTRY, "get a token from '%s': malformed token",
+                                 realm_red ? realm_red : "(realm)");
+        }
         json_t *ex = json_object_get(j, "expires_in");
         if (json_is_integer(ex) && json_integer_value(ex) > 0)
                 expires = json_integer_value(ex);
@@ -359,16 +488,21 @@ static int fetch_token(struct registry_client *c, const char *scopes, struct smi
         if (expires > 86400 * 30)
                 expires = 86400 * 30;
 
-        char *h = NULL;
-        if (asprintf(&h, "Bearer %s", tok) < 0) {
-                json_decref(j);
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "token");
-        }
+        _cleanup_(erase_freep) char *h = NULL, *next_refresh = NULL;
+        if (asprintf(&h, "Bearer %s", tok) < 0)
+                h = NULL;
+        if (!isempty(refresh))
+                next_refresh = strdup(refresh);
         json_decref(j);
-        if (c->authorization)
-                explicit_bzero(c->authorization, strlen(c->authorization));
-        free(c->authorization);
-        c->authorization = h;
+        if (!h || (!isempty(refresh) && !next_refresh))
+                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "token");
+        erase_freep(&c->authorization);
+        c->authorization = TAKE_PTR(h);
+        /* the realm rotated the refresh token: the old one may be dead now */
+        if (next_refresh) {
+                erase_freep(&c->identity_token);
+                c->identity_token = TAKE_PTR(next_refresh);
+        }
         c->mode = AUTH_BEARER;
         free(c->token_scopes);
         c->token_scopes = strdup(scopes);
@@ -408,7 +542,9 @@ int registry_auth_from_challenges(struct registry_client *c, char *const *www_au
                 if (registry_client_load_credentials(c, err) < 0)
                         r = -1;
                 else if (!c->username || c->mode == AUTH_BASIC)
-                        r = 1; /* nothing to send, or what we sent was refused */
+                        /* nothing to send (an identity token is no Basic
+                         * password), or what we sent was refused */
+                        r = 1;
                 else if (set_basic(c) < 0)
                         r = error_set_errno(err, SMITH_ERR_IO, ENOMEM, "credentials");
                 else {

@@ -195,6 +195,7 @@ void registry_client_free(struct registry_client *c) {
         free(c->origin);
         erase_free(c->username);
         erase_free(c->password);
+        erase_free(c->identity_token);
         erase_free(c->authorization);
         free(c->realm);
         free(c->service);
@@ -223,12 +224,16 @@ int registry_client_add_mount_source(struct registry_client *c, const char *repo
 }
 
 int registry_client_load_credentials(struct registry_client *c, struct smith_error **err) {
-        if (c->username || c->creds_looked_up)
+        struct registry_credentials cr = { 0 };
+
+        if (c->username || c->identity_token || c->creds_looked_up)
                 return 0;
         c->creds_looked_up = true;
-        if (registry_credentials_lookup(c->ref->host, c->ref->docker_hub, c->ref->repository, &c->username,
-                                        &c->password, err) < 0)
+        if (registry_credentials_lookup(c->ref->host, c->ref->docker_hub, c->ref->repository, &cr, err) < 0)
                 return error_wrap(err, "credentials for '%s'", c->ref->host);
+        c->username = TAKE_PTR(cr.username);
+        c->password = TAKE_PTR(cr.password);
+        c->identity_token = TAKE_PTR(cr.identity_token);
         return 0;
 }
 

@@ -3,13 +3,14 @@
  * $XDG_RUNTIME_DIR/containers/auth.json), then docker's config
  * ($DOCKER_CONFIG/config.json, else ~/.docker/config.json).  In each file:
  * "credHelpers" for the host, then "auths" (base64 "auth" or
- * "username"/"password"; keys matched as docker does, plus podman's
- * "host/namespace" keys), then "credsStore".
+ * "username"/"password", and "identitytoken"; keys matched as docker does,
+ * plus podman's "host/namespace" keys), then "credsStore".
  *
  * A helper is `docker-credential-<name> get`, run with posix_spawnp: the
  * server on stdin, {"Username","Secret"} on stdout, bounded and with a
- * timeout; its stderr is discarded (it might echo secrets).  Nothing read
- * here is ever printed. */
+ * timeout; its stderr is discarded (it might echo secrets).  As in docker,
+ * the Username "<token>" means the Secret is an identity token.  Nothing
+ * read here is ever printed. */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -68,16 +69,39 @@ int registry_base64_decode(const char *s, char **ret, size_t *ret_len) {
 
 /* --- helpers --- */
 
+static void erase_free(char *s) {
+        if (s)
+                explicit_bzero(s, strlen(s));
+        free(s);
+}
+
+void registry_credentials_release(struct registry_credentials *cr) {
+        if (!cr)
+                return;
+        erase_free(cr->username);
+        erase_free(cr->password);
+        erase_free(cr->identity_token);
+        *cr = (struct registry_credentials){ 0 };
+}
+
+static bool credentials_found(const struct registry_credentials *cr) {
+        return cr->username || cr->identity_token;
+}
+
 static int64_t mono_ms(void) {
         struct timespec t;
         clock_gettime(CLOCK_MONOTONIC, &t);
         return (int64_t) t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
+/* docker's helper convention: this Username means "Secret is an identity token" */
+#define HELPER_TOKEN_USERNAME "<token>"
+
 /* Runs docker-credential-<name> get with server on stdin.  Returns 0 with
  * the credentials, 0 with NULLs when the helper knows nothing, -1 with err. */
-static int run_helper(const char *name, const char *server, char **ret_user, char **ret_pass,
+static int run_helper(const char *name, const char *server, struct registry_credentials *ret,
                       struct smith_error **err) {
+        struct registry_credentials cr = { 0 };
         _cleanup_free_ char *prog = NULL, *out = NULL;
         char *argv[3];
         int in[2] = { -1, -1 }, outp[2] = { -1, -1 };
@@ -193,22 +217,28 @@ static int run_helper(const char *name, const char *server, char **ret_user, cha
         }
         u = json_string_value(json_object_get(j, "Username"));
         s = json_string_value(json_object_get(j, "Secret"));
-        if (isempty(u) || !s || streq(u, "<token>")) { /* identity tokens are not supported */
+        if (u && streq(u, HELPER_TOKEN_USERNAME)) {
+                if (isempty(s)) {
+                        json_decref(j);
+                        goto none;
+                }
+                cr.identity_token = strdup(s);
+        } else if (isempty(u) || !s) {
                 json_decref(j);
                 goto none;
+        } else {
+                cr.username = strdup(u);
+                cr.password = strdup(s);
         }
-        *ret_user = strdup(u);
-        *ret_pass = strdup(s);
         json_decref(j);
-        if (!*ret_user || !*ret_pass) {
-                free(*ret_user);
-                free(*ret_pass);
-                *ret_user = *ret_pass = NULL;
+        if (!cr.identity_token && (!cr.username || !cr.password)) {
+                registry_credentials_release(&cr);
                 return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "credentials");
         }
+        *ret = cr;
         return 0;
 none:
-        *ret_user = *ret_pass = NULL;
+        *ret = (struct registry_credentials){ 0 };
         return 0;
 }
 
@@ -257,10 +287,19 @@ static size_t key_score(const char *key, const char *host, bool docker_hub, cons
         return 0;
 }
 
-static int decode_entry(json_t *e, char **ret_user, char **ret_pass, const char *file, struct smith_error **err) {
+/* An "auths" entry worth using: one with credentials of some kind. */
+static bool entry_has_credentials(json_t *e) {
+        return json_is_object(e) && (!isempty(json_string_value(json_object_get(e, "auth"))) ||
+                                     !isempty(json_string_value(json_object_get(e, "username"))) ||
+                                     !isempty(json_string_value(json_object_get(e, "identitytoken"))));
+}
+
+static int decode_entry(json_t *e, struct registry_credentials *ret, const char *file, struct smith_error **err) {
         const char *a = json_string_value(json_object_get(e, "auth"));
         const char *u = json_string_value(json_object_get(e, "username"));
         const char *p = json_string_value(json_object_get(e, "password"));
+        const char *t = json_string_value(json_object_get(e, "identitytoken"));
+        struct registry_credentials cr = { 0 };
 
         if (!isempty(a)) {
                 _cleanup_free_ char *dec = NULL;
@@ -272,27 +311,32 @@ static int decode_entry(json_t *e, char **ret_user, char **ret_pass, const char 
                         return error_set(err, SMITH_ERR_REGISTRY, "'%s': malformed \"auth\" entry", file);
                 }
                 *colon = 0;
-                *ret_user = strdup(dec);
-                *ret_pass = strdup(colon + 1);
+                cr.username = strdup(dec);
+                cr.password = strdup(colon + 1);
                 explicit_bzero(dec, n);
+                if (!cr.username || !cr.password)
+                        goto oom;
         } else if (!isempty(u)) {
-                *ret_user = strdup(u);
-                *ret_pass = strdup(p ? p : "");
-        } else
-                return 0;
-        if (!*ret_user || !*ret_pass) {
-                free(*ret_user);
-                free(*ret_pass);
-                *ret_user = *ret_pass = NULL;
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "credentials");
+                cr.username = strdup(u);
+                cr.password = strdup(p ? p : "");
+                if (!cr.username || !cr.password)
+                        goto oom;
         }
+        /* docker login's OAuth flows (Azure ACR, ...) keep the username
+         * ("00000000-...") next to the token; the token is what counts */
+        if (!isempty(t) && !(cr.identity_token = strdup(t)))
+                goto oom;
+        *ret = cr;
         return 0;
+oom:
+        registry_credentials_release(&cr);
+        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "credentials");
 }
 
 /* Looks host up in one file; 0 with or without a result, -1 on errors.
  * A missing file is no error. */
-static int lookup_file(const char *file, const char *host, bool docker_hub, const char *repository, char **ret_user,
-                       char **ret_pass, struct smith_error **err) {
+static int lookup_file(const char *file, const char *host, bool docker_hub, const char *repository,
+                       struct registry_credentials *ret, struct smith_error **err) {
         _cleanup_free_ char *data = NULL;
         size_t len;
         json_t *j, *helpers, *auths, *v;
@@ -323,8 +367,7 @@ static int lookup_file(const char *file, const char *host, bool docker_hub, cons
                         }
                 }
                 if (best_key) {
-                        r = run_helper(json_string_value(json_object_get(helpers, best_key)), server, ret_user,
-                                       ret_pass, err);
+                        r = run_helper(json_string_value(json_object_get(helpers, best_key)), server, ret, err);
                         json_decref(j);
                         return r;
                 }
@@ -333,15 +376,13 @@ static int lookup_file(const char *file, const char *host, bool docker_hub, cons
         if (json_is_object(auths)) {
                 json_object_foreach(auths, key, v) {
                         size_t sc = key_score(key, host, docker_hub, repository);
-                        if (sc > best && json_is_object(v) &&
-                            (!isempty(json_string_value(json_object_get(v, "auth"))) ||
-                             !isempty(json_string_value(json_object_get(v, "username"))))) {
+                        if (sc > best && entry_has_credentials(v)) {
                                 best = sc;
                                 best_key = key;
                         }
                 }
                 if (best_key) {
-                        r = decode_entry(json_object_get(auths, best_key), ret_user, ret_pass, file, err);
+                        r = decode_entry(json_object_get(auths, best_key), ret, file, err);
                         json_decref(j);
                         return r;
                 }
@@ -352,17 +393,17 @@ static int lookup_file(const char *file, const char *host, bool docker_hub, cons
                 json_decref(j);
                 if (!s)
                         return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "credentials");
-                return run_helper(s, server, ret_user, ret_pass, err);
+                return run_helper(s, server, ret, err);
         }
         json_decref(j);
         return 0;
 }
 
-int registry_credentials_lookup(const char *host, bool docker_hub, const char *repository, char **ret_user,
-                                char **ret_pass, struct smith_error **err) {
+int registry_credentials_lookup(const char *host, bool docker_hub, const char *repository,
+                                struct registry_credentials *ret, struct smith_error **err) {
         _cleanup_free_ char *f1 = NULL, *f2 = NULL;
         const char *e;
-        char *u = NULL, *p = NULL;
+        struct registry_credentials cr = { 0 };
 
         e = getenv("REGISTRY_AUTH_FILE");
         if (!isempty(e))
@@ -374,11 +415,10 @@ int registry_credentials_lookup(const char *host, bool docker_hub, const char *r
         else if (!isempty(e = getenv("HOME")))
                 f2 = path_join(e, ".docker/config.json");
 
-        if (f1 && lookup_file(f1, host, docker_hub, repository, &u, &p, err) < 0)
+        if (f1 && lookup_file(f1, host, docker_hub, repository, &cr, err) < 0)
                 return -1;
-        if (!u && f2 && lookup_file(f2, host, docker_hub, repository, &u, &p, err) < 0)
+        if (!credentials_found(&cr) && f2 && lookup_file(f2, host, docker_hub, repository, &cr, err) < 0)
                 return -1;
-        *ret_user = u;
-        *ret_pass = p;
+        *ret = cr;
         return 0;
 }

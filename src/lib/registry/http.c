@@ -253,6 +253,9 @@ char *registry_error_message(const char *body, size_t len, long status) {
                 }
                 if (isempty(msg))
                         msg = json_string_value(json_object_get(j, "message"));
+                /* OAuth2 (RFC 6749 5.2): the description says more than the code */
+                if (isempty(msg))
+                        msg = json_string_value(json_object_get(j, "error_description"));
                 if (isempty(msg))
                         msg = json_string_value(json_object_get(j, "error"));
                 if (isempty(msg))

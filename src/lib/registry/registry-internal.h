@@ -57,6 +57,17 @@ struct registry_challenge {
         char *scope;
 };
 
+/* The client_id smith names itself with in OAuth2 token requests. */
+#define REGISTRY_CLIENT_ID "smith"
+
+/* The body of an OAuth2 refresh-token request (docker/distribution's
+ * client, application/x-www-form-urlencoded):
+ * "grant_type=refresh_token&refresh_token=T&service=S&scope=A&scope=B&client_id=smith",
+ * every value percent-encoded (all but ALPHA DIGIT "-._~"), "service" only
+ * when given, one "scope" per entry of scopes (NULL-terminated, may be
+ * NULL).  The caller erases it (it holds the token).  NULL on ENOMEM. */
+char *registry_token_form(const char *refresh_token, const char *service, char *const *scopes);
+
 /* Parses one WWW-Authenticate value (which may hold several challenges) and
  * appends what it finds to *list / *n.  Returns 0, or -EINVAL for a value it
  * cannot parse (whatever was parsed before stays appended), -ENOMEM. */
@@ -69,13 +80,28 @@ int registry_retry_after_parse(const char *value, time_t now, int64_t *ret_ms);
 
 /* --- credentials (credentials.c) --- */
 
+/* What a store holds for a registry: a username and password, an identity
+ * token, or both (docker login keeps the username next to the token).  An
+ * identity token is an OAuth2 refresh token ("identitytoken" in an auth
+ * file, or a helper's answer with Username "<token>"): it is only ever
+ * posted to the token realm (auth.c), never sent as Basic credentials.
+ * Every field is NULL when nothing was found. */
+struct registry_credentials {
+        char *username;
+        char *password; /* "" when the entry had a username only */
+        char *identity_token;
+};
+
+/* Erases and frees the strings; accepts a zeroed struct. */
+void registry_credentials_release(struct registry_credentials *cr);
+
 /* Looks host (as in URLs, "host:port"; Docker Hub as "registry-1.docker.io"
  * with docker_hub set) up in the auth files and credential helpers, in the
- * order registry.h describes.  *ret_user and *ret_pass are NULL when nothing was
- * found (not an error).  Errors: an unreadable or malformed file, a failing
- * helper (other than "not found"). */
-int registry_credentials_lookup(const char *host, bool docker_hub, const char *repository, char **ret_user,
-                                char **ret_pass, struct smith_error **err);
+ * order registry.h describes.  *ret is all NULL when nothing was found (not
+ * an error) and untouched on errors: an unreadable or malformed file, a
+ * failing helper (other than "not found"). */
+int registry_credentials_lookup(const char *host, bool docker_hub, const char *repository,
+                                struct registry_credentials *ret, struct smith_error **err);
 
 /* Standard base64 (with padding) of len bytes. */
 char *registry_base64_encode(const void *data, size_t len);
@@ -145,7 +171,8 @@ char *http_url_resolve(const char *base, const char *location);
 char *http_escape(const char *s);
 
 /* One-line message for a registry's error answer: the first of
- * {"errors":[{"code","message"}]} (or "message"/"error"/"details"), control
+ * {"errors":[{"code","message"}]} (or "message", OAuth2's
+ * "error_description", "error", "details"), control
  * characters replaced and length bounded, then " (status)". */
 char *registry_error_message(const char *body, size_t len, long status);
 
@@ -172,8 +199,11 @@ struct registry_client {
         char *origin; /* http_url_origin(base) */
         struct http *http;
 
-        /* credentials: from the URL at once, from the stores on first need */
+        /* credentials: from the URL at once, from the stores on first need;
+         * identity_token (an OAuth2 refresh token, replaced when the realm
+         * hands out a new one) goes to the token realm only */
         char *username, *password;
+        char *identity_token;
         bool creds_looked_up;
 
         enum auth_mode mode;

@@ -74,6 +74,8 @@ struct registry_client;
  * keys matched as docker does: "host", "https://host", "https://host/v1/",
  * Docker Hub's "https://index.docker.io/v1/"), "credHelpers" and
  * "credsStore" via `docker-credential-<name> get` (host on stdin, JSON out).
+ * An identity token ("identitytoken", or a helper's Username "<token>") is
+ * exchanged at the token realm (OAuth2 refresh grant) and sent nowhere else.
  * Nothing is contacted here. */
 int registry_client_new(const struct registry_ref *ref, const struct registry_opts *o, struct registry_client **ret,
                         struct smith_error **err);

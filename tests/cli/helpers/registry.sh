@@ -13,7 +13,8 @@
 #       --token needs token_keys first (the issuer's certificate is the
 #       registry's rootcertbundle).
 #   token_keys          make $T/token.key/$T/token.crt (RS256 signing key)
-#   token_start USER PASS   start the token issuer; sets TOKEN_URL, TOKEN_LOG
+#   token_start USER PASS [REFRESH]   start the token issuer; sets TOKEN_URL,
+#       TOKEN_LOG; REFRESH is the identity token its refresh grant accepts
 #   proxy_start UPSTREAM ARGS...  start fault-proxy.py in front of UPSTREAM
 #       (host:port); sets PROXY (host:port), PROXY_LOG
 #   services_stop       kill everything started here
@@ -111,7 +112,8 @@ token_keys() {
         make_cert "$T" token
 }
 
-# token_start USER PASS: the issuer accepts only these credentials.
+# token_start USER PASS [REFRESH]: the issuer accepts only these credentials
+# (and, with REFRESH, that identity token in the OAuth2 refresh grant).
 token_start() {
         local port
         port=$(free_port)
@@ -119,7 +121,7 @@ token_start() {
         : >"$TOKEN_LOG"
         "$REG_PY" "$HELPERS/token-server.py" --listen "127.0.0.1:$port" --key "$T/token.key" --cert "$T/token.crt" \
                 --issuer smith-test-issuer --service smith-test-registry --user "$1" --password "$2" \
-                --log "$TOKEN_LOG" >"$T/token.out" 2>&1 3>&- &
+                --log "$TOKEN_LOG" --refresh-token="${3:-}" >"$T/token.out" 2>&1 3>&- &
         service_add $! token-server
         TOKEN_URL="http://127.0.0.1:$port/token"
         wait_http "http://127.0.0.1:$port/health" || { cat "$T/token.out" >&2; return 1; }

@@ -9,8 +9,21 @@ base64 DER of --cert), which is how distribution 2.8 finds the signing key:
 it checks the chain against the registry's rootcertbundle (the same --cert),
 then the claims: iss == issuer, aud == service, nbf/exp, and `access`
 covering what the request needs.  Without credentials, or with wrong ones,
-it answers 401.  Every request is logged as one line to --log:
-"METHOD user=<name or -> scopes=<...> status=<code>".
+it answers 401.
+
+POST /token with the form grant_type=refresh_token&refresh_token=T
+&service=S&scope=..&client_id=C (docker's identity-token flow, OAuth2's
+refresh-token grant) answers {"access_token": JWT, "refresh_token": T,
+"expires_in": 300, "scope": ...} when T is --refresh-token (its subject
+is --user); a wrong or missing refresh token is 400 invalid_grant (as an
+OAuth2 server answers), a missing client_id or a body that is not
+application/x-www-form-urlencoded 400 invalid_request.  Such requests are
+never checked for Basic credentials.
+
+Every request is logged as one line to --log:
+"METHOD user=<name or -> scopes=<...> status=<code>", or for the refresh
+grant "POST grant=refresh_token client_id=<C> auth=<Authorization scheme or
+-> scopes=<...> status=<code>" (the token itself is never logged).
 GET /health answers 200 (for the test's wait loop).
 """
 import argparse
@@ -37,6 +50,7 @@ def main():
     ap.add_argument("--user", required=True)
     ap.add_argument("--password", required=True)
     ap.add_argument("--log", required=True)
+    ap.add_argument("--refresh-token", default="", help="the identity token the refresh grant accepts")
     a = ap.parse_args()
 
     with open(a.key, "rb") as f:
@@ -87,16 +101,7 @@ def main():
                 return None, None
             return user, pw
 
-        def issue(self, method, user, pw, scopes, service):
-            if user is None or user != a.user or pw != a.password:
-                log(f"{method} user={user or '-'} scopes={','.join(scopes)} status=401")
-                self.reply(401, {"errors": [{"code": "UNAUTHORIZED", "message": "bad credentials"}]},
-                           [("WWW-Authenticate", 'Basic realm="smith-test-token"')])
-                return
-            if service and service != a.service:
-                log(f"{method} user={user} scopes={','.join(scopes)} status=400")
-                self.reply(400, {"errors": [{"code": "DENIED", "message": "unknown service"}]})
-                return
+        def token_for(self, user, scopes):
             now = int(time.time())
             claims = {
                 "iss": a.issuer,
@@ -108,7 +113,44 @@ def main():
                 "jti": uuid.uuid4().hex,
                 "access": access_for(scopes),
             }
-            token = jwt.encode(claims, key, algorithm="RS256", headers={"x5c": x5c})
+            return now, jwt.encode(claims, key, algorithm="RS256", headers={"x5c": x5c})
+
+        def refresh(self, q):
+            scopes = q.get("scope", [])
+            client = (q.get("client_id") or [""])[0]
+            auth = self.headers.get("Authorization", "").split(" ")[0] or "-"
+            service = (q.get("service") or [""])[0]
+            given = (q.get("refresh_token") or [""])[0]
+            ctype = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
+
+            def done(code, body):
+                log(f"POST grant=refresh_token client_id={client or '-'} auth={auth} "
+                    f"scopes={','.join(scopes)} status={code}")
+                self.reply(code, body)
+
+            if ctype != "application/x-www-form-urlencoded" or not client:
+                done(400, {"error": "invalid_request", "error_description": "bad form or no client_id"})
+            elif not a.refresh_token or given != a.refresh_token:
+                done(400, {"error": "invalid_grant", "error_description": "unknown refresh token"})
+            elif service != a.service:
+                done(400, {"error": "invalid_request", "error_description": "unknown service"})
+            else:
+                _, token = self.token_for(a.user, scopes)
+                # no "token" key: an OAuth2 answer has access_token only
+                done(200, {"access_token": token, "refresh_token": given, "expires_in": 300,
+                           "scope": " ".join(scopes)})
+
+        def issue(self, method, user, pw, scopes, service):
+            if user is None or user != a.user or pw != a.password:
+                log(f"{method} user={user or '-'} scopes={','.join(scopes)} status=401")
+                self.reply(401, {"errors": [{"code": "UNAUTHORIZED", "message": "bad credentials"}]},
+                           [("WWW-Authenticate", 'Basic realm="smith-test-token"')])
+                return
+            if service and service != a.service:
+                log(f"{method} user={user} scopes={','.join(scopes)} status=400")
+                self.reply(400, {"errors": [{"code": "DENIED", "message": "unknown service"}]})
+                return
+            now, token = self.token_for(user, scopes)
             log(f"{method} user={user} scopes={','.join(scopes)} status=200")
             self.reply(200, {"token": token, "access_token": token, "expires_in": 300,
                              "issued_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))})
@@ -133,6 +175,9 @@ def main():
                 self.reply(404, {})
                 return
             q = parse_qs(body)
+            if (q.get("grant_type") or [""])[0] == "refresh_token":
+                self.refresh(q)
+                return
             user, pw = (q.get("username") or [None])[0], (q.get("password") or [None])[0]
             if user is None:
                 user, pw = self.basic_user()
