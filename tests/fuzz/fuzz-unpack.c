@@ -66,23 +66,4 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         return 0;
 }
 
-#ifndef SMITH_LIBFUZZER
-int main(int argc, char *argv[]) {
-        if (argc < 2) {
-                fprintf(stderr, "usage: %s FILE...\n", argv[0]);
-                return 2;
-        }
-        for (int i = 1; i < argc; i++) {
-                _cleanup_free_ char *buf = NULL;
-                size_t len;
-                int r = read_file_at(AT_FDCWD, argv[i], 64U * 1024U * 1024U, &buf, &len);
-
-                if (r < 0) {
-                        fprintf(stderr, "%s: %s\n", argv[i], strerror(-r));
-                        return 1;
-                }
-                LLVMFuzzerTestOneInput((const uint8_t *) buf, len);
-        }
-        return 0;
-}
-#endif
+#include "replay.h"
