@@ -489,12 +489,13 @@ static int fetch_token(struct registry_client *c, const char *scopes, struct smi
                 expires = 86400 * 30;
 
         _cleanup_(erase_freep) char *h = NULL, *next_refresh = NULL;
+        bool rotated = !isempty(refresh);
         if (asprintf(&h, "Bearer %s", tok) < 0)
                 h = NULL;
-        if (!isempty(refresh))
+        if (rotated)
                 next_refresh = strdup(refresh);
-        json_decref(j);
-        if (!h || (!isempty(refresh) && !next_refresh))
+        json_decref(j); /* tok and refresh point into j: not used after this */
+        if (!h || (rotated && !next_refresh))
                 return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "token");
         erase_freep(&c->authorization);
         c->authorization = TAKE_PTR(h);
