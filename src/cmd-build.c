@@ -98,11 +98,9 @@ int cmd_build(int argc, char **argv, struct smith_error **err) {
                         version = true;
                         break;
                 case ':':
-                        return error_set(err, SMITH_ERR_USAGE, "option '%s' needs a value (see 'smith --help')",
-                                         argv[optind - 1]);
+                        return cmd_usage_error(NULL, err, "option '%s' needs a value", argv[optind - 1]);
                 default:
-                        return error_set(err, SMITH_ERR_USAGE, "unknown option '%s' (see 'smith --help')",
-                                         argv[optind - 1]);
+                        return cmd_usage_error(NULL, err, "unknown option '%s'", argv[optind - 1]);
                 }
         }
         if (version) {
@@ -110,9 +108,9 @@ int cmd_build(int argc, char **argv, struct smith_error **err) {
                 return 0;
         }
         if (optind < argc)
-                return error_set(err, SMITH_ERR_USAGE, "unexpected argument '%s' (see 'smith --help')", argv[optind]);
+                return cmd_usage_error(NULL, err, "unexpected argument '%s'", argv[optind]);
         if (o.image[0] == '\0' || o.conf[0] == '\0' || o.dir[0] == '\0')
-                return error_set(err, SMITH_ERR_USAGE, "empty file name (see 'smith --help')");
+                return cmd_usage_error(NULL, err, "empty file name");
         log_set_verbose(o.verbose);
         return build_run(&o, err);
 }

@@ -234,23 +234,17 @@ int cmd_download(int argc, char **argv, struct smith_error **err) {
                         usage(stdout);
                         return 0;
                 case ':':
-                        return error_set(err, SMITH_ERR_USAGE,
-                                         "download: option '%s' needs a value (see 'smith download --help')",
-                                         argv[optind - 1]);
+                        return cmd_usage_error("download", err, "option '%s' needs a value", argv[optind - 1]);
                 default:
-                        return error_set(err, SMITH_ERR_USAGE,
-                                         "download: unknown option '%s' (see 'smith download --help')",
-                                         argv[optind - 1]);
+                        return cmd_usage_error("download", err, "unknown option '%s'", argv[optind - 1]);
                 }
         }
         if (optind < argc)
-                return error_set(err, SMITH_ERR_USAGE,
-                                 "download: unexpected argument '%s' (see 'smith download --help')", argv[optind]);
+                return cmd_usage_error("download", err, "unexpected argument '%s'", argv[optind]);
         if (isempty(o.remote))
-                return error_set(err, SMITH_ERR_USAGE,
-                                 "download: -r/--remote is required (see 'smith download --help')");
+                return cmd_usage_error("download", err, "-r/--remote is required");
         if (isempty(o.image))
-                return error_set(err, SMITH_ERR_USAGE, "download: empty file name (see 'smith download --help')");
+                return cmd_usage_error("download", err, "empty file name");
         if (o.platform && (isempty(o.platform) || !strchr(o.platform, '/')))
                 return error_set(err, SMITH_ERR_USAGE, "download: platform '%s' is not os/arch[/variant]", o.platform);
         log_set_verbose(o.verbose);

@@ -201,21 +201,17 @@ int cmd_upload(int argc, char **argv, struct smith_error **err) {
                         usage(stdout);
                         return 0;
                 case ':':
-                        return error_set(err, SMITH_ERR_USAGE,
-                                         "upload: option '%s' needs a value (see 'smith upload --help')",
-                                         argv[optind - 1]);
+                        return cmd_usage_error("upload", err, "option '%s' needs a value", argv[optind - 1]);
                 default:
-                        return error_set(err, SMITH_ERR_USAGE,
-                                         "upload: unknown option '%s' (see 'smith upload --help')", argv[optind - 1]);
+                        return cmd_usage_error("upload", err, "unknown option '%s'", argv[optind - 1]);
                 }
         }
         if (optind < argc)
-                return error_set(err, SMITH_ERR_USAGE, "upload: unexpected argument '%s' (see 'smith upload --help')",
-                                 argv[optind]);
+                return cmd_usage_error("upload", err, "unexpected argument '%s'", argv[optind]);
         if (isempty(o.remote))
-                return error_set(err, SMITH_ERR_USAGE, "upload: -r/--remote is required (see 'smith upload --help')");
+                return cmd_usage_error("upload", err, "-r/--remote is required");
         if (isempty(o.image))
-                return error_set(err, SMITH_ERR_USAGE, "upload: empty file name (see 'smith upload --help')");
+                return cmd_usage_error("upload", err, "empty file name");
         log_set_verbose(o.verbose);
         return upload(&o, err);
 }
