@@ -18,6 +18,7 @@
 
 #include "basic/fs.h"
 #include "basic/hash.h"
+#include "test-util.h"
 #include "layer/blob.h"
 #include "layer/tarw.h"
 #include "oci/image.h"
@@ -26,31 +27,7 @@
 /* --- helpers --- */
 
 static char *tmp_dir(void) {
-        char *d = NULL;
-        const char *base = getenv("TMPDIR");
-        assert_int_equal(mkdtemp_in(isempty(base) ? "/tmp" : base, "test-layout-", &d), 0);
-        return d;
-}
-
-_printf_(1, 2) static char *fmt(const char *f, ...) {
-        char *s = NULL;
-        va_list ap;
-        va_start(ap, f);
-        assert_true(vasprintf(&s, f, ap) >= 0);
-        va_end(ap);
-        return s;
-}
-
-/* Runs a shell command (paths below are our own temp dirs, no quoting
- * issues); returns its exit status. */
-static int run(const char *cmd) {
-        int st = system(cmd);
-        assert_true(st != -1);
-        if (!WIFEXITED(st))
-                return 128;
-        if (WEXITSTATUS(st) != 0)
-                print_message("command failed (%d): %s\n", WEXITSTATUS(st), cmd);
-        return WEXITSTATUS(st);
+        return test_tmp_dir("test-layout-");
 }
 
 /* Output of a command, all of it. */
