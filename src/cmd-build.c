@@ -8,7 +8,7 @@
 
 #include "basic/error.h"
 #include "basic/log.h"
-#include "build/build.h"
+#include "pipeline/build.h"
 #include "cmd.h"
 #include "smith-version.h"
 

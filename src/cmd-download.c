@@ -23,7 +23,7 @@
 #include "oci/layout_read.h"
 #include "oci/layout_write.h"
 #include "registry/registry.h"
-#include "source/cache.h"
+#include "store/cache.h"
 
 enum { OPT_CA_FILE = 0x100, OPT_PLATFORM };
 

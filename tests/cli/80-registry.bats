@@ -32,7 +32,7 @@ EOF
 
 setup() {
         common_setup
-        export SMITH_REGISTRY_RETRY_BASE_MS=10
+        export SMITH_NET_RETRY_BASE_MS=10
         # no credentials but the ones a test gives
         mkdir -p "$T/docker" "$T/run"
         export DOCKER_CONFIG="$T/docker" XDG_RUNTIME_DIR="$T/run"

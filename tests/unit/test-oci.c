@@ -1,5 +1,5 @@
 /* Unit tests for reading OCI image layouts (src/lib/oci/layout_read.c),
- * the cache (src/lib/source/cache.c) and the cached unpacked root
+ * the cache (src/lib/store/cache.c) and the cached unpacked root
  * (oci_image_root in src/lib/layer/unpack.c).  Layouts are built here:
  * layers with libarchive's writer, JSON with jansson, digests with hash.h;
  * tarballs of them with libarchive again.  Every test gets its own
@@ -29,7 +29,7 @@
 #include "layer/unpack.h"
 #include "oci/image.h"
 #include "oci/layout_read.h"
-#include "source/cache.h"
+#include "store/cache.h"
 
 /* --- fixtures --- */
 

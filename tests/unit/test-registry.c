@@ -30,7 +30,7 @@
 #include "oci/image.h"
 #include "registry/registry-internal.h"
 #include "registry/registry.h"
-#include "source/cache.h"
+#include "store/cache.h"
 
 /* --- helpers --- */
 
@@ -174,7 +174,7 @@ static void test_ref_display(void **state) {
                 { "https://host/r", "https://host/r" },
         };
         for (size_t i = 0; i < ELEMENTSOF(redact); i++) {
-                _cleanup_free_ char *s = registry_url_redact(redact[i][0]);
+                _cleanup_free_ char *s = url_redact(redact[i][0]);
                 assert_string_equal(s, redact[i][1]);
         }
 }
@@ -324,21 +324,21 @@ static void test_retry_after(void **state) {
         int64_t ms = -1;
         time_t now = 1700000000; /* Tue, 14 Nov 2023 22:13:20 GMT */
 
-        assert_int_equal(registry_retry_after_parse("3", now, &ms), 0);
+        assert_int_equal(http_retry_after_parse("3", now, &ms), 0);
         assert_int_equal(ms, 3000);
-        assert_int_equal(registry_retry_after_parse(" 0 ", now, &ms), 0);
+        assert_int_equal(http_retry_after_parse(" 0 ", now, &ms), 0);
         assert_int_equal(ms, 0);
-        assert_int_equal(registry_retry_after_parse("Tue, 14 Nov 2023 22:13:25 GMT", now, &ms), 0);
+        assert_int_equal(http_retry_after_parse("Tue, 14 Nov 2023 22:13:25 GMT", now, &ms), 0);
         assert_int_equal(ms, 5000);
-        assert_int_equal(registry_retry_after_parse("Tue, 14 Nov 2023 22:00:00 GMT", now, &ms), 0);
+        assert_int_equal(http_retry_after_parse("Tue, 14 Nov 2023 22:00:00 GMT", now, &ms), 0);
         assert_int_equal(ms, 0);
-        assert_int_equal(registry_retry_after_parse("99999999999999999999", now, &ms), 0);
+        assert_int_equal(http_retry_after_parse("99999999999999999999", now, &ms), 0);
         assert_true(ms > 0);
-        assert_int_equal(registry_retry_after_parse("-1", now, &ms), -EINVAL);
-        assert_int_equal(registry_retry_after_parse("1.5", now, &ms), -EINVAL);
-        assert_int_equal(registry_retry_after_parse("soon", now, &ms), -EINVAL);
-        assert_int_equal(registry_retry_after_parse("", now, &ms), -EINVAL);
-        assert_int_equal(registry_retry_after_parse(NULL, now, &ms), -EINVAL);
+        assert_int_equal(http_retry_after_parse("-1", now, &ms), -EINVAL);
+        assert_int_equal(http_retry_after_parse("1.5", now, &ms), -EINVAL);
+        assert_int_equal(http_retry_after_parse("soon", now, &ms), -EINVAL);
+        assert_int_equal(http_retry_after_parse("", now, &ms), -EINVAL);
+        assert_int_equal(http_retry_after_parse(NULL, now, &ms), -EINVAL);
 }
 
 static void test_platform(void **state) {
@@ -634,7 +634,7 @@ static void test_identity_token_scope(void **state) {
 
         clear_cred_env();
         setenv("DOCKER_CONFIG", dir, 1);
-        setenv("SMITH_REGISTRY_RETRY_BASE_MS", "0", 1);
+        setenv("SMITH_NET_RETRY_BASE_MS", "0", 1);
         write_file(cfg, conf, 0600);
 
         {
@@ -663,7 +663,7 @@ static void test_identity_token_scope(void **state) {
                 assert_int_equal(registry_auth_from_challenges(c, basic, &err), 0);
                 assert_string_equal(c->authorization, want);
         }
-        unsetenv("SMITH_REGISTRY_RETRY_BASE_MS");
+        unsetenv("SMITH_NET_RETRY_BASE_MS");
         clear_cred_env();
         rm_tree(dir);
 }
@@ -829,7 +829,7 @@ static int push(const char *url, struct test_image *img, struct registry_stats *
                 k = registry_push(c, img->blobs_fd, img->digests, img->sizes, img->manifest, img->manifest_len,
                                   OCI_MT_MANIFEST, err);
         if (stats && c)
-                *stats = c->stats;
+                registry_client_stats(c, stats);
         registry_client_free(c);
         registry_ref_free(r);
         return k;
@@ -848,7 +848,7 @@ static int pull(const char *url, const char *platform, struct registry_manifest_
         if (k == 0)
                 k = registry_pull(c, cache, m, err);
         if (stats && c)
-                *stats = c->stats;
+                registry_client_stats(c, stats);
         registry_client_free(c);
         cache_free(cache);
         registry_ref_free(r);
@@ -890,7 +890,7 @@ static void test_registry_push_pull(void **state) {
         _cleanup_free_ char *work = tmp_dir();
 
         clear_cred_env();
-        setenv("SMITH_REGISTRY_RETRY_BASE_MS", "5", 1);
+        setenv("SMITH_NET_RETRY_BASE_MS", "5", 1);
         registry_forget_blobs();
         server_start(&s, NULL);
         image_make(&img, oci_host_architecture(), 0);
@@ -1063,7 +1063,7 @@ static void test_registry_push_pull(void **state) {
         _cleanup_free_ char *gone = fmt("http://127.0.0.1:%d/test/img:v1", s.port);
         assert_int_equal(pull(gone, NULL, &m, &st, &err), -1);
         assert_int_equal(err->kind, SMITH_ERR_REGISTRY);
-        assert_int_equal(st.retries, REGISTRY_RETRY_ATTEMPTS - 1);
+        assert_int_equal(st.retries, HTTP_RETRY_ATTEMPTS - 1);
         assert_non_null(strstr(err->msg, gone));
         error_free(err);
 
@@ -1071,7 +1071,7 @@ static void test_registry_push_pull(void **state) {
         image_free(&other);
         image_free(&chunky);
         rm_tree(work);
-        unsetenv("SMITH_REGISTRY_RETRY_BASE_MS");
+        unsetenv("SMITH_NET_RETRY_BASE_MS");
         registry_forget_blobs();
 }
 
@@ -1090,7 +1090,7 @@ static void test_registry_basic_auth(void **state) {
                 fail_msg("'htpasswd' is not installed (apache2-utils): this test needs it");
         assert_int_equal(run(cmd), 0);
         clear_cred_env();
-        setenv("SMITH_REGISTRY_RETRY_BASE_MS", "5", 1);
+        setenv("SMITH_NET_RETRY_BASE_MS", "5", 1);
         registry_forget_blobs();
         server_start(&s, htp);
         image_make(&img, oci_host_architecture(), 0);
@@ -1147,7 +1147,7 @@ static void test_registry_basic_auth(void **state) {
         image_free(&img);
         rm_tree(work);
         clear_cred_env();
-        unsetenv("SMITH_REGISTRY_RETRY_BASE_MS");
+        unsetenv("SMITH_NET_RETRY_BASE_MS");
         registry_forget_blobs();
 }
 

@@ -1,6 +1,7 @@
 /* Error objects: creation, wrapping with context, exit codes and the
  * converters from foreign libraries' error reports. */
 #include <archive.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -78,6 +79,10 @@ int error_wrap(struct smith_error **err, const char *fmt, ...) {
                 (*err)->msg = full;
         }
         return -1;
+}
+
+int error_oom(struct smith_error **err) {
+        return error_new(err, SMITH_ERR_IO, ENOMEM, strdup("out of memory"));
 }
 
 void error_free(struct smith_error *e) {

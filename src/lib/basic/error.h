@@ -4,7 +4,7 @@
  * argument, returns a negative value on failure and fills *err (which must
  * be NULL on entry).  Callers add context with error_wrap(), so the user
  * reads "extract layer 'sha256:ab..': write 'usr/bin/cat': No space left".
- * The kind maps to the exit code (see exit_code_for()).  The library never
+ * The kind maps to the exit code (see error_exit_code()).  The library never
  * prints errors itself. */
 #pragma once
 
@@ -35,6 +35,8 @@ int error_set_errno(struct smith_error **err, enum smith_error_kind kind, int er
 /* Prefixes "context: " to an existing error.  If *err is NULL (a callee
  * returned failure without filling it), creates an SMITH_ERR_IO error. */
 int error_wrap(struct smith_error **err, const char *fmt, ...) _printf_(2, 3);
+/* "out of memory" (SMITH_ERR_IO): the one way to report ENOMEM. */
+int error_oom(struct smith_error **err);
 void error_free(struct smith_error *e);
 DEFINE_POINTER_CLEANUP(struct smith_error, error_free)
 

@@ -20,7 +20,7 @@
 #include "basic/hash.h"
 #include "layer/stage.h"
 #include "layer/unpack.h"
-#include "source/cache.h"
+#include "store/cache.h"
 
 struct layer_stage {
         int tmp_fd;    /* the cache's tmp/, ours (dup) */

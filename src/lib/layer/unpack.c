@@ -27,7 +27,7 @@
 #include "basic/hash.h"
 #include "layer/stage.h"
 #include "layer/unpack.h"
-#include "source/cache.h"
+#include "store/cache.h"
 
 #define READER_IN_SIZE (256 * 1024)
 #define NAME_COMPONENT_MAX 255

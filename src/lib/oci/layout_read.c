@@ -18,7 +18,7 @@
 #include "layer/unpack.h"
 #include "oci/image.h"
 #include "oci/layout_read.h"
-#include "source/cache.h"
+#include "store/cache.h"
 
 #define MAX_BLOB_SIZE (64ULL << 30)
 #define REFS_MAX (1U << 20)

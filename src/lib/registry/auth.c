@@ -11,7 +11,7 @@
  * docker does).  An identity token goes to the realm only: never to the
  * registry, not even as Basic credentials.  The Bearer token itself only
  * ever goes to the registry's origin (http.c enforces that per request).
- * Token answers are bounded (REGISTRY_MAX_SMALL). */
+ * Token answers are bounded (HTTP_MAX_ERROR_BODY). */
 #include <ctype.h>
 #include <errno.h>
 #include <string.h>
@@ -177,38 +177,6 @@ int registry_challenges_parse(const char *value, struct registry_challenge **lis
                 *list = nl;
                 (*n)++;
         }
-}
-
-/* --- Retry-After --- */
-
-int registry_retry_after_parse(const char *value, time_t now, int64_t *ret_ms) {
-        const char *p;
-        struct tm tm = { 0 };
-        char *end;
-
-        if (!value)
-                return -EINVAL;
-        p = skip_ws(value);
-        if (isdigit((unsigned char) *p)) {
-                int64_t s = 0;
-                for (; isdigit((unsigned char) *p); p++) {
-                        s = s * 10 + (*p - '0');
-                        if (s > 86400 * 365)
-                                s = 86400 * 365;
-                }
-                if (*skip_ws(p))
-                        return -EINVAL;
-                *ret_ms = s * 1000;
-                return 0;
-        }
-        end = strptime(p, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-        if (!end || *skip_ws(end))
-                return -EINVAL;
-        time_t t = timegm(&tm);
-        if (t == (time_t) -1)
-                return -EINVAL;
-        *ret_ms = t > now ? (int64_t) (t - now) * 1000 : 0;
-        return 0;
 }
 
 /* --- Basic and Bearer --- */
@@ -389,10 +357,10 @@ static int fetch_token(struct registry_client *c, const char *scopes, struct smi
         json_t *j = NULL;
         const char *tok, *refresh = NULL;
         int64_t expires = 60;
-        bool retryable, oauth;
+        bool oauth;
         int r;
 
-        realm_red = registry_url_redact(c->realm);
+        realm_red = url_redact(c->realm);
         if (!realm_origin)
                 return error_set(err, SMITH_ERR_REGISTRY, "token realm '%s' is not an http or https URL",
                                  realm_red ? realm_red : "(realm)");
@@ -419,29 +387,10 @@ static int fetch_token(struct registry_client *c, const char *scopes, struct smi
                 rq.auth_origin = realm_origin; /* the realm only, never where it redirects */
                 rq.follow = true;
         }
-        rq.max_body = REGISTRY_MAX_SMALL;
+        rq.max_body = HTTP_MAX_ERROR_BODY;
         c->stats.token_fetches++;
 
-        for (unsigned attempt = 0;; attempt++) {
-                r = http_perform(c->http, &rq, &rs, &retryable, err);
-                if (r < 0) {
-                        if (retryable && attempt + 1 < REGISTRY_RETRY_ATTEMPTS) {
-                                error_free(*err);
-                                *err = NULL;
-                                registry_backoff(c, attempt, -1);
-                                continue;
-                        }
-                        break;
-                }
-                if ((rs.status == 429 || rs.status >= 500) && attempt + 1 < REGISTRY_RETRY_ATTEMPTS) {
-                        int64_t ra = -1;
-                        if (rs.retry_after && registry_retry_after_parse(rs.retry_after, time(NULL), &ra) < 0)
-                                ra = -1;
-                        registry_backoff(c, attempt, ra);
-                        continue;
-                }
-                break;
-        }
+        r = http_perform_retry(c->http, &rq, &rs, err);
         if (r < 0) {
                 http_response_release(&rs);
                 return error_wrap(err, "get a token from '%s'", realm_red ? realm_red : "(realm)");

@@ -16,19 +16,16 @@
 
 #include <jansson.h>
 
+#include "basic/env.h"
 #include "basic/fs.h"
 #include "basic/strv.h"
 #include "oci/image.h"
 #include "registry-internal.h"
-#include "source/cache.h"
+#include "store/cache.h"
 
 #define ACCEPT_MANIFESTS \
         "Accept: " OCI_MT_MANIFEST ", " OCI_MT_INDEX ", " DOCKER_MT_MANIFEST ", " DOCKER_MT_MANIFEST_LIST
 #define SEEN_MAX 65536
-
-enum {
-        REQ_NO_RETRY = 1 << 0, /* not idempotent: the caller restarts the whole operation */
-};
 
 /* --- platforms --- */
 
@@ -117,20 +114,94 @@ void registry_forget_blobs(void) {
         n_seen = 0;
 }
 
-/* --- the client --- */
+/* --- error answers --- */
 
-static int64_t env_int(const char *name, int64_t def, int64_t min, int64_t max) {
-        const char *v = getenv(name);
-        char *end;
-        long long n;
-        if (isempty(v))
-                return def;
-        errno = 0;
-        n = strtoll(v, &end, 10);
-        if (errno || *end || n < min || n > max)
-                return def;
-        return n;
+/* At most 200 bytes of s, control characters as spaces. */
+static char *sanitize_for_msg(const char *s) {
+        size_t n = strnlen(s, 200);
+        char *r = strndup(s, n);
+        if (!r)
+                return NULL;
+        for (char *p = r; *p; p++)
+                if ((unsigned char) *p < ' ' || *p == 0x7f)
+                        *p = ' ';
+        return r;
 }
+
+static const char *status_text(long status) {
+        switch (status) {
+        case 400:
+                return "bad request";
+        case 401:
+                return "authentication required";
+        case 403:
+                return "access denied";
+        case 404:
+                return "not found";
+        case 405:
+                return "operation not supported by the registry";
+        case 413:
+                return "too large for the registry";
+        case 416:
+                return "range not satisfiable";
+        case 429:
+                return "too many requests";
+        case 500:
+                return "internal server error";
+        case 502:
+                return "bad gateway";
+        case 503:
+                return "service unavailable";
+        case 504:
+                return "gateway timeout";
+        default:
+                return "unexpected answer";
+        }
+}
+
+char *registry_error_message(const char *body, size_t len, long status) {
+        json_t *j = NULL;
+        const char *msg = NULL;
+        _cleanup_free_ char *clean = NULL, *code_text = NULL;
+        char *r = NULL;
+
+        if (body && len > 0)
+                j = json_loadb(body, len, 0, NULL);
+        if (json_is_object(j)) {
+                json_t *errors = json_object_get(j, "errors");
+                json_t *first = json_is_array(errors) ? json_array_get(errors, 0) : NULL;
+                if (json_is_object(first)) {
+                        msg = json_string_value(json_object_get(first, "message"));
+                        if (isempty(msg)) {
+                                const char *code = json_string_value(json_object_get(first, "code"));
+                                if (!isempty(code)) {
+                                        code_text = strdup(code);
+                                        for (char *p = code_text; p && *p; p++)
+                                                *p = *p == '_' ? ' '
+                                                               : (char) (*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+                                        msg = code_text;
+                                }
+                        }
+                }
+                if (isempty(msg))
+                        msg = json_string_value(json_object_get(j, "message"));
+                /* OAuth2 (RFC 6749 5.2): the description says more than the code */
+                if (isempty(msg))
+                        msg = json_string_value(json_object_get(j, "error_description"));
+                if (isempty(msg))
+                        msg = json_string_value(json_object_get(j, "error"));
+                if (isempty(msg))
+                        msg = json_string_value(json_object_get(j, "details"));
+        }
+        if (!isempty(msg))
+                clean = sanitize_for_msg(msg);
+        if (asprintf(&r, "%s (%ld)", clean ? clean : status_text(status), status) < 0)
+                r = NULL;
+        json_decref(j);
+        return r;
+}
+
+/* --- the client --- */
 
 int registry_client_new(const struct registry_ref *ref, const struct registry_opts *o, struct registry_client **ret,
                         struct smith_error **err) {
@@ -171,8 +242,11 @@ int registry_client_new(const struct registry_ref *ref, const struct registry_op
                         return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "registry client");
         }
         c->chunk_size = env_int("SMITH_REGISTRY_CHUNK", REGISTRY_CHUNK_SIZE, 1, INT64_MAX);
-        c->retry_base_ms = env_int("SMITH_REGISTRY_RETRY_BASE_MS", REGISTRY_RETRY_BASE_MS, 0, 60000);
-        if (http_new(c->insecure, c->ca_file, c->progress, &c->http, err) < 0)
+        if (http_new(&(struct http_opts){ .insecure = c->insecure,
+                                          .ca_file = c->ca_file,
+                                          .progress = c->progress,
+                                          .error_kind = SMITH_ERR_REGISTRY },
+                     &c->http, err) < 0)
                 return -1;
         *ret = TAKE_PTR(c);
         return 0;
@@ -203,6 +277,11 @@ void registry_client_free(struct registry_client *c) {
         strv_free(c->scopes);
         strv_free(c->mount_from);
         free(c);
+}
+
+void registry_client_stats(const struct registry_client *c, struct registry_stats *ret) {
+        *ret = c->stats;
+        ret->retries = http_retries(c->http);
 }
 
 int registry_client_add_mount_source(struct registry_client *c, const char *repository, struct smith_error **err) {
@@ -237,22 +316,6 @@ int registry_client_load_credentials(struct registry_client *c, struct smith_err
         return 0;
 }
 
-void registry_backoff(struct registry_client *c, unsigned attempt, int64_t retry_after_ms) {
-        int64_t ms = c->retry_base_ms;
-        struct timespec ts;
-
-        for (unsigned i = 0; i < attempt && ms < REGISTRY_RETRY_CAP_MS; i++)
-                ms *= 2;
-        ms = MIN(ms, (int64_t) REGISTRY_RETRY_CAP_MS);
-        if (retry_after_ms >= 0)
-                ms = MIN(retry_after_ms, (int64_t) REGISTRY_RETRY_AFTER_MAX_MS);
-        c->stats.retries++;
-        ts.tv_sec = (time_t) (ms / 1000);
-        ts.tv_nsec = (long) (ms % 1000) * 1000000;
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-                ;
-}
-
 static int set_scopes(struct registry_client *c, const char *action) {
         char *s = NULL;
         strv_free(c->scopes);
@@ -272,63 +335,35 @@ static void verbose_line(struct registry_client *c, const char *what, const char
 
 /* --- requests --- */
 
-typedef int (*reset_fn)(struct http_request *rq, void *ud);
-
 /* One request with authentication and retries.  0 with rs->status set for
  * any final answer (the caller judges it and releases rs), -1 with err (rs
  * released). */
-static int client_request_once(struct registry_client *c, struct http_request *rq, struct http_response *rs,
-                               unsigned flags, reset_fn reset, void *reset_ud, struct smith_error **err) {
+static int client_request(struct registry_client *c, struct http_request *rq, struct http_response *rs,
+                          struct smith_error **err) {
         bool reauthed = false;
-        unsigned attempt = 0;
 
         for (;;) {
-                bool retryable = false;
                 int r;
 
-                if (registry_auth_refresh(c, err) < 0)
+                if (registry_auth_refresh(c, err) < 0) {
+                        http_response_release(rs);
                         return -1;
+                }
                 rq->authorization = c->authorization;
                 rq->auth_origin = c->origin;
-                if (reset && reset(rq, reset_ud) < 0)
-                        return error_set_errno(err, SMITH_ERR_IO, errno, "reset download");
-                r = http_perform(c->http, rq, rs, &retryable, err);
+                if (http_perform_retry(c->http, rq, rs, err) < 0)
+                        return -1;
+                if (rs->status != 401 || reauthed)
+                        return 0;
+                reauthed = true;
+                r = registry_auth_from_challenges(c, rs->www_authenticate, err);
                 if (r < 0) {
-                        if (retryable && !(flags & REQ_NO_RETRY) && attempt + 1 < REGISTRY_RETRY_ATTEMPTS) {
-                                error_free(*err);
-                                *err = NULL;
-                                registry_backoff(c, attempt++, -1);
-                                continue;
-                        }
+                        http_response_release(rs);
                         return -1;
                 }
-                if (rs->status == 401 && !reauthed) {
-                        reauthed = true;
-                        r = registry_auth_from_challenges(c, rs->www_authenticate, err);
-                        if (r < 0)
-                                return -1;
-                        if (r == 0)
-                                continue;
+                if (r > 0)
                         return 0;
-                }
-                if ((rs->status == 429 || rs->status >= 500) && !(flags & REQ_NO_RETRY) &&
-                    attempt + 1 < REGISTRY_RETRY_ATTEMPTS) {
-                        int64_t ra = -1;
-                        if (rs->retry_after && registry_retry_after_parse(rs->retry_after, time(NULL), &ra) < 0)
-                                ra = -1;
-                        registry_backoff(c, attempt++, ra);
-                        continue;
-                }
-                return 0;
         }
-}
-
-static int client_request(struct registry_client *c, struct http_request *rq, struct http_response *rs, unsigned flags,
-                          reset_fn reset, void *reset_ud, struct smith_error **err) {
-        int r = client_request_once(c, rq, rs, flags, reset, reset_ud, err);
-        if (r < 0)
-                http_response_release(rs);
-        return r;
 }
 
 static int status_error(struct smith_error **err, const struct http_response *rs, const char *what) {
@@ -391,7 +426,7 @@ static int get_manifest(struct registry_client *c, const char *reference, const 
         rq.headers = headers;
         rq.follow = true;
         rq.max_body = REGISTRY_MAX_MANIFEST;
-        if (client_request(c, &rq, &rs, 0, NULL, NULL, err) < 0)
+        if (client_request(c, &rq, &rs, err) < 0)
                 return -1;
         if (rs.status != 200) {
                 status_error(err, &rs, NULL);
@@ -555,7 +590,9 @@ static int pull_blob_once(struct registry_client *c, struct cache *cache, const 
         rq.sink_fd = fd;
         rq.sink_max = size;
         rq.progress_label = digest;
-        r = client_request(c, &rq, &rs, 0, blob_reset, &sink, err);
+        rq.reset = blob_reset;
+        rq.reset_userdata = &sink;
+        r = client_request(c, &rq, &rs, err);
         if (r >= 0 && rs.status != 200)
                 r = status_error(err, &rs, NULL);
         if (r >= 0 && rs.sink_written != size) {
@@ -590,11 +627,11 @@ static int pull_blob(struct registry_client *c, struct cache *cache, const char 
                 if (pull_blob_once(c, cache, digest, size, &short_read, err) == 0)
                         break;
                 /* a body cut short without a transport error: try again */
-                if (!short_read || attempt + 1 >= REGISTRY_RETRY_ATTEMPTS)
+                if (!short_read || attempt + 1 >= HTTP_RETRY_ATTEMPTS)
                         return error_wrap(err, "blob '%s'", digest);
                 error_free(*err);
                 *err = NULL;
-                registry_backoff(c, attempt, -1);
+                http_backoff(c->http, attempt, -1);
         }
         c->stats.blobs_downloaded++;
         verbose_line(c, "pulled", digest, size, NULL);
@@ -705,10 +742,6 @@ int registry_pull(struct registry_client *c, struct cache *cache, struct registr
 
 /* --- push --- */
 
-static bool status_transient(long st) {
-        return st == 408 || st == 429 || st >= 500;
-}
-
 static char *with_digest(const char *location, const char *digest) {
         _cleanup_free_ char *e = http_escape(digest);
         char *u = NULL;
@@ -740,13 +773,13 @@ static int upload_blob(struct registry_client *c, int fd, const char *digest, in
                 if (asprintf(&url, "%s/v2/%s/blobs/uploads/", c->base, c->ref->repository) < 0)
                         return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "upload");
                 http_request_init(&rq, "POST", url);
-                r = client_request(c, &rq, &rs, 0, NULL, NULL, err);
+                r = client_request(c, &rq, &rs, err);
                 if (r < 0) {
                         *ret_transient = true;
                         return -1;
                 }
                 if (rs.status != 202) {
-                        *ret_transient = status_transient(rs.status);
+                        *ret_transient = http_status_transient(rs.status);
                         status_error(err, &rs, "start upload");
                         http_response_release(&rs);
                         return -1;
@@ -771,13 +804,14 @@ static int upload_blob(struct registry_client *c, int fd, const char *digest, in
                         rq.body_offset = off;
                         rq.body_size = n;
                         rq.progress_label = digest;
-                        r = client_request(c, &rq, &rs, REQ_NO_RETRY, NULL, NULL, err);
+                        rq.attempts = 1; /* not idempotent: the caller restarts the whole upload */
+                        r = client_request(c, &rq, &rs, err);
                         if (r < 0) {
                                 *ret_transient = true;
                                 return error_wrap(err, "upload chunk at %lld", (long long) off);
                         }
                         if (rs.status != 202 && rs.status != 204) {
-                                *ret_transient = status_transient(rs.status) || rs.status == 416;
+                                *ret_transient = http_status_transient(rs.status) || rs.status == 416;
                                 status_error(err, &rs, "upload chunk");
                                 http_response_release(&rs);
                                 return -1;
@@ -811,13 +845,14 @@ static int upload_blob(struct registry_client *c, int fd, const char *digest, in
                 rq.body_size = size;
                 rq.progress_label = digest;
         }
-        r = client_request(c, &rq, &rs, REQ_NO_RETRY, NULL, NULL, err);
+        rq.attempts = 1;
+        r = client_request(c, &rq, &rs, err);
         if (r < 0) {
                 *ret_transient = true;
                 return -1;
         }
         if (rs.status != 201 && rs.status != 204) {
-                *ret_transient = status_transient(rs.status);
+                *ret_transient = http_status_transient(rs.status);
                 status_error(err, &rs, "finish upload");
                 http_response_release(&rs);
                 return -1;
@@ -837,7 +872,7 @@ static int blob_exists(struct registry_client *c, const char *digest, struct smi
                 return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "blob");
         http_request_init(&rq, "HEAD", url);
         rq.follow = true;
-        if (client_request(c, &rq, &rs, 0, NULL, NULL, err) < 0)
+        if (client_request(c, &rq, &rs, err) < 0)
                 return -1;
         if (rs.status == 200)
                 r = 1;
@@ -865,7 +900,7 @@ static int mount_blob(struct registry_client *c, const char *digest, const char 
         if (!strv_contains(c->scopes, scope) && strv_consume(&c->scopes, TAKE_PTR(scope)) < 0)
                 return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "mount");
         http_request_init(&rq, "POST", url);
-        if (client_request(c, &rq, &rs, 0, NULL, NULL, err) < 0) {
+        if (client_request(c, &rq, &rs, err) < 0) {
                 /* a failed mount is not fatal: upload instead */
                 error_free(*err);
                 *err = NULL;
@@ -932,11 +967,11 @@ static int push_blob(struct registry_client *c, int blobs_fd, const char *digest
                 }
                 if (upload_blob(c, fd, digest, size, location, &transient, err) == 0)
                         break;
-                if (!transient || attempt + 1 >= REGISTRY_RETRY_ATTEMPTS)
+                if (!transient || attempt + 1 >= HTTP_RETRY_ATTEMPTS)
                         return -1;
                 error_free(*err);
                 *err = NULL;
-                registry_backoff(c, attempt, -1);
+                http_backoff(c->http, attempt, -1);
         }
         c->stats.blobs_uploaded++;
         verbose_line(c, "pushed", digest, size, NULL);
@@ -976,7 +1011,7 @@ static int do_push(struct registry_client *c, int blobs_fd, char *const *blob_di
         rq.headers = headers;
         rq.body = manifest;
         rq.body_len = manifest_len;
-        if (client_request(c, &rq, &rs, 0, NULL, NULL, err) < 0)
+        if (client_request(c, &rq, &rs, err) < 0)
                 return error_wrap(err, "manifest");
         if (rs.status != 201 && rs.status != 200 && rs.status != 204) {
                 status_error(err, &rs, "manifest");

@@ -17,45 +17,6 @@
 
 /* --- splitting and redaction --- */
 
-/* Length of the scheme prefix "http://" / "https://" (or "xyz://"), 0 if none. */
-static size_t scheme_len(const char *s) {
-        const char *p = strstr(s, "://");
-        if (!p)
-                return 0;
-        for (const char *q = s; q < p; q++)
-                if (!isalpha((unsigned char) *q) && *q != '+' && *q != '-' && *q != '.')
-                        return 0;
-        return p == s ? 0 : (size_t) (p - s) + 3;
-}
-
-/* Position of the '@' that ends the userinfo in rest (after "scheme://"), or NULL. */
-static const char *userinfo_end(const char *rest) {
-        const char *first_slash = strchr(rest, '/');
-        for (const char *p = rest + strlen(rest); p > rest; p--) {
-                if (p[-1] != '@')
-                        continue;
-                const char *at = p - 1;
-                if (strchr(at, '/'))
-                        return at; /* followed by a path: a host comes next */
-                if (!first_slash || first_slash > at)
-                        return at; /* in the authority: "https://u:p@host" */
-        }
-        return NULL;
-}
-
-char *registry_url_redact(const char *s) {
-        size_t sl = scheme_len(s);
-        const char *rest = s + sl;
-        const char *at = userinfo_end(rest);
-        char *r = NULL;
-
-        if (!at)
-                return strdup(s);
-        if (asprintf(&r, "%.*s%s", (int) sl, s, at + 1) < 0)
-                return NULL;
-        return r;
-}
-
 /* --- validation --- */
 
 static int percent_decode(const char *s, size_t len, char **ret) {
@@ -203,7 +164,7 @@ void registry_ref_free(struct registry_ref *r) {
 
 /* The redacted input with control characters replaced: a message is one line. */
 static char *redact_for_message(const char *input) {
-        char *red = registry_url_redact(input);
+        char *red = url_redact(input);
         for (char *p = red; p && *p; p++)
                 if ((unsigned char) *p < ' ' || *p == 0x7f)
                         *p = '?';
@@ -297,7 +258,7 @@ int registry_ref_parse(const char *s, unsigned flags, struct registry_ref **ret,
         if (!r)
                 return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "parse reference");
 
-        sl = scheme_len(s);
+        sl = url_scheme_len(s);
         if (sl > 0) {
                 if (strneq(s, "https://", 8))
                         r->scheme = strdup("https");
@@ -308,7 +269,7 @@ int registry_ref_parse(const char *s, unsigned flags, struct registry_ref **ret,
                 if (!r->scheme)
                         return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "parse reference");
                 rest = s + sl;
-                at = userinfo_end(rest);
+                at = url_userinfo_end(rest);
                 if (at) {
                         const char *colon = memchr(rest, ':', (size_t) (at - rest));
                         size_t ulen = colon ? (size_t) (colon - rest) : (size_t) (at - rest);
@@ -331,7 +292,7 @@ int registry_ref_parse(const char *s, unsigned flags, struct registry_ref **ret,
         } else {
                 if (!(flags & REGISTRY_REF_DOCKER_STYLE))
                         return usage(err, s, "not an http:// or https:// URL");
-                if (userinfo_end(s) && strchr(userinfo_end(s), '/'))
+                if (url_userinfo_end(s) && strchr(url_userinfo_end(s), '/'))
                         return usage(err, s, "credentials are only accepted in http:// and https:// URLs");
                 r->scheme = strdup("https");
                 if (!r->scheme)
@@ -400,7 +361,7 @@ bool registry_ref_is_registry_package(const char *s) {
                 return false;
         if (strneq(s, "https://", 8) || strneq(s, "http://", 7))
                 return true;
-        if (s[0] == '/' || s[0] == '.' || s[0] == '~' || scheme_len(s) > 0)
+        if (s[0] == '/' || s[0] == '.' || s[0] == '~' || url_scheme_len(s) > 0)
                 return false;
         slash = strchr(s, '/');
         if (!slash || !component_is_host(s, (size_t) (slash - s)))

@@ -15,25 +15,16 @@
 
 #include "basic/error.h"
 #include "basic/hash.h"
+#include "net/http.h"
 #include "registry.h"
 
 /* Blobs larger than this are pushed in PATCH chunks of this size
  * (SMITH_REGISTRY_CHUNK overrides it, for tests). */
 #define REGISTRY_CHUNK_SIZE ((int64_t) 64 << 20)
-#define REGISTRY_RETRY_ATTEMPTS 5
-#define REGISTRY_RETRY_BASE_MS 200 /* SMITH_REGISTRY_RETRY_BASE_MS overrides it */
-#define REGISTRY_RETRY_CAP_MS 5000 /* backoff doubles up to this */
-#define REGISTRY_RETRY_AFTER_MAX_MS 10000
-#define REGISTRY_STALL_SECONDS 30 /* SMITH_REGISTRY_STALL_SECONDS overrides it */
-#define REGISTRY_MAX_REDIRECTS 10
 #define REGISTRY_HELPER_TIMEOUT_MS 30000
 
 /* --- references (reference.c) --- */
 
-/* s with any URL userinfo removed ("https://u:p@h/r" -> "https://h/r"); the
- * same split registry_ref_parse() makes, so nothing that could be a password
- * survives.  NULL only when memory ran out. */
-char *registry_url_redact(const char *s);
 struct registry_ref *registry_ref_dup(const struct registry_ref *r);
 
 /* --- platforms (client.c) --- */
@@ -74,10 +65,6 @@ char *registry_token_form(const char *refresh_token, const char *service, char *
 int registry_challenges_parse(const char *value, struct registry_challenge **list, size_t *n);
 void registry_challenges_free(struct registry_challenge *list, size_t n);
 
-/* Retry-After: delta seconds or an HTTP date (relative to now).  Returns 0
- * and the delay in milliseconds (>= 0, not capped), or -EINVAL. */
-int registry_retry_after_parse(const char *value, time_t now, int64_t *ret_ms);
-
 /* --- credentials (credentials.c) --- */
 
 /* What a store holds for a registry: a username and password, an identity
@@ -108,67 +95,7 @@ char *registry_base64_encode(const void *data, size_t len);
 /* Decodes standard base64; the result is NUL-terminated.  -EINVAL, -ENOMEM. */
 int registry_base64_decode(const char *s, char **ret, size_t *ret_len);
 
-/* --- HTTP (http.c) --- */
-
-struct http;
-
-struct http_request {
-        const char *method; /* "GET", "HEAD", "POST", "PUT", "PATCH" */
-        const char *url;
-        char **headers; /* extra "Name: value" lines, or NULL */
-        /* Sent only to URLs whose origin (scheme, host, port) is auth_origin:
-         * never to a redirect target or an upload location elsewhere. */
-        const char *authorization; /* full header value, or NULL */
-        const char *auth_origin;
-        bool follow; /* follow redirects (GET and HEAD only) */
-        /* request body: memory, or body_size bytes of body_fd from body_offset */
-        const void *body;
-        size_t body_len;
-        int body_fd; /* -1 when none */
-        off_t body_offset;
-        int64_t body_size;
-        /* a 2xx response body goes to sink_fd (hashed into sink_hash, at
-         * most sink_max bytes), else to memory (at most max_body bytes; 0
-         * drops it).  Other responses' bodies are kept up to
-         * REGISTRY_MAX_SMALL for the error message. */
-        int sink_fd; /* -1 when none */
-        struct sha256 *sink_hash;
-        int64_t sink_max;
-        size_t max_body;
-        const char *progress_label; /* "sha256:abcd1234" for progress lines, or NULL */
-};
-
-struct http_response {
-        long status;
-        char *url; /* the last URL asked (after redirects) */
-        char *location, *retry_after, *content_type, *content_digest;
-        char **www_authenticate;
-        char *body; /* NUL-terminated */
-        size_t body_len;
-        int64_t sink_written;
-};
-
-void http_request_init(struct http_request *rq, const char *method, const char *url);
-void http_response_release(struct http_response *rs);
-
-int http_new(bool insecure, const char *ca_file, bool progress, struct http **ret, struct smith_error **err);
-void http_free(struct http *h);
-
-/* Performs the request (following redirects when asked; Authorization only
- * to its origin).  Returns 0 with rs->status set for any HTTP answer, or -1
- * with err on a transport failure; *ret_retryable then says whether trying
- * again could help (connection errors and timeouts, not TLS verification or
- * an oversized answer). */
-int http_perform(struct http *h, const struct http_request *rq, struct http_response *rs, bool *ret_retryable,
-                 struct smith_error **err);
-
-/* "scheme://host:port" with the default port made explicit and the host
- * lowercased, or NULL for something that is not an http(s) URL. */
-char *http_url_origin(const char *url);
-/* Resolves location relative to base; NULL unless the result is http(s). */
-char *http_url_resolve(const char *base, const char *location);
-/* "%-escapes" s for a query value. */
-char *http_escape(const char *s);
+/* --- error answers (client.c) --- */
 
 /* One-line message for a registry's error answer: the first of
  * {"errors":[{"code","message"}]} (or "message", OAuth2's
@@ -215,7 +142,6 @@ struct registry_client {
         char **mount_from; /* registry_client_add_mount_source() */
 
         int64_t chunk_size;
-        int64_t retry_base_ms;
         struct registry_stats stats;
 };
 
@@ -231,8 +157,8 @@ int registry_auth_refresh(struct registry_client *c, struct smith_error **err);
 /* Loads credentials from the stores once, if the URL had none. */
 int registry_client_load_credentials(struct registry_client *c, struct smith_error **err);
 
-/* Sleeps the backoff for attempt (0-based), or retry_after_ms when >= 0. */
-void registry_backoff(struct registry_client *c, unsigned attempt, int64_t retry_after_ms);
+/* The client's counters, retries (made by its HTTP client) included. */
+void registry_client_stats(const struct registry_client *c, struct registry_stats *ret);
 
 /* Forgets which repositories this process saw blobs in (for tests). */
 void registry_forget_blobs(void);

@@ -20,7 +20,7 @@
 #include "basic/hash.h"
 
 #define REGISTRY_MAX_MANIFEST (4u << 20) /* manifests, indexes, configs */
-#define REGISTRY_MAX_SMALL (1u << 20)    /* token responses, error bodies */
+#define REGISTRY_MAX_SMALL (1u << 20)    /* token responses, helper answers */
 
 /* --- references (reference.c) --- */
 

@@ -14,7 +14,7 @@
 #include "basic/error.h"
 #include "config/config.h"
 #include "oci/layout_read.h"
-#include "source/cache.h"
+#include "store/cache.h"
 
 struct source_ctx {
         int build_dirfd;       /* the build directory: relative package paths start here */

@@ -19,9 +19,3 @@ struct layer_opts {
 
 int layer_write_plan(struct plan *p, const struct layer_opts *o, int out_fd, struct blob_result *ret,
                      struct smith_error **err);
-
-/* Adds the tree below dirfd (the ./rootfs overlay) to the plan with
- * PLAN_FROM_OVERLAY: its files win, its symlinks stay symlinks, and paths
- * are placed through the plan's symlinks as a copy into the output tree
- * would land.  .gitignore files are left out, as the original did. */
-int overlay_add_tree(struct plan *p, int dirfd, const char *name, struct smith_error **err);

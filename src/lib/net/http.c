@@ -1,13 +1,10 @@
-/* The HTTP layer: one libcurl easy handle per client (connections are
- * reused), one request at a time, redirects followed here rather than by
- * curl so that the Authorization header only ever goes to the origin it
- * belongs to.  Bodies stream: uploads are read from a file with pread(),
- * 2xx downloads are written to a file while they are hashed, and every
- * body kept in memory is bounded (the transfer is aborted past the bound).
- *
- * Stalled transfers time out (CURLOPT_LOW_SPEED_*), TLS is verified unless
- * the user said -k, only http and https are spoken, headers are never
- * logged and URLs in messages carry no userinfo. */
+/* The HTTP client on libcurl; see http.h.  One easy handle per client
+ * (connections are reused), one request at a time, redirects followed here
+ * so that the Authorization header only ever goes to the origin it belongs
+ * to.  Bodies stream: uploads are read from a file with pread(), 2xx
+ * downloads are written to a file while they are hashed, and every body
+ * kept in memory is bounded (the transfer is aborted past the bound). */
+#include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <stdio.h>
@@ -16,11 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
+#include "basic/env.h"
 #include "basic/fs.h"
 #include "basic/strv.h"
-#include "registry-internal.h"
+#include "net/http.h"
 #include "smith-version.h"
 
 #define HTTP_MAX_HEADERS (256u << 10)
@@ -33,6 +29,9 @@ struct http {
         char *ca_file;
         long stall_seconds;
         bool progress;
+        enum smith_error_kind kind; /* of transport errors */
+        int64_t retry_base_ms;
+        unsigned retries;
         char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -80,41 +79,29 @@ void http_response_release(struct http_response *rs) {
         *rs = (struct http_response){ 0 };
 }
 
-int http_new(bool insecure, const char *ca_file, bool progress, struct http **ret, struct smith_error **err) {
+int http_new(const struct http_opts *o, struct http **ret, struct smith_error **err) {
         static bool global_done;
-        struct http *h;
-        const char *stall = getenv("SMITH_REGISTRY_STALL_SECONDS");
+        _cleanup_(http_freep) struct http *h = NULL;
 
         if (!global_done) {
                 if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-                        return error_set(err, SMITH_ERR_REGISTRY, "initialise libcurl");
+                        return error_set(err, o->error_kind, "initialise libcurl");
                 global_done = true;
         }
         h = calloc(1, sizeof(*h));
         if (!h)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "http client");
+                return error_oom(err);
         h->curl = curl_easy_init();
-        if (!h->curl) {
-                free(h);
-                return error_set(err, SMITH_ERR_REGISTRY, "initialise libcurl");
-        }
-        h->insecure = insecure;
-        if (ca_file) {
-                h->ca_file = strdup(ca_file);
-                if (!h->ca_file) {
-                        http_free(h);
-                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "http client");
-                }
-        }
-        h->stall_seconds = REGISTRY_STALL_SECONDS;
-        if (!isempty(stall)) {
-                char *end;
-                long v = strtol(stall, &end, 10);
-                if (*end == 0 && v > 0 && v < 86400)
-                        h->stall_seconds = v;
-        }
-        h->progress = progress;
-        *ret = h;
+        if (!h->curl)
+                return error_set(err, o->error_kind, "initialise libcurl");
+        h->insecure = o->insecure;
+        if (o->ca_file && !(h->ca_file = strdup(o->ca_file)))
+                return error_oom(err);
+        h->stall_seconds = (long) env_int("SMITH_NET_STALL_SECONDS", HTTP_STALL_SECONDS, 1, 86400);
+        h->retry_base_ms = env_int("SMITH_NET_RETRY_BASE_MS", HTTP_RETRY_BASE_MS, 0, 60000);
+        h->progress = o->progress;
+        h->kind = o->error_kind ? o->error_kind : SMITH_ERR_IO;
+        *ret = TAKE_PTR(h);
         return 0;
 }
 
@@ -183,6 +170,49 @@ char *http_escape(const char *s) {
         return r;
 }
 
+bool http_url_is_plain(const char *url) {
+        return url && strncasecmp(url, "http://", 7) == 0;
+}
+
+/* Length of the scheme prefix "http://" / "https://" (or "xyz://"), 0 if none. */
+size_t url_scheme_len(const char *s) {
+        const char *p = strstr(s, "://");
+        if (!p)
+                return 0;
+        for (const char *q = s; q < p; q++)
+                if (!isalpha((unsigned char) *q) && *q != '+' && *q != '-' && *q != '.')
+                        return 0;
+        return p == s ? 0 : (size_t) (p - s) + 3;
+}
+
+/* Position of the '@' that ends the userinfo in rest (after "scheme://"), or NULL. */
+const char *url_userinfo_end(const char *rest) {
+        const char *first_slash = strchr(rest, '/');
+        for (const char *p = rest + strlen(rest); p > rest; p--) {
+                if (p[-1] != '@')
+                        continue;
+                const char *at = p - 1;
+                if (strchr(at, '/'))
+                        return at; /* followed by a path: a host comes next */
+                if (!first_slash || first_slash > at)
+                        return at; /* in the authority: "https://u:p@host" */
+        }
+        return NULL;
+}
+
+char *url_redact(const char *s) {
+        size_t sl = url_scheme_len(s);
+        const char *rest = s + sl;
+        const char *at = url_userinfo_end(rest);
+        char *r = NULL;
+
+        if (!at)
+                return strdup(s);
+        if (asprintf(&r, "%.*s%s", (int) sl, s, at + 1) < 0)
+                return NULL;
+        return r;
+}
+
 /* --- error bodies --- */
 
 static char *sanitize(const char *s) {
@@ -193,79 +223,6 @@ static char *sanitize(const char *s) {
         for (char *p = r; *p; p++)
                 if ((unsigned char) *p < ' ' || *p == 0x7f)
                         *p = ' ';
-        return r;
-}
-
-static const char *status_text(long status) {
-        switch (status) {
-        case 400:
-                return "bad request";
-        case 401:
-                return "authentication required";
-        case 403:
-                return "access denied";
-        case 404:
-                return "not found";
-        case 405:
-                return "operation not supported by the registry";
-        case 413:
-                return "too large for the registry";
-        case 416:
-                return "range not satisfiable";
-        case 429:
-                return "too many requests";
-        case 500:
-                return "internal server error";
-        case 502:
-                return "bad gateway";
-        case 503:
-                return "service unavailable";
-        case 504:
-                return "gateway timeout";
-        default:
-                return "unexpected answer";
-        }
-}
-
-char *registry_error_message(const char *body, size_t len, long status) {
-        json_t *j = NULL;
-        const char *msg = NULL;
-        _cleanup_free_ char *clean = NULL, *code_text = NULL;
-        char *r = NULL;
-
-        if (body && len > 0)
-                j = json_loadb(body, len, 0, NULL);
-        if (json_is_object(j)) {
-                json_t *errors = json_object_get(j, "errors");
-                json_t *first = json_is_array(errors) ? json_array_get(errors, 0) : NULL;
-                if (json_is_object(first)) {
-                        msg = json_string_value(json_object_get(first, "message"));
-                        if (isempty(msg)) {
-                                const char *code = json_string_value(json_object_get(first, "code"));
-                                if (!isempty(code)) {
-                                        code_text = strdup(code);
-                                        for (char *p = code_text; p && *p; p++)
-                                                *p = *p == '_' ? ' '
-                                                               : (char) (*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
-                                        msg = code_text;
-                                }
-                        }
-                }
-                if (isempty(msg))
-                        msg = json_string_value(json_object_get(j, "message"));
-                /* OAuth2 (RFC 6749 5.2): the description says more than the code */
-                if (isempty(msg))
-                        msg = json_string_value(json_object_get(j, "error_description"));
-                if (isempty(msg))
-                        msg = json_string_value(json_object_get(j, "error"));
-                if (isempty(msg))
-                        msg = json_string_value(json_object_get(j, "details"));
-        }
-        if (!isempty(msg))
-                clean = sanitize(msg);
-        if (asprintf(&r, "%s (%ld)", clean ? clean : status_text(status), status) < 0)
-                r = NULL;
-        json_decref(j);
         return r;
 }
 
@@ -384,7 +341,7 @@ static size_t write_cb(char *buf, size_t size, size_t n, void *ud) {
                         return len;
                 return append_body(x, buf, len, rq->max_body);
         }
-        return append_body(x, buf, len, REGISTRY_MAX_SMALL);
+        return append_body(x, buf, len, HTTP_MAX_ERROR_BODY);
 }
 
 static size_t read_cb(char *buf, size_t size, size_t n, void *ud) {
@@ -483,13 +440,13 @@ static bool code_retryable(CURLcode c) {
         }
 }
 
-static int error_from_curl(struct smith_error **err, CURLcode c, const char *detail, const char *method,
-                           const char *url) {
-        _cleanup_free_ char *red = registry_url_redact(url);
+static int error_from_curl(struct smith_error **err, enum smith_error_kind kind, CURLcode c, const char *detail,
+                           const char *method, const char *url) {
+        _cleanup_free_ char *red = url_redact(url);
         _cleanup_free_ char *d = sanitize(isempty(detail) ? "" : detail);
         if (!isempty(d))
-                return error_set(err, SMITH_ERR_REGISTRY, "%s '%s': %s", method, red ? red : "(url)", d);
-        return error_set(err, SMITH_ERR_REGISTRY, "%s '%s': %s", method, red ? red : "(url)", curl_easy_strerror(c));
+                return error_set(err, kind, "%s '%s': %s", method, red ? red : "(url)", d);
+        return error_set(err, kind, "%s '%s': %s", method, red ? red : "(url)", curl_easy_strerror(c));
 }
 
 static int setup(struct http *h, struct xfer *x, const char *method, const char *url, struct curl_slist *headers) {
@@ -575,8 +532,8 @@ int http_perform(struct http *h, const struct http_request *rq, struct http_resp
                 rs->status = 0;
                 rs->sink_written = 0;
                 if (!origin) {
-                        _cleanup_free_ char *red = registry_url_redact(url);
-                        r = error_set(err, SMITH_ERR_REGISTRY, "'%s' is not an http or https URL", red ? red : "(url)");
+                        _cleanup_free_ char *red = url_redact(url);
+                        r = error_set(err, h->kind, "'%s' is not an http or https URL", red ? red : "(url)");
                         break;
                 }
                 for (char *const *l = rq->headers; l && *l && ok; l++) {
@@ -616,22 +573,21 @@ int http_perform(struct http *h, const struct http_request *rq, struct http_resp
                 rs->url = strdup(url);
 
                 if (code != CURLE_OK) {
-                        _cleanup_free_ char *red = registry_url_redact(url);
+                        _cleanup_free_ char *red = url_redact(url);
                         if (x.too_large && rs->status > 0 && (rs->status < 200 || rs->status >= 300)) {
                                 free(rs->body); /* an oversized error body: report the status alone */
                                 rs->body = NULL;
                                 rs->body_len = 0;
                         } else if (x.too_large && rq->sink_fd >= 0) {
-                                r = error_set(err, SMITH_ERR_REGISTRY,
-                                              "%s '%s': more data than the %lld bytes expected", method,
+                                r = error_set(err, h->kind, "%s '%s': more data than the %lld bytes expected", method,
                                               red ? red : "(url)", (long long) rq->sink_max);
                                 break;
                         } else if (x.too_large) {
-                                r = error_set(err, SMITH_ERR_REGISTRY, "%s '%s': answer larger than %zu bytes", method,
+                                r = error_set(err, h->kind, "%s '%s': answer larger than %zu bytes", method,
                                               red ? red : "(url)", rq->max_body);
                                 break;
                         } else if (x.header_overflow) {
-                                r = error_set(err, SMITH_ERR_REGISTRY, "%s '%s': headers larger than %u bytes", method,
+                                r = error_set(err, h->kind, "%s '%s': headers larger than %u bytes", method,
                                               red ? red : "(url)", HTTP_MAX_HEADERS);
                                 break;
                         } else if (x.write_errno) {
@@ -640,7 +596,7 @@ int http_perform(struct http *h, const struct http_request *rq, struct http_resp
                                 break;
                         } else {
                                 retryable = code_retryable(code);
-                                r = error_from_curl(err, code, h->errbuf, method, url);
+                                r = error_from_curl(err, h->kind, code, h->errbuf, method, url);
                                 break;
                         }
                 }
@@ -648,23 +604,21 @@ int http_perform(struct http *h, const struct http_request *rq, struct http_resp
                     (rs->status == 301 || rs->status == 302 || rs->status == 303 || rs->status == 307 ||
                      rs->status == 308)) {
                         char *next;
-                        if (hop + 1 >= REGISTRY_MAX_REDIRECTS) {
-                                _cleanup_free_ char *red = registry_url_redact(rq->url);
-                                r = error_set(err, SMITH_ERR_REGISTRY, "%s '%s': too many redirects", method,
-                                              red ? red : "(url)");
+                        if (hop + 1 >= HTTP_MAX_REDIRECTS) {
+                                _cleanup_free_ char *red = url_redact(rq->url);
+                                r = error_set(err, h->kind, "%s '%s': too many redirects", method, red ? red : "(url)");
                                 break;
                         }
                         next = http_url_resolve(url, rs->location);
                         if (!next) {
-                                _cleanup_free_ char *red = registry_url_redact(rs->location);
-                                r = error_set(err, SMITH_ERR_REGISTRY, "%s: bad redirect to '%s'", method,
-                                              red ? red : "(url)");
+                                _cleanup_free_ char *red = url_redact(rs->location);
+                                r = error_set(err, h->kind, "%s: bad redirect to '%s'", method, red ? red : "(url)");
                                 break;
                         }
                         if (strneq(url, "https:", 6) && strneq(next, "http:", 5) && !h->insecure) {
-                                _cleanup_free_ char *red = registry_url_redact(next);
+                                _cleanup_free_ char *red = url_redact(next);
                                 free(next);
-                                r = error_set(err, SMITH_ERR_REGISTRY,
+                                r = error_set(err, h->kind,
                                               "%s: refusing the redirect from https to '%s' (use -k to allow it)",
                                               method, red ? red : "(url)");
                                 break;
@@ -680,4 +634,95 @@ int http_perform(struct http *h, const struct http_request *rq, struct http_resp
         if (ret_retryable)
                 *ret_retryable = retryable;
         return r;
+}
+
+/* --- retries --- */
+
+bool http_status_transient(long st) {
+        return st == 408 || st == 429 || st >= 500;
+}
+
+static const char *skip_ws(const char *p) {
+        while (*p == ' ' || *p == '\t')
+                p++;
+        return p;
+}
+
+int http_retry_after_parse(const char *value, time_t now, int64_t *ret_ms) {
+        const char *p;
+        struct tm tm = { 0 };
+        char *end;
+
+        if (!value)
+                return -EINVAL;
+        p = skip_ws(value);
+        if (isdigit((unsigned char) *p)) {
+                int64_t s = 0;
+                for (; isdigit((unsigned char) *p); p++) {
+                        s = s * 10 + (*p - '0');
+                        if (s > 86400 * 365)
+                                s = 86400 * 365;
+                }
+                if (*skip_ws(p))
+                        return -EINVAL;
+                *ret_ms = s * 1000;
+                return 0;
+        }
+        end = strptime(p, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        if (!end || *skip_ws(end))
+                return -EINVAL;
+        time_t t = timegm(&tm);
+        if (t == (time_t) -1)
+                return -EINVAL;
+        *ret_ms = t > now ? (int64_t) (t - now) * 1000 : 0;
+        return 0;
+}
+
+void http_backoff(struct http *h, unsigned attempt, int64_t retry_after_ms) {
+        int64_t ms = h->retry_base_ms;
+        struct timespec ts;
+
+        for (unsigned i = 0; i < attempt && ms < HTTP_RETRY_CAP_MS; i++)
+                ms *= 2;
+        ms = MIN(ms, (int64_t) HTTP_RETRY_CAP_MS);
+        if (retry_after_ms >= 0)
+                ms = MIN(retry_after_ms, (int64_t) HTTP_RETRY_AFTER_MAX_MS);
+        h->retries++;
+        ts.tv_sec = (time_t) (ms / 1000);
+        ts.tv_nsec = (long) (ms % 1000) * 1000000;
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+}
+
+unsigned http_retries(const struct http *h) {
+        return h->retries;
+}
+
+int http_perform_retry(struct http *h, const struct http_request *rq, struct http_response *rs,
+                       struct smith_error **err) {
+        unsigned attempts = rq->attempts ? rq->attempts : HTTP_RETRY_ATTEMPTS;
+
+        for (unsigned attempt = 0;; attempt++) {
+                bool retryable = false, last = attempt + 1 >= attempts;
+                int64_t ra = -1;
+
+                if (rq->reset && rq->reset((struct http_request *) rq, rq->reset_userdata) < 0) {
+                        http_response_release(rs);
+                        return error_set_errno(err, SMITH_ERR_IO, errno, "%s: start over", rq->method);
+                }
+                if (http_perform(h, rq, rs, &retryable, err) < 0) {
+                        if (!retryable || last) {
+                                http_response_release(rs);
+                                return -1;
+                        }
+                        error_free(TAKE_PTR(*err));
+                        http_backoff(h, attempt, -1);
+                        continue;
+                }
+                if (!http_status_transient(rs->status) || last)
+                        return 0;
+                if (rs->retry_after && http_retry_after_parse(rs->retry_after, time(NULL), &ra) < 0)
+                        ra = -1;
+                http_backoff(h, attempt, ra);
+        }
 }

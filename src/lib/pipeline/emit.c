@@ -1,0 +1,126 @@
+/* The plan as a layer; see emit.h.  Microcontainer rules are applied
+ * here, in one place: one owner, directories 0755, files 0755 or 0644,
+ * symlinks as they are, hardlinks kept, nothing else. */
+#include <errno.h>
+#include <fcntl.h>
+#include <search.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "basic/fs.h"
+#include "emit.h"
+#include "layer/tarw.h"
+
+struct inode_key {
+        int fd;
+        dev_t dev;
+        ino_t ino;
+        char *path; /* the first path written for this inode */
+};
+
+static int inode_cmp(const void *a, const void *b) {
+        const struct inode_key *x = a, *y = b;
+        if (x->fd != y->fd)
+                return x->fd < y->fd ? -1 : 1;
+        if (x->dev != y->dev)
+                return x->dev < y->dev ? -1 : 1;
+        if (x->ino != y->ino)
+                return x->ino < y->ino ? -1 : 1;
+        return 0;
+}
+
+static void inode_free(void *p) {
+        struct inode_key *k = p;
+        free(k->path);
+        free(k);
+}
+
+struct emit {
+        struct tar_writer *tar;
+        const struct layer_opts *o;
+        void *inodes;
+        struct smith_error **err;
+};
+
+static int emit_one(const struct plan_entry *e, void *userdata) {
+        struct emit *em = userdata;
+        struct tar_entry_meta m = { .uid = em->o->uid, .gid = em->o->gid, .mtime = em->o->mtime };
+        _cleanup_close_ int fd = -1;
+        enum smith_error_kind kind;
+        struct stat st;
+        int r;
+
+        switch (e->type) {
+        case PLAN_DIR:
+                m.perm = 0755;
+                return tar_writer_add_dir(em->tar, e->path, &m, em->err);
+        case PLAN_SYMLINK:
+                m.perm = 0777;
+                return tar_writer_add_symlink(em->tar, e->path, e->target, &m, em->err);
+        case PLAN_FILE:
+                break;
+        }
+        m.perm = e->exec ? 0755 : 0644;
+        if (e->data)
+                return tar_writer_add_data(em->tar, e->path, e->data, e->data_len, &m, em->err);
+        if (e->nlink > 1) {
+                struct inode_key key = { .fd = e->src_fd, .dev = e->dev, .ino = e->ino };
+                void *found = tfind(&key, &em->inodes, inode_cmp);
+                if (found) {
+                        const struct inode_key *k = *(struct inode_key *const *) found;
+                        return tar_writer_add_hardlink(em->tar, e->path, k->path, &m, em->err);
+                }
+        }
+        /* the user's own ./rootfs failing is a local I/O error, not a bad package */
+        kind = e->from == PLAN_FROM_OVERLAY ? SMITH_ERR_IO : SMITH_ERR_SOURCE;
+        fd = root_openat(e->src_fd, e->src_path, O_RDONLY | O_NOFOLLOW, 0);
+        if (fd < 0)
+                return error_set_errno(em->err, kind, fd, "open '%s'", e->src_path);
+        if (fstat(fd, &st) < 0)
+                return error_set_errno(em->err, kind, errno, "stat '%s'", e->src_path);
+        if (!S_ISREG(st.st_mode))
+                return error_set(em->err, kind, "'%s' is no longer a regular file", e->src_path);
+        r = tar_writer_add_file_fd(em->tar, e->path, fd, st.st_size, &m, em->err);
+        if (r < 0)
+                return r;
+        if (e->nlink > 1) {
+                struct inode_key *k = calloc(1, sizeof(*k));
+                if (!k)
+                        return error_set_errno(em->err, SMITH_ERR_IO, ENOMEM, "layer");
+                *k = (struct inode_key){ .fd = e->src_fd, .dev = e->dev, .ino = e->ino, .path = strdup(e->path) };
+                if (!k->path || !tsearch(k, &em->inodes, inode_cmp)) {
+                        inode_free(k);
+                        return error_set_errno(em->err, SMITH_ERR_IO, ENOMEM, "layer");
+                }
+        }
+        return 0;
+}
+
+int layer_write_plan(struct plan *p, const struct layer_opts *o, int out_fd, struct blob_result *ret,
+                     struct smith_error **err) {
+        _cleanup_(blob_writer_freep) struct blob_writer *bw = NULL;
+        _cleanup_(tar_writer_freep) struct tar_writer *tw = NULL;
+        struct emit em = { .o = o, .err = err };
+        int r;
+
+        r = blob_writer_new(out_fd, o->compression, o->level, &bw, err);
+        if (r < 0)
+                return r;
+        r = tar_writer_new(bw, &tw, err);
+        if (r < 0)
+                return r;
+        em.tar = tw;
+        r = plan_foreach(p, emit_one, &em);
+        tdestroy(em.inodes, inode_free);
+        if (r < 0)
+                return error_wrap(err, "write layer");
+        r = tar_writer_finish(tw, err);
+        if (r < 0)
+                return error_wrap(err, "write layer");
+        r = blob_writer_finish(bw, ret, err);
+        if (r < 0)
+                return error_wrap(err, "write layer");
+        return 0;
+}
