@@ -83,6 +83,7 @@ struct layer_reader {
         bool w_finished;       /* the worker is done: end of data or error */
         bool stop;             /* the caller wants no more */
         bool error_seen;       /* the caller met the worker's error */
+        bool borrowed;         /* a is the caller's (layer_unpack_archive()) */
 };
 
 static int reader_read_more(struct layer_reader *r) {
@@ -298,7 +299,7 @@ void layer_reader_free(struct layer_reader *r) {
         if (!r)
                 return;
         reader_stop(r);
-        if (r->a)
+        if (r->a && !r->borrowed)
                 archive_read_free(r->a);
         if (r->z_ready)
                 inflateEnd(&r->z);
@@ -489,6 +490,7 @@ struct unpacker {
         char *cached_parent;
         char *cached_resolved;
         int cached_fd;
+        bool no_whiteouts; /* package payloads: ".wh." names are plain names */
 };
 
 static int set_cmp(const void *a, const void *b) {
@@ -762,7 +764,7 @@ static int unpack_entry(struct unpacker *u, struct layer_reader *rd, struct arch
                 return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "entry '%s'", shown);
         name = slash ? slash + 1 : path;
 
-        if (strneq(name, ".wh.", 4))
+        if (!u->no_whiteouts && strneq(name, ".wh.", 4))
                 return unpack_whiteout(u, parent, name, shown, err);
 
         hl = archive_entry_hardlink(e);
@@ -970,6 +972,26 @@ int layer_unpack(int root_fd, int blob_fd, const struct oci_layer_ref *layer, co
 int layer_unpack_stored(int root_fd, int blob_fd, const struct oci_layer_ref *layer, const struct unpack_opts *o,
                         struct unpack_stats *stats, struct smith_error **err) {
         return layer_unpack_impl(root_fd, blob_fd, layer, true, stats, err);
+}
+
+int layer_unpack_archive(int root_fd, struct archive *a, unsigned flags, struct unpack_stats *stats,
+                         struct smith_error **err) {
+        struct layer_reader rd = { .a = a, .borrowed = true };
+        struct unpack_stats dummy = {};
+        struct unpacker u = {
+                .root_fd = root_fd,
+                .stats = stats ? stats : &dummy,
+                .cached_fd = -1,
+                .no_whiteouts = flags & UNPACK_NO_WHITEOUTS,
+        };
+        bool tar_failed = false;
+        int r;
+
+        r = apply_entries(&u, &rd, &tar_failed, err);
+        if (r < 0 && tar_failed)
+                error_from_archive(err, SMITH_ERR_SOURCE, a, "read archive");
+        unpacker_release(&u);
+        return r;
 }
 
 int layer_unpack_unchecked(int root_fd, int fd, uint64_t max_in, struct unpack_stats *stats, uint64_t *ret_size,

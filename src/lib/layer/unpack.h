@@ -21,6 +21,7 @@
 #include "basic/error.h"
 #include "oci/layout_read.h"
 
+struct archive;
 struct cache;
 
 struct unpack_opts {
@@ -54,6 +55,18 @@ int layer_unpack_stored(int root_fd, int blob_fd, const struct oci_layer_ref *la
  * For the speculative unpack of a blob being imported (layer/stage.h). */
 int layer_unpack_unchecked(int root_fd, int fd, uint64_t max_in, struct unpack_stats *stats, uint64_t *ret_size,
                            char *ret_diff_id, struct smith_error **err);
+
+enum {
+        UNPACK_NO_WHITEOUTS = 1 << 0, /* ".wh." names are plain names (package payloads) */
+};
+
+/* Applies every entry of an archive the caller opened (any libarchive
+ * format: the data.tar of a .deb, the cpio of an .rpm) on top of root_fd,
+ * contained exactly as a layer is, with the same limits.  Nothing is
+ * hashed: the caller verified the package before.  Errors name the entry;
+ * the caller adds which package. */
+int layer_unpack_archive(int root_fd, struct archive *a, unsigned flags, struct unpack_stats *stats,
+                         struct smith_error **err);
 
 /* The cached unpacked root of an image: roots/<manifest hex>/ in the cache,
  * built when missing (under cache_lock("root-<hex>"), in tmp/, then
