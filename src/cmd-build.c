@@ -1,6 +1,5 @@
-/* `smith [options]`: build a microcontainer from smith.yaml.  Parses the
- * original smith's flags and hands them to the build pipeline. */
-#include <getopt.h>
+/* `smith [build] [flags]`: build a microcontainer from smith.yaml.  Takes
+ * the original smith's flags and hands them to the build pipeline. */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -8,109 +7,50 @@
 
 #include "basic/error.h"
 #include "basic/log.h"
-#include "pipeline/build.h"
 #include "cmd.h"
-#include "smith-version.h"
+#include "pipeline/build.h"
 
-static void usage(FILE *f) {
-        fputs("smith - build microcontainers\n"
-              "\n"
-              "Usage:\n"
-              "  smith [flags]              build image.tar.gz from smith.yaml and ./rootfs\n"
-              "  smith upload [flags]       upload an image to a registry\n"
-              "  smith download [flags]     download an image from a registry\n"
-              "\n"
-              "Flags:\n"
-              "  -b, --buildnumber string   unique build number (default \"<unix seconds>-<hostname>\")\n"
-              "  -c, --conf string          name of config file (default \"smith.yaml\")\n"
-              "  -d, --dir string           directory to build container image from (default \".\")\n"
-              "  -f, --fast                 skip package install if possible\n"
-              "  -h, --help                 help for smith\n"
-              "  -i, --image string         container image file (default \"image.tar.gz\")\n"
-              "  -k, --insecure             skip tls verification\n"
-              "  -v, --verbose              verbose output\n"
-              "  -V, --version              show version\n"
-              "\n"
-              "Exit codes: 0 ok, 1 I/O error, 2 usage, 3 smith.yaml invalid, 4 package source bad,\n"
-              "5 registry error.\n",
-              f);
+static struct build_opts opts;
+
+static const struct cmd_option options[] = {
+        { "buildnumber", 'b', CMD_STRING, &opts.buildno,
+          "unique build number (default \"<unix seconds>-<hostname>\")" },
+        { "conf", 'c', CMD_STRING, &opts.conf, "name of config file (default \"smith.yaml\")" },
+        { "dir", 'd', CMD_STRING, &opts.dir, "directory to build container image from (default \".\")" },
+        { "fast", 'f', CMD_FLAG, &opts.fast, "skip package install if possible" },
+        { "image", 'i', CMD_STRING, &opts.image, "container image file (default \"image.tar.gz\")" },
+        { "insecure", 'k', CMD_FLAG, &opts.insecure, "skip tls verification" },
+        { "verbose", 'v', CMD_FLAG, &opts.verbose, "verbose output" },
+        {},
+};
+
+static int run(const struct command *cmd, int argc, char **argv, struct smith_error **err) {
+        char host[128] = "", buildno[128 + 32];
+        int r;
+
+        if (gethostname(host, sizeof(host) - 1) < 0)
+                host[0] = '\0';
+        host[sizeof(host) - 1] = '\0';
+        snprintf(buildno, sizeof(buildno), "%lld%s%s", (long long) time(NULL), host[0] ? "-" : "", host);
+        opts = (struct build_opts){ .conf = "smith.yaml", .dir = ".", .image = "image.tar.gz", .buildno = buildno };
+
+        r = cmd_parse(cmd, argc, argv, NULL, err);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        if (opts.image[0] == '\0' || opts.conf[0] == '\0' || opts.dir[0] == '\0')
+                return cmd_usage_error(cmd, err, "empty file name");
+        log_set_verbose(opts.verbose);
+        return build_run(&opts, err);
 }
 
-void print_version(void);
-void print_version(void) {
-        printf("smith version %s (built from sha %s)\n", SMITH_VERSION, SMITH_SHA);
-}
-
-int cmd_build(int argc, char **argv, struct smith_error **err) {
-        static const struct option options[] = {
-                { "buildnumber", required_argument, NULL, 'b' },
-                { "conf", required_argument, NULL, 'c' },
-                { "dir", required_argument, NULL, 'd' },
-                { "fast", no_argument, NULL, 'f' },
-                { "help", no_argument, NULL, 'h' },
-                { "image", required_argument, NULL, 'i' },
-                { "insecure", no_argument, NULL, 'k' },
-                { "verbose", no_argument, NULL, 'v' },
-                { "version", no_argument, NULL, 'V' },
-                {},
-        };
-        struct build_opts o = { .conf = "smith.yaml", .dir = ".", .image = "image.tar.gz" };
-        char buildno[128 + 32];
-        bool version = false;
-        int c;
-
-        {
-                char host[128] = "";
-                if (gethostname(host, sizeof(host) - 1) < 0)
-                        host[0] = '\0';
-                host[sizeof(host) - 1] = '\0';
-                snprintf(buildno, sizeof(buildno), "%lld%s%s", (long long) time(NULL), host[0] ? "-" : "", host);
-                o.buildno = buildno;
-        }
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, ":b:c:d:fhi:kvV", options, NULL)) >= 0) {
-                switch (c) {
-                case 'b':
-                        o.buildno = optarg;
-                        break;
-                case 'c':
-                        o.conf = optarg;
-                        break;
-                case 'd':
-                        o.dir = optarg;
-                        break;
-                case 'f':
-                        o.fast = true;
-                        break;
-                case 'h':
-                        usage(stdout);
-                        return 0;
-                case 'i':
-                        o.image = optarg;
-                        break;
-                case 'k':
-                        o.insecure = true;
-                        break;
-                case 'v':
-                        o.verbose = true;
-                        break;
-                case 'V':
-                        version = true;
-                        break;
-                case ':':
-                        return cmd_usage_error(NULL, err, "option '%s' needs a value", argv[optind - 1]);
-                default:
-                        return cmd_usage_error(NULL, err, "unknown option '%s'", argv[optind - 1]);
-                }
-        }
-        if (version) {
-                print_version();
-                return 0;
-        }
-        if (optind < argc)
-                return cmd_usage_error(NULL, err, "unexpected argument '%s'", argv[optind]);
-        if (o.image[0] == '\0' || o.conf[0] == '\0' || o.dir[0] == '\0')
-                return cmd_usage_error(NULL, err, "empty file name");
-        log_set_verbose(o.verbose);
-        return build_run(&o, err);
-}
+const struct command cmd_build = {
+        .name = "build",
+        .summary = "build microcontainers",
+        .usage = "  smith [build] [flags]      build image.tar.gz from smith.yaml and ./rootfs\n"
+                 "  smith upload [flags]       upload an image to a registry\n"
+                 "  smith download [flags]     download an image from a registry\n",
+        .options = options,
+        .footer = "Exit codes: 0 ok, 1 I/O error, 2 usage, 3 smith.yaml invalid, 4 package source bad,\n"
+                  "5 registry error.\n",
+        .run = run,
+};

@@ -1,13 +1,24 @@
-/* What the commands share: the usage error, worded the same everywhere:
+/* What the commands share: one getopt_long() loop over a command's option
+ * table, the usage text printed from that table, the version, and the
+ * usage error, worded the same everywhere:
  * "[<command>: ]<what> (see 'smith [<command> ]--help')". */
+#include <getopt.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "basic/error.h"
 #include "cmd.h"
+#include "smith-version.h"
 
-int cmd_usage_error(const char *cmd, struct smith_error **err, const char *fmt, ...) {
+#define MAX_OPTIONS 32
+#define HELP_COLUMN 29
+
+static bool is_build(const struct command *cmd) {
+        return cmd == &cmd_build;
+}
+
+int cmd_usage_error(const struct command *cmd, struct smith_error **err, const char *fmt, ...) {
         _cleanup_free_ char *what = NULL;
         va_list ap;
         int r;
@@ -17,7 +28,110 @@ int cmd_usage_error(const char *cmd, struct smith_error **err, const char *fmt, 
         va_end(ap);
         if (r < 0)
                 return error_set(err, SMITH_ERR_USAGE, "bad command line (see 'smith --help')");
-        if (!cmd)
+        if (!cmd || is_build(cmd))
                 return error_set(err, SMITH_ERR_USAGE, "%s (see 'smith --help')", what);
-        return error_set(err, SMITH_ERR_USAGE, "%s: %s (see 'smith %s --help')", cmd, what, cmd);
+        return error_set(err, SMITH_ERR_USAGE, "%s: %s (see 'smith %s --help')", cmd->name, what, cmd->name);
+}
+
+void cmd_print_version(void) {
+        printf("smith version %s (built from sha %s)\n", SMITH_VERSION, SMITH_SHA);
+}
+
+static void print_option(FILE *f, int short_name, const char *name, bool takes_value, const char *help) {
+        char left[64];
+        int n;
+
+        if (short_name)
+                n = snprintf(left, sizeof(left), "  -%c, --%s%s", short_name, name, takes_value ? " string" : "");
+        else
+                n = snprintf(left, sizeof(left), "      --%s%s", name, takes_value ? " string" : "");
+        if (n < HELP_COLUMN - 1)
+                fprintf(f, "%-*s%s\n", HELP_COLUMN, left, help);
+        else
+                fprintf(f, "%s\n%*s%s\n", left, HELP_COLUMN, "", help);
+}
+
+void cmd_print_usage(const struct command *cmd, FILE *f) {
+        fprintf(f, "smith%s%s - %s\n\nUsage:\n%s", is_build(cmd) ? "" : " ", is_build(cmd) ? "" : cmd->name,
+                cmd->summary, cmd->usage);
+        if (cmd->details)
+                fprintf(f, "\n%s", cmd->details);
+        fputs("\nFlags:\n", f);
+        for (const struct cmd_option *o = cmd->options; o && o->name; o++)
+                print_option(f, o->short_name, o->name, o->kind == CMD_STRING, o->help);
+        print_option(f, 'h', "help", false, is_build(cmd) ? "help for smith" : "help for this command");
+        print_option(f, 'V', "version", false, "show version");
+        if (cmd->footer)
+                fprintf(f, "\n%s", cmd->footer);
+}
+
+int cmd_parse(const struct command *cmd, int argc, char **argv, int *ret_operands, struct smith_error **err) {
+        struct option longs[MAX_OPTIONS + 3] = {};
+        char shorts[2 * MAX_OPTIONS + 8] = ":hV";
+        size_t n = 0, s = strlen(shorts);
+        bool help = false, version = false;
+        int c, idx;
+
+        for (const struct cmd_option *o = cmd->options; o && o->name; o++, n++) {
+                if (n >= MAX_OPTIONS)
+                        abort(); /* a table too long for this parser: a bug */
+                longs[n] = (struct option){ o->name, o->kind == CMD_STRING ? required_argument : no_argument, NULL,
+                                            o->short_name ? o->short_name : 0x100 + (int) n };
+                if (o->short_name) {
+                        shorts[s++] = (char) o->short_name;
+                        if (o->kind == CMD_STRING)
+                                shorts[s++] = ':';
+                }
+        }
+        longs[n++] = (struct option){ "help", no_argument, NULL, 'h' };
+        longs[n++] = (struct option){ "version", no_argument, NULL, 'V' };
+        shorts[s] = '\0';
+
+        opterr = 0;
+        optind = 1;
+        while ((c = getopt_long(argc, argv, shorts, longs, &idx)) >= 0) {
+                const struct cmd_option *o = NULL;
+
+                if (c == 'h') {
+                        help = true;
+                        continue;
+                }
+                if (c == 'V') {
+                        version = true;
+                        continue;
+                }
+                if (c == ':') {
+                        if (optopt && optopt < 0x100)
+                                return cmd_usage_error(cmd, err, "option '-%c' needs a value", optopt);
+                        return cmd_usage_error(cmd, err, "option '%s' needs a value", argv[optind - 1]);
+                }
+                if (c == '?') {
+                        /* a short option names itself; a long one is the whole word */
+                        if (optopt)
+                                return cmd_usage_error(cmd, err, "unknown option '-%c'", optopt);
+                        return cmd_usage_error(cmd, err, "unknown option '%s'", argv[optind - 1]);
+                }
+                for (const struct cmd_option *p = cmd->options; p && p->name; p++)
+                        if (c == (p->short_name ? p->short_name : 0x100 + (int) (p - cmd->options)))
+                                o = p;
+                if (!o)
+                        return cmd_usage_error(cmd, err, "unknown option");
+                if (o->kind == CMD_FLAG)
+                        *(bool *) o->dest = true;
+                else
+                        *(const char **) o->dest = optarg;
+        }
+        if (help) {
+                cmd_print_usage(cmd, stdout);
+                return 1;
+        }
+        if (version) {
+                cmd_print_version();
+                return 1;
+        }
+        if (ret_operands)
+                *ret_operands = optind;
+        else if (optind < argc)
+                return cmd_usage_error(cmd, err, "unexpected argument '%s'", argv[optind]);
+        return 0;
 }

@@ -9,7 +9,6 @@
  * with OCI media types (same config and layer bytes, so the same image), as
  * the original smith did.  The index entry is named after the tag. */
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,8 +24,6 @@
 #include "registry/registry.h"
 #include "store/cache.h"
 
-enum { OPT_CA_FILE = 0x100, OPT_PLATFORM };
-
 struct download_opts {
         const char *remote;
         const char *image;
@@ -35,27 +32,6 @@ struct download_opts {
         bool insecure;
         bool verbose;
 };
-
-static void usage(FILE *f) {
-        fputs("smith download - download an image from a registry as an OCI layout (tar.gz)\n"
-              "\n"
-              "Usage:\n"
-              "  smith download -r URL [flags]\n"
-              "\n"
-              "URL is https://[user:pass@]host[:port]/repo[:tag][@sha256:...], http://... for a\n"
-              "registry without TLS, or a docker-style reference (host:5000/repo:tag, debian).\n"
-              "\n"
-              "Flags:\n"
-              "  -r, --remote string        image to download (required)\n"
-              "  -i, --image string         file to write (default \"image.tar.gz\")\n"
-              "  -k, --insecure             skip tls verification\n"
-              "      --ca-file string       trust the CA certificates in this file (default $SSL_CERT_FILE)\n"
-              "      --platform string      os/arch[/variant] to pick from a multi-platform image\n"
-              "                             (default this machine's)\n"
-              "  -v, --verbose              one line per blob\n"
-              "  -h, --help                 help for download\n",
-              f);
-}
 
 /* Docker v2 layer types named the OCI way; everything else is kept. */
 static const char *oci_layer_type(const char *mt) {
@@ -195,58 +171,42 @@ static int download(const struct download_opts *o, struct smith_error **err) {
         return write_layout(o, ref, img, &m, err);
 }
 
-int cmd_download(int argc, char **argv, struct smith_error **err) {
-        static const struct option options[] = {
-                { "remote", required_argument, NULL, 'r' },
-                { "image", required_argument, NULL, 'i' },
-                { "insecure", no_argument, NULL, 'k' },
-                { "verbose", no_argument, NULL, 'v' },
-                { "ca-file", required_argument, NULL, OPT_CA_FILE },
-                { "platform", required_argument, NULL, OPT_PLATFORM },
-                { "help", no_argument, NULL, 'h' },
-                {},
-        };
-        struct download_opts o = { .image = "image.tar.gz" };
-        int c;
+static struct download_opts opts;
 
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, ":r:i:kvh", options, NULL)) >= 0) {
-                switch (c) {
-                case 'r':
-                        o.remote = optarg;
-                        break;
-                case 'i':
-                        o.image = optarg;
-                        break;
-                case 'k':
-                        o.insecure = true;
-                        break;
-                case 'v':
-                        o.verbose = true;
-                        break;
-                case OPT_CA_FILE:
-                        o.ca_file = optarg;
-                        break;
-                case OPT_PLATFORM:
-                        o.platform = optarg;
-                        break;
-                case 'h':
-                        usage(stdout);
-                        return 0;
-                case ':':
-                        return cmd_usage_error("download", err, "option '%s' needs a value", argv[optind - 1]);
-                default:
-                        return cmd_usage_error("download", err, "unknown option '%s'", argv[optind - 1]);
-                }
-        }
-        if (optind < argc)
-                return cmd_usage_error("download", err, "unexpected argument '%s'", argv[optind]);
-        if (isempty(o.remote))
-                return cmd_usage_error("download", err, "-r/--remote is required");
-        if (isempty(o.image))
-                return cmd_usage_error("download", err, "empty file name");
-        if (o.platform && (isempty(o.platform) || !strchr(o.platform, '/')))
-                return error_set(err, SMITH_ERR_USAGE, "download: platform '%s' is not os/arch[/variant]", o.platform);
-        log_set_verbose(o.verbose);
-        return download(&o, err);
+static const struct cmd_option options[] = {
+        { "remote", 'r', CMD_STRING, &opts.remote, "image to download (required)" },
+        { "image", 'i', CMD_STRING, &opts.image, "file to write (default \"image.tar.gz\")" },
+        { "insecure", 'k', CMD_FLAG, &opts.insecure, "skip tls verification" },
+        { "ca-file", 0, CMD_STRING, &opts.ca_file, "trust the CA certificates in this file (default $SSL_CERT_FILE)" },
+        { "platform", 0, CMD_STRING, &opts.platform,
+          "os/arch[/variant] to pick from a multi-platform image (default this machine's)" },
+        { "verbose", 'v', CMD_FLAG, &opts.verbose, "one line per blob" },
+        {},
+};
+
+static int run(const struct command *cmd, int argc, char **argv, struct smith_error **err) {
+        int r;
+
+        opts = (struct download_opts){ .image = "image.tar.gz" };
+        r = cmd_parse(cmd, argc, argv, NULL, err);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        if (isempty(opts.remote))
+                return cmd_usage_error(cmd, err, "-r/--remote is required");
+        if (isempty(opts.image))
+                return cmd_usage_error(cmd, err, "empty file name");
+        if (opts.platform && (isempty(opts.platform) || !strchr(opts.platform, '/')))
+                return cmd_usage_error(cmd, err, "platform '%s' is not os/arch[/variant]", opts.platform);
+        log_set_verbose(opts.verbose);
+        return download(&opts, err);
 }
+
+const struct command cmd_download = {
+        .name = "download",
+        .summary = "download an image from a registry as an OCI layout (tar.gz)",
+        .usage = "  smith download -r URL [flags]\n",
+        .details = "URL is https://[user:pass@]host[:port]/repo[:tag][@sha256:...], http://... for a\n"
+                   "registry without TLS, or a docker-style reference (host:5000/repo:tag, debian).\n",
+        .options = options,
+        .run = run,
+};

@@ -9,7 +9,6 @@
  * Docker v2 media types (the same config and layer bytes).  The tag is the
  * URL's (default latest). */
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,8 +24,6 @@
 #include "registry/registry.h"
 #include "store/cache.h"
 
-enum { OPT_CA_FILE = 0x100 };
-
 struct upload_opts {
         const char *remote;
         const char *image;
@@ -35,26 +32,6 @@ struct upload_opts {
         bool insecure;
         bool verbose;
 };
-
-static void usage(FILE *f) {
-        fputs("smith upload - upload an image to a registry\n"
-              "\n"
-              "Usage:\n"
-              "  smith upload -r URL [flags]\n"
-              "\n"
-              "URL is https://[user:pass@]host[:port]/repo[:tag] (default tag latest), http://... for a\n"
-              "registry without TLS, or a docker-style reference (host:5000/repo:tag).\n"
-              "\n"
-              "Flags:\n"
-              "  -r, --remote string        where to upload (required)\n"
-              "  -i, --image string         image file[:tag] to upload (default \"image.tar.gz\")\n"
-              "  -d, --docker               use docker media types (automatic for Docker Hub)\n"
-              "  -k, --insecure             skip tls verification\n"
-              "      --ca-file string       trust the CA certificates in this file (default $SSL_CERT_FILE)\n"
-              "  -v, --verbose              one line per blob\n"
-              "  -h, --help                 help for upload\n",
-              f);
-}
 
 /* The manifest to PUT: the image's own bytes (verified against its
  * digest), or a Docker v2 rewrite of it. */
@@ -166,52 +143,39 @@ static int upload(const struct upload_opts *o, struct smith_error **err) {
         return 0;
 }
 
-int cmd_upload(int argc, char **argv, struct smith_error **err) {
-        static const struct option options[] = {
-                { "remote", required_argument, NULL, 'r' }, { "image", required_argument, NULL, 'i' },
-                { "docker", no_argument, NULL, 'd' },       { "insecure", no_argument, NULL, 'k' },
-                { "verbose", no_argument, NULL, 'v' },      { "ca-file", required_argument, NULL, OPT_CA_FILE },
-                { "help", no_argument, NULL, 'h' },         {},
-        };
-        struct upload_opts o = { .image = "image.tar.gz" };
-        int c;
+static struct upload_opts opts;
 
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, ":r:i:dkvh", options, NULL)) >= 0) {
-                switch (c) {
-                case 'r':
-                        o.remote = optarg;
-                        break;
-                case 'i':
-                        o.image = optarg;
-                        break;
-                case 'd':
-                        o.docker = true;
-                        break;
-                case 'k':
-                        o.insecure = true;
-                        break;
-                case 'v':
-                        o.verbose = true;
-                        break;
-                case OPT_CA_FILE:
-                        o.ca_file = optarg;
-                        break;
-                case 'h':
-                        usage(stdout);
-                        return 0;
-                case ':':
-                        return cmd_usage_error("upload", err, "option '%s' needs a value", argv[optind - 1]);
-                default:
-                        return cmd_usage_error("upload", err, "unknown option '%s'", argv[optind - 1]);
-                }
-        }
-        if (optind < argc)
-                return cmd_usage_error("upload", err, "unexpected argument '%s'", argv[optind]);
-        if (isempty(o.remote))
-                return cmd_usage_error("upload", err, "-r/--remote is required");
-        if (isempty(o.image))
-                return cmd_usage_error("upload", err, "empty file name");
-        log_set_verbose(o.verbose);
-        return upload(&o, err);
+static const struct cmd_option options[] = {
+        { "remote", 'r', CMD_STRING, &opts.remote, "where to upload (required)" },
+        { "image", 'i', CMD_STRING, &opts.image, "image file[:tag] to upload (default \"image.tar.gz\")" },
+        { "docker", 'd', CMD_FLAG, &opts.docker, "use docker media types (automatic for Docker Hub)" },
+        { "insecure", 'k', CMD_FLAG, &opts.insecure, "skip tls verification" },
+        { "ca-file", 0, CMD_STRING, &opts.ca_file, "trust the CA certificates in this file (default $SSL_CERT_FILE)" },
+        { "verbose", 'v', CMD_FLAG, &opts.verbose, "one line per blob" },
+        {},
+};
+
+static int run(const struct command *cmd, int argc, char **argv, struct smith_error **err) {
+        int r;
+
+        opts = (struct upload_opts){ .image = "image.tar.gz" };
+        r = cmd_parse(cmd, argc, argv, NULL, err);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        if (isempty(opts.remote))
+                return cmd_usage_error(cmd, err, "-r/--remote is required");
+        if (isempty(opts.image))
+                return cmd_usage_error(cmd, err, "empty file name");
+        log_set_verbose(opts.verbose);
+        return upload(&opts, err);
 }
+
+const struct command cmd_upload = {
+        .name = "upload",
+        .summary = "upload an image to a registry",
+        .usage = "  smith upload -r URL [flags]\n",
+        .details = "URL is https://[user:pass@]host[:port]/repo[:tag] (default tag latest), http://... for a\n"
+                   "registry without TLS, or a docker-style reference (host:5000/repo:tag).\n",
+        .options = options,
+        .run = run,
+};

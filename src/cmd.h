@@ -1,13 +1,55 @@
-/* The commands main() dispatches to; each parses its own options. */
+/* What main() and the commands share: the verb table's entry, and one
+ * option parser for every verb.
+ *
+ * A command describes its flags in a table of struct cmd_option; the
+ * parser fills the variables they point to, rejects what is not in the
+ * table with one usage error ("unknown option '-x'"), and answers -h/--help
+ * (the usage text is printed from the same table) and -V/--version for
+ * every verb alike.  Commands never print errors: they return them. */
 #pragma once
+
+#include <stdbool.h>
+#include <stdio.h>
 
 struct smith_error;
 
-int cmd_build(int argc, char **argv, struct smith_error **err);
-int cmd_upload(int argc, char **argv, struct smith_error **err);
-int cmd_download(int argc, char **argv, struct smith_error **err);
+struct command {
+        const char *name;    /* "build", "upload", ... */
+        const char *usage;   /* "smith upload -r URL [flags]" */
+        const char *summary; /* one line for `smith --help` */
+        const char *details; /* printed before the flags (may be NULL) */
+        const char *footer;  /* printed after the flags (may be NULL) */
+        const struct cmd_option *options;
+        /* argv[0] is the verb; the options are parsed by the time run()
+         * is called only if it asked for it (cmd_parse()). */
+        int (*run)(const struct command *cmd, int argc, char **argv, struct smith_error **err);
+};
 
-/* A usage error (exit code 2) for command cmd (NULL: the build), pointing
- * at its --help.  Returns -1. */
-int cmd_usage_error(const char *cmd, struct smith_error **err, const char *fmt, ...)
+enum cmd_option_kind {
+        CMD_FLAG,   /* bool *dest set to true */
+        CMD_STRING, /* const char **dest set to the value */
+};
+
+struct cmd_option {
+        const char *name; /* long name, without "--" */
+        int short_name;   /* 'r', or 0 for none */
+        enum cmd_option_kind kind;
+        void *dest;
+        const char *help; /* "where to upload (required)" */
+};
+
+/* Parses argv (argv[0] is the verb) against cmd->options plus -h/--help
+ * and -V/--version.  Returns 0 when the command should run, 1 when help or
+ * the version was printed (the command returns 0), -1 with a usage error
+ * (exit 2).  Operands are refused unless ret_operands is given: then it
+ * gets the index of the first. */
+int cmd_parse(const struct command *cmd, int argc, char **argv, int *ret_operands, struct smith_error **err);
+
+/* A usage error (exit code 2) for cmd, pointing at its --help.  Returns -1. */
+int cmd_usage_error(const struct command *cmd, struct smith_error **err, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
+
+void cmd_print_usage(const struct command *cmd, FILE *f);
+void cmd_print_version(void);
+
+extern const struct command cmd_build, cmd_upload, cmd_download;

@@ -1,34 +1,31 @@
-/* smith's entry point: picks the command (build by default, upload,
- * download), runs it, and prints the error once, here, mapping its kind to
- * the exit code (see README "Exit codes"). */
+/* smith's entry point: the verb table (build, the default, upload,
+ * download), and the one place an error is printed, mapping its kind to the
+ * exit code (see README "Exit codes"). */
 #include <stdio.h>
 #include <string.h>
 
 #include "basic/error.h"
 #include "cmd.h"
 
-static const struct command {
-        const char *name;
-        int (*run)(int argc, char **argv, struct smith_error **err);
-} commands[] = {
-        { "upload", cmd_upload },
-        { "download", cmd_download },
-};
+static const struct command *const commands[] = { &cmd_build, &cmd_upload, &cmd_download };
 
 int main(int argc, char **argv) {
         _cleanup_(error_freep) struct smith_error *err = NULL;
-        int (*run)(int, char **, struct smith_error **) = cmd_build;
+        const struct command *cmd = &cmd_build;
         int r;
 
-        if (argc > 1)
+        if (argc > 1 && argv[1][0] != '-') {
+                cmd = NULL;
                 for (size_t i = 0; i < ELEMENTSOF(commands); i++)
-                        if (streq(argv[1], commands[i].name)) {
-                                run = commands[i].run;
-                                argc--;
-                                argv++;
-                                break;
-                        }
-        r = run(argc, argv, &err);
+                        if (streq(argv[1], commands[i]->name))
+                                cmd = commands[i];
+                if (cmd) {
+                        argc--;
+                        argv++;
+                } else
+                        cmd = &cmd_build; /* it reports the operand */
+        }
+        r = cmd->run(cmd, argc, argv, &err);
         if (r >= 0)
                 return 0;
         fprintf(stderr, "smith: %s\n", err ? err->msg : "unknown error");

@@ -128,3 +128,31 @@ EOF
         assert_one_error_line
         assert_output_contains "other.yaml:2:1: unknown key 'bogus'"
 }
+
+@test "every verb answers -h and -V alike; 'smith build' is the default verb" {
+        local want
+        want=$(sed -n "s/^ *version *: *'\([^']*\)'.*/\1/p" "$SMITH_SRC/meson.build" | head -n1)
+        for verb in build upload download; do
+                run "$SMITH" "$verb" --version
+                assert_status 0
+                assert_output_contains "$want"
+                run "$SMITH" "$verb" -h
+                assert_status 0
+                assert_output_contains "--help"
+        done
+        write_cat_example
+        run "$SMITH" build -i verb.tar.gz
+        assert_status 0
+        [ -s verb.tar.gz ] || fail "smith build wrote no image"
+}
+
+@test "bundled short flags report the one that is unknown" {
+        write_cat_example
+        run "$SMITH" -kx
+        assert_status 2
+        assert_one_error_line
+        assert_output_contains "'-x'"
+        run "$SMITH" upload -kx -r localhost:5000/x
+        assert_status 2
+        assert_output_contains "'-x'"
+}
