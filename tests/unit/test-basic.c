@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "basic/error.h"
+#include "basic/buf.h"
 #include "basic/fs.h"
 #include "basic/hash.h"
 #include "basic/strv.h"
@@ -223,6 +224,43 @@ static void test_atomic_write(void **state) {
         close(dfd);
 }
 
+static void test_buf(void **state) {
+        _cleanup_buf_ struct buf b = BUF_INIT(8);
+        char *s;
+        size_t len;
+        int p[2];
+
+        (void) state;
+        s = buf_steal(&b, &len); /* nothing appended: an empty string */
+        assert_non_null(s);
+        assert_string_equal(s, "");
+        assert_int_equal(len, 0);
+        free(s);
+        b.max = 8;
+        assert_int_equal(buf_append_str(&b, "hello"), 0);
+        assert_int_equal(buf_append_str(&b, "wor"), 0);
+        assert_int_equal(b.len, 8);
+        assert_int_equal(buf_append(&b, "x", 1), -EFBIG); /* past max: unchanged */
+        assert_string_equal(b.data, "hellowor");
+        buf_release(&b);
+
+        /* reading an fd: exactly max fits, one more byte is too big */
+        assert_int_equal(pipe(p), 0);
+        assert_int_equal(write_full(p[1], "12345678", 8), 0);
+        close(p[1]);
+        b = BUF_INIT(8);
+        assert_int_equal(buf_read_fd(&b, p[0]), 0);
+        close(p[0]);
+        assert_string_equal(b.data, "12345678");
+        buf_release(&b);
+        assert_int_equal(pipe(p), 0);
+        assert_int_equal(write_full(p[1], "123456789", 9), 0);
+        close(p[1]);
+        b = BUF_INIT(8);
+        assert_int_equal(buf_read_fd(&b, p[0]), -EFBIG);
+        close(p[0]);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_strv),
@@ -233,6 +271,7 @@ int main(void) {
                 cmocka_unit_test(test_root_openat_contained),
                 cmocka_unit_test(test_paths),
                 cmocka_unit_test(test_atomic_write),
+                cmocka_unit_test(test_buf),
         };
         int r = cmocka_run_group_tests_name("basic", tests, setup, teardown);
         if (r != 0)

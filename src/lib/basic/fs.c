@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "fs.h"
 #include "macro.h"
 #include "strv.h"
@@ -414,47 +415,13 @@ int root_mkdir_p(int root_fd, const char *path, mode_t mode) {
 /* --- whole files --- */
 
 int read_full_fd(int fd, size_t max, char **ret, size_t *ret_len) {
-        size_t cap = 4096, len = 0;
-        char *buf = malloc(cap + 1);
+        _cleanup_buf_ struct buf b = BUF_INIT(max);
+        int r = buf_read_fd(&b, fd);
 
-        if (!buf)
-                return -ENOMEM;
-        for (;;) {
-                ssize_t n;
-                if (len == cap) {
-                        char *nb;
-                        if (cap > max) {
-                                free(buf);
-                                return -EFBIG;
-                        }
-                        cap = cap * 2;
-                        nb = realloc(buf, cap + 1);
-                        if (!nb) {
-                                free(buf);
-                                return -ENOMEM;
-                        }
-                        buf = nb;
-                }
-                n = read(fd, buf + len, cap - len);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        free(buf);
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                len += (size_t) n;
-                if (len > max) {
-                        free(buf);
-                        return -EFBIG;
-                }
-        }
-        buf[len] = '\0';
-        *ret = buf;
-        if (ret_len)
-                *ret_len = len;
-        return 0;
+        if (r < 0)
+                return r;
+        *ret = buf_steal(&b, ret_len);
+        return *ret ? 0 : -ENOMEM;
 }
 
 int root_read_file(int root_fd, const char *path, size_t max, char **ret, size_t *ret_len) {

@@ -12,40 +12,29 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "basic/buf.h"
 #include "basic/strv.h"
 #include "config.h"
 
 #define SPEC_MAX (128 * 1024 * 1024)
 
 struct out {
-        char *data;
-        size_t len, cap;
+        struct buf b;
         int failed; /* sticky: ENOMEM, or EFBIG past SPEC_MAX */
 };
 
+static void out_release(struct out *o) {
+        buf_release(&o->b);
+}
+
 static void put(struct out *o, const char *s, size_t n) {
+        int r;
+
         if (o->failed)
                 return;
-        if (n > SPEC_MAX - o->len) {
-                o->failed = EFBIG;
-                return;
-        }
-        if (o->len + n + 1 > o->cap) {
-                size_t cap = MAX(o->cap * 2, o->len + n + 1);
-                char *d;
-
-                cap = MAX(cap, (size_t) 256);
-                d = realloc(o->data, cap);
-                if (!d) {
-                        o->failed = ENOMEM;
-                        return;
-                }
-                o->data = d;
-                o->cap = cap;
-        }
-        memcpy(o->data + o->len, s, n);
-        o->len += n;
-        o->data[o->len] = '\0';
+        r = buf_append(&o->b, s, n);
+        if (r < 0)
+                o->failed = -r;
 }
 
 static void puts_(struct out *o, const char *s) {
@@ -228,8 +217,7 @@ static void put_map_field(struct out *o, bool *first, const char *key, char *con
 }
 
 int config_to_spec_json(const struct smith_config *c, char **ret, size_t *ret_len, struct smith_error **err) {
-        _cleanup_free_ char *data = NULL;
-        struct out o = {};
+        _cleanup_(out_release) struct out o = { .b = BUF_INIT(SPEC_MAX) };
         bool first = true, mfirst = true;
 
         put(&o, "{", 1);
@@ -263,13 +251,10 @@ int config_to_spec_json(const struct smith_config *c, char **ret, size_t *ret_le
         put_map_field(&o, &first, "ports", c->ports, NULL);
         put(&o, "}", 1);
 
-        data = o.data;
         if (o.failed == EFBIG)
                 return error_set(err, SMITH_ERR_CONFIG, "spec is larger than %d MiB", SPEC_MAX / (1024 * 1024));
         if (o.failed)
                 return error_set_errno(err, SMITH_ERR_IO, o.failed, "write spec");
-        if (ret_len)
-                *ret_len = o.len;
-        *ret = TAKE_PTR(data);
-        return 0;
+        *ret = buf_steal(&o.b, ret_len);
+        return *ret ? 0 : error_oom(err);
 }

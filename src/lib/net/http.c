@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "basic/buf.h"
 #include "basic/env.h"
 #include "basic/fs.h"
 #include "basic/strv.h"
@@ -43,7 +44,7 @@ struct xfer {
         bool too_large, header_overflow;
         int write_errno;
         int64_t body_pos;
-        size_t body_cap;
+        struct buf body; /* of this hop; the response gets it at the end */
         /* progress */
         struct timespec start, last;
         bool printed;
@@ -289,27 +290,15 @@ static size_t header_cb(char *buf, size_t size, size_t n, void *ud) {
 }
 
 static size_t append_body(struct xfer *x, const char *buf, size_t len, size_t max) {
-        struct http_response *rs = x->rs;
-        if (rs->body_len + len > max) {
+        int r;
+
+        x->body.max = max;
+        r = buf_append(&x->body, buf, len);
+        if (r == -EFBIG)
                 x->too_large = true;
-                return 0;
-        }
-        if (rs->body_len + len + 1 > x->body_cap) {
-                size_t cap = MAX(x->body_cap * 2, rs->body_len + len + 1);
-                cap = MAX(cap, (size_t) 4096);
-                cap = MIN(cap, max + 1);
-                char *nb = realloc(rs->body, cap);
-                if (!nb) {
-                        x->write_errno = ENOMEM;
-                        return 0;
-                }
-                rs->body = nb;
-                x->body_cap = cap;
-        }
-        memcpy(rs->body + rs->body_len, buf, len);
-        rs->body_len += len;
-        rs->body[rs->body_len] = 0;
-        return len;
+        else if (r < 0)
+                x->write_errno = -r;
+        return r < 0 ? 0 : len;
 }
 
 static size_t write_cb(char *buf, size_t size, size_t n, void *ud) {
@@ -571,6 +560,9 @@ int http_perform(struct http *h, const struct http_request *rq, struct http_resp
                         fputs("\r\033[K", stderr);
                 free(rs->url);
                 rs->url = strdup(url);
+                rs->body = x.body.data;
+                rs->body_len = x.body.len;
+                x.body = (struct buf){};
 
                 if (code != CURLE_OK) {
                         _cleanup_free_ char *red = url_redact(url);

@@ -2,8 +2,10 @@
  *
  * Built with jansson, which keeps object keys in insertion order, so the
  * order below is the order on the wire. */
+#include <errno.h>
 #include <string.h>
 
+#include "basic/buf.h"
 #include "image.h"
 
 /* --- architecture --- */
@@ -155,49 +157,31 @@ int oci_manifest_build(const struct oci_descriptor *config, const struct oci_des
 
 /* --- dumping --- */
 
-struct dump_buf {
-        char *data;
-        size_t len, cap;
-        bool too_big;
+struct dump {
+        struct buf b;
+        int error; /* of the append that failed: -EFBIG or -ENOMEM */
 };
 
 static int dump_cb(const char *buf, size_t size, void *userdata) {
-        struct dump_buf *b = userdata;
+        struct dump *d = userdata;
 
-        if (size > OCI_JSON_MAX - b->len) {
-                b->too_big = true;
-                return -1;
-        }
-        if (b->len + size + 1 > b->cap) {
-                size_t cap = MAX(b->cap * 2, b->len + size + 1);
-                char *p;
-
-                cap = MIN(cap, (size_t) OCI_JSON_MAX + 1);
-                p = realloc(b->data, cap);
-                if (!p)
-                        return -1;
-                b->data = p;
-                b->cap = cap;
-        }
-        memcpy(b->data + b->len, buf, size);
-        b->len += size;
-        b->data[b->len] = '\0';
-        return 0;
+        d->error = buf_append(&d->b, buf, size);
+        return d->error < 0 ? -1 : 0;
 }
 
 int oci_json_dump(const json_t *j, char **ret, size_t *ret_len, struct smith_error **err) {
-        struct dump_buf b = {};
+        struct dump d = { .b = BUF_INIT(OCI_JSON_MAX) };
+        int r;
 
         if (!j)
                 return error_set(err, SMITH_ERR_IO, "dump json: no document");
-        if (json_dump_callback(j, dump_cb, &b, JSON_COMPACT | JSON_PRESERVE_ORDER) < 0 || !b.data) {
-                free(b.data);
-                if (b.too_big)
+        r = json_dump_callback(j, dump_cb, &d, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        if (r < 0 || d.error < 0) {
+                buf_release(&d.b);
+                if (d.error == -EFBIG)
                         return error_set(err, SMITH_ERR_IO, "dump json: document larger than %u bytes", OCI_JSON_MAX);
                 return error_set(err, SMITH_ERR_IO, "dump json: out of memory or invalid document");
         }
-        *ret = b.data;
-        if (ret_len)
-                *ret_len = b.len;
-        return 0;
+        *ret = buf_steal(&d.b, ret_len);
+        return *ret ? 0 : error_oom(err);
 }

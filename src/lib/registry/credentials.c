@@ -25,6 +25,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
+#include "basic/buf.h"
 #include "basic/fs.h"
 #include "registry-internal.h"
 
@@ -102,12 +103,12 @@ static int64_t mono_ms(void) {
 static int run_helper(const char *name, const char *server, struct registry_credentials *ret,
                       struct smith_error **err) {
         struct registry_credentials cr = { 0 };
-        _cleanup_free_ char *prog = NULL, *out = NULL;
+        _cleanup_free_ char *prog = NULL;
+        _cleanup_buf_ struct buf out = BUF_INIT(REGISTRY_MAX_SMALL);
         char *argv[3];
         int in[2] = { -1, -1 }, outp[2] = { -1, -1 };
         posix_spawn_file_actions_t fa;
         pid_t pid;
-        size_t len = 0, cap = 0;
         int r, status = 0;
         int64_t deadline;
         bool timed_out = false, too_big = false;
@@ -175,22 +176,10 @@ static int run_helper(const char *name, const char *server, struct registry_cred
                         continue;
                 if (k <= 0)
                         break;
-                if (len + (size_t) k > REGISTRY_MAX_SMALL) {
+                if (buf_append(&out, buf, (size_t) k) < 0) {
                         too_big = true;
                         break;
                 }
-                if (len + (size_t) k + 1 > cap) {
-                        cap = MAX(cap * 2, len + (size_t) k + 1);
-                        char *n = realloc(out, cap);
-                        if (!n) {
-                                too_big = true;
-                                break;
-                        }
-                        out = n;
-                }
-                memcpy(out + len, buf, (size_t) k);
-                len += (size_t) k;
-                out[len] = 0;
         }
         close(outp[0]);
         if (timed_out || too_big)
@@ -203,14 +192,14 @@ static int run_helper(const char *name, const char *server, struct registry_cred
                 return error_set(err, SMITH_ERR_REGISTRY, "credential helper '%s': answer too large", prog);
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
                 /* "credentials not found in native keychain": not an error */
-                if (out && strstr(out, "not found"))
+                if (out.data && strstr(out.data, "not found"))
                         goto none;
                 return error_set(err, SMITH_ERR_REGISTRY, "credential helper '%s' failed (status %d)", prog,
                                  WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
         }
-        j = out ? json_loadb(out, len, 0, NULL) : NULL;
-        if (out)
-                explicit_bzero(out, len);
+        j = out.data ? json_loadb(out.data, out.len, 0, NULL) : NULL;
+        if (out.data)
+                explicit_bzero(out.data, out.len);
         if (!json_is_object(j)) {
                 json_decref(j);
                 return error_set(err, SMITH_ERR_REGISTRY, "credential helper '%s': malformed answer", prog);

@@ -1,0 +1,108 @@
+/* The bounded growable buffer; see buf.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+
+#define BUF_MIN_CAP 256
+#define BUF_READ_CHUNK 65536
+
+static int buf_reserve(struct buf *b, size_t extra) {
+        size_t want, cap;
+        char *d;
+
+        if (extra > b->max - b->len)
+                return -EFBIG;
+        want = b->len + extra + 1;
+        if (want <= b->cap)
+                return 0;
+        cap = MAX(b->cap * 2, want);
+        cap = MAX(cap, (size_t) BUF_MIN_CAP);
+        cap = MIN(cap, b->max + 1);
+        d = realloc(b->data, cap);
+        if (!d)
+                return -ENOMEM;
+        b->data = d;
+        b->cap = cap;
+        return 0;
+}
+
+int buf_append(struct buf *b, const void *data, size_t len) {
+        int r = buf_reserve(b, len);
+
+        if (r < 0)
+                return r;
+        if (len > 0)
+                memcpy(b->data + b->len, data, len);
+        b->len += len;
+        b->data[b->len] = '\0';
+        return 0;
+}
+
+int buf_append_str(struct buf *b, const char *s) {
+        return buf_append(b, s, strlen(s));
+}
+
+int buf_read_fd(struct buf *b, int fd) {
+        for (;;) {
+                size_t room;
+                ssize_t n;
+                int r;
+
+                /* one byte past max is enough to tell that it is too big */
+                room = MIN((size_t) BUF_READ_CHUNK, b->max - b->len + 1);
+                if (b->len + room + 1 > b->cap) {
+                        size_t cap = MAX(b->cap * 2, b->len + room + 1);
+                        char *d;
+
+                        cap = MAX(cap, (size_t) BUF_MIN_CAP);
+                        cap = MIN(cap, b->max + 2);
+                        d = realloc(b->data, cap);
+                        if (!d)
+                                return -ENOMEM;
+                        b->data = d;
+                        b->cap = cap;
+                        room = MIN(room, b->cap - b->len - 1);
+                }
+                n = read(fd, b->data + b->len, room);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        r = -errno;
+                        b->data[b->len] = '\0';
+                        return r;
+                }
+                if (n == 0)
+                        break;
+                if ((size_t) n > b->max - b->len) {
+                        b->data[b->len] = '\0';
+                        return -EFBIG;
+                }
+                b->len += (size_t) n;
+        }
+        if (!b->data)
+                return buf_append(b, "", 0);
+        b->data[b->len] = '\0';
+        return 0;
+}
+
+char *buf_steal(struct buf *b, size_t *ret_len) {
+        char *d;
+
+        if (!b->data && buf_append(b, "", 0) < 0)
+                return NULL;
+        d = b->data;
+        if (ret_len)
+                *ret_len = b->len;
+        b->data = NULL;
+        b->len = b->cap = 0;
+        return d;
+}
+
+void buf_release(struct buf *b) {
+        free(b->data);
+        b->data = NULL;
+        b->len = b->cap = 0;
+}
