@@ -18,6 +18,7 @@
 #include "basic/buf.h"
 #include "basic/fs.h"
 #include "basic/hash.h"
+#include "basic/path.h"
 #include "basic/strv.h"
 
 static char *top;      /* temp dir holding root/ and outside/ */
@@ -224,6 +225,39 @@ static void test_atomic_write(void **state) {
         close(dfd);
 }
 
+static void test_path_normalize(void **state) {
+        static const char *const cases[][3] = {
+                /* in, relative, absolute */
+                { "/usr//bin/./cat", "usr/bin/cat", "/usr/bin/cat" },
+                { "a/b/../c/", "a/c", "/a/c" },
+                { "../../x", "x", "/x" },
+                { "/", "", "/" },
+                { "", "", "/" },
+                { "./", "", "/" },
+        };
+        char *r;
+
+        (void) state;
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *rel = path_normalized(cases[i][0], 0);
+                _cleanup_free_ char *abs = path_normalized(cases[i][0], PATH_ABSOLUTE);
+                assert_string_equal(rel, cases[i][1]);
+                assert_string_equal(abs, cases[i][2]);
+        }
+        assert_int_equal(path_normalize("a/../b", PATH_DOTDOT_REFUSE, &r), -EXDEV);
+        assert_int_equal(path_normalize("./a/./b", PATH_DOTDOT_REFUSE, &r), 0);
+        assert_string_equal(r, "a/b");
+        free(r);
+        {
+                char longname[PATH_NAME_MAX + 2];
+                memset(longname, 'x', sizeof(longname) - 1);
+                longname[sizeof(longname) - 1] = '\0';
+                assert_int_equal(path_normalize(longname, PATH_CHECK_LENGTH, &r), -ENAMETOOLONG);
+                assert_int_equal(path_normalize(longname, 0, &r), 0);
+                free(r);
+        }
+}
+
 static void test_buf(void **state) {
         _cleanup_buf_ struct buf b = BUF_INIT(8);
         char *s;
@@ -272,6 +306,7 @@ int main(void) {
                 cmocka_unit_test(test_paths),
                 cmocka_unit_test(test_atomic_write),
                 cmocka_unit_test(test_buf),
+                cmocka_unit_test(test_path_normalize),
         };
         int r = cmocka_run_group_tests_name("basic", tests, setup, teardown);
         if (r != 0)

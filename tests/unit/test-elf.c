@@ -966,7 +966,7 @@ static void test_normalize(void **state) {
                 { "a/./b//", "/a/b" }, { "/a/..", "/" }, { "/a/b/..", "/a" },     { "/.../x", "/.../x" },
         };
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
-                _cleanup_free_ char *n = ld_path_normalize(cases[i][0]);
+                _cleanup_free_ char *n = path_normalized(cases[i][0], PATH_ABSOLUTE);
                 assert_string_equal(n, cases[i][1]);
         }
 }

@@ -679,30 +679,3 @@ int mkdir_p(const char *path, mode_t mode) {
                 return -errno;
         return 0;
 }
-
-char *path_join(const char *a, const char *b) {
-        char *r;
-        size_t la = strlen(a);
-        while (la > 1 && a[la - 1] == '/')
-                la--;
-        while (*b == '/')
-                b++;
-        if (asprintf(&r, "%.*s%s%s", (int) la, a, (la > 0 && a[la - 1] == '/') ? "" : "/", b) < 0)
-                return NULL;
-        return r;
-}
-
-bool path_is_safe_relative(const char *p) {
-        const char *c = p;
-        if (isempty(p) || p[0] == '/')
-                return false;
-        while (*c) {
-                size_t n = strcspn(c, "/");
-                if (n == 2 && c[0] == '.' && c[1] == '.')
-                        return false;
-                c += n;
-                while (*c == '/')
-                        c++;
-        }
-        return true;
-}

@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "path.h"
+
 enum chase_flags {
         CHASE_NOFOLLOW_LAST = 1 << 0, /* do not follow a symlink in the last component */
         CHASE_NONEXIST_OK = 1 << 1,   /* the last component may be missing */
@@ -86,9 +88,3 @@ void atomic_file_abort(struct atomic_file *f);
 
 /* Like mkdir -p for a host path (not inside an untrusted root). */
 int mkdir_p(const char *path, mode_t mode);
-
-/* "a" + "/" + "b", with exactly one slash between. */
-char *path_join(const char *a, const char *b);
-/* True for a relative path that is safe to use below a directory: no
- * leading "/", no ".." component, not empty. */
-bool path_is_safe_relative(const char *p);

@@ -167,8 +167,3 @@ int ld_env_find(struct ld_env *env, const struct ld_request *req, const char *ne
  * $PLATFORM) and results that are not absolute are dropped.  Returns a strv
  * (possibly empty), NULL only when out of memory. */
 char **ld_expand_dst(const struct elf_info *obj, const char *origin, const char *entry);
-
-/* Lexical normalisation of an absolute path inside a root: collapses "//",
- * "." and ".." (which stops at "/"), drops a trailing slash.  Symlinks are
- * not looked at.  Relative input is taken relative to "/".  NULL on OOM. */
-char *ld_path_normalize(const char *path);

@@ -100,7 +100,7 @@ static int glob_expand(int root_fd, const char *prefix, char **comps, size_t i, 
 
 /* Expands an absolute pattern to the sorted matching paths inside the root. */
 static int glob_root(int root_fd, const char *pattern, char ***ret) {
-        _cleanup_free_ char *norm = ld_path_normalize(pattern);
+        _cleanup_free_ char *norm = path_normalized(pattern, PATH_ABSOLUTE);
         _cleanup_strv_free_ char **comps = NULL, **matches = NULL;
         int r;
 
@@ -129,7 +129,7 @@ static int add_dir(struct conf_state *s, const char *file, char *word, struct sm
                 *eq = '\0';
         if (word[0] != '/') /* ldconfig ignores relative directories too */
                 return 0;
-        norm = ld_path_normalize(word);
+        norm = path_normalized(word, PATH_ABSOLUTE);
         if (!norm)
                 return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "'%s'", file);
         if (strv_contains(s->dirs, norm))
@@ -211,7 +211,7 @@ static int parse_line(struct conf_state *s, const char *file, char *line, unsign
 }
 
 static int parse_file(struct conf_state *s, const char *path, unsigned depth, struct smith_error **err) {
-        _cleanup_free_ char *norm = ld_path_normalize(path);
+        _cleanup_free_ char *norm = path_normalized(path, PATH_ABSOLUTE);
         _cleanup_free_ char *buf = NULL;
         size_t len, n_stack;
         char *line, *next;

@@ -30,43 +30,6 @@ struct ld_env {
 
 /* --- paths --- */
 
-char *ld_path_normalize(const char *path) {
-        size_t len = strlen(path);
-        char *r = malloc(len + 2), *o = r;
-        const char *p = path;
-
-        if (!r)
-                return NULL;
-        *o = '\0';
-        for (;;) {
-                size_t n;
-                while (*p == '/')
-                        p++;
-                if (*p == '\0')
-                        break;
-                n = strcspn(p, "/");
-                if (n == 1 && p[0] == '.') {
-                        /* nothing */
-                } else if (n == 2 && p[0] == '.' && p[1] == '.') {
-                        char *slash = strrchr(r, '/');
-                        if (slash)
-                                *slash = '\0';
-                        o = r + strlen(r);
-                } else {
-                        *o++ = '/';
-                        memcpy(o, p, n);
-                        o += n;
-                        *o = '\0';
-                }
-                p += n;
-        }
-        if (o == r) {
-                r[0] = '/';
-                r[1] = '\0';
-        }
-        return r;
-}
-
 /* --- dynamic string tokens --- */
 
 enum dst {
@@ -192,7 +155,7 @@ static int expand(const struct dst_ctx *c, const char *done, const char *rest, c
                 return -ENOMEM;
         if (full[0] != '/' || strlen(full) >= PATH_MAX)
                 return 0; /* relative to ld.so's working directory: not ours to guess */
-        norm = ld_path_normalize(full);
+        norm = path_normalized(full, PATH_ABSOLUTE);
         if (!norm)
                 return -ENOMEM;
         if (strv_contains(*out, norm) || strv_length(*out) >= LD_MAX_DST_RESULTS)
@@ -329,7 +292,7 @@ static int try_path(struct search *s, const char *path, struct smith_error **err
 
         if (path[0] != '/' || strlen(path) >= PATH_MAX)
                 return 0;
-        norm = ld_path_normalize(path);
+        norm = path_normalized(path, PATH_ABSOLUTE);
         if (!norm)
                 return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "find '%s'", s->needed);
         r = candidate_ok(s, norm);

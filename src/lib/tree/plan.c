@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "basic/strv.h"
+#include "basic/path.h"
 #include "plan.h"
 
 #define PLAN_MAX_LINKS 40
@@ -47,33 +48,6 @@ void plan_free(struct plan *p) {
 
 size_t plan_size(const struct plan *p) {
         return p->n;
-}
-
-char *plan_normalize(const char *path) {
-        _cleanup_strv_free_ char **parts = strv_split(path, "/", true);
-        char **out;
-        size_t n = 0;
-        char *r;
-
-        if (!parts)
-                return NULL;
-        out = calloc(strv_length(parts) + 1, sizeof(char *));
-        if (!out)
-                return NULL;
-        for (size_t i = 0; parts[i]; i++) {
-                if (streq(parts[i], "."))
-                        continue;
-                if (streq(parts[i], "..")) {
-                        if (n > 0)
-                                n--;
-                        continue;
-                }
-                out[n++] = parts[i];
-        }
-        out[n] = NULL;
-        r = strv_join(out, "/");
-        free(out); /* the strings belong to parts */
-        return r;
 }
 
 struct plan_entry *plan_get(struct plan *p, const char *path) {
@@ -174,7 +148,7 @@ static struct plan_entry *entry_new(const char *path, enum plan_type type, enum 
         struct plan_entry *e = calloc(1, sizeof(*e));
         if (!e)
                 return NULL;
-        e->path = plan_normalize(path);
+        e->path = path_normalized(path, 0);
         if (!e->path) {
                 free(e);
                 return NULL;
@@ -279,7 +253,7 @@ int plan_add_symlink(struct plan *p, const char *path, enum plan_precedence from
 }
 
 char *plan_resolve(struct plan *p, const char *path, bool follow_last) {
-        _cleanup_free_ char *rest = plan_normalize(path);
+        _cleanup_free_ char *rest = path_normalized(path, 0);
         _cleanup_free_ char *done = strdup("");
         unsigned links = 0;
 
@@ -309,7 +283,7 @@ char *plan_resolve(struct plan *p, const char *path, bool follow_last) {
                         } else if (asprintf(&joined, "%s/%s/%s", done, e->target, rest + n) < 0)
                                 return NULL;
                         /* re-normalise from the root so ".." in targets is applied */
-                        nrest = plan_normalize(joined);
+                        nrest = path_normalized(joined, 0);
                         if (!nrest)
                                 return NULL;
                         free(rest);

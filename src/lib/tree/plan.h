@@ -70,7 +70,3 @@ char *plan_resolve(struct plan *p, const char *path, bool follow_last);
 
 /* Calls cb for every entry in path order; a negative return stops. */
 int plan_foreach(struct plan *p, int (*cb)(const struct plan_entry *e, void *userdata), void *userdata);
-
-/* "/usr//bin/./cat" -> "usr/bin/cat"; ".." pops (never above the root).
- * "" for the root itself. */
-char *plan_normalize(const char *path);

@@ -19,6 +19,7 @@
 #include "basic/fs.h"
 #include "basic/log.h"
 #include "basic/strv.h"
+#include "basic/path.h"
 #include "elf/elf.h"
 #include "select.h"
 
@@ -423,14 +424,14 @@ int selector_new(struct plan *plan, const struct selector_opts *o, struct select
                         return error_wrap(err, "excludes");
                 for (size_t j = 0; matches && matches[j]; j++) {
                         _cleanup_free_ char *resolved = NULL;
-                        char *norm = plan_normalize(matches[j]);
+                        char *norm = path_normalized(matches[j], 0);
                         if (!norm || strv_consume(&s->excludes, norm) < 0)
                                 return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "excludes");
                         /* also exclude where it leads, so a path reached
                          * through another symlink is excluded as well */
                         if (chase(s->root_fd, matches[j], CHASE_NOFOLLOW_LAST, NULL, NULL, &resolved, NULL, NULL) >=
                             0) {
-                                norm = plan_normalize(resolved);
+                                norm = path_normalized(resolved, 0);
                                 if (!norm || strv_consume(&s->excludes, norm) < 0)
                                         return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "excludes");
                         }
