@@ -33,53 +33,6 @@ struct upload_opts {
         bool verbose;
 };
 
-/* The manifest to PUT: the image's own bytes (verified against its
- * digest), or a Docker v2 rewrite of it. */
-static int upload_manifest(const struct oci_image *img, bool docker, char **ret, size_t *ret_len,
-                           const char **ret_media_type, struct smith_error **err) {
-        _cleanup_free_ struct oci_descriptor *layers = NULL;
-        _cleanup_free_ char *buf = NULL;
-        _cleanup_close_ int fd = -1;
-        struct oci_descriptor config = { .media_type = (char *) OCI_MT_CONFIG };
-        char digest[DIGEST_STR_LEN + 1];
-        size_t len = 0;
-        int r;
-
-        if (docker) {
-                layers = calloc(img->n_layers + 1, sizeof(*layers));
-                if (!layers)
-                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "manifest");
-                for (size_t i = 0; i < img->n_layers; i++) {
-                        layers[i] = (struct oci_descriptor){ .media_type = img->layers[i].media_type,
-                                                             .size = img->layers[i].size };
-                        memcpy(layers[i].digest, img->layers[i].digest, sizeof(layers[i].digest));
-                }
-                memcpy(config.digest, img->config_digest, sizeof(config.digest));
-                config.size = json_integer_value(json_object_get(json_object_get(img->manifest, "config"), "size"));
-                r = oci_manifest_build(&config, layers, img->n_layers, true, ret, ret_len, err);
-                if (r < 0)
-                        return error_wrap(err, "docker manifest for '%s'", img->source);
-                *ret_media_type = DOCKER_MT_MANIFEST;
-                return 0;
-        }
-
-        r = oci_image_open_blob(img, img->manifest_digest, &fd, err);
-        if (r < 0)
-                return r;
-        r = read_full_fd(fd, REGISTRY_MAX_MANIFEST, &buf, &len);
-        if (r < 0)
-                return error_set_errno(err, SMITH_ERR_SOURCE, r, "'%s': manifest '%s'", img->source,
-                                       img->manifest_digest);
-        sha256_digest_of(buf, len, digest);
-        if (!streq(digest, img->manifest_digest) || (int64_t) len != img->manifest_size)
-                return error_set(err, SMITH_ERR_SOURCE, "'%s': manifest '%s' changed while reading it", img->source,
-                                 img->manifest_digest);
-        *ret = TAKE_PTR(buf);
-        *ret_len = len;
-        *ret_media_type = img->manifest_media_type;
-        return 0;
-}
-
 static int upload(const struct upload_opts *o, struct smith_error **err) {
         _cleanup_(registry_ref_freep) struct registry_ref *ref = NULL;
         _cleanup_(registry_client_freep) struct registry_client *client = NULL;
@@ -110,7 +63,10 @@ static int upload(const struct upload_opts *o, struct smith_error **err) {
         r = oci_image_open_layout(cache, AT_FDCWD, o->image, &img, err);
         if (r < 0)
                 return r;
-        r = upload_manifest(img, o->docker || ref->docker_hub, &manifest, &manifest_len, &media_type, err);
+        /* OCI media types: the manifest goes up byte for byte (the registry's
+         * digest is the file's); Docker's: rewritten */
+        r = oci_image_manifest(img, o->docker || ref->docker_hub ? OCI_MANIFEST_DOCKER : OCI_MANIFEST_AS_IS, &manifest,
+                               &manifest_len, &media_type, err);
         if (r < 0)
                 return r;
 
@@ -127,7 +83,7 @@ static int upload(const struct upload_opts *o, struct smith_error **err) {
         }
         if (strv_extend(&digests, img->config_digest) < 0)
                 return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "upload");
-        sizes[n++] = json_integer_value(json_object_get(json_object_get(img->manifest, "config"), "size"));
+        sizes[n++] = img->config_size;
 
         r = registry_client_new(ref, &ro, &client, err);
         if (r < 0)

@@ -342,24 +342,24 @@ static void test_retry_after(void **state) {
 }
 
 static void test_platform(void **state) {
-        struct registry_platform p;
+        struct oci_platform p;
         struct smith_error *err = NULL;
 
-        assert_int_equal(registry_platform_parse("linux/arm64/v8", &p, &err), 0);
+        assert_int_equal(oci_platform_parse("linux/arm64/v8", &p, &err), 0);
         assert_string_equal(p.os, "linux");
         assert_string_equal(p.arch, "arm64");
         assert_string_equal(p.variant, "v8");
-        assert_int_equal(registry_platform_parse("linux/amd64", &p, &err), 0);
+        assert_int_equal(oci_platform_parse("linux/amd64", &p, &err), 0);
         assert_string_equal(p.arch, "amd64");
         assert_string_equal(p.variant, "");
-        assert_int_equal(registry_platform_parse(NULL, &p, &err), 0);
+        assert_int_equal(oci_platform_parse(NULL, &p, &err), 0);
         assert_string_equal(p.os, "linux");
         assert_string_equal(p.arch, oci_host_architecture());
 
         const char *bad[] = { "linux",       "linux/",       "/amd64", "linux/amd64/", "linux/amd64/v8/x",
                               "Linux/amd64", "linux/a md64", "" };
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
-                if (registry_platform_parse(bad[i], &p, &err) == 0)
+                if (oci_platform_parse(bad[i], &p, &err) == 0)
                         fail_msg("platform '%s' accepted", bad[i]);
                 assert_int_equal(err->kind, SMITH_ERR_USAGE);
                 error_free(err);

@@ -1,5 +1,6 @@
 /* SHA-256 through OpenSSL's EVP API; see hash.h. */
 #include <openssl/evp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,4 +66,9 @@ bool digest_is_valid(const char *s) {
                 if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
                         return false;
         return true;
+}
+
+const char *blob_path(const char *digest, char out[static BLOB_PATH_LEN + 1]) {
+        snprintf(out, BLOB_PATH_LEN + 1, "blobs/sha256/%s", digest_hex(digest));
+        return out;
 }

@@ -24,6 +24,11 @@ void sha256_digest_of(const void *data, size_t len, char out[static DIGEST_STR_L
 /* True if s is exactly "sha256:" followed by 64 lowercase hex digits: the
  * only form we accept from untrusted input, so it is safe in a path. */
 bool digest_is_valid(const char *s);
+/* "blobs/sha256/<hex>": where a content-addressed blob lives, in an OCI
+ * image layout and in the cache's store alike.  digest must be valid. */
+#define BLOB_PATH_LEN (sizeof("blobs/sha256/") - 1 + SHA256_HEX_LEN)
+const char *blob_path(const char *digest, char out[static BLOB_PATH_LEN + 1]);
+
 /* The hex part of a valid digest. */
 static inline const char *digest_hex(const char *digest) {
         return digest + 7;

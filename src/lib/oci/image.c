@@ -3,44 +3,11 @@
  * Built with jansson, which keeps object keys in insertion order, so the
  * order below is the order on the wire. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "basic/buf.h"
 #include "image.h"
-
-/* --- architecture --- */
-
-const char *oci_host_architecture(void) {
-#if defined(__x86_64__)
-        return "amd64";
-#elif defined(__aarch64__)
-        return "arm64";
-#elif defined(__i386__)
-        return "386";
-#elif defined(__arm__)
-        return "arm";
-#elif defined(__powerpc64__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-        return "ppc64le";
-#elif defined(__powerpc64__)
-        return "ppc64";
-#elif defined(__s390x__)
-        return "s390x";
-#elif defined(__riscv) && defined(__riscv_xlen) && __riscv_xlen == 64
-        return "riscv64";
-#elif defined(__loongarch64)
-        return "loong64";
-#elif defined(__mips64) && defined(__MIPSEL__)
-        return "mips64le";
-#elif defined(__mips64)
-        return "mips64";
-#elif defined(__mips__) && defined(__MIPSEL__)
-        return "mipsle";
-#elif defined(__mips__)
-        return "mips";
-#else
-#error "unknown architecture: add its Go/OCI name to oci_host_architecture()"
-#endif
-}
 
 /* --- descriptors --- */
 
@@ -69,6 +36,31 @@ static int set_new(json_t *o, const char *key, json_t *v) {
         return json_object_set_new(o, key, v) == 0 ? 0 : -1;
 }
 
+static int cmp_keys(const void *a, const void *b) {
+        return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+/* A copy of an annotations object with its keys sorted, as Go writes a
+ * map[string]string: the same set always gives the same bytes. */
+static json_t *sorted_copy(const json_t *o) {
+        _cleanup_free_ const char **keys = calloc(json_object_size(o) + 1, sizeof(*keys));
+        _cleanup_(json_decrefp) json_t *r = json_object();
+        const char *k;
+        json_t *v;
+        size_t n = 0;
+
+        if (!keys || !r)
+                return NULL;
+        json_object_foreach((json_t *) o, k, v) {
+                keys[n++] = k;
+        }
+        qsort(keys, n, sizeof(*keys), cmp_keys);
+        for (size_t i = 0; i < n; i++)
+                if (json_object_set_new(r, keys[i], json_deep_copy(json_object_get(o, keys[i]))) < 0)
+                        return NULL;
+        return TAKE_PTR(r);
+}
+
 static json_t *descriptor_with_type(const struct oci_descriptor *d, const char *media_type) {
         _cleanup_(json_decrefp) json_t *o = NULL;
 
@@ -79,7 +71,7 @@ static json_t *descriptor_with_type(const struct oci_descriptor *d, const char *
                 return NULL;
         /* an empty annotations object is left out, as Go's omitempty does */
         if (d->annotations && json_object_size(d->annotations) > 0 &&
-            set_new(o, "annotations", json_deep_copy(d->annotations)) < 0)
+            set_new(o, "annotations", sorted_copy(d->annotations)) < 0)
                 return NULL;
         if (d->platform && set_new(o, "platform", json_deep_copy(d->platform)) < 0)
                 return NULL;
@@ -93,6 +85,14 @@ json_t *oci_descriptor_to_json(const struct oci_descriptor *d) {
 }
 
 /* --- manifests --- */
+
+const char *oci_layer_media_type(const char *mt) {
+        if (streq(mt, DOCKER_MT_LAYER_GZIP))
+                return OCI_MT_LAYER_GZIP;
+        if (streq(mt, DOCKER_MT_LAYER_TAR))
+                return OCI_MT_LAYER_TAR;
+        return mt;
+}
 
 static bool is_gzip_layer(const char *mt) {
         return mt && (streq(mt, OCI_MT_LAYER_GZIP) || streq(mt, DOCKER_MT_LAYER_GZIP));

@@ -17,6 +17,7 @@
 
 #include "basic/error.h"
 #include "basic/hash.h"
+#include "oci/platform.h"
 
 #define OCI_MT_MANIFEST "application/vnd.oci.image.manifest.v1+json"
 #define OCI_MT_INDEX "application/vnd.oci.image.index.v1+json"
@@ -30,6 +31,7 @@
 #define DOCKER_MT_MANIFEST_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
 #define DOCKER_MT_CONFIG "application/vnd.docker.container.image.v1+json"
 #define DOCKER_MT_LAYER_GZIP "application/vnd.docker.image.rootfs.diff.tar.gzip"
+#define DOCKER_MT_LAYER_TAR "application/vnd.docker.image.rootfs.diff.tar"
 
 #define OCI_ANNOTATION_REF_NAME "org.opencontainers.image.ref.name"
 
@@ -54,9 +56,9 @@ struct oci_descriptor {
  * annotations/platform, a non-string annotation) or memory ran out. */
 json_t *oci_descriptor_to_json(const struct oci_descriptor *d);
 
-/* The build machine's architecture in Go/OCI naming: amd64, arm64, 386,
- * arm, ppc64le, ppc64, s390x, riscv64, mips64le, loong64 ... */
-const char *oci_host_architecture(void);
+/* Docker v2 layer media types named the OCI way (same bytes); everything
+ * else as given. */
+const char *oci_layer_media_type(const char *media_type);
 
 /* {"schemaVersion":2,"mediaType":...,"config":{...},"layers":[...]}.
  * The layers' media types are used as given.  With docker, the manifest,

@@ -117,14 +117,14 @@ static int parse_descriptor(json_t *j, const char *what, struct descriptor *d, s
 
 /* A regular file blobs/sha256/<hex> below blobs_fd, resolved inside it. */
 static int open_blob_fd(int blobs_fd, const char *digest, int *ret_fd) {
-        char name[sizeof("blobs/sha256/") + SHA256_HEX_LEN];
+        char name[BLOB_PATH_LEN + 1];
         _cleanup_close_ int fd = -1;
         struct stat st;
         int fl;
 
         if (!digest_is_valid(digest))
                 return -EINVAL;
-        snprintf(name, sizeof(name), "blobs/sha256/%s", digest_hex(digest));
+        blob_path(digest, name);
         /* O_NONBLOCK: a fifo planted in the layout must not hang us. */
         fd = root_openat(blobs_fd, name, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
         if (fd < 0)
@@ -286,6 +286,7 @@ static int load_manifest(struct oci_image *img, struct smith_error **err) {
                 return error_set(err, SMITH_ERR_SOURCE, "manifest '%s': unsupported config media type '%s'", md.digest,
                                  shown(cd.media_type, b));
         memcpy(img->config_digest, cd.digest, DIGEST_STR_LEN + 1);
+        img->config_size = cd.size;
         if (read_verified_blob(img->blobs_fd, "config", &cd, &cbuf, &clen, err) < 0 ||
             parse_json(cbuf, clen, "config", &img->config, err) < 0)
                 return -1;

@@ -40,6 +40,7 @@ struct oci_image {
         int64_t manifest_size;
         char *manifest_media_type;
         char config_digest[DIGEST_STR_LEN + 1];
+        int64_t config_size;
         json_t *manifest, *config; /* parsed documents */
         size_t n_layers;
         struct oci_layer_ref *layers; /* lowest first; n_layers == config rootfs.diff_ids count */
@@ -76,3 +77,22 @@ int oci_image_from_store(int blobs_fd, const char *media_type, const char *diges
  * out of the layout).  For a directory layout its content is NOT verified
  * here: read it through a hash (layer_unpack() checks digest and size). */
 int oci_image_open_blob(const struct oci_image *img, const char *digest, int *ret_fd, struct smith_error **err);
+
+/* --- the image's manifest for others (manifest.c) --- */
+
+enum oci_manifest_form {
+        OCI_MANIFEST_AS_IS,  /* the image's own bytes, read back and verified */
+        OCI_MANIFEST_OCI,    /* the own bytes if they are an OCI manifest, else rebuilt with OCI media types */
+        OCI_MANIFEST_DOCKER, /* rebuilt with Docker v2 media types (gzip layers only) */
+};
+
+/* The image's manifest in the form asked for: a rebuilt one describes the
+ * same config and layer bytes, so it is the same image.  *ret is
+ * NUL-terminated; *ret_media_type is static. */
+int oci_image_manifest(const struct oci_image *img, enum oci_manifest_form form, char **ret, size_t *ret_len,
+                       const char **ret_media_type, struct smith_error **err);
+
+/* The descriptor of the image's config, and of layer i, named the OCI way
+ * (Docker media types mapped).  Nothing to free. */
+struct oci_descriptor oci_image_config_descriptor(const struct oci_image *img);
+struct oci_descriptor oci_image_layer_descriptor(const struct oci_image *img, size_t i);

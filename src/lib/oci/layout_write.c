@@ -42,7 +42,7 @@ static int check_blob(const struct layout_blob *b, struct smith_error **err) {
                 return error_set(err, SMITH_ERR_IO, "blob has invalid digest '%s'", b->desc.digest);
         if (b->desc.size < 0)
                 return error_set(err, SMITH_ERR_IO, "blob '%s': negative size", b->desc.digest);
-        if (b->path || (!b->data && b->fd >= 0))
+        if (b->in_blobs_dir || b->path || (!b->data && b->fd >= 0))
                 return 0;
         if (!b->data && b->len > 0)
                 return error_set(err, SMITH_ERR_IO, "blob '%s': no path, data or fd", b->desc.digest);
@@ -119,31 +119,33 @@ static int build_index(const struct oci_descriptor *m, size_t n, char **ret, siz
 
 static int add_blob(struct tar_writer *t, const struct layout_blob *b, const struct tar_entry_meta *meta,
                     struct smith_error **err) {
-        _cleanup_free_ char *name = NULL;
+        char name[BLOB_PATH_LEN + 1];
+        const char *path = b->in_blobs_dir ? name : b->path;
         _cleanup_close_ int fd = -1;
         struct stat st;
 
-        if (asprintf(&name, "blobs/sha256/%s", digest_hex(b->desc.digest)) < 0)
-                return error_set(err, SMITH_ERR_IO, "out of memory");
-        if (!b->path && !b->data && b->fd >= 0) {
+        blob_path(b->desc.digest, name);
+        if (!path && !b->data && b->fd >= 0) {
                 if (lseek(b->fd, 0, SEEK_SET) < 0)
                         return error_set_errno(err, SMITH_ERR_IO, errno, "seek blob '%s'", b->desc.digest);
                 if (tar_writer_add_file_fd(t, name, b->fd, b->desc.size, meta, err) < 0)
                         return error_wrap(err, "blob '%s'", b->desc.digest);
                 return 0;
         }
-        if (!b->path)
+        if (!path)
                 return tar_writer_add_data(t, name, b->data, b->len, meta, err);
 
-        fd = openat(b->dir_fd, b->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        /* a layout's blobs are resolved inside it: never through a symlink out */
+        fd = b->in_blobs_dir ? root_openat(b->dir_fd, path, O_RDONLY | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK, 0)
+                             : openat(b->dir_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
-                return error_set_errno(err, SMITH_ERR_IO, errno, "open blob '%s'", b->path);
+                return error_set_errno(err, SMITH_ERR_IO, b->in_blobs_dir ? -fd : errno, "open blob '%s'", path);
         if (fstat(fd, &st) < 0)
-                return error_set_errno(err, SMITH_ERR_IO, errno, "stat blob '%s'", b->path);
+                return error_set_errno(err, SMITH_ERR_IO, errno, "stat blob '%s'", path);
         if (!S_ISREG(st.st_mode))
-                return error_set(err, SMITH_ERR_IO, "blob '%s' is not a regular file", b->path);
+                return error_set(err, SMITH_ERR_IO, "blob '%s' is not a regular file", path);
         if (tar_writer_add_file_fd(t, name, fd, b->desc.size, meta, err) < 0)
-                return error_wrap(err, "blob '%s' from '%s'", b->desc.digest, b->path);
+                return error_wrap(err, "blob '%s' from '%s'", b->desc.digest, path);
         return 0;
 }
 
@@ -205,4 +207,24 @@ int layout_write_targz(const char *out_path, const struct layout_blob *blobs, si
         if (r < 0)
                 return error_set_errno(err, SMITH_ERR_IO, r, "write '%s'", out_path);
         return 0;
+}
+
+int layout_index_entry(struct oci_descriptor *d, const char *digest, int64_t size, const char *ref_name,
+                       const struct oci_platform *p, struct smith_error **err) {
+        *d = (struct oci_descriptor){ .media_type = (char *) OCI_MT_MANIFEST, .size = size };
+        memcpy(d->digest, digest, sizeof(d->digest));
+        d->annotations = json_object();
+        d->platform = oci_platform_to_json(p);
+        if (!d->annotations || !d->platform ||
+            json_object_set_new(d->annotations, OCI_ANNOTATION_REF_NAME, json_string(ref_name)) < 0) {
+                layout_index_entry_release(d);
+                return error_oom(err);
+        }
+        return 0;
+}
+
+void layout_index_entry_release(struct oci_descriptor *d) {
+        json_decref(d->annotations);
+        json_decref(d->platform);
+        d->annotations = d->platform = NULL;
 }

@@ -7,27 +7,31 @@
  * [...]} with the given descriptors in the given order).  Every header has
  * uid/gid 0 and the same mtime, so equal inputs give equal bytes.
  *
- * The output appears whole or not at all: it is written to
- * "<out>.tmpXXXXXX" beside it, fsynced and renamed over out_path; on any
- * failure the temp file is removed and out_path is left as it was.  The
- * file gets mode 0644.
+ * The output appears whole or not at all: it is an unnamed file in
+ * out_path's directory (atomic_file_open()) until it is complete, fsynced
+ * and renamed over out_path; on any failure nothing is left and out_path
+ * is as it was.  The file gets mode 0644.
  *
  * Ownership: nothing passed in is kept or freed. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "basic/error.h"
 #include "oci/image.h"
 
-/* Where a blob's bytes come from, first match wins: path (opened below
- * dir_fd), data (non-NULL), fd (>= 0; read from offset 0, left at the end),
- * else the empty blob (len 0).  Set fd to -1 when unused: 0 is an fd. */
+/* Where a blob's bytes come from, first match wins: in_blobs_dir (the file
+ * blobs/sha256/<hex> below dir_fd: a layout or the cache's store), path
+ * (opened below dir_fd), data (non-NULL), fd (>= 0; read from offset 0,
+ * left at the end), else the empty blob (len 0).  Set fd to -1 when unused:
+ * 0 is an fd. */
 struct layout_blob {
         struct oci_descriptor desc; /* digest and size are what gets checked/named */
+        bool in_blobs_dir;          /* at blobs/sha256/<hex> below dir_fd */
         const char *path;           /* file holding the blob, or NULL */
-        int dir_fd;                 /* with path: dir fd it is relative to (AT_FDCWD ok) */
+        int dir_fd;                 /* with in_blobs_dir or path: dir fd they are relative to (AT_FDCWD ok) */
         int fd;                     /* or an open file holding the blob, or -1 */
         const void *data;           /* or the blob in memory ... */
         size_t len;                 /* ... and its length */
@@ -51,3 +55,11 @@ struct layout_writer_opts {
 int layout_write_targz(const char *out_path, const struct layout_blob *blobs, size_t n_blobs,
                        const struct oci_descriptor *index_manifests, size_t n_manifests,
                        const struct layout_writer_opts *o, struct smith_error **err);
+
+/* An index.json entry for an image manifest: its media type (OCI),
+ * digest and size, the annotation org.opencontainers.image.ref.name =
+ * ref_name (callers may add more to d->annotations) and platform p.  d
+ * then owns its annotations and platform: layout_index_entry_release(). */
+int layout_index_entry(struct oci_descriptor *d, const char *digest, int64_t size, const char *ref_name,
+                       const struct oci_platform *p, struct smith_error **err);
+void layout_index_entry_release(struct oci_descriptor *d);

@@ -239,16 +239,9 @@ static int format_time(int64_t epoch, char out[static 32]) {
         return 0;
 }
 
-static const char *layer_media_type(const char *mt) {
-        /* parent layers keep their compression, named the OCI way */
-        if (streq(mt, DOCKER_MT_LAYER_GZIP) || streq(mt, "application/vnd.docker.image.rootfs.diff.tar"))
-                return streq(mt, DOCKER_MT_LAYER_GZIP) ? OCI_MT_LAYER_GZIP : OCI_MT_LAYER_TAR;
-        return mt;
-}
-
 static int write_image(struct build *b, const struct blob_result *layer, const char *spec, size_t spec_len,
                        struct smith_error **err) {
-        _cleanup_strv_free_ char **diff_ids = NULL, **parent_paths = NULL;
+        _cleanup_strv_free_ char **diff_ids = NULL;
         _cleanup_free_ struct oci_descriptor *layers = NULL;
         _cleanup_free_ struct layout_blob *blobs = NULL;
         _cleanup_free_ char *config_json = NULL, *manifest_json = NULL, *packages = NULL;
@@ -270,20 +263,16 @@ static int write_image(struct build *b, const struct blob_result *layer, const c
 
         for (size_t i = 0; i < parent_layers; i++) {
                 const struct oci_layer_ref *l = &b->parent->layers[i];
-                char *name;
                 if (streq(l->diff_id, layer->diff_id)) {
                         have_layer = true;
                         log_info("layer with diff_id %s already exists in parent", l->diff_id);
                 }
-                layers[n_layers] = (struct oci_descriptor){ .media_type = (char *) layer_media_type(l->media_type),
-                                                            .size = l->size };
-                memcpy(layers[n_layers].digest, l->digest, sizeof(l->digest));
-                if (strv_extend(&diff_ids, l->diff_id) < 0 ||
-                    asprintf(&name, "blobs/sha256/%s", digest_hex(l->digest)) < 0 ||
-                    strv_consume(&parent_paths, name) < 0)
-                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "image");
+                /* parent layers keep their compression, named the OCI way */
+                layers[n_layers] = oci_image_layer_descriptor(b->parent, i);
+                if (strv_extend(&diff_ids, l->diff_id) < 0)
+                        return error_oom(err);
                 blobs[n_blobs++] = (struct layout_blob){
-                        .desc = layers[n_layers], .fd = -1, .dir_fd = b->parent->blobs_fd, .path = name
+                        .desc = layers[n_layers], .fd = -1, .dir_fd = b->parent->blobs_fd, .in_blobs_dir = true
                 };
                 n_layers++;
         }
@@ -338,23 +327,24 @@ static int write_image(struct build *b, const struct blob_result *layer, const c
                 }
         }
         {
-                struct oci_descriptor md = { .media_type = (char *) OCI_MT_MANIFEST, .size = (int64_t) manifest_len };
-                json_t *ann = json_object(), *plat = json_object();
-                memcpy(md.digest, manifest_digest, sizeof(manifest_digest));
+                struct oci_descriptor md;
+                struct oci_platform host;
+                json_t *ann;
+
                 r = format_time(b->epoch, created);
                 if (r < 0)
                         return error_set_errno(err, SMITH_ERR_IO, r, "time");
+                (void) oci_platform_parse(NULL, &host, NULL);
+                r = layout_index_entry(&md, manifest_digest, (int64_t) manifest_len, "latest", &host, err);
+                if (r < 0)
+                        return r;
+                index[n_index++] = md;
+                ann = md.annotations;
                 if (!isempty(b->o->buildno))
                         json_object_set_new(ann, "com.oracle.smith.build", json_string(b->o->buildno));
                 json_object_set_new(ann, "com.oracle.smith.sha", json_string(SMITH_SHA));
                 json_object_set_new(ann, "com.oracle.smith.version", json_string(SMITH_VERSION));
                 json_object_set_new(ann, "org.opencontainers.image.created", json_string(created));
-                json_object_set_new(ann, OCI_ANNOTATION_REF_NAME, json_string("latest"));
-                json_object_set_new(plat, "architecture", json_string(oci_host_architecture()));
-                json_object_set_new(plat, "os", json_string("linux"));
-                md.annotations = ann;
-                md.platform = plat;
-                index[n_index++] = md;
                 blobs[n_blobs++] =
                         (struct layout_blob){ .desc = md, .fd = -1, .data = manifest_json, .len = manifest_len };
         }

@@ -20,48 +20,13 @@
 #include "basic/fs.h"
 #include "basic/strv.h"
 #include "oci/image.h"
+#include "oci/layout_read.h"
 #include "registry-internal.h"
 #include "store/cache.h"
 
 #define ACCEPT_MANIFESTS \
         "Accept: " OCI_MT_MANIFEST ", " OCI_MT_INDEX ", " DOCKER_MT_MANIFEST ", " DOCKER_MT_MANIFEST_LIST
 #define SEEN_MAX 65536
-
-/* --- platforms --- */
-
-static bool platform_word_valid(const char *s, size_t len) {
-        if (len == 0 || len >= 32)
-                return false;
-        for (size_t i = 0; i < len; i++)
-                if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-' ||
-                      s[i] == '.'))
-                        return false;
-        return true;
-}
-
-int registry_platform_parse(const char *s, struct registry_platform *ret, struct smith_error **err) {
-        struct registry_platform p = { 0 };
-        const char *a, *v;
-
-        if (!s) {
-                snprintf(p.os, sizeof(p.os), "linux");
-                snprintf(p.arch, sizeof(p.arch), "%s", oci_host_architecture());
-                *ret = p;
-                return 0;
-        }
-        a = strchr(s, '/');
-        v = a ? strchr(a + 1, '/') : NULL;
-        if (!a || !platform_word_valid(s, (size_t) (a - s)) ||
-            !platform_word_valid(a + 1, v ? (size_t) (v - a - 1) : strlen(a + 1)) ||
-            (v && (!platform_word_valid(v + 1, strlen(v + 1)) || strchr(v + 1, '/'))))
-                return error_set(err, SMITH_ERR_USAGE, "invalid platform '%.64s': expected os/arch[/variant]", s);
-        snprintf(p.os, sizeof(p.os), "%.*s", (int) (a - s), s);
-        snprintf(p.arch, sizeof(p.arch), "%.*s", (int) (v ? v - a - 1 : (long) strlen(a + 1)), a + 1);
-        if (v)
-                snprintf(p.variant, sizeof(p.variant), "%s", v + 1);
-        *ret = p;
-        return 0;
-}
 
 /* --- blobs seen in this process, for cross-repository mounts --- */
 
@@ -207,12 +172,12 @@ int registry_client_new(const struct registry_ref *ref, const struct registry_op
                         struct smith_error **err) {
         _cleanup_(registry_client_freep) struct registry_client *c = NULL;
         struct registry_opts none = { 0 };
-        struct registry_platform p;
+        struct oci_platform p;
         const char *ca;
 
         if (!o)
                 o = &none;
-        if (o->platform && registry_platform_parse(o->platform, &p, err) < 0)
+        if (o->platform && oci_platform_parse(o->platform, &p, err) < 0)
                 return -1;
         c = calloc(1, sizeof(*c));
         if (!c)
@@ -490,64 +455,19 @@ static bool is_index(const char *mt) {
         return streq(mt, OCI_MT_INDEX) || streq(mt, DOCKER_MT_MANIFEST_LIST);
 }
 
-static bool variant_matches(const struct registry_platform *want, const char *arch, const char *variant) {
-        if (isempty(want->variant))
-                return true;
-        if (!isempty(variant))
-                return streq(want->variant, variant);
-        return streq(arch, "arm64") && streq(want->variant, "v8");
-}
-
 /* Picks the platform's entry of an index. */
 static int pick_platform(struct registry_client *c, const char *body, size_t len, char ret_digest[], int64_t *ret_size,
                          struct smith_error **err) {
-        struct registry_platform want;
-        json_t *j = json_loadb(body, len, 0, NULL), *arr, *e;
-        _cleanup_free_ char *avail = NULL;
-        size_t alen = 0, i;
-        FILE *f;
-        int r = -1;
+        _cleanup_(json_decrefp) json_t *j = json_loadb(body, len, 0, NULL);
+        struct oci_platform want;
+        struct oci_index_choice ch;
 
-        if (registry_platform_parse(c->platform, &want, err) < 0) {
-                json_decref(j);
+        if (oci_platform_parse(c->platform, &want, err) < 0 ||
+            oci_index_pick(j, &want, SMITH_ERR_REGISTRY, &ch, err) < 0)
                 return -1;
-        }
-        arr = json_object_get(j, "manifests");
-        if (!json_is_array(arr)) {
-                json_decref(j);
-                return error_set(err, SMITH_ERR_REGISTRY, "index without \"manifests\"");
-        }
-        f = open_memstream(&avail, &alen);
-        json_array_foreach(arr, i, e) {
-                json_t *p = json_object_get(e, "platform");
-                const char *os = json_str(p, "os"), *arch = json_str(p, "architecture"), *var = json_str(p, "variant");
-                const char *d = json_str(e, "digest");
-                json_t *sz = json_object_get(e, "size");
-                if (!os || !arch)
-                        continue;
-                if (f && !streq(os, "unknown"))
-                        fprintf(f, "%s%.32s/%.32s%s%.32s", i > 0 && ftell(f) > 0 ? ", " : "", os, arch, var ? "/" : "",
-                                var ? var : "");
-                if (!streq(os, want.os) || !streq(arch, want.arch) || !variant_matches(&want, arch, var))
-                        continue;
-                if (!digest_is_valid(d) || !json_is_integer(sz) || json_integer_value(sz) < 0) {
-                        r = error_set(err, SMITH_ERR_REGISTRY, "index entry for '%s/%s' has a bad digest or size", os,
-                                      arch);
-                        break;
-                }
-                memcpy(ret_digest, d, DIGEST_STR_LEN + 1);
-                *ret_size = json_integer_value(sz);
-                r = 0;
-                break;
-        }
-        if (f)
-                fclose(f);
-        if (r < 0 && (!err || !*err))
-                r = error_set(err, SMITH_ERR_REGISTRY, "no image for platform '%s/%s%s%s' in the index (it has: %s)",
-                              want.os, want.arch, want.variant[0] ? "/" : "", want.variant,
-                              isempty(avail) ? "nothing" : avail);
-        json_decref(j);
-        return r;
+        memcpy(ret_digest, ch.digest, DIGEST_STR_LEN + 1);
+        *ret_size = ch.size;
+        return 0;
 }
 
 struct blob_sink {
@@ -740,6 +660,19 @@ int registry_pull(struct registry_client *c, struct cache *cache, struct registr
         return 0;
 }
 
+int registry_pull_image(const struct registry_ref *ref, const struct registry_opts *o, struct cache *cache,
+                        struct oci_image **ret, struct smith_error **err) {
+        _cleanup_(registry_client_freep) struct registry_client *c = NULL;
+        _cleanup_free_ char *shown = registry_ref_display(ref);
+        struct registry_manifest_ref m;
+
+        if (!shown)
+                return error_oom(err);
+        if (registry_client_new(ref, o, &c, err) < 0 || registry_pull(c, cache, &m, err) < 0)
+                return -1;
+        return oci_image_from_store(cache->blobs_fd, m.media_type, m.digest, m.size, shown, ret, err);
+}
+
 /* --- push --- */
 
 static char *with_digest(const char *location, const char *digest) {
@@ -916,7 +849,7 @@ static int mount_blob(struct registry_client *c, const char *digest, const char 
 
 static int push_blob(struct registry_client *c, int blobs_fd, const char *digest, int64_t size,
                      struct smith_error **err) {
-        char path[sizeof("blobs/sha256/") + SHA256_HEX_LEN];
+        char path[BLOB_PATH_LEN + 1];
         _cleanup_close_ int fd = -1;
         struct stat st;
         const char *from;
@@ -924,8 +857,7 @@ static int push_blob(struct registry_client *c, int blobs_fd, const char *digest
 
         if (!digest_is_valid(digest))
                 return error_set(err, SMITH_ERR_REGISTRY, "invalid blob digest '%.80s'", digest);
-        snprintf(path, sizeof(path), "blobs/sha256/%s", digest_hex(digest));
-        fd = openat(blobs_fd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        fd = openat(blobs_fd, blob_path(digest, path), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0)
                 return error_set_errno(err, SMITH_ERR_IO, errno, "open blob '%s'", digest);
         if (fstat(fd, &st) < 0)

@@ -27,18 +27,6 @@
 
 struct registry_ref *registry_ref_dup(const struct registry_ref *r);
 
-/* --- platforms (client.c) --- */
-
-struct registry_platform {
-        char os[32];
-        char arch[32];
-        char variant[32]; /* "" when none */
-};
-
-/* "os/arch[/variant]"; NULL means this host (linux/<oci_host_architecture()>).
- * SMITH_ERR_USAGE on a malformed string. */
-int registry_platform_parse(const char *s, struct registry_platform *ret, struct smith_error **err);
-
 /* --- challenges and tokens (auth.c) --- */
 
 struct registry_challenge {

@@ -103,6 +103,14 @@ struct registry_manifest_ref {
 int registry_pull(struct registry_client *c, struct cache *cache, struct registry_manifest_ref *ret,
                   struct smith_error **err);
 
+struct oci_image;
+
+/* The whole pull sequence: a client for ref, registry_pull(), then the
+ * image read from the store (oci_image_from_store()), named as ref shows
+ * it.  For `smith download` and registry package sources alike. */
+int registry_pull_image(const struct registry_ref *ref, const struct registry_opts *o, struct cache *cache,
+                        struct oci_image **ret, struct smith_error **err);
+
 /* Also try a cross-repository mount from repository (of the same registry)
  * for blobs the registry lacks, e.g. the repository the image's base came
  * from.  A mount the registry refuses falls back to an upload. */

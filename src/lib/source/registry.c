@@ -36,9 +36,10 @@ static int note_name(const char *shown, char ret[static 5 + SHA256_HEX_LEN + 1])
         return 0;
 }
 
-static void note_write(struct cache *cache, const char *name, const struct registry_manifest_ref *m) {
-        _cleanup_(json_decrefp) json_t *j = json_pack("{s:s, s:s, s:I}", "mediaType", m->media_type, "digest",
-                                                      m->digest, "size", (json_int_t) m->size);
+static void note_write(struct cache *cache, const char *name, const struct oci_image *img) {
+        _cleanup_(json_decrefp) json_t *j =
+                json_pack("{s:s, s:s, s:I}", "mediaType", img->manifest_media_type, "digest", img->manifest_digest,
+                          "size", (json_int_t) img->manifest_size);
         _cleanup_free_ char *text = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 
         /* only a shortcut for -f: failing to write it is not an error */
@@ -76,7 +77,6 @@ static int note_image(struct cache *cache, const char *name, const char *shown, 
 static int registry_open(struct source *s, const struct smith_config *c, const struct source_ctx *ctx,
                          struct smith_error **err) {
         _cleanup_(registry_ref_freep) struct registry_ref *ref = NULL;
-        _cleanup_(registry_client_freep) struct registry_client *client = NULL;
         _cleanup_free_ char *shown = NULL;
         struct registry_opts ro = {
                 .insecure = ctx->insecure,
@@ -84,7 +84,6 @@ static int registry_open(struct source *s, const struct smith_config *c, const s
                 .progress = isatty(STDERR_FILENO) == 1,
         };
         struct unpack_opts uo = { .verbose = ctx->verbose };
-        struct registry_manifest_ref m = {};
         char note[5 + SHA256_HEX_LEN + 1];
         int r;
 
@@ -103,16 +102,10 @@ static int registry_open(struct source *s, const struct smith_config *c, const s
         if (ctx->fast)
                 note_image(ctx->cache, note, shown, &s->image);
         if (!s->image) {
-                r = registry_client_new(ref, &ro, &client, err);
-                if (r < 0)
-                        return error_wrap(err, "package '%s'", shown);
-                r = registry_pull(client, ctx->cache, &m, err); /* its errors name the image */
+                r = registry_pull_image(ref, &ro, ctx->cache, &s->image, err);
                 if (r < 0)
                         return r;
-                note_write(ctx->cache, note, &m);
-                r = oci_image_from_store(ctx->cache->blobs_fd, m.media_type, m.digest, m.size, shown, &s->image, err);
-                if (r < 0)
-                        return r;
+                note_write(ctx->cache, note, s->image);
         }
         r = oci_image_root(ctx->cache, s->image, &uo, &s->root_fd, &s->root_path, err);
         if (r < 0)

@@ -160,13 +160,12 @@ int cache_lock(struct cache *c, const char *key, int *ret_fd, struct smith_error
 }
 
 bool cache_has_blob(struct cache *c, const char *digest) {
-        char name[sizeof("blobs/sha256/") + SHA256_HEX_LEN];
+        char name[BLOB_PATH_LEN + 1];
         struct stat st;
 
         if (!digest_is_valid(digest))
                 return false;
-        snprintf(name, sizeof(name), "blobs/sha256/%s", digest_hex(digest));
-        return fstatat(c->blobs_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+        return fstatat(c->blobs_fd, blob_path(digest, name), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
 }
 
 int cache_tmpfile(struct cache *c, char **ret_name, int *ret_fd, struct smith_error **err) {
@@ -192,14 +191,14 @@ int cache_tmpfile(struct cache *c, char **ret_name, int *ret_fd, struct smith_er
 }
 
 int cache_blob_commit(struct cache *c, int fd, const char *tmp_name, const char *digest, struct smith_error **err) {
-        char name[sizeof("blobs/sha256/") + SHA256_HEX_LEN];
+        char name[BLOB_PATH_LEN + 1];
         int r = 0;
 
         if (!digest_is_valid(digest)) {
                 unlinkat(c->tmp_fd, tmp_name, 0);
                 return error_set(err, SMITH_ERR_IO, "invalid digest '%s'", digest);
         }
-        snprintf(name, sizeof(name), "blobs/sha256/%s", digest_hex(digest));
+        blob_path(digest, name);
         /* not fsynced: see oci_image_root(); a damaged blob is caught by
          * the digest check every reader of a layer makes */
         if (fchmod(fd, 0444) < 0)

@@ -1,0 +1,52 @@
+/* Platforms: what "linux/arm64/v8" means, which one this machine is, and
+ * which entry of an image index serves it.  The only place that knows
+ * architecture names and the variant rules, for layouts and registries
+ * alike. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "basic/error.h"
+#include "basic/hash.h"
+
+struct oci_platform {
+        char os[32];
+        char arch[32];
+        char variant[32]; /* "" when none */
+};
+
+/* The build machine's architecture in Go/OCI naming: amd64, arm64, 386,
+ * arm, ppc64le, ppc64, s390x, riscv64, mips64le, loong64 ... */
+const char *oci_host_architecture(void);
+
+/* "os/arch[/variant]"; NULL means this host (linux/<oci_host_architecture()>).
+ * SMITH_ERR_USAGE on a malformed string. */
+int oci_platform_parse(const char *s, struct oci_platform *ret, struct smith_error **err);
+
+/* "os/arch[/variant]" of p, for messages. */
+const char *oci_platform_format(const struct oci_platform *p, char buf[static 100]);
+
+/* {"architecture","os"[,"variant"]}, as an index entry's platform. */
+json_t *oci_platform_to_json(const struct oci_platform *p);
+/* The platform an image config names (architecture, os, variant); what it
+ * leaves out is this host's. */
+void oci_platform_from_config(const json_t *config, struct oci_platform *ret);
+
+/* True if an entry for os/arch/variant serves want: same os and
+ * architecture, and the variant asked for (arm64 without a variant is v8). */
+bool oci_platform_matches(const struct oci_platform *want, const char *os, const char *arch, const char *variant);
+
+struct oci_index_choice {
+        char media_type[128];
+        char digest[DIGEST_STR_LEN + 1];
+        int64_t size;
+};
+
+/* Picks want's image manifest from an index document ("manifests").  An
+ * entry that is itself an index is not followed (nested indexes are
+ * refused by the callers).  The error (kind) lists what the index has:
+ * "no image for platform 'linux/s390x' in the index (it has: linux/amd64,
+ * linux/arm64/v8)". */
+int oci_index_pick(const json_t *index, const struct oci_platform *want, enum smith_error_kind kind,
+                   struct oci_index_choice *ret, struct smith_error **err);
