@@ -6,8 +6,10 @@
  * body kept in memory is bounded (the transfer is aborted past the bound).
  *
  * Stalled transfers time out (CURLOPT_LOW_SPEED_*), TLS is verified unless
- * the user said -k, only http and https are spoken, headers are never
- * logged and URLs in messages carry no userinfo. */
+ * the user said -k, only http and https are spoken, an https to http
+ * redirect is refused (with -k allowed only for requests that carry no
+ * credentials and no body), headers are never logged and URLs in messages
+ * carry no userinfo. */
 #include <curl/curl.h>
 #include <errno.h>
 #include <stdio.h>
@@ -659,6 +661,19 @@ int http_perform(struct http *h, const struct http_request *rq, struct http_resp
                                 _cleanup_free_ char *red = registry_url_redact(rs->location);
                                 r = error_set(err, SMITH_ERR_REGISTRY, "%s: bad redirect to '%s'", method,
                                               red ? red : "(url)");
+                                break;
+                        }
+                        /* -k skips certificate checks, it does not ask for
+                         * plain http: a request that carries credentials
+                         * (or a body) is never taken from https to http */
+                        if (strneq(url, "https:", 6) && strneq(next, "http:", 5) &&
+                            (rq->authorization || rq->body || rq->body_fd >= 0)) {
+                                _cleanup_free_ char *red = registry_url_redact(next);
+                                free(next);
+                                r = error_set(err, SMITH_ERR_REGISTRY,
+                                              "%s: refusing the redirect from https to plain http '%s': the request "
+                                              "carries credentials",
+                                              method, red ? red : "(url)");
                                 break;
                         }
                         if (strneq(url, "https:", 6) && strneq(next, "http:", 5) && !h->insecure) {

@@ -155,7 +155,8 @@ int http_new(bool insecure, const char *ca_file, bool progress, struct http **re
 void http_free(struct http *h);
 
 /* Performs the request (following redirects when asked; Authorization only
- * to its origin).  Returns 0 with rs->status set for any HTTP answer, or -1
+ * to its origin; never from https to http when the request carries
+ * credentials or a body, -k or not, else only with -k).  Returns 0 with rs->status set for any HTTP answer, or -1
  * with err on a transport failure; *ret_retryable then says whether trying
  * again could help (connection errors and timeouts, not TLS verification or
  * an oversized answer). */
