@@ -222,13 +222,17 @@ static int choose_entry(json_t *index, const char *tag, bool tag_given, struct d
         return parse_descriptor(match, "index.json", ret, err);
 }
 
-/* Follows a manifest list (one level) to the linux image for this host. */
+/* Follows a manifest list (one level) to the linux image for this host.
+ * An index inside it is not followed: when that is all there is for this
+ * host, the error says so rather than that there is no image. */
 static int choose_platform(int blobs_fd, const struct descriptor *list, json_t **ret_doc, struct descriptor *ret,
                            struct smith_error **err) {
         _cleanup_free_ char *buf = NULL;
         _cleanup_(json_decrefp) json_t *doc = NULL;
         json_t *manifests, *e;
+        const char *nested = NULL;
         size_t len, i;
+        char b[128];
 
         if (read_verified_blob(blobs_fd, "index", list, &buf, &len, err) < 0 ||
             parse_json(buf, len, "index", &doc, err) < 0)
@@ -241,15 +245,22 @@ static int choose_platform(int blobs_fd, const struct descriptor *list, json_t *
                 const char *os = json_string_value(json_object_get(p, "os"));
                 const char *arch = json_string_value(json_object_get(p, "architecture"));
 
-                if (!in_list(manifest_types, json_string_value(json_object_get(e, "mediaType"))))
-                        continue;
-                if (!os || !arch || !streq(os, "linux") || !streq(arch, oci_host_architecture()))
+                const char *mt = json_string_value(json_object_get(e, "mediaType"));
+                bool host = os && arch && streq(os, "linux") && streq(arch, oci_host_architecture());
+
+                if (in_list(index_types, mt) && !nested && (host || !json_is_object(p)))
+                        nested = json_string_value(json_object_get(e, "digest"));
+                if (!in_list(manifest_types, mt) || !host)
                         continue;
                 if (parse_descriptor(e, "index", ret, err) < 0)
                         return error_wrap(err, "index '%s'", list->digest);
                 *ret_doc = TAKE_PTR(doc);
                 return 0;
         }
+        if (nested)
+                return error_set(err, SMITH_ERR_SOURCE,
+                                 "index '%s' -> index '%s': nested indexes are not followed (depth 2)", list->digest,
+                                 digest_is_valid(nested) ? nested : shown(nested, b));
         return error_set(err, SMITH_ERR_SOURCE, "index '%s' has no image for linux/%s", list->digest,
                          oci_host_architecture());
 }

@@ -464,10 +464,11 @@ static bool variant_matches(const struct registry_platform *want, const char *ar
 }
 
 /* Picks the platform's entry of an index. */
-static int pick_platform(struct registry_client *c, const char *body, size_t len, char ret_digest[], int64_t *ret_size,
-                         struct smith_error **err) {
+static int pick_platform(struct registry_client *c, const char *index_digest, const char *body, size_t len,
+                         char ret_digest[], int64_t *ret_size, struct smith_error **err) {
         struct registry_platform want;
         json_t *j = json_loadb(body, len, 0, NULL), *arr, *e;
+        const char *nested = NULL;
         _cleanup_free_ char *avail = NULL;
         size_t alen = 0, i;
         FILE *f;
@@ -488,6 +489,9 @@ static int pick_platform(struct registry_client *c, const char *body, size_t len
                 const char *os = json_str(p, "os"), *arch = json_str(p, "architecture"), *var = json_str(p, "variant");
                 const char *d = json_str(e, "digest");
                 json_t *sz = json_object_get(e, "size");
+                /* an index without a platform: one we would not follow */
+                if (!nested && !json_is_object(p) && is_index(json_str(e, "mediaType")) && digest_is_valid(d))
+                        nested = d;
                 if (!os || !arch)
                         continue;
                 if (f && !streq(os, "unknown"))
@@ -507,7 +511,11 @@ static int pick_platform(struct registry_client *c, const char *body, size_t len
         }
         if (f)
                 fclose(f);
-        if (r < 0 && (!err || !*err))
+        if (r < 0 && (!err || !*err) && nested)
+                r = error_set(err, SMITH_ERR_REGISTRY,
+                              "index '%s' -> index '%s': nested indexes are not followed (depth 2)", index_digest,
+                              nested);
+        else if (r < 0 && (!err || !*err))
                 r = error_set(err, SMITH_ERR_REGISTRY, "no image for platform '%s/%s%s%s' in the index (it has: %s)",
                               want.os, want.arch, want.variant[0] ? "/" : "", want.variant,
                               isempty(avail) ? "nothing" : avail);
@@ -629,9 +637,10 @@ static int do_pull(struct registry_client *c, struct cache *cache, struct regist
         if (get_manifest(c, reference, c->ref->digest, -1, &body, &len, &mt, digest, err) < 0)
                 return -1;
         if (is_index(mt)) {
-                char child[DIGEST_STR_LEN + 1];
+                char child[DIGEST_STR_LEN + 1], index_digest[DIGEST_STR_LEN + 1];
                 int64_t child_size = -1;
-                if (pick_platform(c, body, len, child, &child_size, err) < 0)
+                memcpy(index_digest, digest, sizeof(index_digest));
+                if (pick_platform(c, index_digest, body, len, child, &child_size, err) < 0)
                         return -1;
                 if (store_bytes(cache, digest, body, len, err) < 0)
                         return -1;
@@ -641,7 +650,9 @@ static int do_pull(struct registry_client *c, struct cache *cache, struct regist
                 if (get_manifest(c, child, child, child_size, &body, &len, &mt, digest, err) < 0)
                         return error_wrap(err, "manifest '%s'", child);
                 if (is_index(mt))
-                        return error_set(err, SMITH_ERR_REGISTRY, "manifest '%s': an index inside an index", child);
+                        return error_set(err, SMITH_ERR_REGISTRY,
+                                         "index '%s' -> index '%s': nested indexes are not followed (depth 2)",
+                                         index_digest, child);
         }
         if (!streq(mt, OCI_MT_MANIFEST) && !streq(mt, DOCKER_MT_MANIFEST))
                 return error_set(err, SMITH_ERR_REGISTRY, "manifest '%s' has unsupported media type '%.100s'", digest,
