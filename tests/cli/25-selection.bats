@@ -164,3 +164,38 @@ copy_with_libs() {
         ls_image
         assert_output_contains "/libc.so.6"
 }
+
+# needs_missing N: N (< 100) copies of cat in src/usr/bin/app/, the Kth
+# needing libKK.so (which is nowhere) where cat needs libc.so.6 (the name
+# patched in place: a shorter string, NUL-padded, moves no offset), with the
+# interpreter in place.
+needs_missing() {
+        copy_with_libs /usr/bin/cat
+        mkdir -p src/usr/bin/app
+        $PYTHON - "$1" <<'PY'
+import sys
+data = open("/usr/bin/cat", "rb").read()
+assert b"\0libc.so.6\0" in data
+for k in range(int(sys.argv[1])):
+    with open("src/usr/bin/app/c%02d" % k, "wb") as f:
+        f.write(data.replace(b"\0libc.so.6\0", b"\0lib%02d.so\0\0" % k))
+PY
+}
+
+@test "missing libraries: five warnings, then one line with the count of the rest; -v lists every one" {
+        needs_missing 40
+        printf 'package: src\ntype: dir\npaths: [/usr/bin/app]\n' >smith.yaml
+        run "$SMITH"
+        assert_status 0
+        [ "$(grep -c "^smith: warning: library 'lib[0-9][0-9].so' needed by '/usr/bin/app/c[0-9][0-9]' not found in 'src'$" <<<"$output")" = 5 ] ||
+                fail "not five single warnings: $output"
+        [ "$(grep -c '' <<<"$output")" = 6 ] || fail "not six lines: $output"
+        [[ "$(tail -n 1 <<<"$output")" =~ ^"smith: warning: 35 more libraries not found in 'src', e.g. 'lib"[0-9]+".so' needed by '/usr/bin/app/c"[0-9]+"'; -v lists them all"$ ]] ||
+                fail "no summary line: $output"
+
+        run "$SMITH" -v -i verbose.tar.gz
+        assert_status 0
+        [ "$(grep -c "^smith: warning: library 'lib[0-9][0-9].so' needed by" <<<"$output")" = 40 ] ||
+                fail "-v does not list all 40: $output"
+        [[ "$output" != *"more libraries"* ]] || fail "a summary with -v: $output"
+}

@@ -24,6 +24,9 @@
 
 #define SELECT_MAX_DEPTH 256
 #define GLOB_MAX_MATCHES 1000000
+/* Missing libraries warned about one by one (without -v); the rest are
+ * folded into one line, so that a broken tree does not print thousands. */
+#define MISSING_SHOWN 5
 
 struct elf_item {
         char *path;   /* resolved, absolute inside the root */
@@ -44,6 +47,8 @@ struct selector {
         char **pending;        /* link, target, link, target ... met by the current chase */
         struct elf_info first; /* class/machine of the first ELF, for NSS lookups */
         bool have_first;
+        size_t n_missing;                           /* libraries not found */
+        char *missing_example, *missing_example_by; /* the first one not shown */
 };
 
 /* --- globbing --- */
@@ -458,6 +463,8 @@ void selector_free(struct selector *s) {
         ld_env_free(s->ld);
         strv_free(s->excludes);
         strv_free(s->pending);
+        free(s->missing_example);
+        free(s->missing_example_by);
         free(s->root_name);
         free(s);
 }
@@ -525,7 +532,15 @@ static int add_library(struct selector *s, const struct elf_info *obj, const cha
 
         r = ld_env_find(s->ld, &req, needed, &found, err);
         if (r == -ENOENT) {
-                log_warn("library '%s' needed by '%s' not found in '%s'", needed, obj_path, s->root_name);
+                s->n_missing++;
+                if (s->n_missing <= MISSING_SHOWN || log_is_verbose())
+                        log_warn("library '%s' needed by '%s' not found in '%s'", needed, obj_path, s->root_name);
+                else if (!s->missing_example) {
+                        s->missing_example = strdup(needed);
+                        s->missing_example_by = strdup(obj_path);
+                        if (!s->missing_example || !s->missing_example_by)
+                                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "add '%s'", needed);
+                }
                 return 0;
         }
         if (r < 0)
@@ -587,7 +602,7 @@ static int process_elf(struct selector *s, struct elf_item *it, struct smith_err
         return 0;
 }
 
-int selector_finish(struct selector *s, struct smith_error **err) {
+static int finish_closure(struct selector *s, struct smith_error **err) {
         bool nss_done = !s->nss;
         int r;
 
@@ -634,4 +649,17 @@ int selector_finish(struct selector *s, struct smith_error **err) {
                 }
         }
         return 0;
+}
+
+int selector_finish(struct selector *s, struct smith_error **err) {
+        int r = finish_closure(s, err);
+
+        if (s->missing_example)
+                log_warn("%zu more libraries not found in '%s', e.g. '%s' needed by '%s'; -v lists them all",
+                         s->n_missing - MISSING_SHOWN, s->root_name, s->missing_example, s->missing_example_by);
+        free(s->missing_example);
+        free(s->missing_example_by);
+        s->missing_example = s->missing_example_by = NULL;
+        s->n_missing = 0;
+        return r;
 }
