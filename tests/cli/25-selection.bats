@@ -199,3 +199,17 @@ PY
                 fail "-v does not list all 40: $output"
         [[ "$output" != *"more libraries"* ]] || fail "a summary with -v: $output"
 }
+
+@test "a deep path in an error keeps its head and tail, and the line stays short" {
+        local p=src/deep i
+        for i in $(seq 300); do p="$p/d"; done
+        mkdir -p "$p"
+        printf 'package: src\ntype: dir\npaths: [/deep]\n' >smith.yaml
+        run "$SMITH"
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "'/deep/d/d/d/"
+        assert_output_contains "/d/d/...d/d/"
+        assert_output_contains "/d/d' in 'src': directories nested too deep"
+        [ "${#output}" -lt 300 ] || fail "a ${#output}-character line: $output"
+}
