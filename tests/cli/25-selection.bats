@@ -2,8 +2,8 @@
 # Selection and the image config, from a small `type: dir` tree made here:
 # globs, whole directories, symlink chains, dangling links, excludes of
 # whole subtrees, hardlinks kept, mounts as directories and volumes, the
-# ./rootfs overlay (its files win, its symlinks stay symlinks), and every
-# config field smith.yaml can set.
+# ./rootfs overlay (its files win, its symlinks stay symlinks), every
+# config field smith.yaml can set, and a corrupt etc/ld.so.cache.
 
 load helpers/common
 
@@ -141,4 +141,75 @@ YAML
         assert_status 3
         [ "$output" = "smith: smith.yaml:3:1: unknown key 'path' (did you mean 'paths'?)" ] || fail "$output"
         [ ! -e image.tar.gz ]
+}
+
+# copy_with_libs FILE: FILE and what ldd says it needs, at the same paths below src/.
+copy_with_libs() {
+        local f
+        cp --parents -L "$1" src/
+        for f in $(ldd "$1" | grep -o '/[^ ]*'); do
+                cp --parents -L "$f" src/
+        done
+}
+
+@test "a corrupt etc/ld.so.cache is ignored as ld.so ignores it: one warning, the libraries still found" {
+        copy_with_libs /usr/bin/cat
+        # the new format's magic, then an entry count far beyond the file
+        printf 'glibc-ld.so.cache1.1\377\377\377\177garbage' >src/etc/ld.so.cache
+        printf 'package: src\ntype: dir\npaths: [/usr/bin/cat]\n' >smith.yaml
+        run "$SMITH"
+        assert_status 0
+        [ "$output" = "smith: warning: '/etc/ld.so.cache': truncated header: searching without it" ] ||
+                fail "expected one warning, got: $output"
+        ls_image
+        assert_output_contains "/libc.so.6"
+}
+
+# needs_missing N: N (< 100) copies of cat in src/usr/bin/app/, the Kth
+# needing libKK.so (which is nowhere) where cat needs libc.so.6 (the name
+# patched in place: a shorter string, NUL-padded, moves no offset), with the
+# interpreter in place.
+needs_missing() {
+        copy_with_libs /usr/bin/cat
+        mkdir -p src/usr/bin/app
+        $PYTHON - "$1" <<'PY'
+import sys
+data = open("/usr/bin/cat", "rb").read()
+assert b"\0libc.so.6\0" in data
+for k in range(int(sys.argv[1])):
+    with open("src/usr/bin/app/c%02d" % k, "wb") as f:
+        f.write(data.replace(b"\0libc.so.6\0", b"\0lib%02d.so\0\0" % k))
+PY
+}
+
+@test "missing libraries: five warnings, then one line with the count of the rest; -v lists every one" {
+        needs_missing 40
+        printf 'package: src\ntype: dir\npaths: [/usr/bin/app]\n' >smith.yaml
+        run "$SMITH"
+        assert_status 0
+        [ "$(grep -c "^smith: warning: library 'lib[0-9][0-9].so' needed by '/usr/bin/app/c[0-9][0-9]' not found in 'src'$" <<<"$output")" = 5 ] ||
+                fail "not five single warnings: $output"
+        [ "$(grep -c '' <<<"$output")" = 6 ] || fail "not six lines: $output"
+        [[ "$(tail -n 1 <<<"$output")" =~ ^"smith: warning: 35 more libraries not found in 'src', e.g. 'lib"[0-9]+".so' needed by '/usr/bin/app/c"[0-9]+"'; -v lists them all"$ ]] ||
+                fail "no summary line: $output"
+
+        run "$SMITH" -v -i verbose.tar.gz
+        assert_status 0
+        [ "$(grep -c "^smith: warning: library 'lib[0-9][0-9].so' needed by" <<<"$output")" = 40 ] ||
+                fail "-v does not list all 40: $output"
+        [[ "$output" != *"more libraries"* ]] || fail "a summary with -v: $output"
+}
+
+@test "a deep path in an error keeps its head and tail, and the line stays short" {
+        local p=src/deep i
+        for i in $(seq 300); do p="$p/d"; done
+        mkdir -p "$p"
+        printf 'package: src\ntype: dir\npaths: [/deep]\n' >smith.yaml
+        run "$SMITH"
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "'/deep/d/d/d/"
+        assert_output_contains "/d/d/...d/d/"
+        assert_output_contains "/d/d' in 'src': directories nested too deep"
+        [ "${#output}" -lt 300 ] || fail "a ${#output}-character line: $output"
 }

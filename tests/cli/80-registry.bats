@@ -517,6 +517,35 @@ token_log_refresh_only() {
         assert_one_error_line
         [ ! -e none.tar.gz ]
 
+        # an index inside the index is not followed, and the error says so:
+        # named by its platform, or without one
+        local id is nd plat
+        jq -n --arg hd "$hd" --argjson hs "$hs" --arg ha "$host" \
+                '{schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json", manifests: [
+                   {mediaType: "application/vnd.oci.image.manifest.v1+json", digest: $hd, size: $hs,
+                    platform: {architecture: $ha, os: "linux"}}]}' >"$T/inner.json"
+        id=$(sha256_stdin <"$T/inner.json")
+        is=$(stat -c %s "$T/inner.json")
+        run curl -sf -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: application/vnd.oci.image.index.v1+json' \
+                --data-binary @"$T/inner.json" "http://$REG/v2/multi/img/manifests/inner"
+        [ "$output" = 201 ] || fail "inner index PUT: $output"
+        for plat in "{\"architecture\": \"$host\", \"os\": \"linux\"}" null; do
+                jq -n --arg id "$id" --argjson is "$is" --argjson p "$plat" \
+                        '{schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json", manifests: [
+                           {mediaType: "application/vnd.oci.image.index.v1+json", digest: $id, size: $is}
+                           + (if $p then {platform: $p} else {} end)]}' >"$T/outer.json"
+                nd=$(sha256_stdin <"$T/outer.json")
+                run curl -sf -o /dev/null -w '%{http_code}' -X PUT \
+                        -H 'Content-Type: application/vnd.oci.image.index.v1+json' \
+                        --data-binary @"$T/outer.json" "http://$REG/v2/multi/img/manifests/nested"
+                [ "$output" = 201 ] || fail "outer index PUT: $output"
+                run "$SMITH" download -r "http://$REG/multi/img:nested" -i nested.tar.gz
+                assert_status 5
+                assert_one_error_line
+                assert_output_contains "index '$nd' -> index '$id': nested indexes are not followed (depth 2)"
+                [ ! -e nested.tar.gz ]
+        done
+
         yaml_cat "http://$REG/multi/img"
         ok "$SMITH"
         assert_runs image.tar.gz

@@ -21,7 +21,7 @@
 #include "basic/path.h"
 #include "basic/strv.h"
 
-static char *top;      /* temp dir holding root/ and outside/ */
+static char *top; /* temp dir holding root/ and outside/ */
 static int root_fd = -1;
 
 static void mk(const char *rel, const char *content) {
@@ -112,6 +112,74 @@ static void test_error_wrap(void **state) {
         error_set(&e, SMITH_ERR_IO, "second");
         assert_int_equal(e->kind, SMITH_ERR_SOURCE);
         error_free(e);
+}
+
+static void test_path_for_msg(void **state) {
+        char buf[PATH_FOR_MSG_SIZE], big[4096], want[PATH_FOR_MSG_SIZE];
+        const char *r;
+        size_t n;
+
+        assert_string_equal(path_for_msg(NULL, buf), "(none)");
+        assert_string_equal(path_for_msg("", buf), "");
+        assert_string_equal(path_for_msg("/usr/bin/cat", buf), "/usr/bin/cat");
+        assert_string_equal(path_for_msg("a\nb\x7f\tc", buf), "a?b??c");
+
+        /* exactly the limit: kept whole */
+        memset(big, 'x', PATH_FOR_MSG_MAX);
+        big[PATH_FOR_MSG_MAX] = '\0';
+        assert_string_equal(path_for_msg(big, buf), big);
+
+        /* a deep path: its head and its tail, "..." between, within the limit */
+        n = 0;
+        while (n + 2 < sizeof(big) - 16) {
+                big[n++] = '/';
+                big[n++] = 'd';
+        }
+        memcpy(big + n, "/the-file.so.1", 15);
+        r = path_for_msg(big, buf);
+        assert_ptr_equal(r, buf);
+        assert_int_equal(strlen(r), PATH_FOR_MSG_MAX);
+        assert_true(strneq(r, "/d/d/d/d", 8));
+        assert_non_null(strstr(r, "..."));
+        assert_string_equal(r + strlen(r) - 18, "/d/d/the-file.so.1");
+
+        /* one byte over: the middle goes */
+        memset(big, 'a', 60);
+        memset(big + 60, 'b', 61);
+        big[121] = '\0';
+        memset(want, 'a', 58);
+        memcpy(want + 58, "...", 3);
+        memset(want + 61, 'b', 59);
+        want[120] = '\0';
+        assert_string_equal(path_for_msg(big, buf), want);
+
+        /* never a UTF-8 character cut in two, and control characters in the
+         * kept parts replaced */
+        n = 0;
+        big[n++] = '\x01';
+        while (n + 2 < 300) {
+                memcpy(big + n, "\xc3\xa9", 2); /* é */
+                n += 2;
+        }
+        big[n] = '\0';
+        r = path_for_msg(big, buf);
+        assert_true(strlen(r) <= PATH_FOR_MSG_MAX);
+        assert_int_equal(r[0], '?');
+        {
+                const char *dots = strstr(r, "...");
+                assert_non_null(dots);
+                /* before the dots the last byte ends a character; after them
+                 * the first byte starts one */
+                assert_int_equal((unsigned char) dots[-1], 0xa9);
+                assert_int_equal((unsigned char) dots[3], 0xc3);
+                assert_int_equal((unsigned char) r[strlen(r) - 1], 0xa9);
+        }
+
+        /* the macro form, twice in one argument list */
+        _cleanup_free_ char *two = NULL;
+        assert_true(asprintf(&two, "'%s' -> '%s'", PATH_FOR_MSG("/a"), PATH_FOR_MSG(big)) > 0);
+        assert_true(strneq(two, "'/a' -> '?", 10));
+        assert_true(strlen(two) <= PATH_FOR_MSG_MAX + 12);
 }
 
 static void test_digest(void **state) {
@@ -299,6 +367,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_strv),
                 cmocka_unit_test(test_error_wrap),
+                cmocka_unit_test(test_path_for_msg),
                 cmocka_unit_test(test_digest),
                 cmocka_unit_test(test_chase_records_links),
                 cmocka_unit_test(test_chase_contained),

@@ -557,7 +557,30 @@ static void test_manifest_list(void **state) {
         ms = json_array();
         json_array_append_new(ms, desc(OCI_MT_INDEX, digest, len));
         write_index(w->layout_fd, ms);
-        open_fails(w, AT_FDCWD, w->layout, "has no image for linux/", false);
+        open_fails(w, AT_FDCWD, w->layout, "has no image for platform 'linux/", false);
+
+        /* index.json -> index -> index -> this host's image: the second index
+         * is not followed, and the error says so (and where) */
+        {
+                char inner[DIGEST_STR_LEN + 1], outer[DIGEST_STR_LEN + 1];
+                _cleanup_free_ char *msg = NULL;
+                size_t ilen;
+
+                mine = make_image(w->layout_fd, "mine", NULL);
+                json_object_set_new(mine, "platform",
+                                    json_pack("{s:s, s:s}", "os", "linux", "architecture", oci_host_architecture()));
+                list = json_pack("{s:i, s:s, s:[o]}", "schemaVersion", 2, "mediaType", OCI_MT_INDEX, "manifests", mine);
+                put_json(w->layout_fd, list, inner, &ilen);
+                list = json_pack("{s:i, s:s, s:[o]}", "schemaVersion", 2, "mediaType", OCI_MT_INDEX, "manifests",
+                                 desc(OCI_MT_INDEX, inner, ilen));
+                put_json(w->layout_fd, list, outer, &len);
+                ms = json_array();
+                json_array_append_new(ms, desc(OCI_MT_INDEX, outer, len));
+                write_index(w->layout_fd, ms);
+                assert_true(asprintf(&msg, "'%s': index '%s' -> index '%s': nested indexes are not followed (depth 2)",
+                                     w->layout, outer, inner) > 0);
+                open_fails(w, AT_FDCWD, w->layout, msg, true);
+        }
 }
 
 /* Rewrites the only image's manifest (and index) with edit() applied. */

@@ -1,7 +1,9 @@
-/* Error objects: creation, wrapping with context, exit codes and the
- * converters from foreign libraries' error reports. */
+/* Error objects: creation, wrapping with context, exit codes, the
+ * converters from foreign libraries' error reports, and paths shortened
+ * for messages. */
 #include <archive.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -108,6 +110,40 @@ int error_exit_code(const struct smith_error *e) {
         default:
                 return 1;
         }
+}
+
+static void copy_for_msg(char *out, const char *in, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                out[i] = ((unsigned char) in[i] < 0x20 || in[i] == 0x7f) ? '?' : in[i];
+}
+
+static bool utf8_continuation(char c) {
+        return ((unsigned char) c & 0xc0) == 0x80;
+}
+
+const char *path_for_msg(const char *p, char buf[static PATH_FOR_MSG_SIZE]) {
+        size_t len, head, tail;
+
+        if (!p)
+                return "(none)";
+        len = strlen(p);
+        if (len <= PATH_FOR_MSG_MAX) {
+                copy_for_msg(buf, p, len);
+                buf[len] = '\0';
+                return buf;
+        }
+        /* a little more of the tail: the file name says most */
+        head = (PATH_FOR_MSG_MAX - 3) / 2;
+        tail = PATH_FOR_MSG_MAX - 3 - head;
+        while (head > 0 && utf8_continuation(p[head]))
+                head--;
+        while (tail > 0 && utf8_continuation(p[len - tail]))
+                tail--;
+        copy_for_msg(buf, p, head);
+        memcpy(buf + head, "...", 3);
+        copy_for_msg(buf + head + 3, p + len - tail, tail);
+        buf[head + 3 + tail] = '\0';
+        return buf;
 }
 
 int error_from_archive(struct smith_error **err, enum smith_error_kind kind, struct archive *a, const char *fmt, ...) {

@@ -43,6 +43,19 @@ DEFINE_POINTER_CLEANUP(struct smith_error, error_free)
 /* Exit code for an error kind: usage 2, config 3, source 4, registry 5, I/O 1. */
 int error_exit_code(const struct smith_error *e);
 
+/* Paths in messages: a path from an image or a deep tree may be thousands
+ * of bytes, which drowns the message.  path_for_msg() puts p into buf as
+ * is when it has at most PATH_FOR_MSG_MAX bytes, else its head and tail
+ * with "..." between them (cut at UTF-8 character boundaries), within
+ * PATH_FOR_MSG_MAX bytes; control characters become '?'.  Returns buf, or
+ * "(none)" for NULL.  PATH_FOR_MSG(p) does the same in a buffer that lives
+ * until the end of the enclosing block, for use in an argument list:
+ *   error_set(err, SMITH_ERR_SOURCE, "open '%s'", PATH_FOR_MSG(path)); */
+#define PATH_FOR_MSG_MAX 120
+#define PATH_FOR_MSG_SIZE (PATH_FOR_MSG_MAX + 1)
+const char *path_for_msg(const char *p, char buf[static PATH_FOR_MSG_SIZE]);
+#define PATH_FOR_MSG(p) path_for_msg((p), (char[PATH_FOR_MSG_SIZE]){ 0 })
+
 /* One converter per foreign library, so every foreign error reads the same.
  * Each formats "<what>: <library message>" and returns -1. */
 struct archive;

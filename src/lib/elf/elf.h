@@ -11,8 +11,9 @@
  * them); struct ld_env owns a duplicate of the root fd and everything it
  * loaded.  Every file access inside the root goes through root_openat() /
  * root_read_file(); every count, offset and string read from a file is
- * bounded, so malformed input yields an SMITH_ERR_SOURCE error, never a
- * crash or an unbounded allocation. */
+ * bounded, so malformed input yields an SMITH_ERR_SOURCE error (or, for
+ * an ld.so.cache, which ld.so itself may ignore, a warning), never a crash
+ * or an unbounded allocation. */
 #pragma once
 
 #include <stdbool.h>
@@ -122,7 +123,9 @@ int ld_conf_load(int root_fd, const char *path, char ***ret_dirs, struct smith_e
 struct ld_env;
 
 /* Loads the root's /etc/ld.so.cache and /etc/ld.so.conf (either may be
- * missing; a corrupt cache is an SMITH_ERR_SOURCE error) and keeps
+ * missing; a cache that is corrupt or too large is ignored, as ld.so
+ * ignores it, with one log_warn() naming it and why; an unreadable one is
+ * an SMITH_ERR_SOURCE error) and keeps
  * ld_library_path (the build's LD_LIBRARY_PATH, split at ':' and ';' as
  * ld.so does, may be NULL).  The env keeps its own duplicate of root_fd. */
 int ld_env_new(int root_fd, const char *ld_library_path, struct ld_env **ret, struct smith_error **err);

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "basic/fs.h"
+#include "basic/log.h"
 #include "basic/strv.h"
 #include "elf.h"
 
@@ -195,15 +196,23 @@ int ld_env_new(int root_fd, const char *ld_library_path, struct ld_env **ret, st
                         return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "load loader configuration");
         }
 
+        /* ld.so ignores a cache it cannot use and searches the default
+         * directories: so do we, once and aloud, with the conf directories
+         * as well */
         r = root_read_file(env->root_fd, "/etc/ld.so.cache", LD_CACHE_MAX_SIZE, &buf, &len);
         if (r == -EFBIG)
-                return error_set(err, SMITH_ERR_SOURCE, "'/etc/ld.so.cache': larger than %u bytes", LD_CACHE_MAX_SIZE);
-        if (r < 0 && r != -ENOENT && r != -ENOTDIR && r != -EISDIR && r != -ELOOP)
+                log_warn("'/etc/ld.so.cache': larger than %u bytes: searching without it", LD_CACHE_MAX_SIZE);
+        else if (r < 0 && r != -ENOENT && r != -ENOTDIR && r != -EISDIR && r != -ELOOP)
                 return error_set_errno(err, SMITH_ERR_SOURCE, r, "read '/etc/ld.so.cache'");
         if (r >= 0) {
-                r = ld_cache_parse(buf, len, "/etc/ld.so.cache", &env->cache, err);
-                if (r < 0)
+                _cleanup_(error_freep) struct smith_error *cerr = NULL;
+                r = ld_cache_parse(buf, len, "/etc/ld.so.cache", &env->cache, &cerr);
+                if (r < 0 && cerr && cerr->kind == SMITH_ERR_SOURCE)
+                        log_warn("%s: searching without it", cerr->msg);
+                else if (r < 0) {
+                        *err = TAKE_PTR(cerr);
                         return r;
+                }
         }
 
         r = ld_conf_load(env->root_fd, "/etc/ld.so.conf", &env->conf_dirs, err);

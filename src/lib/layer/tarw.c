@@ -63,10 +63,10 @@ static int fail_archive(struct tar_writer *t, struct smith_error **err, const ch
                 int r = error_set(err, t->cb_error->kind, "%s", t->cb_error->msg);
                 if (err && *err)
                         (*err)->errnum = t->cb_error->errnum;
-                error_wrap(err, "%s '%s'", what, path);
+                error_wrap(err, "%s '%s'", what, PATH_FOR_MSG(path));
                 return r;
         }
-        return error_from_archive(err, SMITH_ERR_IO, t->a, "%s '%s'", what, path);
+        return error_from_archive(err, SMITH_ERR_IO, t->a, "%s '%s'", what, PATH_FOR_MSG(path));
 }
 
 int tar_writer_new(struct blob_writer *out, struct tar_writer **ret, struct smith_error **err) {
@@ -94,9 +94,9 @@ int tar_writer_new(struct blob_writer *out, struct tar_writer **ret, struct smit
 
 static int check_usable(struct tar_writer *t, const char *path, struct smith_error **err) {
         if (t->failed)
-                return error_set(err, SMITH_ERR_IO, "add '%s': tar writer failed earlier", path);
+                return error_set(err, SMITH_ERR_IO, "add '%s': tar writer failed earlier", PATH_FOR_MSG(path));
         if (t->finished)
-                return error_set(err, SMITH_ERR_IO, "add '%s': tar writer already finished", path);
+                return error_set(err, SMITH_ERR_IO, "add '%s': tar writer already finished", PATH_FOR_MSG(path));
         return 0;
 }
 
@@ -110,18 +110,19 @@ static int make_entry(struct tar_writer *t, const char *path, mode_t type, const
         if (check_usable(t, path ? path : "", err) < 0)
                 return -1;
         if (!path || !path_is_safe_relative(path))
-                return error_set(err, SMITH_ERR_IO, "add '%s': not a safe relative path", path ? path : "");
+                return error_set(err, SMITH_ERR_IO, "add '%s': not a safe relative path",
+                                 path ? PATH_FOR_MSG(path) : "");
         l = strlen(path);
         if (l > TAR_PATH_MAX)
                 return error_set(err, SMITH_ERR_IO, "add '%.64s...': path longer than %d bytes", path, TAR_PATH_MAX);
         while (l > 1 && path[l - 1] == '/')
                 l--;
         if (asprintf(&name, "%.*s%s", (int) l, path, type == AE_IFDIR ? "/" : "") < 0)
-                return error_set(err, SMITH_ERR_IO, "add '%s': out of memory", path);
+                return error_set(err, SMITH_ERR_IO, "add '%s': out of memory", PATH_FOR_MSG(path));
 
         e = archive_entry_new2(t->a);
         if (!e)
-                return error_set(err, SMITH_ERR_IO, "add '%s': out of memory", path);
+                return error_set(err, SMITH_ERR_IO, "add '%s': out of memory", PATH_FOR_MSG(path));
         archive_entry_set_pathname(e, name);
         archive_entry_set_filetype(e, type);
         archive_entry_set_perm(e, m->perm & 07777);
@@ -192,12 +193,12 @@ int tar_writer_add_file_fd(struct tar_writer *t, const char *path, int fd, int64
         int64_t left = size;
 
         if (size < 0)
-                return error_set(err, SMITH_ERR_IO, "add '%s': negative size", path ? path : "");
+                return error_set(err, SMITH_ERR_IO, "add '%s': negative size", path ? PATH_FOR_MSG(path) : "");
         if (make_entry(t, path, AE_IFREG, m, &e, err) < 0)
                 return -1;
         buf = malloc(TAR_COPY_BUFFER);
         if (!buf)
-                return error_set(err, SMITH_ERR_IO, "add '%s': out of memory", path);
+                return error_set(err, SMITH_ERR_IO, "add '%s': out of memory", PATH_FOR_MSG(path));
         archive_entry_set_size(e, (la_int64_t) size);
         if (write_header(t, e, path, err) < 0)
                 return -1;
@@ -213,19 +214,19 @@ int tar_writer_add_file_fd(struct tar_writer *t, const char *path, int fd, int64
                         if (errno == EINTR)
                                 continue;
                         t->failed = true;
-                        return error_set_errno(err, SMITH_ERR_IO, errno, "read '%s'", path);
+                        return error_set_errno(err, SMITH_ERR_IO, errno, "read '%s'", PATH_FOR_MSG(path));
                 }
                 if ((int64_t) n > left) {
                         t->failed = true;
-                        return error_set(err, SMITH_ERR_IO, "read '%s': file is larger than %" PRId64 " bytes", path,
-                                         size);
+                        return error_set(err, SMITH_ERR_IO, "read '%s': file is larger than %" PRId64 " bytes",
+                                         PATH_FOR_MSG(path), size);
                 }
                 if (n == 0) {
                         if (left > 0) {
                                 t->failed = true;
                                 return error_set(err, SMITH_ERR_IO,
-                                                 "read '%s': file ended after %" PRId64 " of %" PRId64 " bytes", path,
-                                                 size - left, size);
+                                                 "read '%s': file ended after %" PRId64 " of %" PRId64 " bytes",
+                                                 PATH_FOR_MSG(path), size - left, size);
                         }
                         break;
                 }
@@ -243,7 +244,7 @@ int tar_writer_add_symlink(struct tar_writer *t, const char *path, const char *t
         if (make_entry(t, path, AE_IFLNK, m, &e, err) < 0)
                 return -1;
         if (isempty(target) || strlen(target) > TAR_PATH_MAX)
-                return error_set(err, SMITH_ERR_IO, "add symlink '%s': empty or overlong target", path);
+                return error_set(err, SMITH_ERR_IO, "add symlink '%s': empty or overlong target", PATH_FOR_MSG(path));
         archive_entry_set_symlink(e, target);
         if (write_header(t, e, path, err) < 0)
                 return -1;
@@ -257,8 +258,8 @@ int tar_writer_add_hardlink(struct tar_writer *t, const char *path, const char *
         if (make_entry(t, path, AE_IFREG, m, &e, err) < 0)
                 return -1;
         if (!target_path || !path_is_safe_relative(target_path) || strlen(target_path) > TAR_PATH_MAX)
-                return error_set(err, SMITH_ERR_IO, "add hardlink '%s': '%s' is not a safe relative path", path,
-                                 target_path ? target_path : "");
+                return error_set(err, SMITH_ERR_IO, "add hardlink '%s': '%s' is not a safe relative path",
+                                 PATH_FOR_MSG(path), target_path ? PATH_FOR_MSG(target_path) : "");
         archive_entry_set_hardlink(e, target_path);
         if (write_header(t, e, path, err) < 0)
                 return -1;

@@ -416,22 +416,11 @@ int layer_reader_finish(struct layer_reader *r, char *ret_digest, uint64_t *ret_
 
 /* --- entry names --- */
 
-/* A hostile name may be huge or hold control characters: quote at most 200
- * bytes of it, with non-printable bytes as '?'. */
+/* A hostile name may be huge or hold control characters: quote its head
+ * and tail (path_for_msg()), with non-printable bytes as '?'. */
 static char *name_for_msg(const char *s) {
-        size_t n = strnlen(s, 200);
-        bool cut = s[n] != '\0';
-        char *r = malloc(n + 4);
-        if (!r)
-                return NULL;
-        for (size_t i = 0; i < n; i++)
-                r[i] = ((unsigned char) s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
-        if (cut) {
-                memcpy(r + n, "...", 3);
-                n += 3;
-        }
-        r[n] = '\0';
-        return r;
+        char buf[PATH_FOR_MSG_SIZE];
+        return strdup(path_for_msg(s, buf));
 }
 
 /* Strips leading "/" and "./", drops "." and empty components.  Returns 0,

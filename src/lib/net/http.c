@@ -1,9 +1,11 @@
 /* The HTTP client on libcurl; see http.h.  One easy handle per client
  * (connections are reused), one request at a time, redirects followed here
  * so that the Authorization header only ever goes to the origin it belongs
- * to.  Bodies stream: uploads are read from a file with pread(), 2xx
- * downloads are written to a file while they are hashed, and every body
- * kept in memory is bounded (the transfer is aborted past the bound). */
+ * to, and an https to http redirect is refused (with -k allowed only for a
+ * request that carries no credentials and no body).  Bodies stream:
+ * uploads are read from a file with pread(), 2xx downloads are written to
+ * a file while they are hashed, and every body kept in memory is bounded
+ * (the transfer is aborted past the bound). */
 #include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
@@ -605,6 +607,19 @@ int http_perform(struct http *h, const struct http_request *rq, struct http_resp
                         if (!next) {
                                 _cleanup_free_ char *red = url_redact(rs->location);
                                 r = error_set(err, h->kind, "%s: bad redirect to '%s'", method, red ? red : "(url)");
+                                break;
+                        }
+                        /* -k skips certificate checks, it does not ask for
+                         * plain http: a request that carries credentials
+                         * (or a body) is never taken from https to http */
+                        if (strneq(url, "https:", 6) && strneq(next, "http:", 5) &&
+                            (rq->authorization || rq->body || rq->body_fd >= 0)) {
+                                _cleanup_free_ char *red = url_redact(next);
+                                free(next);
+                                r = error_set(err, h->kind,
+                                              "%s: refusing the redirect from https to plain http '%s': the request "
+                                              "carries credentials",
+                                              method, red ? red : "(url)");
                                 break;
                         }
                         if (strneq(url, "https:", 6) && strneq(next, "http:", 5) && !h->insecure) {

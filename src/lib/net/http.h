@@ -103,7 +103,8 @@ void http_free(struct http *h);
 DEFINE_POINTER_CLEANUP(struct http, http_free)
 
 /* Performs the request once (following redirects when asked;
- * Authorization only to its origin).  Returns 0 with rs->status set for any
+ * Authorization only to its origin; never from https to http when the
+ * request carries credentials or a body, -k or not, else only with -k).  Returns 0 with rs->status set for any
  * HTTP answer, or -1 with err (of the client's error_kind) on a transport failure;
  * *ret_retryable then says whether trying again could help (connection
  * errors and timeouts, not TLS verification or an oversized answer). */

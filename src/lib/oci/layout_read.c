@@ -222,36 +222,21 @@ static int choose_entry(json_t *index, const char *tag, bool tag_given, struct d
         return parse_descriptor(match, "index.json", ret, err);
 }
 
-/* Follows a manifest list (one level) to the linux image for this host. */
-static int choose_platform(int blobs_fd, const struct descriptor *list, json_t **ret_doc, struct descriptor *ret,
-                           struct smith_error **err) {
+/* Follows a manifest list (one level) to the linux image for this host
+ * (oci_index_pick(): an index inside it is not followed). */
+static int choose_platform(int blobs_fd, const struct descriptor *list, struct oci_index_choice *choice,
+                           struct descriptor *ret, struct smith_error **err) {
         _cleanup_free_ char *buf = NULL;
         _cleanup_(json_decrefp) json_t *doc = NULL;
-        json_t *manifests, *e;
-        size_t len, i;
+        struct oci_platform host;
+        size_t len;
 
         if (read_verified_blob(blobs_fd, "index", list, &buf, &len, err) < 0 ||
-            parse_json(buf, len, "index", &doc, err) < 0)
+            parse_json(buf, len, "index", &doc, err) < 0 || oci_platform_parse(NULL, &host, err) < 0 ||
+            oci_index_pick(doc, list->digest, &host, SMITH_ERR_SOURCE, choice, err) < 0)
                 return -1;
-        manifests = json_object_get(doc, "manifests");
-        if (!json_is_array(manifests))
-                return error_set(err, SMITH_ERR_SOURCE, "index '%s': 'manifests' is not a list", list->digest);
-        json_array_foreach(manifests, i, e) {
-                json_t *p = json_object_get(e, "platform");
-                const char *os = json_string_value(json_object_get(p, "os"));
-                const char *arch = json_string_value(json_object_get(p, "architecture"));
-
-                if (!in_list(manifest_types, json_string_value(json_object_get(e, "mediaType"))))
-                        continue;
-                if (!os || !arch || !streq(os, "linux") || !streq(arch, oci_host_architecture()))
-                        continue;
-                if (parse_descriptor(e, "index", ret, err) < 0)
-                        return error_wrap(err, "index '%s'", list->digest);
-                *ret_doc = TAKE_PTR(doc);
-                return 0;
-        }
-        return error_set(err, SMITH_ERR_SOURCE, "index '%s' has no image for linux/%s", list->digest,
-                         oci_host_architecture());
+        *ret = (struct descriptor){ .media_type = choice->media_type, .digest = choice->digest, .size = choice->size };
+        return 0;
 }
 
 /* Reads, verifies and parses the manifest img->manifest_digest and its
@@ -353,14 +338,15 @@ static int image_set_manifest(struct oci_image *img, const struct descriptor *d,
 
 static int image_from_index(struct oci_image *img, const char *index_buf, size_t index_len, const char *tag,
                             bool tag_given, struct smith_error **err) {
-        _cleanup_(json_decrefp) json_t *index = NULL, *list = NULL;
+        _cleanup_(json_decrefp) json_t *index = NULL;
+        struct oci_index_choice choice;
         struct descriptor d, top;
 
         if (parse_json(index_buf, index_len, "index.json", &index, err) < 0 ||
             choose_entry(index, tag, tag_given, &top, err) < 0)
                 return -1;
         d = top;
-        if (in_list(index_types, top.media_type) && choose_platform(img->blobs_fd, &top, &list, &d, err) < 0)
+        if (in_list(index_types, top.media_type) && choose_platform(img->blobs_fd, &top, &choice, &d, err) < 0)
                 return -1;
         if (image_set_manifest(img, &d, top.annotations, err) < 0)
                 return -1;

@@ -59,7 +59,8 @@ struct oci_image {
  * that one).  The tag is split at the last ':' only if no '/' follows it.
  * Relative paths are relative to base_dirfd (AT_FDCWD ok).  An entry that is
  * an index (manifest list) is followed one level to the linux image of the
- * host's architecture.  Errors are SMITH_ERR_SOURCE and name the file:
+ * host's architecture; an index inside it is not followed (an error that
+ * names both indexes).  Errors are SMITH_ERR_SOURCE and name the file:
  * "'base.tar.gz': no image named 'v2' in index.json". */
 int oci_image_open_layout(struct cache *cache, int base_dirfd, const char *ref, struct oci_image **ret,
                           struct smith_error **err);

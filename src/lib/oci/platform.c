@@ -109,15 +109,24 @@ bool oci_platform_matches(const struct oci_platform *want, const char *os, const
         return streq(arch, "arm64") && streq(want->variant, "v8");
 }
 
-int oci_index_pick(const json_t *index, const struct oci_platform *want, enum smith_error_kind kind,
-                   struct oci_index_choice *ret, struct smith_error **err) {
+static bool is_index_type(const char *mt) {
+        return mt && (streq(mt, OCI_MT_INDEX) || streq(mt, DOCKER_MT_MANIFEST_LIST));
+}
+
+static bool is_manifest_type(const char *mt) {
+        return !mt || streq(mt, OCI_MT_MANIFEST) || streq(mt, DOCKER_MT_MANIFEST);
+}
+
+int oci_index_pick(const json_t *index, const char *index_digest, const struct oci_platform *want,
+                   enum smith_error_kind kind, struct oci_index_choice *ret, struct smith_error **err) {
         _cleanup_buf_ struct buf avail = BUF_INIT(4096);
         const json_t *manifests = json_object_get(index, "manifests"), *e;
+        const char *nested = NULL;
         char shown[100];
         size_t i;
 
         if (!json_is_array(manifests))
-                return error_set(err, kind, "index without \"manifests\"");
+                return error_set(err, kind, "index '%s' has no \"manifests\" list", index_digest);
         json_array_foreach(manifests, i, e) {
                 const json_t *p = json_object_get(e, "platform");
                 const char *os = json_string_value(json_object_get(p, "os"));
@@ -126,24 +135,29 @@ int oci_index_pick(const json_t *index, const struct oci_platform *want, enum sm
                 const char *mt = json_string_value(json_object_get(e, "mediaType"));
                 const char *d = json_string_value(json_object_get(e, "digest"));
                 const json_t *sz = json_object_get(e, "size");
+                bool serves = oci_platform_matches(want, os, arch, var);
 
-                if (!os || !arch)
-                        continue;
-                if (!streq(os, "unknown")) {
+                if (is_index_type(mt) && !nested && digest_is_valid(d) && (serves || !json_is_object(p)))
+                        nested = d;
+                if (os && arch && !streq(os, "unknown")) {
                         char one[110];
                         snprintf(one, sizeof(one), "%s%.32s/%.32s%s%.32s", avail.len > 0 ? ", " : "", os, arch,
                                  var ? "/" : "", var ? var : "");
                         (void) buf_append_str(&avail, one); /* the list is for the message only */
                 }
-                if (!oci_platform_matches(want, os, arch, var))
+                if (!serves || !is_manifest_type(mt))
                         continue;
                 if (!digest_is_valid(d) || !json_is_integer(sz) || json_integer_value(sz) < 0)
-                        return error_set(err, kind, "index entry for '%.32s/%.32s' has a bad digest or size", os, arch);
+                        return error_set(err, kind, "index '%s': the entry for '%.32s/%.32s' has a bad digest or size",
+                                         index_digest, os, arch);
                 snprintf(ret->media_type, sizeof(ret->media_type), "%s", mt && strlen(mt) < 128 ? mt : "");
                 memcpy(ret->digest, d, DIGEST_STR_LEN + 1);
                 ret->size = json_integer_value(sz);
                 return 0;
         }
-        return error_set(err, kind, "no image for platform '%s' in the index (it has: %s)",
+        if (nested)
+                return error_set(err, kind, "index '%s' -> index '%s': nested indexes are not followed (depth 2)",
+                                 index_digest, nested);
+        return error_set(err, kind, "index '%s' has no image for platform '%s' (it has: %s)", index_digest,
                          oci_platform_format(want, shown), avail.len > 0 ? avail.data : "nothing");
 }

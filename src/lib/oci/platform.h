@@ -43,10 +43,13 @@ struct oci_index_choice {
         int64_t size;
 };
 
-/* Picks want's image manifest from an index document ("manifests").  An
- * entry that is itself an index is not followed (nested indexes are
- * refused by the callers).  The error (kind) lists what the index has:
- * "no image for platform 'linux/s390x' in the index (it has: linux/amd64,
- * linux/arm64/v8)". */
-int oci_index_pick(const json_t *index, const struct oci_platform *want, enum smith_error_kind kind,
-                   struct oci_index_choice *ret, struct smith_error **err);
+/* Picks want's image manifest from the index document index_digest names
+ * (its "manifests"): the first entry whose platform serves want and that
+ * is an image manifest (or says no media type).  Indexes inside it are not
+ * followed: when one is what serves want (or one has no platform), that is
+ * the error, "index 'A' -> index 'B': nested indexes are not followed
+ * (depth 2)"; else it lists what the index has: "index 'A' has no image
+ * for platform 'linux/s390x' (it has: linux/amd64, linux/arm64/v8)".
+ * Errors are of the given kind. */
+int oci_index_pick(const json_t *index, const char *index_digest, const struct oci_platform *want,
+                   enum smith_error_kind kind, struct oci_index_choice *ret, struct smith_error **err);

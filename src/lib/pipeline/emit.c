@@ -77,11 +77,11 @@ static int emit_one(const struct plan_entry *e, void *userdata) {
         kind = e->from == PLAN_FROM_OVERLAY ? SMITH_ERR_IO : SMITH_ERR_SOURCE;
         fd = root_openat(e->src_fd, e->src_path, O_RDONLY | O_NOFOLLOW, 0);
         if (fd < 0)
-                return error_set_errno(em->err, kind, fd, "open '%s'", e->src_path);
+                return error_set_errno(em->err, kind, fd, "open '%s'", PATH_FOR_MSG(e->src_path));
         if (fstat(fd, &st) < 0)
-                return error_set_errno(em->err, kind, errno, "stat '%s'", e->src_path);
+                return error_set_errno(em->err, kind, errno, "stat '%s'", PATH_FOR_MSG(e->src_path));
         if (!S_ISREG(st.st_mode))
-                return error_set(em->err, kind, "'%s' is no longer a regular file", e->src_path);
+                return error_set(em->err, kind, "'%s' is no longer a regular file", PATH_FOR_MSG(e->src_path));
         r = tar_writer_add_file_fd(em->tar, e->path, fd, st.st_size, &m, em->err);
         if (r < 0)
                 return r;

@@ -8,10 +8,15 @@
  *
  * The registry's challenge names the realm; it may be another host, and we
  * send the user's credentials there because the registry told us to (as
- * docker does).  An identity token goes to the realm only: never to the
- * registry, not even as Basic credentials.  The Bearer token itself only
- * ever goes to the registry's origin (http.c enforces that per request).
- * Token answers are bounded (HTTP_MAX_ERROR_BODY). */
+ * docker does), but never over plain http when the registry is https: the
+ * user asked for TLS, and a challenge must not downgrade it (-k does not
+ * either: it only skips certificate checks).  Without credentials an http
+ * realm is still asked: nothing secret goes there.  An identity token goes
+ * to the realm only: never to the registry, not even as Basic credentials.
+ * The Bearer token itself only ever goes to the registry's origin (http.c
+ * enforces that per request, and refuses https to http redirects of
+ * requests that carry credentials).  Token answers are bounded
+ * (HTTP_MAX_ERROR_BODY). */
 #include <ctype.h>
 #include <errno.h>
 #include <string.h>
@@ -367,6 +372,11 @@ static int fetch_token(struct registry_client *c, const char *scopes, struct smi
         if (registry_client_load_credentials(c, err) < 0)
                 return -1;
         oauth = c->identity_token != NULL;
+        if ((oauth || c->username) && strneq(c->origin, "https:", 6) && !strneq(realm_origin, "https:", 6))
+                return error_set(err, SMITH_ERR_REGISTRY,
+                                 "token realm '%s' is plain http but the registry is https: refusing to send "
+                                 "credentials",
+                                 realm_red ? realm_red : "(realm)");
 
         if (oauth) {
                 form = registry_token_form(c->identity_token, c->service, scope_list);

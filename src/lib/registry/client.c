@@ -456,14 +456,14 @@ static bool is_index(const char *mt) {
 }
 
 /* Picks the platform's entry of an index. */
-static int pick_platform(struct registry_client *c, const char *body, size_t len, char ret_digest[], int64_t *ret_size,
-                         struct smith_error **err) {
+static int pick_platform(struct registry_client *c, const char *index_digest, const char *body, size_t len,
+                         char ret_digest[], int64_t *ret_size, struct smith_error **err) {
         _cleanup_(json_decrefp) json_t *j = json_loadb(body, len, 0, NULL);
         struct oci_platform want;
         struct oci_index_choice ch;
 
         if (oci_platform_parse(c->platform, &want, err) < 0 ||
-            oci_index_pick(j, &want, SMITH_ERR_REGISTRY, &ch, err) < 0)
+            oci_index_pick(j, index_digest, &want, SMITH_ERR_REGISTRY, &ch, err) < 0)
                 return -1;
         memcpy(ret_digest, ch.digest, DIGEST_STR_LEN + 1);
         *ret_size = ch.size;
@@ -586,9 +586,10 @@ static int do_pull(struct registry_client *c, struct cache *cache, struct regist
         if (get_manifest(c, reference, c->ref->digest, -1, &body, &len, &mt, digest, err) < 0)
                 return -1;
         if (is_index(mt)) {
-                char child[DIGEST_STR_LEN + 1];
+                char child[DIGEST_STR_LEN + 1], index_digest[DIGEST_STR_LEN + 1];
                 int64_t child_size = -1;
-                if (pick_platform(c, body, len, child, &child_size, err) < 0)
+                memcpy(index_digest, digest, sizeof(index_digest));
+                if (pick_platform(c, index_digest, body, len, child, &child_size, err) < 0)
                         return -1;
                 if (store_bytes(cache, digest, body, len, err) < 0)
                         return -1;
@@ -598,7 +599,9 @@ static int do_pull(struct registry_client *c, struct cache *cache, struct regist
                 if (get_manifest(c, child, child, child_size, &body, &len, &mt, digest, err) < 0)
                         return error_wrap(err, "manifest '%s'", child);
                 if (is_index(mt))
-                        return error_set(err, SMITH_ERR_REGISTRY, "manifest '%s': an index inside an index", child);
+                        return error_set(err, SMITH_ERR_REGISTRY,
+                                         "index '%s' -> index '%s': nested indexes are not followed (depth 2)",
+                                         index_digest, child);
         }
         if (!streq(mt, OCI_MT_MANIFEST) && !streq(mt, DOCKER_MT_MANIFEST))
                 return error_set(err, SMITH_ERR_REGISTRY, "manifest '%s' has unsupported media type '%.100s'", digest,

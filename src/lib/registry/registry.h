@@ -93,8 +93,8 @@ struct registry_manifest_ref {
 /* Pulls the image the ref names into the cache's blob store
  * (blobs/sha256/<hex>, written only after verification, via cache_tmpfile()
  * and cache_blob_commit()): the manifest (an OCI index or Docker manifest
- * list is resolved to the platform asked for; the index itself is stored
- * too), its config and every layer not already in the store.  Returns the
+ * list is resolved to the platform asked for, one level: an index inside
+ * it is an error; the index itself is stored too), its config and every layer not already in the store.  Returns the
  * chosen image manifest's descriptor; the caller then reads the image with
  * oci_image_from_store().  Retries with capped exponential backoff on
  * connection errors, 429 (Retry-After honoured) and 5xx; stalled transfers

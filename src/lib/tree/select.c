@@ -25,6 +25,9 @@
 
 #define SELECT_MAX_DEPTH 256
 #define GLOB_MAX_MATCHES 1000000
+/* Missing libraries warned about one by one (without -v); the rest are
+ * folded into one line, so that a broken tree does not print thousands. */
+#define MISSING_SHOWN 5
 
 struct elf_item {
         char *path;   /* resolved, absolute inside the root */
@@ -45,6 +48,8 @@ struct selector {
         char **pending;        /* link, target, link, target ... met by the current chase */
         struct elf_info first; /* class/machine of the first ELF, for NSS lookups */
         bool have_first;
+        size_t n_missing;                           /* libraries not found */
+        char *missing_example, *missing_example_by; /* the first one not shown */
 };
 
 /* --- globbing --- */
@@ -265,11 +270,11 @@ static int add_file(struct selector *s, const char *resolved, const struct stat 
         int r = plan_add_file(s->plan, resolved, PLAN_FROM_SOURCE, s->root_fd, resolved, (st->st_mode & 0111) != 0,
                               st->st_dev, st->st_ino, st->st_nlink);
         if (r < 0)
-                return error_set_errno(err, SMITH_ERR_IO, r, "add '%s'", resolved);
+                return error_set_errno(err, SMITH_ERR_IO, r, "add '%s'", PATH_FOR_MSG(resolved));
         /* any file may be ELF: libraries are often installed 0644 */
         r = queue_elf(s, resolved, origin, loader_rpaths);
         if (r < 0)
-                return error_set_errno(err, SMITH_ERR_IO, r, "queue '%s'", resolved);
+                return error_set_errno(err, SMITH_ERR_IO, r, "queue '%s'", PATH_FOR_MSG(resolved));
         return 0;
 }
 
@@ -298,7 +303,7 @@ static int add_path(struct selector *s, const char *path, enum add_mode mode, co
         if (r >= 0) {
                 int q = commit_symlinks(s);
                 if (q < 0)
-                        return error_set_errno(err, SMITH_ERR_IO, q, "add links of '%s'", path);
+                        return error_set_errno(err, SMITH_ERR_IO, q, "add links of '%s'", PATH_FOR_MSG(path));
         } else {
                 strv_free(s->pending);
                 s->pending = NULL;
@@ -308,27 +313,29 @@ static int add_path(struct selector *s, const char *path, enum add_mode mode, co
                 return 0;
         }
         if (r == -ELOOP) {
-                log_warn("skipping '%s' in '%s': too many levels of symbolic links", path, s->root_name);
+                log_warn("skipping '%s' in '%s': too many levels of symbolic links", PATH_FOR_MSG(path), s->root_name);
                 return 0;
         }
         if (r < 0)
-                return error_set_errno(err, SMITH_ERR_SOURCE, r, "resolve '%s' in '%s'", path, s->root_name);
+                return error_set_errno(err, SMITH_ERR_SOURCE, r, "resolve '%s' in '%s'", PATH_FOR_MSG(path),
+                                       s->root_name);
         if (is_excluded(s, resolved))
                 return 0;
         if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                return error_set_errno(err, SMITH_ERR_SOURCE, errno, "stat '%s' in '%s'", resolved, s->root_name);
+                return error_set_errno(err, SMITH_ERR_SOURCE, errno, "stat '%s' in '%s'", PATH_FOR_MSG(resolved),
+                                       s->root_name);
 
         if (S_ISDIR(st.st_mode)) {
                 _cleanup_close_ int dfd = -1;
                 r = plan_add_dir(s->plan, resolved, PLAN_FROM_SOURCE);
                 if (r < 0)
-                        return error_set_errno(err, SMITH_ERR_IO, r, "add '%s'", resolved);
+                        return error_set_errno(err, SMITH_ERR_IO, r, "add '%s'", PATH_FOR_MSG(resolved));
                 if (mode != ADD_WHOLE)
                         return 0;
                 dfd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (dfd < 0)
-                        return error_set_errno(err, SMITH_ERR_SOURCE, errno, "open '%s' in '%s'", resolved,
-                                               s->root_name);
+                        return error_set_errno(err, SMITH_ERR_SOURCE, errno, "open '%s' in '%s'",
+                                               PATH_FOR_MSG(resolved), s->root_name);
                 return walk_dir(s, resolved, TAKE_FD(dfd), depth, err);
         }
         if (S_ISREG(st.st_mode)) {
@@ -337,7 +344,7 @@ static int add_path(struct selector *s, const char *path, enum add_mode mode, co
                 if (!o) {
                         dir = dirname_of(resolved);
                         if (!dir)
-                                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "add '%s'", resolved);
+                                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "add '%s'", PATH_FOR_MSG(resolved));
                         o = dir;
                 }
                 r = add_file(s, resolved, &st, o, loader_rpaths, err);
@@ -359,37 +366,40 @@ static int walk_dir(struct selector *s, const char *dir, int dfd, unsigned depth
 
         if (depth > SELECT_MAX_DEPTH) {
                 close(dfd);
-                return error_set(err, SMITH_ERR_SOURCE, "'%s' in '%s': directories nested too deep", dir, s->root_name);
+                return error_set(err, SMITH_ERR_SOURCE, "'%s' in '%s': directories nested too deep", PATH_FOR_MSG(dir),
+                                 s->root_name);
         }
         r = list_dir_sorted(dfd, &names);
         if (r < 0)
-                return error_set_errno(err, SMITH_ERR_SOURCE, r, "read directory '%s' in '%s'", dir, s->root_name);
+                return error_set_errno(err, SMITH_ERR_SOURCE, r, "read directory '%s' in '%s'", PATH_FOR_MSG(dir),
+                                       s->root_name);
         for (size_t i = 0; names && names[i]; i++) {
                 _cleanup_free_ char *child = path_join(dir, names[i]);
                 struct stat st;
 
                 if (!child)
-                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "walk '%s'", dir);
+                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "walk '%s'", PATH_FOR_MSG(dir));
                 if (is_excluded(s, child))
                         continue;
                 if (fstatat(keep, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
-                        return error_set_errno(err, SMITH_ERR_SOURCE, errno, "stat '%s' in '%s'", child, s->root_name);
+                        return error_set_errno(err, SMITH_ERR_SOURCE, errno, "stat '%s' in '%s'", PATH_FOR_MSG(child),
+                                               s->root_name);
                 if (S_ISDIR(st.st_mode)) {
                         int cfd;
                         r = plan_add_dir(s->plan, child, PLAN_FROM_SOURCE);
                         if (r < 0)
-                                return error_set_errno(err, SMITH_ERR_IO, r, "add '%s'", child);
+                                return error_set_errno(err, SMITH_ERR_IO, r, "add '%s'", PATH_FOR_MSG(child));
                         cfd = openat(keep, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                         if (cfd < 0)
-                                return error_set_errno(err, SMITH_ERR_SOURCE, errno, "open '%s' in '%s'", child,
-                                                       s->root_name);
+                                return error_set_errno(err, SMITH_ERR_SOURCE, errno, "open '%s' in '%s'",
+                                                       PATH_FOR_MSG(child), s->root_name);
                         r = walk_dir(s, child, cfd, depth + 1, err);
                         if (r < 0)
                                 return r;
                 } else if (S_ISREG(st.st_mode)) {
                         _cleanup_free_ char *origin = dirname_of(child);
                         if (!origin)
-                                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "walk '%s'", dir);
+                                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "walk '%s'", PATH_FOR_MSG(dir));
                         r = add_file(s, child, &st, origin, NULL, err);
                         if (r < 0)
                                 return r;
@@ -459,6 +469,8 @@ void selector_free(struct selector *s) {
         ld_env_free(s->ld);
         strv_free(s->excludes);
         strv_free(s->pending);
+        free(s->missing_example);
+        free(s->missing_example_by);
         free(s->root_name);
         free(s);
 }
@@ -526,14 +538,23 @@ static int add_library(struct selector *s, const struct elf_info *obj, const cha
 
         r = ld_env_find(s->ld, &req, needed, &found, err);
         if (r == -ENOENT) {
-                log_warn("library '%s' needed by '%s' not found in '%s'", needed, obj_path, s->root_name);
+                s->n_missing++;
+                if (s->n_missing <= MISSING_SHOWN || log_is_verbose())
+                        log_warn("library '%s' needed by '%s' not found in '%s'", PATH_FOR_MSG(needed),
+                                 PATH_FOR_MSG(obj_path), s->root_name);
+                else if (!s->missing_example) {
+                        s->missing_example = strdup(needed);
+                        s->missing_example_by = strdup(obj_path);
+                        if (!s->missing_example || !s->missing_example_by)
+                                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "add '%s'", PATH_FOR_MSG(needed));
+                }
                 return 0;
         }
         if (r < 0)
-                return error_wrap(err, "find '%s' for '%s'", needed, obj_path);
+                return error_wrap(err, "find '%s' for '%s'", PATH_FOR_MSG(needed), PATH_FOR_MSG(obj_path));
         forigin = dirname_of(found);
         if (!forigin)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "add '%s'", found);
+                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "add '%s'", PATH_FOR_MSG(found));
         return add_path(s, found, ADD_LIBRARY, forigin, chain, &resolved, 0, err);
 }
 
@@ -545,7 +566,8 @@ static int process_elf(struct selector *s, struct elf_item *it, struct smith_err
 
         fd = root_openat(s->root_fd, it->path, O_RDONLY | O_NOFOLLOW, 0);
         if (fd < 0)
-                return error_set_errno(err, SMITH_ERR_SOURCE, fd, "open '%s' in '%s'", it->path, s->root_name);
+                return error_set_errno(err, SMITH_ERR_SOURCE, fd, "open '%s' in '%s'", PATH_FOR_MSG(it->path),
+                                       s->root_name);
         {
                 struct smith_error *e = NULL;
                 r = elf_read(fd, it->path, &info, &e);
@@ -566,7 +588,7 @@ static int process_elf(struct selector *s, struct elf_item *it, struct smith_err
         if (info.interp) {
                 r = add_path(s, info.interp, ADD_LIBRARY, "/", NULL, NULL, 0, err);
                 if (r < 0)
-                        return error_wrap(err, "interpreter of '%s'", it->path);
+                        return error_wrap(err, "interpreter of '%s'", PATH_FOR_MSG(it->path));
         }
         /* the RPATHs this object passes down to what it loads (only when it
          * has no RUNPATH, as glibc does) */
@@ -588,7 +610,7 @@ static int process_elf(struct selector *s, struct elf_item *it, struct smith_err
         return 0;
 }
 
-int selector_finish(struct selector *s, struct smith_error **err) {
+static int finish_closure(struct selector *s, struct smith_error **err) {
         bool nss_done = !s->nss;
         int r;
 
@@ -635,4 +657,18 @@ int selector_finish(struct selector *s, struct smith_error **err) {
                 }
         }
         return 0;
+}
+
+int selector_finish(struct selector *s, struct smith_error **err) {
+        int r = finish_closure(s, err);
+
+        if (s->missing_example)
+                log_warn("%zu more libraries not found in '%s', e.g. '%s' needed by '%s'; -v lists them all",
+                         s->n_missing - MISSING_SHOWN, s->root_name, PATH_FOR_MSG(s->missing_example),
+                         PATH_FOR_MSG(s->missing_example_by));
+        free(s->missing_example);
+        free(s->missing_example_by);
+        s->missing_example = s->missing_example_by = NULL;
+        s->n_missing = 0;
+        return r;
 }

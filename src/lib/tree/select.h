@@ -34,7 +34,9 @@ DEFINE_POINTER_CLEANUP(struct selector, selector_free)
 int selector_add_pattern(struct selector *s, const char *pattern, struct smith_error **err);
 
 /* Resolves the ELF closure of everything added so far (and the NSS modules
- * when asked).  Missing libraries are warnings naming who needs them. */
+ * when asked).  Missing libraries are warnings naming who needs them: the
+ * first few one by one, then one line with the count of the rest (with -v,
+ * every one). */
 int selector_finish(struct selector *s, struct smith_error **err);
 
 /* Expands a glob pattern on absolute paths inside root_fd, like Go's

@@ -25,10 +25,18 @@ Every request is logged as one line to --log:
 grant "POST grant=refresh_token client_id=<C> auth=<Authorization scheme or
 -> scopes=<...> status=<code>" (the token itself is never logged).
 GET /health answers 200 (for the test's wait loop).
+
+For the hostile-realm tests: --headers-log FILE records every request but
+GET /health as "METHOD PATH", then one "  Name: value" line per header,
+verbatim (so a test can check that no Authorization header came at all),
+then "  body-bytes=N";
+--tls CERT KEY serves https; --redirect-to BASE answers every /token request
+307 to BASE + the request's path and query instead of issuing anything.
 """
 import argparse
 import base64
 import json
+import ssl
 import threading
 import time
 import uuid
@@ -51,6 +59,9 @@ def main():
     ap.add_argument("--password", required=True)
     ap.add_argument("--log", required=True)
     ap.add_argument("--refresh-token", default="", help="the identity token the refresh grant accepts")
+    ap.add_argument("--headers-log", help="record every request's headers here")
+    ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help="serve https")
+    ap.add_argument("--redirect-to", help="answer /token with 307 to this base URL")
     a = ap.parse_args()
 
     with open(a.key, "rb") as f:
@@ -75,11 +86,29 @@ def main():
                 out.append({"type": typ, "name": name, "actions": [x for x in actions.split(",") if x]})
         return out
 
+    def log_headers(handler, body_bytes):
+        if not a.headers_log or urlsplit(handler.path).path == "/health":
+            return
+        lines = [f"{handler.command} {handler.path}"]
+        lines += [f"  {k}: {v}" for k, v in handler.headers.items()]
+        lines.append(f"  body-bytes={body_bytes}")
+        with lock, open(a.headers_log, "a") as f:
+            f.write("\n".join(lines) + "\n")
+
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
         def log_message(self, *args):
             pass
+
+        def redirected(self):
+            if not a.redirect_to or urlsplit(self.path).path != "/token":
+                return False
+            self.send_response(307)
+            self.send_header("Location", a.redirect_to.rstrip("/") + self.path)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return True
 
         def reply(self, code, body, extra=()):
             data = json.dumps(body).encode()
@@ -156,6 +185,9 @@ def main():
                              "issued_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))})
 
         def do_GET(self):
+            log_headers(self, 0)
+            if self.redirected():
+                return
             u = urlsplit(self.path)
             if u.path == "/health":
                 self.reply(200, {})
@@ -171,6 +203,9 @@ def main():
             u = urlsplit(self.path)
             n = int(self.headers.get("Content-Length", "0") or 0)
             body = self.rfile.read(n).decode() if n else ""
+            log_headers(self, len(body))
+            if self.redirected():
+                return
             if u.path != "/token":
                 self.reply(404, {})
                 return
@@ -184,7 +219,12 @@ def main():
             self.issue("POST", user, pw, q.get("scope", []), (q.get("service") or [""])[0])
 
     host, port = a.listen.rsplit(":", 1)
-    ThreadingHTTPServer((host, int(port)), Handler).serve_forever()
+    server = ThreadingHTTPServer((host, int(port)), Handler)
+    if a.tls:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(a.tls[0], a.tls[1])
+        server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    server.serve_forever()
 
 
 if __name__ == "__main__":
