@@ -358,8 +358,8 @@ static int fetch_token(struct registry_client *c, const char *scopes, struct smi
         char *form_headers[] = { (char *) "Content-Type: application/x-www-form-urlencoded",
                                  (char *) "Accept: application/json", NULL };
         struct http_request rq;
-        struct http_response rs = { 0 };
-        json_t *j = NULL;
+        _cleanup_http_response_ struct http_response rs = { 0 };
+        _cleanup_(json_decrefp) json_t *j = NULL;
         const char *tok, *refresh = NULL;
         int64_t expires = 60;
         bool oauth;
@@ -401,22 +401,18 @@ static int fetch_token(struct registry_client *c, const char *scopes, struct smi
         c->stats.token_fetches++;
 
         r = http_perform_retry(c->http, &rq, &rs, err);
-        if (r < 0) {
-                http_response_release(&rs);
+        if (r < 0)
                 return error_wrap(err, "get a token from '%s'", realm_red ? realm_red : "(realm)");
-        }
         if (rs.status != 200) {
                 bool leak = leaks_secret(c, rs.body);
                 _cleanup_free_ char *m =
                         registry_error_message(leak ? NULL : rs.body, leak ? 0 : rs.body_len, rs.status);
-                http_response_release(&rs);
                 return error_set(err, SMITH_ERR_REGISTRY, "get a token from '%s': %s",
                                  realm_red ? realm_red : "(realm)", m ? m : "failed");
         }
         j = json_loadb(rs.body ? rs.body : "", rs.body_len, 0, NULL);
         if (rs.body)
                 explicit_bzero(rs.body, rs.body_len);
-        http_response_release(&rs);
         /* the OAuth2 answer has access_token; docker's GET answer token (and
          * often access_token too) */
         if (oauth) {
@@ -429,16 +425,12 @@ static int fetch_token(struct registry_client *c, const char *scopes, struct smi
                 if (isempty(tok))
                         tok = json_string_value(json_object_get(j, "access_token"));
         }
-        if (isempty(tok)) {
-                json_decref(j);
+        if (isempty(tok))
                 return error_set(err, SMITH_ERR_REGISTRY, "get a token from '%s': no token in the answer",
                                  realm_red ? realm_red : "(realm)");
-        }
-        if (!token_well_formed(tok) || (!isempty(refresh) && !token_well_formed(refresh))) {
-                json_decref(j);
+        if (!token_well_formed(tok) || (!isempty(refresh) && !token_well_formed(refresh)))
                 return error_set(err, SMITH_ERR_REGISTRY, "get a token from '%s': malformed token",
                                  realm_red ? realm_red : "(realm)");
-        }
         json_t *ex = json_object_get(j, "expires_in");
         if (json_is_integer(ex) && json_integer_value(ex) > 0)
                 expires = json_integer_value(ex);
@@ -453,7 +445,7 @@ static int fetch_token(struct registry_client *c, const char *scopes, struct smi
                 h = NULL;
         if (rotated)
                 next_refresh = strdup(refresh);
-        json_decref(j); /* tok and refresh point into j: not used after this */
+        json_decref(TAKE_PTR(j)); /* tok and refresh point into j: not used after this */
         if (!h || (rotated && !next_refresh))
                 return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "token");
         erase_freep(&c->authorization);
@@ -468,6 +460,20 @@ static int fetch_token(struct registry_client *c, const char *scopes, struct smi
         c->token_scopes = strdup(scopes);
         /* a little early, so that a token does not expire in flight */
         c->token_expires = time(NULL) + (time_t) (expires > 20 ? expires - 10 : expires);
+        return 0;
+}
+
+int registry_client_load_credentials(struct registry_client *c, struct smith_error **err) {
+        struct registry_credentials cr = { 0 };
+
+        if (c->username || c->identity_token || c->creds_looked_up)
+                return 0;
+        c->creds_looked_up = true;
+        if (registry_credentials_lookup(c->ref->host, c->ref->docker_hub, c->ref->repository, &cr, err) < 0)
+                return error_wrap(err, "credentials for '%s'", c->ref->host);
+        c->username = TAKE_PTR(cr.username);
+        c->password = TAKE_PTR(cr.password);
+        c->identity_token = TAKE_PTR(cr.identity_token);
         return 0;
 }
 

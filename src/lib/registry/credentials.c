@@ -112,7 +112,7 @@ static int run_helper(const char *name, const char *server, struct registry_cred
         int r, status = 0;
         int64_t deadline;
         bool timed_out = false, too_big = false;
-        json_t *j;
+        _cleanup_(json_decrefp) json_t *j = NULL;
         const char *u, *s;
 
         for (const char *p = name; *p; p++)
@@ -200,26 +200,20 @@ static int run_helper(const char *name, const char *server, struct registry_cred
         j = out.data ? json_loadb(out.data, out.len, 0, NULL) : NULL;
         if (out.data)
                 explicit_bzero(out.data, out.len);
-        if (!json_is_object(j)) {
-                json_decref(j);
+        if (!json_is_object(j))
                 return error_set(err, SMITH_ERR_REGISTRY, "credential helper '%s': malformed answer", prog);
-        }
         u = json_string_value(json_object_get(j, "Username"));
         s = json_string_value(json_object_get(j, "Secret"));
         if (u && streq(u, HELPER_TOKEN_USERNAME)) {
-                if (isempty(s)) {
-                        json_decref(j);
+                if (isempty(s))
                         goto none;
-                }
                 cr.identity_token = strdup(s);
         } else if (isempty(u) || !s) {
-                json_decref(j);
                 goto none;
         } else {
                 cr.username = strdup(u);
                 cr.password = strdup(s);
         }
-        json_decref(j);
         if (!cr.identity_token && (!cr.username || !cr.password)) {
                 registry_credentials_release(&cr);
                 return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "credentials");
@@ -328,7 +322,8 @@ static int lookup_file(const char *file, const char *host, bool docker_hub, cons
                        struct registry_credentials *ret, struct smith_error **err) {
         _cleanup_free_ char *data = NULL;
         size_t len;
-        json_t *j, *helpers, *auths, *v;
+        _cleanup_(json_decrefp) json_t *j = NULL;
+        json_t *helpers, *auths, *v;
         const char *store, *key, *best_key = NULL;
         size_t best = 0;
         int r;
@@ -340,10 +335,8 @@ static int lookup_file(const char *file, const char *host, bool docker_hub, cons
                 return error_set_errno(err, SMITH_ERR_REGISTRY, r, "read '%s'", file);
         j = json_loadb(data, len, 0, NULL);
         explicit_bzero(data, len);
-        if (!json_is_object(j)) {
-                json_decref(j);
+        if (!json_is_object(j))
                 return error_set(err, SMITH_ERR_REGISTRY, "'%s' is not a JSON object", file);
-        }
         const char *server = docker_hub ? "https://index.docker.io/v1/" : host;
 
         helpers = json_object_get(j, "credHelpers");
@@ -357,7 +350,6 @@ static int lookup_file(const char *file, const char *host, bool docker_hub, cons
                 }
                 if (best_key) {
                         r = run_helper(json_string_value(json_object_get(helpers, best_key)), server, ret, err);
-                        json_decref(j);
                         return r;
                 }
         }
@@ -372,19 +364,16 @@ static int lookup_file(const char *file, const char *host, bool docker_hub, cons
                 }
                 if (best_key) {
                         r = decode_entry(json_object_get(auths, best_key), ret, file, err);
-                        json_decref(j);
                         return r;
                 }
         }
         store = json_string_value(json_object_get(j, "credsStore"));
         if (!isempty(store)) {
                 _cleanup_free_ char *s = strdup(store);
-                json_decref(j);
                 if (!s)
                         return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "credentials");
                 return run_helper(s, server, ret, err);
         }
-        json_decref(j);
         return 0;
 }
 

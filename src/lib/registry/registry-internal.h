@@ -83,7 +83,7 @@ char *registry_base64_encode(const void *data, size_t len);
 /* Decodes standard base64; the result is NUL-terminated.  -EINVAL, -ENOMEM. */
 int registry_base64_decode(const char *s, char **ret, size_t *ret_len);
 
-/* --- error answers (client.c) --- */
+/* --- error answers (answer.c) --- */
 
 /* One-line message for a registry's error answer: the first of
  * {"errors":[{"code","message"}]} (or "message", OAuth2's
@@ -144,6 +144,25 @@ int registry_auth_from_challenges(struct registry_client *c, char *const *www_au
 int registry_auth_refresh(struct registry_client *c, struct smith_error **err);
 /* Loads credentials from the stores once, if the URL had none. */
 int registry_client_load_credentials(struct registry_client *c, struct smith_error **err);
+
+/* --- requests, for pull.c and push.c (client.c) --- */
+
+/* The scopes the next requests need: "repository:<repo>:<action>". */
+int registry_set_scopes(struct registry_client *c, const char *action);
+/* One line per blob on stderr with -v. */
+void registry_verbose(struct registry_client *c, const char *what, const char *digest, int64_t size, const char *extra);
+/* One request with authentication and retries.  0 with rs->status set for
+ * any final answer (the caller judges it and releases rs), -1 with err (rs
+ * released). */
+int registry_request(struct registry_client *c, struct http_request *rq, struct http_response *rs,
+                     struct smith_error **err);
+/* "[what: ]<the registry's message> (status)", SMITH_ERR_REGISTRY.  -1. */
+int registry_status_error(struct smith_error **err, const struct http_response *rs, const char *what);
+/* "<base>/v2/<repository>/<kind>/<what>". */
+char *registry_url_for(struct registry_client *c, const char *kind, const char *what);
+/* Blobs this process saw in a repository of a registry, for mounts. */
+void registry_seen_add(const char *host, const char *repository, const char *digest);
+const char *registry_seen_elsewhere(const char *host, const char *repository, const char *digest);
 
 /* The client's counters, retries (made by its HTTP client) included. */
 void registry_client_stats(const struct registry_client *c, struct registry_stats *ret);

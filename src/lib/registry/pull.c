@@ -1,0 +1,317 @@
+/* Pulling an image into the cache's verified blob store: the manifest (an
+ * index resolved to the platform asked for, oci_index_pick()), its config
+ * and every layer not already there.  A blob streams into a cache temp file
+ * while it is hashed and is committed only when its size and digest match;
+ * a body cut short is fetched again.  Nothing holds a layer in memory. */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "basic/fs.h"
+#include "oci/image.h"
+#include "oci/layout_read.h"
+#include "registry-internal.h"
+#include "store/cache.h"
+
+#define ACCEPT_MANIFESTS \
+        "Accept: " OCI_MT_MANIFEST ", " OCI_MT_INDEX ", " DOCKER_MT_MANIFEST ", " DOCKER_MT_MANIFEST_LIST
+
+static int store_bytes(struct cache *cache, const char *digest, const char *data, size_t len,
+                       struct smith_error **err) {
+        _cleanup_free_ char *name = NULL;
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        if (cache_has_blob(cache, digest))
+                return 0;
+        if (cache_tmpfile(cache, &name, &fd, err) < 0)
+                return -1;
+        r = write_full(fd, data, len);
+        if (r < 0) {
+                unlinkat(cache->tmp_fd, name, 0);
+                return error_set_errno(err, SMITH_ERR_IO, r, "write '%s' to the cache", digest);
+        }
+        return cache_blob_commit(cache, fd, name, digest, err);
+}
+
+static const char *json_str(json_t *o, const char *k) {
+        return json_string_value(json_object_get(o, k));
+}
+
+/* Fetches a manifest or index by tag or digest into *ret_body, verified
+ * against expect_digest/expect_size when given. */
+static int get_manifest(struct registry_client *c, const char *reference, const char *expect_digest,
+                        int64_t expect_size, char **ret_body, size_t *ret_len, char **ret_media_type,
+                        char ret_digest[static DIGEST_STR_LEN + 1], struct smith_error **err) {
+        _cleanup_free_ char *url = registry_url_for(c, "manifests", reference), *mt = NULL;
+        char *headers[] = { (char *) ACCEPT_MANIFESTS, NULL };
+        struct http_request rq;
+        _cleanup_http_response_ struct http_response rs = { 0 };
+        char digest[DIGEST_STR_LEN + 1];
+        _cleanup_(json_decrefp) json_t *j = NULL;
+        const char *m;
+
+        if (!url)
+                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "manifest");
+        if (expect_size > (int64_t) REGISTRY_MAX_MANIFEST)
+                return error_set(err, SMITH_ERR_REGISTRY, "manifest '%s' is larger than %u bytes", reference,
+                                 REGISTRY_MAX_MANIFEST);
+        http_request_init(&rq, "GET", url);
+        rq.headers = headers;
+        rq.follow = true;
+        rq.max_body = REGISTRY_MAX_MANIFEST;
+        if (registry_request(c, &rq, &rs, err) < 0)
+                return -1;
+        if (rs.status != 200)
+                return registry_status_error(err, &rs, NULL);
+        sha256_digest_of(rs.body ? rs.body : "", rs.body_len, digest);
+        if (expect_digest && !streq(digest, expect_digest))
+                return error_set(err, SMITH_ERR_REGISTRY, "manifest '%s' does not match its digest (got '%s')",
+                                 expect_digest, digest);
+        if (!expect_digest && rs.content_digest && digest_is_valid(rs.content_digest) &&
+            !streq(rs.content_digest, digest))
+                return error_set(err, SMITH_ERR_REGISTRY,
+                                 "manifest '%s' does not match the Docker-Content-Digest the registry sent", reference);
+        if (expect_size >= 0 && (int64_t) rs.body_len != expect_size)
+                return error_set(err, SMITH_ERR_REGISTRY, "manifest '%s' is %zu bytes, not %lld", reference,
+                                 rs.body_len, (long long) expect_size);
+        j = json_loadb(rs.body ? rs.body : "", rs.body_len, 0, NULL);
+        if (!json_is_object(j))
+                return error_set(err, SMITH_ERR_REGISTRY, "manifest '%s' is not a JSON object", reference);
+        m = json_str(j, "mediaType");
+        if (isempty(m) && rs.content_type) {
+                rs.content_type[strcspn(rs.content_type, "; ")] = 0;
+                m = rs.content_type;
+        }
+        if (isempty(m) || (!streq(m, OCI_MT_MANIFEST) && !streq(m, OCI_MT_INDEX) && !streq(m, DOCKER_MT_MANIFEST) &&
+                           !streq(m, DOCKER_MT_MANIFEST_LIST)))
+                m = json_is_array(json_object_get(j, "manifests")) ? OCI_MT_INDEX
+                    : json_is_object(json_object_get(j, "config")) ? OCI_MT_MANIFEST
+                                                                   : NULL;
+        if (!m || json_integer_value(json_object_get(j, "schemaVersion")) != 2)
+                return error_set(err, SMITH_ERR_REGISTRY,
+                                 "manifest '%s' is not an OCI or Docker schema 2 manifest or index", reference);
+        mt = strdup(m);
+        if (!mt)
+                return error_oom(err);
+        *ret_body = rs.body ? TAKE_PTR(rs.body) : strdup("");
+        *ret_len = rs.body_len;
+        *ret_media_type = TAKE_PTR(mt);
+        memcpy(ret_digest, digest, sizeof(digest));
+        return 0;
+}
+
+static bool is_index(const char *mt) {
+        return streq(mt, OCI_MT_INDEX) || streq(mt, DOCKER_MT_MANIFEST_LIST);
+}
+
+/* Picks the platform's entry of an index. */
+static int pick_platform(struct registry_client *c, const char *index_digest, const char *body, size_t len,
+                         char ret_digest[], int64_t *ret_size, struct smith_error **err) {
+        _cleanup_(json_decrefp) json_t *j = json_loadb(body, len, 0, NULL);
+        struct oci_platform want;
+        struct oci_index_choice ch;
+
+        if (oci_platform_parse(c->platform, &want, err) < 0 ||
+            oci_index_pick(j, index_digest, &want, SMITH_ERR_REGISTRY, &ch, err) < 0)
+                return -1;
+        memcpy(ret_digest, ch.digest, DIGEST_STR_LEN + 1);
+        *ret_size = ch.size;
+        return 0;
+}
+
+struct blob_sink {
+        int fd;
+        struct sha256 *hash;
+};
+
+static int blob_reset(struct http_request *rq, void *ud) {
+        struct blob_sink *s = ud;
+        if (ftruncate(s->fd, 0) < 0 || lseek(s->fd, 0, SEEK_SET) < 0)
+                return -1;
+        sha256_free(s->hash);
+        s->hash = sha256_new();
+        if (!s->hash) {
+                errno = ENOMEM;
+                return -1;
+        }
+        rq->sink_hash = s->hash;
+        return 0;
+}
+
+static int pull_blob_once(struct registry_client *c, struct cache *cache, const char *digest, int64_t size,
+                          bool *ret_short, struct smith_error **err) {
+        _cleanup_free_ char *url = registry_url_for(c, "blobs", digest), *name = NULL;
+        _cleanup_close_ int fd = -1;
+        struct blob_sink sink = { .fd = -1 };
+        struct http_request rq;
+        _cleanup_http_response_ struct http_response rs = { 0 };
+        char got[DIGEST_STR_LEN + 1];
+        int r;
+
+        *ret_short = false;
+        if (!url)
+                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "blob");
+        if (cache_tmpfile(cache, &name, &fd, err) < 0)
+                return -1;
+        sink.fd = fd;
+        http_request_init(&rq, "GET", url);
+        rq.follow = true;
+        rq.sink_fd = fd;
+        rq.sink_max = size;
+        rq.progress_label = digest;
+        rq.reset = blob_reset;
+        rq.reset_userdata = &sink;
+        r = registry_request(c, &rq, &rs, err);
+        if (r >= 0 && rs.status != 200)
+                r = registry_status_error(err, &rs, NULL);
+        if (r >= 0 && rs.sink_written != size) {
+                *ret_short = true;
+                r = error_set(err, SMITH_ERR_REGISTRY, "got %lld bytes of %lld", (long long) rs.sink_written,
+                              (long long) size);
+        }
+        if (r >= 0) {
+                sha256_final_digest(sink.hash, got);
+                if (!streq(got, digest))
+                        r = error_set(err, SMITH_ERR_REGISTRY, "digest mismatch: the registry sent '%s'", got);
+        }
+        sha256_free(sink.hash);
+        if (r < 0) {
+                unlinkat(cache->tmp_fd, name, 0);
+                return -1;
+        }
+        return cache_blob_commit(cache, fd, name, digest, err);
+}
+
+static int pull_blob(struct registry_client *c, struct cache *cache, const char *digest, int64_t size,
+                     struct smith_error **err) {
+        if (cache_has_blob(cache, digest)) {
+                c->stats.blobs_cached++;
+                registry_verbose(c, "cached", digest, size, NULL);
+                registry_seen_add(c->ref->host, c->ref->repository, digest);
+                return 0;
+        }
+        for (unsigned attempt = 0;; attempt++) {
+                bool short_read;
+                if (pull_blob_once(c, cache, digest, size, &short_read, err) == 0)
+                        break;
+                /* a body cut short without a transport error: try again */
+                if (!short_read || attempt + 1 >= HTTP_RETRY_ATTEMPTS)
+                        return error_wrap(err, "blob '%s'", digest);
+                error_free(*err);
+                *err = NULL;
+                http_backoff(c->http, attempt, -1);
+        }
+        c->stats.blobs_downloaded++;
+        registry_verbose(c, "pulled", digest, size, NULL);
+        registry_seen_add(c->ref->host, c->ref->repository, digest);
+        return 0;
+}
+
+static int descriptor(json_t *d, const char *what, const char **ret_digest, int64_t *ret_size,
+                      struct smith_error **err) {
+        const char *dg = json_str(d, "digest");
+        json_t *sz = json_object_get(d, "size");
+        if (!json_is_object(d) || !digest_is_valid(dg) || !json_is_integer(sz) || json_integer_value(sz) < 0)
+                return error_set(err, SMITH_ERR_REGISTRY, "manifest: %s has a bad digest or size", what);
+        *ret_digest = dg;
+        *ret_size = json_integer_value(sz);
+        return 0;
+}
+
+static int do_pull(struct registry_client *c, struct cache *cache, struct registry_manifest_ref *ret,
+                   struct smith_error **err) {
+        _cleanup_free_ char *body = NULL, *mt = NULL;
+        size_t len;
+        char digest[DIGEST_STR_LEN + 1];
+        const char *reference = c->ref->digest ? c->ref->digest : c->ref->tag;
+        _cleanup_(json_decrefp) json_t *j = NULL;
+        json_t *layers, *l;
+        const char *cd;
+        int64_t cs;
+        size_t i;
+
+        if (registry_set_scopes(c, "pull") < 0)
+                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "pull");
+        if (get_manifest(c, reference, c->ref->digest, -1, &body, &len, &mt, digest, err) < 0)
+                return -1;
+        if (is_index(mt)) {
+                char child[DIGEST_STR_LEN + 1], index_digest[DIGEST_STR_LEN + 1];
+                int64_t child_size = -1;
+                memcpy(index_digest, digest, sizeof(index_digest));
+                if (pick_platform(c, index_digest, body, len, child, &child_size, err) < 0)
+                        return -1;
+                if (store_bytes(cache, digest, body, len, err) < 0)
+                        return -1;
+                free(body);
+                free(mt);
+                body = mt = NULL;
+                if (get_manifest(c, child, child, child_size, &body, &len, &mt, digest, err) < 0)
+                        return error_wrap(err, "manifest '%s'", child);
+                if (is_index(mt))
+                        return error_set(err, SMITH_ERR_REGISTRY,
+                                         "index '%s' -> index '%s': nested indexes are not followed (depth 2)",
+                                         index_digest, child);
+        }
+        if (!streq(mt, OCI_MT_MANIFEST) && !streq(mt, DOCKER_MT_MANIFEST))
+                return error_set(err, SMITH_ERR_REGISTRY, "manifest '%s' has unsupported media type '%.100s'", digest,
+                                 mt);
+        j = json_loadb(body, len, 0, NULL);
+        layers = json_object_get(j, "layers");
+        if (!json_is_array(layers))
+                return error_set(err, SMITH_ERR_REGISTRY, "manifest '%s' has no layers", digest);
+        if (descriptor(json_object_get(j, "config"), "config", &cd, &cs, err) < 0)
+                return -1;
+        json_array_foreach(layers, i, l) {
+                const char *ld;
+                int64_t ls;
+                if (descriptor(l, "a layer", &ld, &ls, err) < 0)
+                        return -1;
+        }
+        if (cs > (int64_t) REGISTRY_MAX_MANIFEST)
+                return error_set(err, SMITH_ERR_REGISTRY, "config '%s' is larger than %u bytes", cd,
+                                 REGISTRY_MAX_MANIFEST);
+        if (pull_blob(c, cache, cd, cs, err) < 0)
+                return -1;
+        json_array_foreach(layers, i, l) {
+                const char *ld;
+                int64_t ls;
+                (void) descriptor(l, "a layer", &ld, &ls, err);
+                if (pull_blob(c, cache, ld, ls, err) < 0)
+                        return -1;
+        }
+        /* the manifest last: its presence means the image is complete */
+        if (store_bytes(cache, digest, body, len, err) < 0)
+                return -1;
+        *ret = (struct registry_manifest_ref){ .size = (int64_t) len };
+        snprintf(ret->media_type, sizeof(ret->media_type), "%s", mt);
+        memcpy(ret->digest, digest, sizeof(digest));
+        return 0;
+}
+
+int registry_pull(struct registry_client *c, struct cache *cache, struct registry_manifest_ref *ret,
+                  struct smith_error **err) {
+        _cleanup_free_ char *display = registry_ref_display(c->ref);
+        struct registry_manifest_ref m;
+
+        if (do_pull(c, cache, &m, err) < 0)
+                return error_wrap(err, "pull '%s'", display ? display : "(image)");
+        *ret = m;
+        return 0;
+}
+
+int registry_pull_image(const struct registry_ref *ref, const struct registry_opts *o, struct cache *cache,
+                        struct oci_image **ret, struct smith_error **err) {
+        _cleanup_(registry_client_freep) struct registry_client *c = NULL;
+        _cleanup_free_ char *shown = registry_ref_display(ref);
+        struct registry_manifest_ref m;
+
+        if (!shown)
+                return error_oom(err);
+        if (registry_client_new(ref, o, &c, err) < 0 || registry_pull(c, cache, &m, err) < 0)
+                return -1;
+        return oci_image_from_store(cache->blobs_fd, m.media_type, m.digest, m.size, shown, ret, err);
+}
