@@ -1,7 +1,8 @@
 # Thin wrapper over meson + ninja; the build directory is build/.
 #
 #   make          build smith (build/smith)
-#   make deps     install everything the build and the tests need (Debian 12, as root)
+#   make deps     install everything the build and the tests need (Debian 12, as root;
+#                 bootstrap.sh installs make itself first on a bare machine)
 #   make demo     deps + build, then build examples/cat and run it read-only with runc
 #   make check    deps + build, then the whole test suite (meson test)
 #   make clean    remove build/

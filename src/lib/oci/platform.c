@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "basic/buf.h"
-#include "oci/image.h"
+#include "oci/media.h"
 #include "oci/platform.h"
 
 const char *oci_host_architecture(void) {

@@ -1,0 +1,17 @@
+/* The media types of OCI image layouts and registries, OCI's and Docker
+ * schema 2's: named here only, so that one place knows them. */
+#pragma once
+
+#define OCI_MT_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+#define OCI_MT_INDEX "application/vnd.oci.image.index.v1+json"
+#define OCI_MT_CONFIG "application/vnd.oci.image.config.v1+json"
+#define OCI_MT_LAYER_TAR "application/vnd.oci.image.layer.v1.tar"
+#define OCI_MT_LAYER_GZIP "application/vnd.oci.image.layer.v1.tar+gzip"
+#define OCI_MT_LAYER_ZSTD "application/vnd.oci.image.layer.v1.tar+zstd"
+#define OCI_MT_LAYOUT "1.0.0" /* imageLayoutVersion of the oci-layout file */
+
+#define DOCKER_MT_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
+#define DOCKER_MT_MANIFEST_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
+#define DOCKER_MT_CONFIG "application/vnd.docker.container.image.v1+json"
+#define DOCKER_MT_LAYER_GZIP "application/vnd.docker.image.rootfs.diff.tar.gzip"
+#define DOCKER_MT_LAYER_TAR "application/vnd.docker.image.rootfs.diff.tar"
