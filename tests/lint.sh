@@ -2,7 +2,7 @@
 # Style checks run by `meson test` (suite 'lint') from the source root:
 #  1. no banned calls (strcpy strcat sprintf vsprintf strtok atoi atol gets)
 #     in src/ or tests/unit C files;
-#  2. every .c/.h under src/ opens with a comment paragraph (STYLE.md);
+#  2. every .c/.h under src/ opens with a comment paragraph saying what it is for;
 #  3. clang-format --dry-run --Werror on src/, when the repo has a .clang-format.
 # Prints every offence as FILE:LINE: message and exits 1 if there was one.
 set -euo pipefail
@@ -18,7 +18,7 @@ mapfile -d '' units < <(find tests/unit -type f \( -name '*.c' -o -name '*.h' \)
 banned='strcpy|strcat|sprintf|vsprintf|strtok|atoi|atol|gets'
 if [ ${#srcs[@]} -gt 0 ] || [ ${#units[@]} -gt 0 ]; then
         while IFS= read -r hit; do
-                echo "$hit: banned call (see STYLE.md)"
+                echo "$hit: banned call (unsafe; see the list in tests/lint.sh)"
                 fail=1
         done < <(grep -nE "(^|[^A-Za-z0-9_])($banned)[[:space:]]*\(" "${srcs[@]}" "${units[@]}" 2>/dev/null |
                 grep -vE '^[^:]+:[0-9]+:[[:space:]]*(\*|/\*|//|#[[:space:]]*pragma[[:space:]]+GCC[[:space:]]+poison)' || true)
