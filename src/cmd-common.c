@@ -7,7 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "basic/error.h"
+#include "basic/log.h"
+#include "registry/registry.h"
 #include "cmd.h"
 #include "smith-version.h"
 
@@ -134,4 +138,30 @@ int cmd_parse(const struct command *cmd, int argc, char **argv, int *ret_operand
         else if (optind < argc)
                 return cmd_usage_error(cmd, err, "unexpected argument '%s'", argv[optind]);
         return 0;
+}
+
+int cmd_parse_transfer(const struct command *cmd, struct transfer_opts *o, int argc, char **argv,
+                       struct smith_error **err) {
+        int r;
+
+        *o = (struct transfer_opts){ .image = "image.tar.gz" };
+        r = cmd_parse(cmd, argc, argv, NULL, err);
+        if (r != 0)
+                return r;
+        if (isempty(o->remote))
+                return cmd_usage_error(cmd, err, "-r/--remote is required");
+        if (isempty(o->image))
+                return cmd_usage_error(cmd, err, "empty file name");
+        log_set_verbose(o->verbose);
+        return 0;
+}
+
+void cmd_registry_opts(const struct transfer_opts *o, struct registry_opts *ret) {
+        *ret = (struct registry_opts){
+                .insecure = o->insecure,
+                .ca_file = o->ca_file,
+                .platform = o->platform,
+                .verbose = o->verbose,
+                .progress = isatty(STDERR_FILENO) == 1,
+        };
 }

@@ -23,16 +23,7 @@
 #include "registry/registry.h"
 #include "store/cache.h"
 
-struct download_opts {
-        const char *remote;
-        const char *image;
-        const char *ca_file;
-        const char *platform;
-        bool insecure;
-        bool verbose;
-};
-
-static int write_layout(const struct download_opts *o, const struct registry_ref *ref, const struct oci_image *img,
+static int write_layout(const struct transfer_opts *o, const struct registry_ref *ref, const struct oci_image *img,
                         struct smith_error **err) {
         _cleanup_free_ struct layout_blob *blobs = NULL;
         _cleanup_free_ char *manifest = NULL;
@@ -75,25 +66,20 @@ static int write_layout(const struct download_opts *o, const struct registry_ref
         return 0;
 }
 
-static int download(const struct download_opts *o, struct smith_error **err) {
+static int download(const struct transfer_opts *o, struct smith_error **err) {
         _cleanup_(registry_ref_freep) struct registry_ref *ref = NULL;
         _cleanup_(cache_freep) struct cache *cache = NULL;
         _cleanup_(oci_image_freep) struct oci_image *img = NULL;
-        struct registry_opts ro = {
-                .insecure = o->insecure,
-                .ca_file = o->ca_file,
-                .platform = o->platform,
-                .verbose = o->verbose,
-                .progress = isatty(STDERR_FILENO) == 1,
-        };
+        struct registry_opts ro;
 
+        cmd_registry_opts(o, &ro);
         if (registry_ref_parse(o->remote, REGISTRY_REF_DOCKER_STYLE, &ref, err) < 0 || cache_open(&cache, err) < 0 ||
             registry_pull_image(ref, &ro, cache, &img, err) < 0)
                 return -1;
         return write_layout(o, ref, img, err);
 }
 
-static struct download_opts opts;
+static struct transfer_opts opts;
 
 static const struct cmd_option options[] = {
         { "remote", 'r', CMD_STRING, &opts.remote, "image to download (required)" },
@@ -107,19 +93,12 @@ static const struct cmd_option options[] = {
 };
 
 static int run(const struct command *cmd, int argc, char **argv, struct smith_error **err) {
-        int r;
+        int r = cmd_parse_transfer(cmd, &opts, argc, argv, err);
 
-        opts = (struct download_opts){ .image = "image.tar.gz" };
-        r = cmd_parse(cmd, argc, argv, NULL, err);
         if (r != 0)
                 return r < 0 ? r : 0;
-        if (isempty(opts.remote))
-                return cmd_usage_error(cmd, err, "-r/--remote is required");
-        if (isempty(opts.image))
-                return cmd_usage_error(cmd, err, "empty file name");
         if (opts.platform && (isempty(opts.platform) || !strchr(opts.platform, '/')))
                 return cmd_usage_error(cmd, err, "platform '%s' is not os/arch[/variant]", opts.platform);
-        log_set_verbose(opts.verbose);
         return download(&opts, err);
 }
 

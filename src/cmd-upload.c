@@ -24,16 +24,7 @@
 #include "registry/registry.h"
 #include "store/cache.h"
 
-struct upload_opts {
-        const char *remote;
-        const char *image;
-        const char *ca_file;
-        bool docker;
-        bool insecure;
-        bool verbose;
-};
-
-static int upload(const struct upload_opts *o, struct smith_error **err) {
+static int upload(const struct transfer_opts *o, struct smith_error **err) {
         _cleanup_(registry_ref_freep) struct registry_ref *ref = NULL;
         _cleanup_(registry_client_freep) struct registry_client *client = NULL;
         _cleanup_(cache_freep) struct cache *cache = NULL;
@@ -41,12 +32,7 @@ static int upload(const struct upload_opts *o, struct smith_error **err) {
         _cleanup_free_ char *shown = NULL, *manifest = NULL;
         _cleanup_free_ int64_t *sizes = NULL;
         _cleanup_strv_free_ char **digests = NULL;
-        struct registry_opts ro = {
-                .insecure = o->insecure,
-                .ca_file = o->ca_file,
-                .verbose = o->verbose,
-                .progress = isatty(STDERR_FILENO) == 1,
-        };
+        struct registry_opts ro;
         const char *media_type = NULL;
         size_t manifest_len = 0, n = 0;
         int r;
@@ -85,6 +71,7 @@ static int upload(const struct upload_opts *o, struct smith_error **err) {
                 return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "upload");
         sizes[n++] = img->config_size;
 
+        cmd_registry_opts(o, &ro);
         r = registry_client_new(ref, &ro, &client, err);
         if (r < 0)
                 return r;
@@ -99,7 +86,7 @@ static int upload(const struct upload_opts *o, struct smith_error **err) {
         return 0;
 }
 
-static struct upload_opts opts;
+static struct transfer_opts opts;
 
 static const struct cmd_option options[] = {
         { "remote", 'r', CMD_STRING, &opts.remote, "where to upload (required)" },
@@ -112,17 +99,10 @@ static const struct cmd_option options[] = {
 };
 
 static int run(const struct command *cmd, int argc, char **argv, struct smith_error **err) {
-        int r;
+        int r = cmd_parse_transfer(cmd, &opts, argc, argv, err);
 
-        opts = (struct upload_opts){ .image = "image.tar.gz" };
-        r = cmd_parse(cmd, argc, argv, NULL, err);
         if (r != 0)
                 return r < 0 ? r : 0;
-        if (isempty(opts.remote))
-                return cmd_usage_error(cmd, err, "-r/--remote is required");
-        if (isempty(opts.image))
-                return cmd_usage_error(cmd, err, "empty file name");
-        log_set_verbose(opts.verbose);
         return upload(&opts, err);
 }
 

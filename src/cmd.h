@@ -49,6 +49,21 @@ int cmd_parse(const struct command *cmd, int argc, char **argv, int *ret_operand
 int cmd_usage_error(const struct command *cmd, struct smith_error **err, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
+/* What upload and download take alike. */
+struct transfer_opts {
+        const char *remote, *image, *ca_file, *platform;
+        bool docker, insecure, verbose;
+};
+
+/* Parses argv for upload or download into *o (image defaults to
+ * "image.tar.gz"), checks what both need (-r, a file name) and turns on
+ * -v.  Returns what cmd_parse() does. */
+int cmd_parse_transfer(const struct command *cmd, struct transfer_opts *o, int argc, char **argv,
+                       struct smith_error **err);
+struct registry_opts;
+/* The registry client's options for o. */
+void cmd_registry_opts(const struct transfer_opts *o, struct registry_opts *ret);
+
 void cmd_print_usage(const struct command *cmd, FILE *f);
 void cmd_print_version(void);
 

@@ -160,3 +160,12 @@ int error_from_archive(struct smith_error **err, enum smith_error_kind kind, str
                 full = NULL;
         return error_new(err, kind, errnum > 0 ? errnum : 0, full);
 }
+
+char *text_for_msg(const char *s) {
+        char *r = strndup(s, strnlen(s, 200));
+
+        for (char *p = r; p && *p; p++)
+                if ((unsigned char) *p < ' ' || *p == 0x7f)
+                        *p = ' ';
+        return r;
+}

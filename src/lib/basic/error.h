@@ -56,6 +56,11 @@ int error_exit_code(const struct smith_error *e);
 const char *path_for_msg(const char *p, char buf[static PATH_FOR_MSG_SIZE]);
 #define PATH_FOR_MSG(p) path_for_msg((p), (char[PATH_FOR_MSG_SIZE]){ 0 })
 
+/* Text from outside (a server's error message, a library's detail) fit for
+ * a one-line message: at most 200 bytes, control characters as spaces.
+ * malloc'd; NULL only when memory ran out. */
+char *text_for_msg(const char *s);
+
 /* One converter per foreign library, so every foreign error reads the same.
  * Each formats "<what>: <library message>" and returns -1. */
 struct archive;

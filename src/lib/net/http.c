@@ -218,17 +218,6 @@ char *url_redact(const char *s) {
 
 /* --- error bodies --- */
 
-static char *sanitize(const char *s) {
-        size_t n = strnlen(s, 200);
-        char *r = strndup(s, n);
-        if (!r)
-                return NULL;
-        for (char *p = r; *p; p++)
-                if ((unsigned char) *p < ' ' || *p == 0x7f)
-                        *p = ' ';
-        return r;
-}
-
 /* --- callbacks --- */
 
 static char *header_value(const char *v, size_t len) {
@@ -434,7 +423,7 @@ static bool code_retryable(CURLcode c) {
 static int error_from_curl(struct smith_error **err, enum smith_error_kind kind, CURLcode c, const char *detail,
                            const char *method, const char *url) {
         _cleanup_free_ char *red = url_redact(url);
-        _cleanup_free_ char *d = sanitize(isempty(detail) ? "" : detail);
+        _cleanup_free_ char *d = text_for_msg(isempty(detail) ? "" : detail);
         if (!isempty(d))
                 return error_set(err, kind, "%s '%s': %s", method, red ? red : "(url)", d);
         return error_set(err, kind, "%s '%s': %s", method, red ? red : "(url)", curl_easy_strerror(c));

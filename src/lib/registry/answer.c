@@ -8,18 +8,6 @@
 
 #include "registry-internal.h"
 
-/* At most 200 bytes of s, control characters as spaces. */
-static char *sanitize_for_msg(const char *s) {
-        size_t n = strnlen(s, 200);
-        char *r = strndup(s, n);
-        if (!r)
-                return NULL;
-        for (char *p = r; *p; p++)
-                if ((unsigned char) *p < ' ' || *p == 0x7f)
-                        *p = ' ';
-        return r;
-}
-
 static const char *status_text(long status) {
         switch (status) {
         case 400:
@@ -86,7 +74,7 @@ char *registry_error_message(const char *body, size_t len, long status) {
                         msg = json_string_value(json_object_get(j, "details"));
         }
         if (!isempty(msg))
-                clean = sanitize_for_msg(msg);
+                clean = text_for_msg(msg);
         if (asprintf(&r, "%s (%ld)", clean ? clean : status_text(status), status) < 0)
                 r = NULL;
         return r;

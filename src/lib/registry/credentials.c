@@ -271,7 +271,7 @@ static size_t key_score(const char *key, const char *host, bool docker_hub, cons
 }
 
 /* An "auths" entry worth using: one with credentials of some kind. */
-static bool entry_has_credentials(json_t *e) {
+static bool entry_has_credentials(const json_t *e) {
         return json_is_object(e) && (!isempty(json_string_value(json_object_get(e, "auth"))) ||
                                      !isempty(json_string_value(json_object_get(e, "username"))) ||
                                      !isempty(json_string_value(json_object_get(e, "identitytoken"))));
@@ -318,14 +318,38 @@ oom:
 
 /* Looks host up in one file; 0 with or without a result, -1 on errors.
  * A missing file is no error. */
+
+static bool json_is_string_entry(const json_t *v) {
+        return json_is_string(v);
+}
+
+/* The key of map (an "auths" or "credHelpers" object) that names host best
+ * (key_score()), among the entries usable() accepts; NULL if none. */
+static const char *best_entry(json_t *map, const char *host, bool docker_hub, const char *repository,
+                              bool (*usable)(const json_t *v)) {
+        const char *key, *best_key = NULL;
+        size_t best = 0;
+        json_t *v;
+
+        if (!json_is_object(map))
+                return NULL;
+        json_object_foreach(map, key, v) {
+                size_t sc = key_score(key, host, docker_hub, repository);
+                if (sc > best && usable(v)) {
+                        best = sc;
+                        best_key = key;
+                }
+        }
+        return best_key;
+}
+
 static int lookup_file(const char *file, const char *host, bool docker_hub, const char *repository,
                        struct registry_credentials *ret, struct smith_error **err) {
         _cleanup_free_ char *data = NULL;
         size_t len;
         _cleanup_(json_decrefp) json_t *j = NULL;
-        json_t *helpers, *auths, *v;
-        const char *store, *key, *best_key = NULL;
-        size_t best = 0;
+        json_t *helpers, *auths;
+        const char *store, *key;
         int r;
 
         r = read_file_at(AT_FDCWD, file, AUTH_FILE_MAX, &data, &len);
@@ -340,33 +364,13 @@ static int lookup_file(const char *file, const char *host, bool docker_hub, cons
         const char *server = docker_hub ? "https://index.docker.io/v1/" : host;
 
         helpers = json_object_get(j, "credHelpers");
-        if (json_is_object(helpers)) {
-                json_object_foreach(helpers, key, v) {
-                        size_t sc = key_score(key, host, docker_hub, repository);
-                        if (sc > best && json_is_string(v)) {
-                                best = sc;
-                                best_key = key;
-                        }
-                }
-                if (best_key) {
-                        r = run_helper(json_string_value(json_object_get(helpers, best_key)), server, ret, err);
-                        return r;
-                }
-        }
+        key = best_entry(helpers, host, docker_hub, repository, json_is_string_entry);
+        if (key)
+                return run_helper(json_string_value(json_object_get(helpers, key)), server, ret, err);
         auths = json_object_get(j, "auths");
-        if (json_is_object(auths)) {
-                json_object_foreach(auths, key, v) {
-                        size_t sc = key_score(key, host, docker_hub, repository);
-                        if (sc > best && entry_has_credentials(v)) {
-                                best = sc;
-                                best_key = key;
-                        }
-                }
-                if (best_key) {
-                        r = decode_entry(json_object_get(auths, best_key), ret, file, err);
-                        return r;
-                }
-        }
+        key = best_entry(auths, host, docker_hub, repository, entry_has_credentials);
+        if (key)
+                return decode_entry(json_object_get(auths, key), ret, file, err);
         store = json_string_value(json_object_get(j, "credsStore"));
         if (!isempty(store)) {
                 _cleanup_free_ char *s = strdup(store);
