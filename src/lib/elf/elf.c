@@ -9,6 +9,7 @@
  * is allocated or read, and counts and string lengths have hard limits. */
 #include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -497,6 +498,17 @@ int elf_read(int fd, const char *name, struct elf_info *ret, struct smith_error 
         *ret = info;
         info = (struct elf_info){};
         return 0;
+}
+
+int elf_host_info(struct elf_info *ret) {
+        _cleanup_close_ int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+        int r;
+
+        if (fd < 0)
+                return -errno;
+        *ret = (struct elf_info){};
+        r = elf_read_ident(fd, &ret->elf_class, &ret->data, &ret->machine);
+        return r < 0 ? r : r > 0 ? -ENOEXEC : 0;
 }
 
 void elf_info_release(struct elf_info *e) {

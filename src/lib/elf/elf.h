@@ -66,6 +66,11 @@ void elf_info_release(struct elf_info *e);
  * 1 if it is not an ELF; -errno if reading failed. */
 int elf_read_ident(int fd, int *ret_class, int *ret_data, unsigned *ret_machine);
 
+/* The class, byte order and machine of the build machine, read from this
+ * very program (/proc/self/exe), so no table of architectures can be
+ * wrong or incomplete; the rest of *ret is zeroed.  -errno. */
+int elf_host_info(struct elf_info *ret);
+
 /* What the loader knows about a class/byte order/machine.  The triplets are
  * Debian multiarch names, most likely first, as a NULL-terminated static
  * array (empty for an unknown machine, never NULL).  The platform is what

@@ -181,6 +181,13 @@ void registry_verbose(struct registry_client *c, const char *what, const char *d
                 extra ? extra : "");
 }
 
+void registry_blob_done(struct registry_client *c, unsigned *counter, const char *what, const char *digest,
+                        int64_t size, const char *extra) {
+        (*counter)++;
+        registry_verbose(c, what, digest, size, extra);
+        registry_seen_add(c->ref->host, c->ref->repository, digest);
+}
+
 /* --- requests --- */
 
 /* One request with authentication and retries.  0 with rs->status set for

@@ -189,9 +189,7 @@ static int pull_blob_once(struct registry_client *c, struct cache *cache, const 
 static int pull_blob(struct registry_client *c, struct cache *cache, const char *digest, int64_t size,
                      struct smith_error **err) {
         if (cache_has_blob(cache, digest)) {
-                c->stats.blobs_cached++;
-                registry_verbose(c, "cached", digest, size, NULL);
-                registry_seen_add(c->ref->host, c->ref->repository, digest);
+                registry_blob_done(c, &c->stats.blobs_cached, "cached", digest, size, NULL);
                 return 0;
         }
         for (unsigned attempt = 0;; attempt++) {
@@ -205,9 +203,7 @@ static int pull_blob(struct registry_client *c, struct cache *cache, const char 
                 *err = NULL;
                 http_backoff(c->http, attempt, -1);
         }
-        c->stats.blobs_downloaded++;
-        registry_verbose(c, "pulled", digest, size, NULL);
-        registry_seen_add(c->ref->host, c->ref->repository, digest);
+        registry_blob_done(c, &c->stats.blobs_downloaded, "pulled", digest, size, NULL);
         return 0;
 }
 

@@ -198,9 +198,7 @@ static int push_blob(struct registry_client *c, int blobs_fd, const char *digest
         if (r < 0)
                 return -1;
         if (r > 0) {
-                c->stats.blobs_existing++;
-                registry_verbose(c, "exists", digest, size, NULL);
-                registry_seen_add(c->ref->host, c->ref->repository, digest);
+                registry_blob_done(c, &c->stats.blobs_existing, "exists", digest, size, NULL);
                 return 0;
         }
         from = registry_seen_elsewhere(c->ref->host, c->ref->repository, digest);
@@ -218,9 +216,7 @@ static int push_blob(struct registry_client *c, int blobs_fd, const char *digest
                         if (r < 0)
                                 return -1;
                         if (r > 0) {
-                                c->stats.blobs_mounted++;
-                                registry_verbose(c, "mounted", digest, size, f);
-                                registry_seen_add(c->ref->host, c->ref->repository, digest);
+                                registry_blob_done(c, &c->stats.blobs_mounted, "mounted", digest, size, f);
                                 return 0;
                         }
                 }
@@ -232,9 +228,7 @@ static int push_blob(struct registry_client *c, int blobs_fd, const char *digest
                 *err = NULL;
                 http_backoff(c->http, attempt, -1);
         }
-        c->stats.blobs_uploaded++;
-        registry_verbose(c, "pushed", digest, size, NULL);
-        registry_seen_add(c->ref->host, c->ref->repository, digest);
+        registry_blob_done(c, &c->stats.blobs_uploaded, "pushed", digest, size, NULL);
         return 0;
 }
 

@@ -160,6 +160,10 @@ int registry_request(struct registry_client *c, struct http_request *rq, struct 
 int registry_status_error(struct smith_error **err, const struct http_response *rs, const char *what);
 /* "<base>/v2/<repository>/<kind>/<what>". */
 char *registry_url_for(struct registry_client *c, const char *kind, const char *what);
+/* A blob is where it should be: count it (*counter), say so with -v
+ * (what: "pulled", "exists", ...) and remember where it was seen. */
+void registry_blob_done(struct registry_client *c, unsigned *counter, const char *what, const char *digest,
+                        int64_t size, const char *extra);
 /* Blobs this process saw in a repository of a registry, for mounts. */
 void registry_seen_add(const char *host, const char *repository, const char *digest);
 const char *registry_seen_elsewhere(const char *host, const char *repository, const char *digest);

@@ -496,39 +496,6 @@ int selector_add_pattern(struct selector *s, const char *pattern, struct smith_e
 
 /* --- the ELF closure --- */
 
-static void host_elf_info(struct elf_info *e) {
-        memset(e, 0, sizeof(*e));
-#if defined(__x86_64__)
-        e->elf_class = ELFCLASS64;
-        e->machine = EM_X86_64;
-#elif defined(__aarch64__)
-        e->elf_class = ELFCLASS64;
-        e->machine = EM_AARCH64;
-#elif defined(__i386__)
-        e->elf_class = ELFCLASS32;
-        e->machine = EM_386;
-#elif defined(__arm__)
-        e->elf_class = ELFCLASS32;
-        e->machine = EM_ARM;
-#elif defined(__powerpc64__)
-        e->elf_class = ELFCLASS64;
-        e->machine = EM_PPC64;
-#elif defined(__s390x__)
-        e->elf_class = ELFCLASS64;
-        e->machine = EM_S390;
-#elif defined(__riscv)
-        e->elf_class = ELFCLASS64;
-        e->machine = EM_RISCV;
-#else
-        e->elf_class = ELFCLASS64;
-#endif
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-        e->data = ELFDATA2MSB;
-#else
-        e->data = ELFDATA2LSB;
-#endif
-}
-
 /* Resolves and adds one library; queues it with its chain of RPATHs. */
 static int add_library(struct selector *s, const struct elf_info *obj, const char *obj_path, const char *origin,
                        char *const *loaders, char *const *chain, const char *needed, struct smith_error **err) {
@@ -634,10 +601,13 @@ static int finish_closure(struct selector *s, struct smith_error **err) {
                 {
                         static const char *const mods[] = { "libnss_files.so.2", "libnss_dns.so.2",
                                                             "libnss_compat.so.2" };
-                        struct elf_info host;
+                        struct elf_info host = {};
                         const struct elf_info *obj = &s->first;
                         if (!s->have_first) {
-                                host_elf_info(&host);
+                                /* nothing selected to go by: look for this machine's kind */
+                                r = elf_host_info(&host);
+                                if (r < 0)
+                                        return error_set_errno(err, SMITH_ERR_IO, r, "read '/proc/self/exe'");
                                 obj = &host;
                         }
                         for (size_t i = 0; i < ELEMENTSOF(mods); i++) {
