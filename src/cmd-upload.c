@@ -42,7 +42,7 @@ static int upload(const struct transfer_opts *o, struct smith_error **err) {
                 return r;
         shown = registry_ref_display(ref);
         if (!shown)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "upload");
+                return error_oom(err);
         r = cache_open(&cache, err);
         if (r < 0)
                 return r;
@@ -59,16 +59,16 @@ static int upload(const struct transfer_opts *o, struct smith_error **err) {
         /* layers first, then the config, as registries expect */
         sizes = calloc(img->n_layers + 1, sizeof(*sizes));
         if (!sizes)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "upload");
+                return error_oom(err);
         for (size_t i = 0; i < img->n_layers; i++) {
                 if (strv_contains(digests, img->layers[i].digest))
                         continue;
                 if (strv_extend(&digests, img->layers[i].digest) < 0)
-                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "upload");
+                        return error_oom(err);
                 sizes[n++] = img->layers[i].size;
         }
         if (strv_extend(&digests, img->config_digest) < 0)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "upload");
+                return error_oom(err);
         sizes[n++] = img->config_size;
 
         cmd_registry_opts(o, &ro);

@@ -127,7 +127,7 @@ static int read_string(const struct elf_file *f, uint64_t tab, uint64_t tabsz, u
         n = (size_t) MIN(avail, (uint64_t) ELF_MAX_STRING + 1);
         buf = malloc(n);
         if (!buf)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "'%s'", f->name);
+                return error_oom(err);
         r = read_at(f, buf, n, tab + off, err);
         if (r < 0)
                 return r;
@@ -141,7 +141,7 @@ static int read_string(const struct elf_file *f, uint64_t tab, uint64_t tabsz, u
         }
         *ret = strdup(buf);
         if (!*ret)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "'%s'", f->name);
+                return error_oom(err);
         return 0;
 }
 
@@ -149,7 +149,7 @@ static int read_string(const struct elf_file *f, uint64_t tab, uint64_t tabsz, u
 static int split_path(const struct elf_file *f, const char *s, char ***ret, struct smith_error **err) {
         char **l = isempty(s) ? calloc(1, sizeof(char *)) : strv_split(s, ":", false);
         if (!l)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "'%s'", f->name);
+                return error_oom(err);
         *ret = l;
         return 0;
 }
@@ -260,13 +260,13 @@ static int read_dynamic(const struct elf_file *f, const struct phdr *dyn, struct
                 return 0;
         buf = malloc(count * entsize);
         if (!buf)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "'%s'", f->name);
+                return error_oom(err);
         r = read_at(f, buf, count * entsize, dyn->offset, err);
         if (r < 0)
                 return r;
         d->needed = calloc(count, sizeof(uint64_t));
         if (!d->needed)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "'%s'", f->name);
+                return error_oom(err);
 
         for (uint64_t i = 0; i < count; i++) {
                 const uint8_t *e = buf + i * entsize;
@@ -338,7 +338,7 @@ static int resolve_strings(const struct elf_file *f, const struct phdr *ph, size
                 if (r < 0)
                         return r;
                 if (strv_consume(&info->needed, s) < 0)
-                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "'%s'", f->name);
+                        return error_oom(err);
         }
         if (d->has_soname) {
                 r = read_string(f, tab, tabsz, d->soname, &info->soname, err);
@@ -375,14 +375,14 @@ static int read_interp(const struct elf_file *f, const struct phdr *p, char **re
                 return error_set(err, SMITH_ERR_SOURCE, "'%s': bad interpreter path size %" PRIu64, f->name, p->filesz);
         buf = malloc((size_t) p->filesz);
         if (!buf)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "'%s'", f->name);
+                return error_oom(err);
         if (read_at(f, buf, (size_t) p->filesz, p->offset, err) < 0)
                 return -1;
         if (!memchr(buf, '\0', (size_t) p->filesz))
                 return error_set(err, SMITH_ERR_SOURCE, "'%s': interpreter path not terminated", f->name);
         *ret = strdup(buf);
         if (!*ret)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "'%s'", f->name);
+                return error_oom(err);
         return 0;
 }
 
@@ -457,7 +457,7 @@ int elf_read(int fd, const char *name, struct elf_info *ret, struct smith_error 
                 phbuf = malloc((size_t) phnum * phsize);
                 ph = calloc(phnum, sizeof(struct phdr));
                 if (!phbuf || !ph)
-                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "'%s'", name);
+                        return error_oom(err);
                 r = read_at(&f, phbuf, (size_t) phnum * phsize, h.phoff, err);
                 if (r < 0)
                         return r;
@@ -478,7 +478,7 @@ int elf_read(int fd, const char *name, struct elf_info *ret, struct smith_error 
         info.is_dynamic = dyn != NULL;
         info.needed = calloc(1, sizeof(char *));
         if (!info.needed)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "'%s'", name);
+                return error_oom(err);
 
         if (interp) {
                 r = read_interp(&f, interp, &info.interp, err);

@@ -68,7 +68,7 @@ static int cache_string(const struct cache_buf *b, size_t base, uint32_t off, ch
                 return error_set(err, SMITH_ERR_SOURCE, "'%s': string at offset %u not terminated", b->name, off);
         *ret = strndup(s, len);
         if (!*ret)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "'%s'", b->name);
+                return error_oom(err);
         return 0;
 }
 
@@ -76,7 +76,7 @@ static int add_entries(struct ld_cache *c, const struct cache_buf *b, size_t tab
                        size_t strbase, struct smith_error **err) {
         c->entries = calloc(n > 0 ? n : 1, sizeof(struct ld_cache_entry));
         if (!c->entries)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "'%s'", b->name);
+                return error_oom(err);
         for (uint32_t i = 0; i < n; i++) {
                 size_t e = table + (size_t) i * entsize;
                 struct ld_cache_entry *ce = &c->entries[c->n_entries];
@@ -150,7 +150,7 @@ int ld_cache_parse(const void *data, size_t size, const char *name, struct ld_ca
                 else {
                         c = calloc(1, sizeof(*c));
                         if (!c)
-                                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "'%s'", name);
+                                return error_oom(err);
                         r = add_entries(c, &b, OLD_HEADER_SIZE, rd32(&b, 12), OLD_ENTRY_SIZE, (size_t) end, err);
                         if (r < 0)
                                 return r;
@@ -168,7 +168,7 @@ int ld_cache_parse(const void *data, size_t size, const char *name, struct ld_ca
                 return error_set(err, SMITH_ERR_SOURCE, "'%s': %u entries do not fit in the file", name, n);
         c = calloc(1, sizeof(*c));
         if (!c)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "'%s'", name);
+                return error_oom(err);
         r = add_entries(c, &b, newoff + NEW_HEADER_SIZE, n, NEW_ENTRY_SIZE, newoff, err);
         if (r < 0)
                 return r;

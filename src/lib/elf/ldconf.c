@@ -131,13 +131,13 @@ static int add_dir(struct conf_state *s, const char *file, char *word, struct sm
                 return 0;
         norm = path_normalized(word, PATH_ABSOLUTE);
         if (!norm)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "'%s'", file);
+                return error_oom(err);
         if (strv_contains(s->dirs, norm))
                 return 0;
         if (strv_length(s->dirs) >= LD_CONF_MAX_DIRS)
                 return error_set(err, SMITH_ERR_SOURCE, "'%s': too many library directories", file);
         if (strv_consume(&s->dirs, TAKE_PTR(norm)) < 0)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "'%s'", file);
+                return error_oom(err);
         return 0;
 }
 
@@ -157,7 +157,7 @@ static int include_pattern(struct conf_state *s, const char *file, const char *p
                         full = NULL;
         }
         if (!full)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "'%s'", file);
+                return error_oom(err);
         r = glob_root(s->root_fd, full, &matches);
         if (r == -E2BIG)
                 return error_set(err, SMITH_ERR_SOURCE, "'%s': include '%s' matches too many files", file, pattern);
@@ -218,7 +218,7 @@ static int parse_file(struct conf_state *s, const char *path, unsigned depth, st
         int r;
 
         if (!norm)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "'%s'", path);
+                return error_oom(err);
         if (strv_contains(s->stack, norm))
                 return 0; /* an include loop: the file is being read already */
         if (depth > LD_CONF_MAX_DEPTH)
@@ -236,7 +236,7 @@ static int parse_file(struct conf_state *s, const char *path, unsigned depth, st
 
         n_stack = strv_length(s->stack);
         if (strv_extend(&s->stack, norm) < 0)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "'%s'", norm);
+                return error_oom(err);
         /* buf is NUL-terminated; a NUL inside a line ends that line early. */
         for (line = buf; line && line < buf + len; line = next) {
                 next = memchr(line, '\n', (size_t) (buf + len - line));
@@ -257,7 +257,7 @@ int ld_conf_load(int root_fd, const char *path, char ***ret_dirs, struct smith_e
 
         s.dirs = calloc(1, sizeof(char *));
         if (!s.dirs)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "'%s'", path);
+                return error_oom(err);
         r = parse_file(&s, path, 0, err);
         strv_free(s.stack);
         if (r < 0) {

@@ -185,7 +185,7 @@ int ld_env_new(int root_fd, const char *ld_library_path, struct ld_env **ret, st
 
         env = calloc(1, sizeof(*env));
         if (!env)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "load loader configuration");
+                return error_oom(err);
         env->root_fd = fcntl(root_fd, F_DUPFD_CLOEXEC, 3);
         if (env->root_fd < 0)
                 return error_set_errno(err, SMITH_ERR_IO, errno, "load loader configuration");
@@ -193,7 +193,7 @@ int ld_env_new(int root_fd, const char *ld_library_path, struct ld_env **ret, st
                 /* ld.so splits LD_LIBRARY_PATH at ';' too (RPATH only at ':'). */
                 env->ld_library_path = strv_split(ld_library_path, ":;", false);
                 if (!env->ld_library_path)
-                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "load loader configuration");
+                        return error_oom(err);
         }
 
         /* ld.so ignores a cache it cannot use and searches the default
@@ -303,7 +303,7 @@ static int try_path(struct search *s, const char *path, struct smith_error **err
                 return 0;
         norm = path_normalized(path, PATH_ABSOLUTE);
         if (!norm)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "find '%s'", s->needed);
+                return error_oom(err);
         r = candidate_ok(s, norm);
         if (r < 0)
                 return error_set_errno(err, SMITH_ERR_IO, r, "find '%s': check '%s'", s->needed, norm);
@@ -319,7 +319,7 @@ static int try_dir(struct search *s, const char *dir, struct smith_error **err) 
         if (isempty(dir) || dir[0] != '/')
                 return 0;
         if (asprintf(&p, "%s/%s", dir, s->needed) < 0)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "find '%s'", s->needed);
+                return error_oom(err);
         return try_path(s, p, err);
 }
 
@@ -328,7 +328,7 @@ static int try_entries(struct search *s, char *const *entries, struct smith_erro
         for (size_t i = 0; entries && entries[i]; i++) {
                 _cleanup_strv_free_ char **dirs = ld_expand_dst(s->req->obj, s->req->origin, entries[i]);
                 if (!dirs)
-                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "find '%s'", s->needed);
+                        return error_oom(err);
                 for (size_t j = 0; dirs[j]; j++) {
                         int r = try_dir(s, dirs[j], err);
                         if (r != 0)
@@ -354,7 +354,7 @@ static int try_cache(struct search *s, struct smith_error **err) {
         if (!s->env->cache)
                 return 0;
         if (ld_cache_lookup(s->env->cache, s->needed, obj->elf_class, obj->machine, &paths) < 0)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "find '%s'", s->needed);
+                return error_oom(err);
         for (size_t i = 0; paths[i]; i++) {
                 int r = try_path(s, paths[i], err);
                 if (r != 0)
@@ -378,7 +378,7 @@ static int try_defaults(struct search *s, struct smith_error **err) {
                 for (size_t j = 0; j < ELEMENTSOF(prefixes); j++) {
                         _cleanup_free_ char *d = NULL;
                         if (asprintf(&d, "%s/%s", prefixes[j], triplets[i]) < 0)
-                                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "find '%s'", s->needed);
+                                return error_oom(err);
                         r = try_dir(s, d, err);
                         if (r != 0)
                                 return r;
@@ -412,7 +412,7 @@ int ld_env_find(struct ld_env *env, const struct ld_request *req, const char *ne
                 else if (asprintf(&p, "%s/%s", isempty(req->origin) ? "/" : req->origin, needed) < 0)
                         p = NULL;
                 if (!p)
-                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "find '%s'", needed);
+                        return error_oom(err);
                 r = try_path(&s, p, err);
         } else {
                 /* RPATH (the object's, then its loaders') only without RUNPATH. */

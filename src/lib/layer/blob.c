@@ -65,7 +65,7 @@ _printf_(4, 5) static int fail(struct blob_writer *w, struct smith_error **err, 
                 else
                         error_set(&w->error, SMITH_ERR_IO, "%s", m ? m : "blob writer");
                 if (!w->error) /* out of memory while making the error */
-                        return error_set(err, SMITH_ERR_IO, "write blob: out of memory");
+                        return error_oom(err);
         }
         return replay_error(w, err);
 }
@@ -141,14 +141,14 @@ int blob_writer_new(int out_fd, enum blob_compression c, int level, struct blob_
                 return error_set(err, SMITH_ERR_IO, "blob writer: invalid output fd");
         w = calloc(1, sizeof(*w));
         if (!w)
-                return error_set(err, SMITH_ERR_IO, "blob writer: out of memory");
+                return error_oom(err);
         w->fd = out_fd;
         w->compression = c;
         w->out = malloc(BLOB_OUT_BUFFER);
         w->diff_hash = sha256_new();
         w->hash = sha256_new();
         if (!w->out || !w->diff_hash || !w->hash)
-                return error_set(err, SMITH_ERR_IO, "blob writer: out of memory");
+                return error_oom(err);
 
         switch (c) {
         case BLOB_COMPRESS_NONE:
@@ -172,7 +172,7 @@ int blob_writer_new(int out_fd, enum blob_compression c, int level, struct blob_
                                          ZSTD_maxCLevel());
                 w->zstd = ZSTD_createCCtx();
                 if (!w->zstd)
-                        return error_set(err, SMITH_ERR_IO, "zstd blob: out of memory");
+                        return error_oom(err);
                 zr = ZSTD_CCtx_setParameter(w->zstd, ZSTD_c_compressionLevel, level);
                 if (!ZSTD_isError(zr))
                         zr = ZSTD_CCtx_setParameter(w->zstd, ZSTD_c_checksumFlag, 1);

@@ -74,12 +74,12 @@ int tar_writer_new(struct blob_writer *out, struct tar_writer **ret, struct smit
 
         t = calloc(1, sizeof(*t));
         if (!t)
-                return error_set(err, SMITH_ERR_IO, "tar writer: out of memory");
+                return error_oom(err);
         t->out = out;
         t->discard = true; /* until open succeeds */
         t->a = archive_write_new();
         if (!t->a)
-                return error_set(err, SMITH_ERR_IO, "tar writer: out of memory");
+                return error_oom(err);
         /* unblocked: entries are padded to 512 by the format, the archive
          * itself is not padded to 10240 */
         if (archive_write_set_format_pax_restricted(t->a) != ARCHIVE_OK ||
@@ -118,11 +118,11 @@ static int make_entry(struct tar_writer *t, const char *path, mode_t type, const
         while (l > 1 && path[l - 1] == '/')
                 l--;
         if (asprintf(&name, "%.*s%s", (int) l, path, type == AE_IFDIR ? "/" : "") < 0)
-                return error_set(err, SMITH_ERR_IO, "add '%s': out of memory", PATH_FOR_MSG(path));
+                return error_oom(err);
 
         e = archive_entry_new2(t->a);
         if (!e)
-                return error_set(err, SMITH_ERR_IO, "add '%s': out of memory", PATH_FOR_MSG(path));
+                return error_oom(err);
         archive_entry_set_pathname(e, name);
         archive_entry_set_filetype(e, type);
         archive_entry_set_perm(e, m->perm & 07777);
@@ -198,7 +198,7 @@ int tar_writer_add_file_fd(struct tar_writer *t, const char *path, int fd, int64
                 return -1;
         buf = malloc(TAR_COPY_BUFFER);
         if (!buf)
-                return error_set(err, SMITH_ERR_IO, "add '%s': out of memory", PATH_FOR_MSG(path));
+                return error_oom(err);
         archive_entry_set_size(e, (la_int64_t) size);
         if (write_header(t, e, path, err) < 0)
                 return -1;

@@ -496,7 +496,7 @@ int http_perform(struct http *h, const struct http_request *rq, struct http_resp
         int r = 0;
 
         if (!url)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "http request");
+                return error_oom(err);
         http_response_release(rs);
         for (unsigned hop = 0;; hop++) {
                 struct xfer x = { .rq = rq, .rs = rs };
@@ -538,7 +538,7 @@ int http_perform(struct http *h, const struct http_request *rq, struct http_resp
                 }
                 if (!ok || setup(h, &x, method, url, headers) < 0) {
                         curl_slist_free_all(headers);
-                        r = error_set_errno(err, SMITH_ERR_IO, ENOMEM, "set up request '%s'", method);
+                        r = error_oom(err);
                         break;
                 }
                 h->errbuf[0] = 0;

@@ -129,7 +129,7 @@ int oci_manifest_build(const struct oci_descriptor *config, const struct oci_des
         if (!m || !arr || set_new(m, "schemaVersion", json_integer(2)) < 0 ||
             set_new(m, "mediaType", json_string(docker ? DOCKER_MT_MANIFEST : OCI_MT_MANIFEST)) < 0 ||
             set_new(m, "config", descriptor_with_type(config, config_mt)) < 0 || set_new(m, "layers", arr) < 0)
-                return error_set(err, SMITH_ERR_IO, "build manifest: out of memory");
+                return error_oom(err);
 
         for (size_t i = 0; i < n; i++) {
                 const struct oci_descriptor *l = &layers[i];
@@ -148,7 +148,7 @@ int oci_manifest_build(const struct oci_descriptor *config, const struct oci_des
                         mt = DOCKER_MT_LAYER_GZIP;
                 }
                 if (json_array_append_new(arr, descriptor_with_type(l, mt)) < 0)
-                        return error_set(err, SMITH_ERR_IO, "build manifest: out of memory");
+                        return error_oom(err);
         }
         if (oci_json_dump(m, ret_json, ret_len, err) < 0)
                 return error_wrap(err, "build manifest");

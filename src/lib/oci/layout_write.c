@@ -69,7 +69,7 @@ static int sorted_unique_blobs(const struct layout_blob *blobs, size_t n, const 
 
         v = calloc(MAX(n, (size_t) 1), sizeof(*v));
         if (!v)
-                return error_set(err, SMITH_ERR_IO, "out of memory");
+                return error_oom(err);
         for (size_t i = 0; i < n; i++) {
                 if (check_blob(&blobs[i], err) < 0)
                         return -1;
@@ -101,14 +101,14 @@ static int build_index(const struct oci_descriptor *m, size_t n, char **ret, siz
         if (!idx || !arr || json_object_set_new(idx, "schemaVersion", json_integer(2)) < 0 ||
             json_object_set_new(idx, "mediaType", json_string(OCI_MT_INDEX)) < 0 ||
             json_object_set_new(idx, "manifests", arr) < 0)
-                return error_set(err, SMITH_ERR_IO, "index.json: out of memory");
+                return error_oom(err);
         for (size_t i = 0; i < n; i++) {
                 json_t *d = oci_descriptor_to_json(&m[i]);
                 if (!d)
                         return error_set(err, SMITH_ERR_IO, "index.json: invalid manifest descriptor '%s'",
                                          m[i].digest);
                 if (json_array_append_new(arr, d) < 0)
-                        return error_set(err, SMITH_ERR_IO, "index.json: out of memory");
+                        return error_oom(err);
         }
         if (oci_json_dump(idx, ret, ret_len, err) < 0)
                 return error_wrap(err, "index.json");

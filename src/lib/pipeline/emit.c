@@ -88,11 +88,11 @@ static int emit_one(const struct plan_entry *e, void *userdata) {
         if (e->nlink > 1) {
                 struct inode_key *k = calloc(1, sizeof(*k));
                 if (!k)
-                        return error_set_errno(em->err, SMITH_ERR_IO, ENOMEM, "layer");
+                        return error_oom(em->err);
                 *k = (struct inode_key){ .fd = e->src_fd, .dev = e->dev, .ino = e->ino, .path = strdup(e->path) };
                 if (!k->path || !tsearch(k, &em->inodes, inode_cmp)) {
                         inode_free(k);
-                        return error_set_errno(em->err, SMITH_ERR_IO, ENOMEM, "layer");
+                        return error_oom(em->err);
                 }
         }
         return 0;

@@ -381,7 +381,7 @@ static int fetch_token(struct registry_client *c, const char *scopes, struct smi
         if (oauth) {
                 form = registry_token_form(c->identity_token, c->service, scope_list);
                 if (!form)
-                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "token request");
+                        return error_oom(err);
                 http_request_init(&rq, "POST", c->realm);
                 rq.headers = form_headers;
                 rq.body = form;
@@ -389,9 +389,9 @@ static int fetch_token(struct registry_client *c, const char *scopes, struct smi
         } else {
                 url = token_get_url(c, scope_list);
                 if (!url)
-                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "token request");
+                        return error_oom(err);
                 if (c->username && !(basic = basic_header(c->username, c->password)))
-                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "token request");
+                        return error_oom(err);
                 http_request_init(&rq, "GET", url);
                 rq.authorization = basic;
                 rq.auth_origin = realm_origin; /* the realm only, never where it redirects */
@@ -447,7 +447,7 @@ static int fetch_token(struct registry_client *c, const char *scopes, struct smi
                 next_refresh = strdup(refresh);
         json_decref(TAKE_PTR(j)); /* tok and refresh point into j: not used after this */
         if (!h || (rotated && !next_refresh))
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "token");
+                return error_oom(err);
         erase_freep(&c->authorization);
         c->authorization = TAKE_PTR(h);
         /* the realm rotated the refresh token: the old one may be dead now */
@@ -486,7 +486,7 @@ int registry_auth_from_challenges(struct registry_client *c, char *const *www_au
         for (char *const *h = www_authenticate; h && *h; h++)
                 if (registry_challenges_parse(*h, &list, &n) == -ENOMEM) {
                         registry_challenges_free(list, n);
-                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "parse WWW-Authenticate");
+                        return error_oom(err);
                 }
         for (size_t i = 0; i < n; i++) {
                 if (!bearer && streq(list[i].scheme, "bearer") && !isempty(list[i].realm))
@@ -501,7 +501,7 @@ int registry_auth_from_challenges(struct registry_client *c, char *const *www_au
                 c->realm = strdup(bearer->realm);
                 c->service = bearer->service ? strdup(bearer->service) : NULL;
                 if (!scopes || !c->realm || (bearer->service && !c->service))
-                        r = error_set_errno(err, SMITH_ERR_IO, ENOMEM, "token");
+                        r = error_oom(err);
                 else
                         r = fetch_token(c, scopes, err) < 0 ? -1 : 0;
         } else if (basic) {
@@ -512,7 +512,7 @@ int registry_auth_from_challenges(struct registry_client *c, char *const *www_au
                          * password), or what we sent was refused */
                         r = 1;
                 else if (set_basic(c) < 0)
-                        r = error_set_errno(err, SMITH_ERR_IO, ENOMEM, "credentials");
+                        r = error_oom(err);
                 else {
                         c->mode = AUTH_BASIC;
                         r = 0;
@@ -529,7 +529,7 @@ int registry_auth_refresh(struct registry_client *c, struct smith_error **err) {
                 return 0;
         scopes = scopes_key(c, NULL);
         if (!scopes)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "token");
+                return error_oom(err);
         /* a token for other scopes, or one about to expire: ask again */
         if (time(NULL) < c->token_expires && c->token_scopes) {
                 _cleanup_strv_free_ char **have = strv_split(c->token_scopes, " ", true);
@@ -546,10 +546,10 @@ int registry_auth_refresh(struct registry_client *c, struct smith_error **err) {
                 _cleanup_strv_free_ char **all = strv_copy(have);
                 for (char **w = want; w && *w; w++)
                         if (!strv_contains(all, *w) && strv_extend(&all, *w) < 0)
-                                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "token");
+                                return error_oom(err);
                 scopes = all ? strv_join(all, " ") : strdup("");
                 if (!scopes)
-                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "token");
+                        return error_oom(err);
         }
         return fetch_token(c, scopes, err);
 }

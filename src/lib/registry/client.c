@@ -78,21 +78,21 @@ int registry_client_new(const struct registry_ref *ref, const struct registry_op
                 return -1;
         c = calloc(1, sizeof(*c));
         if (!c)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "registry client");
+                return error_oom(err);
         c->ref = registry_ref_dup(ref);
         if (!c->ref)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "registry client");
+                return error_oom(err);
         c->insecure = o->insecure;
         c->verbose = o->verbose;
         c->progress = o->progress && isatty(STDERR_FILENO);
         ca = !isempty(o->ca_file) ? o->ca_file : getenv("SSL_CERT_FILE");
         if (!isempty(ca) && !(c->ca_file = strdup(ca)))
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "registry client");
+                return error_oom(err);
         if (o->platform && !(c->platform = strdup(o->platform)))
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "registry client");
+                return error_oom(err);
         if (asprintf(&c->base, "%s://%s", ref->scheme, ref->host) < 0) {
                 c->base = NULL;
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "registry client");
+                return error_oom(err);
         }
         c->origin = http_url_origin(c->base);
         if (!c->origin)
@@ -101,7 +101,7 @@ int registry_client_new(const struct registry_ref *ref, const struct registry_op
                 c->username = strdup(ref->username);
                 c->password = strdup(ref->password ? ref->password : "");
                 if (!c->username || !c->password)
-                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "registry client");
+                        return error_oom(err);
         }
         c->chunk_size = env_int("SMITH_REGISTRY_CHUNK", REGISTRY_CHUNK_SIZE, 1, INT64_MAX);
         if (http_new(&(struct http_opts){ .insecure = c->insecure,
@@ -153,14 +153,14 @@ int registry_client_add_mount_source(struct registry_client *c, const char *repo
         if (isempty(repository) || strpbrk(repository, ":@"))
                 return error_set(err, SMITH_ERR_USAGE, "invalid repository '%.100s'", repository ? repository : "");
         if (asprintf(&probe, "%s://%s/%s", c->ref->scheme, c->ref->host, repository) < 0)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "mount source");
+                return error_oom(err);
         _cleanup_(registry_ref_freep) struct registry_ref *r = NULL;
         if (registry_ref_parse(probe, 0, &r, err) < 0)
                 return -1;
         if (streq(r->repository, c->ref->repository) || strv_contains(c->mount_from, r->repository))
                 return 0;
         if (strv_extend(&c->mount_from, r->repository) < 0)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "mount source");
+                return error_oom(err);
         return 0;
 }
 

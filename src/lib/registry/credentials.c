@@ -119,7 +119,7 @@ static int run_helper(const char *name, const char *server, struct registry_cred
                 if (!isalnum((unsigned char) *p) && *p != '-' && *p != '_' && *p != '.')
                         return error_set(err, SMITH_ERR_REGISTRY, "credential helper '%s': invalid name", name);
         if (asprintf(&prog, "docker-credential-%s", name) < 0)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "credential helper");
+                return error_oom(err);
         if (pipe2(in, O_CLOEXEC) < 0)
                 return error_set_errno(err, SMITH_ERR_IO, errno, "credential helper '%s'", prog);
         if (pipe2(outp, O_CLOEXEC) < 0) {
@@ -216,7 +216,7 @@ static int run_helper(const char *name, const char *server, struct registry_cred
         }
         if (!cr.identity_token && (!cr.username || !cr.password)) {
                 registry_credentials_release(&cr);
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "credentials");
+                return error_oom(err);
         }
         *ret = cr;
         return 0;
@@ -313,7 +313,7 @@ static int decode_entry(json_t *e, struct registry_credentials *ret, const char 
         return 0;
 oom:
         registry_credentials_release(&cr);
-        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "credentials");
+        return error_oom(err);
 }
 
 /* Looks host up in one file; 0 with or without a result, -1 on errors.
@@ -375,7 +375,7 @@ static int lookup_file(const char *file, const char *host, bool docker_hub, cons
         if (!isempty(store)) {
                 _cleanup_free_ char *s = strdup(store);
                 if (!s)
-                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "credentials");
+                        return error_oom(err);
                 return run_helper(s, server, ret, err);
         }
         return 0;

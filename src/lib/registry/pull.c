@@ -55,7 +55,7 @@ static int get_manifest(struct registry_client *c, const char *reference, const 
         const char *m;
 
         if (!url)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "manifest");
+                return error_oom(err);
         if (expect_size > (int64_t) REGISTRY_MAX_MANIFEST)
                 return error_set(err, SMITH_ERR_REGISTRY, "manifest '%s' is larger than %u bytes", reference,
                                  REGISTRY_MAX_MANIFEST);
@@ -154,7 +154,7 @@ static int pull_blob_once(struct registry_client *c, struct cache *cache, const 
 
         *ret_short = false;
         if (!url)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "blob");
+                return error_oom(err);
         if (cache_tmpfile(cache, &name, &fd, err) < 0)
                 return -1;
         sink.fd = fd;
@@ -231,7 +231,7 @@ static int do_pull(struct registry_client *c, struct cache *cache, struct regist
         size_t i;
 
         if (registry_set_scopes(c, "pull") < 0)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "pull");
+                return error_oom(err);
         if (get_manifest(c, reference, c->ref->digest, -1, &body, &len, &mt, digest, err) < 0)
                 return -1;
         if (is_index(mt)) {

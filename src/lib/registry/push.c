@@ -41,7 +41,7 @@ static int upload_blob(struct registry_client *c, int fd, const char *digest, in
         if (!loc) {
                 _cleanup_free_ char *url = NULL;
                 if (asprintf(&url, "%s/v2/%s/blobs/uploads/", c->base, c->ref->repository) < 0)
-                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "upload");
+                        return error_oom(err);
                 http_request_init(&rq, "POST", url);
                 r = registry_request(c, &rq, &rs, err);
                 if (r < 0) {
@@ -95,13 +95,13 @@ static int upload_blob(struct registry_client *c, int fd, const char *digest, in
                 }
                 put = with_digest(loc, digest);
                 if (!put)
-                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "upload");
+                        return error_oom(err);
                 http_request_init(&rq, "PUT", put);
                 rq.headers = octet;
         } else {
                 put = with_digest(loc, digest);
                 if (!put)
-                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "upload");
+                        return error_oom(err);
                 http_request_init(&rq, "PUT", put);
                 rq.headers = octet;
                 rq.body_fd = fd;
@@ -131,7 +131,7 @@ static int blob_exists(struct registry_client *c, const char *digest, struct smi
         int r;
 
         if (!url)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "blob");
+                return error_oom(err);
         http_request_init(&rq, "HEAD", url);
         rq.follow = true;
         if (registry_request(c, &rq, &rs, err) < 0)
@@ -157,9 +157,9 @@ static int mount_blob(struct registry_client *c, const char *digest, const char 
         *ret_location = NULL;
         if (!ed || !ef || asprintf(&scope, "repository:%s:pull", from) < 0 ||
             asprintf(&url, "%s/v2/%s/blobs/uploads/?mount=%s&from=%s", c->base, c->ref->repository, ed, ef) < 0)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "mount");
+                return error_oom(err);
         if (!strv_contains(c->scopes, scope) && strv_consume(&c->scopes, TAKE_PTR(scope)) < 0)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "mount");
+                return error_oom(err);
         http_request_init(&rq, "POST", url);
         if (registry_request(c, &rq, &rs, err) < 0) {
                 /* a failed mount is not fatal: upload instead */
@@ -211,7 +211,7 @@ static int push_blob(struct registry_client *c, int blobs_fd, const char *digest
                 if (from && attempt == 0) {
                         _cleanup_free_ char *f = strdup(from);
                         if (!f)
-                                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "mount");
+                                return error_oom(err);
                         r = mount_blob(c, digest, f, &location, err);
                         if (r < 0)
                                 return -1;
@@ -248,7 +248,7 @@ static int do_push(struct registry_client *c, int blobs_fd, char *const *blob_di
         if (c->ref->digest && !streq(c->ref->digest, digest))
                 return error_set(err, SMITH_ERR_USAGE, "the manifest's digest is '%s', not the one asked for", digest);
         if (registry_set_scopes(c, "pull,push") < 0)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "push");
+                return error_oom(err);
         for (size_t i = 0; blob_digests && blob_digests[i]; i++)
                 if (push_blob(c, blobs_fd, blob_digests[i], blob_sizes ? blob_sizes[i] : -1, err) < 0)
                         return error_wrap(err, "blob '%s'", blob_digests[i]);
@@ -257,7 +257,7 @@ static int do_push(struct registry_client *c, int blobs_fd, char *const *blob_di
         url = registry_url_for(c, "manifests", reference);
         if (!url || asprintf(&ct, "Content-Type: %s", media_type) < 0) {
                 ct = NULL;
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "push");
+                return error_oom(err);
         }
         char *headers[] = { ct, NULL };
         http_request_init(&rq, "PUT", url);

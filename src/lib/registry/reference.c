@@ -182,7 +182,7 @@ static int parse_path(struct registry_ref *r, const char *path, const char *inpu
         char *at, *slash, *colon;
 
         if (!p)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "parse reference");
+                return error_oom(err);
         at = strrchr(p, '@');
         if (at) {
                 *at = 0;
@@ -190,7 +190,7 @@ static int parse_path(struct registry_ref *r, const char *path, const char *inpu
                         return usage(err, input, "invalid digest (expected sha256:<64 lowercase hex digits>)");
                 r->digest = strdup(at + 1);
                 if (!r->digest)
-                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "parse reference");
+                        return error_oom(err);
         }
         slash = strrchr(p, '/');
         colon = strrchr(p, ':');
@@ -200,7 +200,7 @@ static int parse_path(struct registry_ref *r, const char *path, const char *inpu
                         return usage(err, input, "invalid tag");
                 r->tag = strdup(colon + 1);
                 if (!r->tag)
-                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "parse reference");
+                        return error_oom(err);
         }
         if (isempty(p)) {
                 _cleanup_free_ char *red = redact_for_message(input);
@@ -209,12 +209,12 @@ static int parse_path(struct registry_ref *r, const char *path, const char *inpu
         if (r->docker_hub && !strchr(p, '/')) {
                 if (asprintf(&r->repository, "library/%s", p) < 0) {
                         r->repository = NULL;
-                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "parse reference");
+                        return error_oom(err);
                 }
         } else {
                 r->repository = strdup(p);
                 if (!r->repository)
-                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "parse reference");
+                        return error_oom(err);
         }
         if (!repository_valid(r->repository))
                 return usage(err, input,
@@ -223,7 +223,7 @@ static int parse_path(struct registry_ref *r, const char *path, const char *inpu
         if (!r->tag && !r->digest) {
                 r->tag = strdup("latest");
                 if (!r->tag)
-                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "parse reference");
+                        return error_oom(err);
         }
         return 0;
 }
@@ -231,14 +231,14 @@ static int parse_path(struct registry_ref *r, const char *path, const char *inpu
 static int set_host(struct registry_ref *r, const char *s, size_t len, const char *input, struct smith_error **err) {
         int k = host_normalize(s, len, &r->host);
         if (k == -ENOMEM)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "parse reference");
+                return error_oom(err);
         if (k < 0)
                 return usage(err, input, "invalid registry host");
         if (host_is_docker_hub(r->host)) {
                 free(r->host);
                 r->host = strdup(DOCKER_HUB_HOST);
                 if (!r->host)
-                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "parse reference");
+                        return error_oom(err);
                 r->docker_hub = true;
         }
         return 0;
@@ -256,7 +256,7 @@ int registry_ref_parse(const char *s, unsigned flags, struct registry_ref **ret,
                         return usage(err, s, "white space or control character in the reference");
         r = calloc(1, sizeof(*r));
         if (!r)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "parse reference");
+                return error_oom(err);
 
         sl = url_scheme_len(s);
         if (sl > 0) {
@@ -267,7 +267,7 @@ int registry_ref_parse(const char *s, unsigned flags, struct registry_ref **ret,
                 else
                         return usage(err, s, "unsupported scheme (use http:// or https://)");
                 if (!r->scheme)
-                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "parse reference");
+                        return error_oom(err);
                 rest = s + sl;
                 at = url_userinfo_end(rest);
                 if (at) {
@@ -296,7 +296,7 @@ int registry_ref_parse(const char *s, unsigned flags, struct registry_ref **ret,
                         return usage(err, s, "credentials are only accepted in http:// and https:// URLs");
                 r->scheme = strdup("https");
                 if (!r->scheme)
-                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "parse reference");
+                        return error_oom(err);
                 slash = strchr(s, '/');
                 if (slash && component_is_host(s, (size_t) (slash - s))) {
                         if (set_host(r, s, (size_t) (slash - s), s, err) < 0)

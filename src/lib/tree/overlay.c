@@ -52,7 +52,7 @@ static int overlay_walk(struct plan *p, int top_fd, const char *name, const char
                         continue;
                 if (strv_extend(&names, de->d_name) < 0) {
                         closedir(d);
-                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "overlay");
+                        return error_oom(err);
                 }
         }
         strv_sort(names);
@@ -63,7 +63,7 @@ static int overlay_walk(struct plan *p, int top_fd, const char *name, const char
 
                 if (asprintf(&child, "%s%s%s", rel, isempty(rel) ? "" : "/", names[i]) < 0) {
                         closedir(d);
-                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "overlay");
+                        return error_oom(err);
                 }
                 if (fstatat(dirfd(d), names[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
                         r = -errno;

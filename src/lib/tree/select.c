@@ -156,7 +156,7 @@ int root_glob(int root_fd, const char *pattern, char ***ret, struct smith_error 
                 return error_set(err, SMITH_ERR_CONFIG, "'%s': bad glob pattern", pattern);
         comps = strv_split(pattern, "/", true);
         if (!comps)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "glob '%s'", pattern);
+                return error_oom(err);
         /* "." and ".." are applied lexically, as filepath.Clean does */
         {
                 size_t n = 0;
@@ -344,7 +344,7 @@ static int add_path(struct selector *s, const char *path, enum add_mode mode, co
                 if (!o) {
                         dir = dirname_of(resolved);
                         if (!dir)
-                                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "add '%s'", PATH_FOR_MSG(resolved));
+                                return error_oom(err);
                         o = dir;
                 }
                 r = add_file(s, resolved, &st, o, loader_rpaths, err);
@@ -378,7 +378,7 @@ static int walk_dir(struct selector *s, const char *dir, int dfd, unsigned depth
                 struct stat st;
 
                 if (!child)
-                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "walk '%s'", PATH_FOR_MSG(dir));
+                        return error_oom(err);
                 if (is_excluded(s, child))
                         continue;
                 if (fstatat(keep, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
@@ -399,7 +399,7 @@ static int walk_dir(struct selector *s, const char *dir, int dfd, unsigned depth
                 } else if (S_ISREG(st.st_mode)) {
                         _cleanup_free_ char *origin = dirname_of(child);
                         if (!origin)
-                                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "walk '%s'", PATH_FOR_MSG(dir));
+                                return error_oom(err);
                         r = add_file(s, child, &st, origin, NULL, err);
                         if (r < 0)
                                 return r;
@@ -418,13 +418,13 @@ int selector_new(struct plan *plan, const struct selector_opts *o, struct select
         int r;
 
         if (!s)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "selector");
+                return error_oom(err);
         s->plan = plan;
         s->root_fd = o->root_fd;
         s->nss = o->nss;
         s->root_name = strdup(o->root_name ? o->root_name : "source");
         if (!s->root_name)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "selector");
+                return error_oom(err);
         for (size_t i = 0; o->excludes && o->excludes[i]; i++) {
                 _cleanup_strv_free_ char **matches = NULL;
                 if (isempty(o->excludes[i]))
@@ -436,14 +436,14 @@ int selector_new(struct plan *plan, const struct selector_opts *o, struct select
                         _cleanup_free_ char *resolved = NULL;
                         char *norm = path_normalized(matches[j], 0);
                         if (!norm || strv_consume(&s->excludes, norm) < 0)
-                                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "excludes");
+                                return error_oom(err);
                         /* also exclude where it leads, so a path reached
                          * through another symlink is excluded as well */
                         if (chase(s->root_fd, matches[j], CHASE_NOFOLLOW_LAST, NULL, NULL, &resolved, NULL, NULL) >=
                             0) {
                                 norm = path_normalized(resolved, 0);
                                 if (!norm || strv_consume(&s->excludes, norm) < 0)
-                                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "excludes");
+                                        return error_oom(err);
                         }
                 }
         }
@@ -513,7 +513,7 @@ static int add_library(struct selector *s, const struct elf_info *obj, const cha
                         s->missing_example = strdup(needed);
                         s->missing_example_by = strdup(obj_path);
                         if (!s->missing_example || !s->missing_example_by)
-                                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "add '%s'", PATH_FOR_MSG(needed));
+                                return error_oom(err);
                 }
                 return 0;
         }
@@ -521,7 +521,7 @@ static int add_library(struct selector *s, const struct elf_info *obj, const cha
                 return error_wrap(err, "find '%s' for '%s'", PATH_FOR_MSG(needed), PATH_FOR_MSG(obj_path));
         forigin = dirname_of(found);
         if (!forigin)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "add '%s'", PATH_FOR_MSG(found));
+                return error_oom(err);
         return add_path(s, found, ADD_LIBRARY, forigin, chain, &resolved, 0, err);
 }
 
@@ -561,13 +561,13 @@ static int process_elf(struct selector *s, struct elf_item *it, struct smith_err
          * has no RUNPATH, as glibc does) */
         chain = strv_copy(it->loader_rpaths);
         if (!chain)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "closure");
+                return error_oom(err);
         if (info.rpath && !info.runpath)
                 for (size_t i = 0; info.rpath[i]; i++) {
                         _cleanup_strv_free_ char **dirs = ld_expand_dst(&info, it->origin, info.rpath[i]);
                         for (size_t j = 0; dirs && dirs[j]; j++)
                                 if (strv_extend(&chain, dirs[j]) < 0)
-                                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "closure");
+                                        return error_oom(err);
                 }
         for (size_t i = 0; info.needed && info.needed[i]; i++) {
                 r = add_library(s, &info, it->path, it->origin, it->loader_rpaths, chain, info.needed[i], err);
