@@ -28,6 +28,10 @@ static void usage(FILE *f) {
               "  -h, --help                 help for smith\n"
               "  -i, --image string         container image file (default \"image.tar.gz\")\n"
               "  -k, --insecure             skip tls verification\n"
+              "      --max-entry size       largest file an image may unpack (default 4G, also\n"
+              "                             SMITH_MAX_ENTRY; sizes take K, M, G or T)\n"
+              "      --max-unpacked size    most an image may unpack, all layers (default 16G,\n"
+              "                             also SMITH_MAX_UNPACKED)\n"
               "  -v, --verbose              verbose output\n"
               "  -V, --version              show version\n"
               "\n"
@@ -41,6 +45,11 @@ void print_version(void) {
         printf("smith version %s (built from sha %s)\n", SMITH_VERSION, SMITH_SHA);
 }
 
+enum {
+        OPT_MAX_ENTRY = 0x100,
+        OPT_MAX_UNPACKED,
+};
+
 int cmd_build(int argc, char **argv, struct smith_error **err) {
         static const struct option options[] = {
                 { "buildnumber", required_argument, NULL, 'b' },
@@ -50,6 +59,8 @@ int cmd_build(int argc, char **argv, struct smith_error **err) {
                 { "help", no_argument, NULL, 'h' },
                 { "image", required_argument, NULL, 'i' },
                 { "insecure", no_argument, NULL, 'k' },
+                { "max-entry", required_argument, NULL, OPT_MAX_ENTRY },
+                { "max-unpacked", required_argument, NULL, OPT_MAX_UNPACKED },
                 { "verbose", no_argument, NULL, 'v' },
                 { "version", no_argument, NULL, 'V' },
                 {},
@@ -67,6 +78,9 @@ int cmd_build(int argc, char **argv, struct smith_error **err) {
                 snprintf(buildno, sizeof(buildno), "%lld%s%s", (long long) time(NULL), host[0] ? "-" : "", host);
                 o.buildno = buildno;
         }
+        /* the flags, parsed below, win over the environment */
+        if (cmd_limits_from_env(&o.limits, err) < 0)
+                return -1;
         opterr = 0;
         while ((c = getopt_long(argc, argv, ":b:c:d:fhi:kvV", options, NULL)) >= 0) {
                 switch (c) {
@@ -90,6 +104,14 @@ int cmd_build(int argc, char **argv, struct smith_error **err) {
                         break;
                 case 'k':
                         o.insecure = true;
+                        break;
+                case OPT_MAX_ENTRY:
+                        if (cmd_parse_size(optarg, &o.limits.max_entry) < 0)
+                                return cmd_usage_error(NULL, err, "--max-entry: invalid size '%s'", optarg);
+                        break;
+                case OPT_MAX_UNPACKED:
+                        if (cmd_parse_size(optarg, &o.limits.max_unpacked) < 0)
+                                return cmd_usage_error(NULL, err, "--max-unpacked: invalid size '%s'", optarg);
                         break;
                 case 'v':
                         o.verbose = true;

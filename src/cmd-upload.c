@@ -20,6 +20,7 @@
 #include "basic/log.h"
 #include "basic/strv.h"
 #include "cmd.h"
+#include "layer/unpack.h"
 #include "oci/image.h"
 #include "oci/layout_read.h"
 #include "registry/registry.h"
@@ -117,6 +118,7 @@ static int upload(const struct upload_opts *o, struct smith_error **err) {
                 .verbose = o->verbose,
                 .progress = isatty(STDERR_FILENO) == 1,
         };
+        struct unpack_limits limits = {};
         const char *media_type = NULL;
         size_t manifest_len = 0, n = 0;
         int r;
@@ -127,10 +129,13 @@ static int upload(const struct upload_opts *o, struct smith_error **err) {
         shown = registry_ref_display(ref);
         if (!shown)
                 return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "upload");
+        r = cmd_limits_from_env(&limits, err);
+        if (r < 0)
+                return r;
         r = cache_open(&cache, err);
         if (r < 0)
                 return r;
-        r = oci_image_open_layout(cache, AT_FDCWD, o->image, &img, err);
+        r = oci_image_open_layout(cache, AT_FDCWD, o->image, &limits, &img, err);
         if (r < 0)
                 return r;
         r = upload_manifest(img, o->docker || ref->docker_hub, &manifest, &manifest_len, &media_type, err);

@@ -1,6 +1,7 @@
 /* smith's entry point: picks the command (build by default, upload,
  * download), runs it, and prints the error once, here, mapping its kind to
  * the exit code (see README "Exit codes"). */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,6 +21,10 @@ int main(int argc, char **argv) {
         int (*run)(int, char **, struct smith_error **) = cmd_build;
         int r;
 
+        /* Past a file size limit (ulimit -f) a write fails with EFBIG, which
+         * ends the command with one line and its cleanup, instead of a
+         * SIGXFSZ that kills it with neither. */
+        (void) signal(SIGXFSZ, SIG_IGN);
         if (argc > 1)
                 for (size_t i = 0; i < ELEMENTSOF(commands); i++)
                         if (streq(argv[1], commands[i].name)) {

@@ -245,7 +245,7 @@ static int world_teardown(void **state) {
 static struct oci_image *open_ok(struct world *w, const char *ref) {
         struct oci_image *img = NULL;
         struct smith_error *err = NULL;
-        if (oci_image_open_layout(w->cache, AT_FDCWD, ref, &img, &err) < 0)
+        if (oci_image_open_layout(w->cache, AT_FDCWD, ref, NULL, &img, &err) < 0)
                 fail_msg("open '%s': %s", ref, err ? err->msg : "?");
         return img;
 }
@@ -253,7 +253,7 @@ static struct oci_image *open_ok(struct world *w, const char *ref) {
 static void open_fails(struct world *w, int base, const char *ref, const char *msg, bool exact) {
         struct oci_image *img = NULL;
         struct smith_error *err = NULL;
-        assert_true(oci_image_open_layout(w->cache, base, ref, &img, &err) < 0);
+        assert_true(oci_image_open_layout(w->cache, base, ref, NULL, &img, &err) < 0);
         assert_null(img);
         assert_non_null(err);
         if (exact ? !streq(err->msg, msg) : !strstr(err->msg, msg))

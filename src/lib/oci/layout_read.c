@@ -396,7 +396,7 @@ static bool is_compressed(const void *buf, size_t len) {
  * The first compressed blob is also unpacked on the way, into *stage (see
  * layer/stage.h), if stage is not NULL and *stage still is. */
 static int import_blob(struct cache *cache, struct layer_reader *rd, struct archive_entry *e, const char *digest,
-                       struct layer_stage **stage, struct smith_error **err) {
+                       const struct unpack_limits *limits, struct layer_stage **stage, struct smith_error **err) {
         struct archive *a = layer_reader_archive(rd);
         _cleanup_(sha256_freep) struct sha256 *h = NULL;
         _cleanup_(layer_stage_freep) struct layer_stage *st = NULL;
@@ -437,7 +437,7 @@ static int import_blob(struct cache *cache, struct layer_reader *rd, struct arch
                         /* Only a shortcut: without it the layer is
                          * unpacked from the store later. */
                         struct smith_error *ignored = NULL;
-                        if (layer_stage_start(cache, digest, (uint64_t) size, &st, &ignored) < 0)
+                        if (layer_stage_start(cache, digest, (uint64_t) size, limits, &st, &ignored) < 0)
                                 error_free(ignored);
                 }
                 sha256_update(h, buf, len);
@@ -467,15 +467,17 @@ fail:
 }
 
 /* Reads the tarball once: blobs into the store, index.json into memory. */
-static int import_tarball(struct cache *cache, int fd, char **ret_index, size_t *ret_len,
-                          struct layer_stage **ret_stage, struct smith_error **err) {
+static int import_tarball(struct cache *cache, int fd, const struct unpack_limits *limits, char **ret_index,
+                          size_t *ret_len, struct layer_stage **ret_stage, struct smith_error **err) {
         _cleanup_(layer_reader_freep) struct layer_reader *rd = NULL;
         _cleanup_(layer_stage_freep) struct layer_stage *stage = NULL;
         _cleanup_free_ char *index = NULL;
+        const struct unpack_limits l = unpack_limits_resolve(limits);
         size_t index_len = 0;
         struct archive *a;
 
-        if (layer_reader_new(fd, UINT64_MAX, 0, &rd, err) < 0)
+        /* all it holds, once decompressed, is bounded as an image's layers are */
+        if (layer_reader_new_limited(fd, UINT64_MAX, &l, 0, 0, &rd, err) < 0)
                 return -1;
         a = layer_reader_archive(rd);
         for (;;) {
@@ -521,7 +523,7 @@ static int import_tarball(struct cache *cache, int fd, char **ret_index, size_t 
                         snprintf(digest, sizeof(digest), "sha256:%s", name + 13);
                         if (!digest_is_valid(digest))
                                 continue;
-                        if (import_blob(cache, rd, e, digest, &stage, err) < 0)
+                        if (import_blob(cache, rd, e, digest, limits, &stage, err) < 0)
                                 return -1;
                 }
         }
@@ -629,7 +631,7 @@ static int parse_ref(const char *ref, char **ret_path, char **ret_tag) {
 }
 
 static int open_layout(struct cache *cache, int base_dirfd, const char *path, const char *tag, bool tag_given,
-                       struct oci_image *img, struct smith_error **err) {
+                       const struct unpack_limits *limits, struct oci_image *img, struct smith_error **err) {
         _cleanup_close_ int fd = -1;
         _cleanup_free_ char *index = NULL;
         size_t index_len;
@@ -676,7 +678,7 @@ static int open_layout(struct cache *cache, int base_dirfd, const char *path, co
         if (tarball_open_warm(cache, img, refname) > 0)
                 return 0;
 
-        if (import_tarball(cache, fd, &index, &index_len, &img->staged, err) < 0 ||
+        if (import_tarball(cache, fd, limits, &index, &index_len, &img->staged, err) < 0 ||
             image_from_index(img, index, index_len, tag, tag_given, err) < 0)
                 return -1;
         /* Remember it only if it did not change while we read it. */
@@ -685,8 +687,8 @@ static int open_layout(struct cache *cache, int base_dirfd, const char *path, co
         return 0;
 }
 
-int oci_image_open_layout(struct cache *cache, int base_dirfd, const char *ref, struct oci_image **ret,
-                          struct smith_error **err) {
+int oci_image_open_layout(struct cache *cache, int base_dirfd, const char *ref, const struct unpack_limits *limits,
+                          struct oci_image **ret, struct smith_error **err) {
         _cleanup_(oci_image_freep) struct oci_image *img = NULL;
         _cleanup_free_ char *path = NULL, *tag = NULL;
         bool tag_given;
@@ -706,7 +708,7 @@ int oci_image_open_layout(struct cache *cache, int base_dirfd, const char *ref, 
         img->source = strdup(path);
         if (!img->source)
                 return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "'%s'", path);
-        if (open_layout(cache, base_dirfd, path, tag_given ? tag : "latest", tag_given, img, err) < 0)
+        if (open_layout(cache, base_dirfd, path, tag_given ? tag : "latest", tag_given, limits, img, err) < 0)
                 return error_wrap(err, "'%s'", path);
         *ret = TAKE_PTR(img);
         return 0;

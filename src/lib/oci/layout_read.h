@@ -24,6 +24,7 @@
 
 struct cache;
 struct layer_stage;
+struct unpack_limits;
 
 #define OCI_LAYOUT_MAX_JSON (4U << 20) /* index.json, manifests, configs */
 
@@ -58,10 +59,12 @@ struct oci_image {
  * that one).  The tag is split at the last ':' only if no '/' follows it.
  * Relative paths are relative to base_dirfd (AT_FDCWD ok).  An entry that is
  * an index (manifest list) is followed one level to the linux image of the
- * host's architecture.  Errors are SMITH_ERR_SOURCE and name the file:
+ * host's architecture.  A tarball's import, and the layer it may unpack on
+ * the way (img->staged), keep within limits (NULL: the defaults; see
+ * layer/unpack.h).  Errors are SMITH_ERR_SOURCE and name the file:
  * "'base.tar.gz': no image named 'v2' in index.json". */
-int oci_image_open_layout(struct cache *cache, int base_dirfd, const char *ref, struct oci_image **ret,
-                          struct smith_error **err);
+int oci_image_open_layout(struct cache *cache, int base_dirfd, const char *ref, const struct unpack_limits *limits,
+                          struct oci_image **ret, struct smith_error **err);
 void oci_image_free(struct oci_image *img);
 DEFINE_POINTER_CLEANUP(struct oci_image, oci_image_free)
 

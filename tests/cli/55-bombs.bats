@@ -1,0 +1,152 @@
+#!/usr/bin/env bats
+# Decompression bombs and full disks: honest images (tests/fixtures/bombs.py,
+# every digest right) whose layers inflate to hundreds of MiB of zeros, and
+# builds that pass a file size limit.  Reaching a limit is one line, exit 4,
+# naming the setting that raises it; a write that fails (EFBIG under ulimit -f,
+# ENOSPC) is one line, exit 1, never a signal; either way nothing of the root
+# stays in the cache's tmp/ or roots/ and no image or temp file is left.
+
+load helpers/common
+
+setup_file() {
+        BOMBS="$BATS_FILE_TMPDIR/bombs"
+        "$PYTHON" "$SMITH_SRC/tests/fixtures/bombs.py" "$BOMBS" >/dev/null
+        export BOMBS
+}
+
+setup() { common_setup; }
+teardown() { common_teardown; }
+
+# use IMAGE: build from the bomb IMAGE, selecting /etc/hostname.
+use() {
+        cp "$BOMBS/$1" .
+        printf 'package: %s\npaths: [/etc/hostname]\n' "$1" >smith.yaml
+}
+
+# Nothing of a root in the cache, no image, no temp files.
+nothing_left() {
+        local c="$XDG_CACHE_HOME/smith"
+        [ -z "$(ls -A "$c/tmp")" ] || fail "left in the cache's tmp/: $(ls -A "$c/tmp")"
+        [ -z "$(ls -A "$c/roots")" ] || fail "left in the cache's roots/: $(ls -A "$c/roots")"
+        [ ! -e image.tar.gz ] || fail "failed but left image.tar.gz"
+        [ -z "$(leftovers "$W" "$TMPDIR")" ] || fail "left behind: $(leftovers "$W" "$TMPDIR")"
+}
+
+@test "bombs: a file larger than SMITH_MAX_ENTRY is refused by its header: exit 4, one line" {
+        use entry.tar
+        SECONDS=0
+        SMITH_MAX_ENTRY=100M run "$SMITH"
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "unpack 'entry.tar': layer 'sha256:"
+        assert_output_contains "entry 'big' is larger than the 100 MiB limit (--max-entry, SMITH_MAX_ENTRY)"
+        [ "$SECONDS" -lt 5 ] || fail "took ${SECONDS}s"
+        nothing_left
+}
+
+@test "bombs: --max-entry wins over SMITH_MAX_ENTRY" {
+        use entry.tar
+        SMITH_MAX_ENTRY=1G run "$SMITH" --max-entry 200M
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "entry 'big' is larger than the 200 MiB limit"
+        nothing_left
+}
+
+@test "bombs: --max-unpacked holds for all layers together: exit 4, one line" {
+        use layers.tar
+        run "$SMITH" --max-unpacked 200M
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "unpack 'layers.tar': layer 'sha256:"
+        assert_output_contains "the image unpacks to more than 200 MiB (--max-unpacked, SMITH_MAX_UNPACKED)"
+        # the upper layer is the one that passes it
+        assert_output_contains "$($OCI layers layers.tar | tail -n 1)"
+        nothing_left
+}
+
+@test "bombs: SMITH_MAX_UNPACKED sets the same bound" {
+        use layers.tar
+        SMITH_MAX_UNPACKED=200M run "$SMITH"
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "the image unpacks to more than 200 MiB (--max-unpacked, SMITH_MAX_UNPACKED)"
+        nothing_left
+}
+
+@test "bombs: under the default limits a 300 MiB file unpacks" {
+        use entry.tar
+        run "$SMITH"
+        assert_status 0
+        [ "$($OCI cat image.tar.gz /etc/hostname)" = bomb ]
+        [ "$(stat -c %s "$XDG_CACHE_HOME"/smith/roots/*/big)" = $((300 << 20)) ]
+}
+
+@test "bombs: bad sizes are usage errors" {
+        use entry.tar
+        for bad in abc 0 1X 12MB -5 99999999999T ""; do
+                run "$SMITH" --max-entry "$bad"
+                assert_status 2
+                assert_one_error_line
+                assert_output_contains "--max-entry: invalid size '$bad'"
+        done
+        run "$SMITH" --max-unpacked 1.5G
+        assert_status 2
+        assert_output_contains "--max-unpacked: invalid size '1.5G'"
+        SMITH_MAX_UNPACKED=lots run "$SMITH"
+        assert_status 2
+        assert_one_error_line
+        assert_output_contains "SMITH_MAX_UNPACKED: invalid size 'lots'"
+        SMITH_MAX_ENTRY=0 run "$SMITH"
+        assert_status 2
+        assert_output_contains "SMITH_MAX_ENTRY: invalid size '0'"
+        run "$SMITH" --help
+        assert_output_contains "--max-entry size"
+        assert_output_contains "--max-unpacked size"
+}
+
+# bash counts ulimit -f in KiB (1024-byte blocks; 512 only in POSIX mode).
+
+@test "bombs: past ulimit -f while unpacking: exit 1, one line, no SIGXFSZ" {
+        use entry.tar
+        run bash -c 'ulimit -f 51200 && exec "$0"' "$SMITH"
+        [ "$status" -ne 153 ] || fail "killed by SIGXFSZ"
+        assert_status 1
+        assert_one_error_line
+        assert_output_contains "write 'big': File too large"
+        nothing_left
+}
+
+@test "bombs: past ulimit -f while writing the layer: exit 1, one line" {
+        mkdir -p rootfs
+        head -c $((12 << 20)) /dev/urandom >rootfs/big
+        printf 'cmd: [/big]\n' >smith.yaml
+        run bash -c 'ulimit -f 10240 && exec "$0"' "$SMITH"
+        [ "$status" -ne 153 ] || fail "killed by SIGXFSZ"
+        assert_status 1
+        assert_one_error_line
+        assert_output_contains "write layer"
+        assert_output_contains "File too large"
+        [ ! -e image.tar.gz ] || fail "failed but left image.tar.gz"
+        [ -z "$(leftovers "$W" "$TMPDIR")" ] || fail "left behind: $(leftovers "$W" "$TMPDIR")"
+}
+
+@test "bombs: past ulimit -f while writing the image file: exit 1, one line" {
+        local size kib
+        mkdir -p rootfs
+        head -c $((12 << 20)) /dev/urandom >rootfs/big
+        printf 'cmd: [/big]\n' >smith.yaml
+        run "$SMITH" -b 1
+        assert_status 0
+        size=$($OCI manifest image.tar.gz | "$PYTHON" -c 'import json, sys; print(json.load(sys.stdin)["layers"][0]["size"])')
+        rm image.tar.gz
+        # room for the layer's temp file, not for the image that holds it
+        kib=$(((size + 1023) / 1024))
+        run bash -c 'ulimit -f "$1" && exec "$0" -b 1' "$SMITH" "$kib"
+        [ "$status" -ne 153 ] || fail "killed by SIGXFSZ"
+        assert_status 1
+        assert_one_error_line
+        assert_output_contains "write 'image.tar.gz': write gzip blob: File too large"
+        [ ! -e image.tar.gz ] || fail "failed but left image.tar.gz"
+        [ -z "$(leftovers "$W" "$TMPDIR")" ] || fail "left behind: $(leftovers "$W" "$TMPDIR")"
+}
