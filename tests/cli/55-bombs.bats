@@ -5,6 +5,9 @@
 # naming the setting that raises it; a write that fails (EFBIG under ulimit -f,
 # ENOSPC) is one line, exit 1, never a signal; either way nothing of the root
 # stays in the cache's tmp/ or roots/ and no image or temp file is left.
+# Image tarballs carrying 300 MiB more than their image: what nothing
+# references is not stored, and a member longer than its descriptor is refused
+# before it is written.
 
 load helpers/common
 
@@ -149,4 +152,46 @@ nothing_left() {
         assert_output_contains "write 'image.tar.gz': write gzip blob: File too large"
         [ ! -e image.tar.gz ] || fail "failed but left image.tar.gz"
         [ -z "$(leftovers "$W" "$TMPDIR")" ] || fail "left behind: $(leftovers "$W" "$TMPDIR")"
+}
+
+# The cache's store and tmp/ hold at most this many bytes (the small image).
+cache_small() {
+        local c="$XDG_CACHE_HOME/smith" n
+        n=$(du -sb "$c/blobs" | cut -f1)
+        [ "$n" -lt $((1 << 20)) ] || fail "the cache's blobs/ holds $n bytes: $(ls -l "$c/blobs/sha256")"
+        [ -z "$(ls -A "$c/tmp")" ] || fail "left in the cache's tmp/: $(ls -A "$c/tmp")"
+}
+
+@test "bombs: an unreferenced 300 MiB member before index.json is skipped, not stored" {
+        use junk.tar.gz
+        run timeout 5 "$SMITH"
+        assert_status 0
+        [ "$($OCI cat image.tar.gz /etc/hostname)" = bomb ]
+        cache_small
+        [ ! -e "$XDG_CACHE_HOME/smith/blobs/sha256/$(printf 'not these zeros' | sha256sum | cut -d' ' -f1)" ]
+}
+
+@test "bombs: the tarball itself decompresses within --max-unpacked" {
+        use junk.tar.gz
+        run timeout 5 "$SMITH" --max-unpacked 100M
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "'junk.tar.gz': the image unpacks to more than 100 MiB (--max-unpacked, SMITH_MAX_UNPACKED)"
+        cache_small
+        nothing_left
+}
+
+@test "bombs: a layer member larger than its descriptor is refused at its header: exit 4, nothing stored" {
+        local layer
+        use oversize.tar.gz
+        layer=$(cat "$BOMBS/oversize.layer")
+        SECONDS=0
+        run timeout 5 "$SMITH"
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "'oversize.tar.gz': blob '$layer' is larger than its descriptor's size"
+        [ "$SECONDS" -lt 2 ] || fail "took ${SECONDS}s"
+        cache_small
+        [ -z "$(ls -A "$XDG_CACHE_HOME/smith/blobs/sha256")" ] || fail "stored: $(ls "$XDG_CACHE_HOME/smith/blobs/sha256")"
+        nothing_left
 }

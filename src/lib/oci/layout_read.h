@@ -5,9 +5,11 @@
  * digest_is_valid() before they are used in a path; index.json, manifests
  * and configs are bounded (4 MiB) and verified against their descriptors;
  * a tarball's blobs are hashed while they are copied into the cache's blob
- * store and kept only if they match their names.  A directory layout is
- * used in place: the manifest and config are verified when opened, and
- * layers are verified by whoever reads them (layer_unpack() does).
+ * store and kept only if they match their names and its index references
+ * them (layout_read.c, "tarballs", says how in one pass).  A directory
+ * layout is used in place: the manifest and config are verified when
+ * opened, and layers are verified by whoever reads them (layer_unpack()
+ * does).
  *
  * A tarball is read once: its identity (device, inode, size, mtime, ctime)
  * and the tag are remembered in the cache's refs/, so reopening it unchanged
