@@ -195,3 +195,34 @@ cache_small() {
         [ -z "$(ls -A "$XDG_CACHE_HOME/smith/blobs/sha256")" ] || fail "stored: $(ls "$XDG_CACHE_HOME/smith/blobs/sha256")"
         nothing_left
 }
+
+# in_small_fs SIZE DIR CMD...: runs CMD with a tmpfs of SIZE mounted on DIR,
+# in a mount namespace of its own; CMD checks what it left there, as the
+# tmpfs goes with the namespace.
+in_small_fs() {
+        local size=$1 dir=$2
+        shift 2
+        unshare -rm bash -c 'mount -t tmpfs -o "size=$0" tmpfs "$1" && shift && exec "$@"' "$size" "$dir" "$@"
+}
+
+@test "bombs: a full disk (ENOSPC) under the cache or the image: exit 1, one line, nothing left" {
+        in_small_fs 1m "$T" true 2>/dev/null || skip "no mount namespaces here"
+        mkdir "$T/small"
+        use entry.tar
+        # the layer's 300 MiB do not fit in the cache
+        run in_small_fs 40m "$T/small" bash -c 'XDG_CACHE_HOME="$1" "$0"; s=$?
+                find "$1/smith/tmp" "$1/smith/roots" -mindepth 1 -printf "left: %p\n"; exit $s' "$SMITH" "$T/small"
+        assert_status 1
+        assert_one_error_line
+        assert_output_contains "No space left on device"
+        # the layer of a 12 MiB file does not fit beside the image
+        mkdir -p rootfs
+        head -c $((12 << 20)) /dev/urandom >rootfs/big
+        printf 'cmd: [/big]\n' >smith.yaml
+        run in_small_fs 8m "$T/small" bash -c '"$0" -i "$1/image.tar.gz"; s=$?
+                find "$1" -mindepth 1 -printf "left: %p\n"; exit $s' "$SMITH" "$T/small"
+        assert_status 1
+        assert_one_error_line
+        assert_output_contains "No space left on device"
+        [ -z "$(leftovers "$W" "$TMPDIR")" ] || fail "left behind: $(leftovers "$W" "$TMPDIR")"
+}
