@@ -11,6 +11,7 @@
 #include "pipeline/build.h"
 
 static struct build_opts opts;
+static const char *max_entry, *max_unpacked;
 
 static const struct cmd_option options[] = {
         { "buildnumber", 'b', CMD_STRING, &opts.buildno,
@@ -20,6 +21,8 @@ static const struct cmd_option options[] = {
         { "fast", 'f', CMD_FLAG, &opts.fast, "skip package install if possible" },
         { "image", 'i', CMD_STRING, &opts.image, "container image file (default \"image.tar.gz\")" },
         { "insecure", 'k', CMD_FLAG, &opts.insecure, "skip tls verification" },
+        { "max-entry", 0, CMD_STRING, &max_entry, "largest file a source may unpack (default 4G)", "size" },
+        { "max-unpacked", 0, CMD_STRING, &max_unpacked, "most a source may unpack in all (default 16G)", "size" },
         { "verbose", 'v', CMD_FLAG, &opts.verbose, "verbose output" },
         {},
 };
@@ -33,10 +36,18 @@ static int run(const struct command *cmd, int argc, char **argv, struct smith_er
         host[sizeof(host) - 1] = '\0';
         snprintf(buildno, sizeof(buildno), "%lld%s%s", (long long) time(NULL), host[0] ? "-" : "", host);
         opts = (struct build_opts){ .conf = "smith.yaml", .dir = ".", .image = "image.tar.gz", .buildno = buildno };
+        max_entry = max_unpacked = NULL;
 
         r = cmd_parse(cmd, argc, argv, NULL, err);
         if (r != 0)
                 return r < 0 ? r : 0;
+        /* the flags win over the environment */
+        if (cmd_limits_from_env(&opts.limits, err) < 0)
+                return -1;
+        if (max_entry && cmd_parse_size(max_entry, &opts.limits.max_entry) < 0)
+                return cmd_usage_error(cmd, err, "--max-entry: invalid size '%s'", max_entry);
+        if (max_unpacked && cmd_parse_size(max_unpacked, &opts.limits.max_unpacked) < 0)
+                return cmd_usage_error(cmd, err, "--max-unpacked: invalid size '%s'", max_unpacked);
         if (opts.image[0] == '\0' || opts.conf[0] == '\0' || opts.dir[0] == '\0')
                 return cmd_usage_error(cmd, err, "empty file name");
         log_set_verbose(opts.verbose);
@@ -50,7 +61,9 @@ const struct command cmd_build = {
                  "  smith upload [flags]       upload an image to a registry\n"
                  "  smith download [flags]     download an image from a registry\n",
         .options = options,
-        .footer = "Exit codes: 0 ok, 1 I/O error, 2 usage, 3 smith.yaml invalid, 4 package source bad,\n"
+        .footer = "Sizes take K, M, G or T; SMITH_MAX_ENTRY and SMITH_MAX_UNPACKED set the limits too.\n"
+                  "\n"
+                  "Exit codes: 0 ok, 1 I/O error, 2 usage, 3 smith.yaml invalid, 4 package source bad,\n"
                   "5 registry error.\n",
         .run = run,
 };

@@ -1,7 +1,10 @@
 /* What the commands share: one getopt_long() loop over a command's option
- * table, the usage text printed from that table, the version, and the
- * usage error, worded the same everywhere:
- * "[<command>: ]<what> (see 'smith [<command> ]--help')". */
+ * table, the usage text printed from that table, the version, the usage
+ * error, worded the same everywhere ("[<command>: ]<what> (see 'smith
+ * [<command> ]--help')"), and the size limits' settings (layer/unpack.h,
+ * README "Limits"). */
+#include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -14,6 +17,7 @@
 #include "registry/registry.h"
 #include "cmd.h"
 #include "smith-version.h"
+#include "layer/unpack.h"
 
 #define MAX_OPTIONS 32
 #define HELP_COLUMN 29
@@ -41,14 +45,14 @@ void cmd_print_version(void) {
         printf("smith version %s (built from sha %s)\n", SMITH_VERSION, SMITH_SHA);
 }
 
-static void print_option(FILE *f, int short_name, const char *name, bool takes_value, const char *help) {
+static void print_option(FILE *f, int short_name, const char *name, const char *arg, const char *help) {
         char left[64];
         int n;
 
         if (short_name)
-                n = snprintf(left, sizeof(left), "  -%c, --%s%s", short_name, name, takes_value ? " string" : "");
+                n = snprintf(left, sizeof(left), "  -%c, --%s%s%s", short_name, name, arg ? " " : "", arg ? arg : "");
         else
-                n = snprintf(left, sizeof(left), "      --%s%s", name, takes_value ? " string" : "");
+                n = snprintf(left, sizeof(left), "      --%s%s%s", name, arg ? " " : "", arg ? arg : "");
         if (n < HELP_COLUMN - 1)
                 fprintf(f, "%-*s%s\n", HELP_COLUMN, left, help);
         else
@@ -62,9 +66,10 @@ void cmd_print_usage(const struct command *cmd, FILE *f) {
                 fprintf(f, "\n%s", cmd->details);
         fputs("\nFlags:\n", f);
         for (const struct cmd_option *o = cmd->options; o && o->name; o++)
-                print_option(f, o->short_name, o->name, o->kind == CMD_STRING, o->help);
-        print_option(f, 'h', "help", false, is_build(cmd) ? "help for smith" : "help for this command");
-        print_option(f, 'V', "version", false, "show version");
+                print_option(f, o->short_name, o->name, o->kind == CMD_STRING ? (o->arg ? o->arg : "string") : NULL,
+                             o->help);
+        print_option(f, 'h', "help", NULL, is_build(cmd) ? "help for smith" : "help for this command");
+        print_option(f, 'V', "version", NULL, "show version");
         if (cmd->footer)
                 fprintf(f, "\n%s", cmd->footer);
 }
@@ -164,4 +169,46 @@ void cmd_registry_opts(const struct transfer_opts *o, struct registry_opts *ret)
                 .verbose = o->verbose,
                 .progress = isatty(STDERR_FILENO) == 1,
         };
+}
+
+int cmd_parse_size(const char *s, uint64_t *ret) {
+        static const char units[] = "KMGT";
+        unsigned long long n;
+        unsigned shift = 0;
+        char *end;
+
+        if (!s || !isdigit((unsigned char) s[0]))
+                return -EINVAL;
+        errno = 0;
+        n = strtoull(s, &end, 10);
+        if (errno != 0 || n == 0)
+                return -EINVAL;
+        if (*end) {
+                const char *p = strchr(units, toupper((unsigned char) *end));
+                if (!p || end[1])
+                        return -EINVAL;
+                shift = 10 * (unsigned) (p - units + 1);
+        }
+        if (n > ((unsigned long long) INT64_MAX >> shift))
+                return -EINVAL;
+        *ret = (uint64_t) n << shift;
+        return 0;
+}
+
+static int env_size(const char *name, uint64_t *field, struct smith_error **err) {
+        const char *v = getenv(name);
+
+        if (!v || !*v)
+                return 0;
+        if (cmd_parse_size(v, field) < 0)
+                return error_set(err, SMITH_ERR_USAGE,
+                                 "%s: invalid size '%s' (a number of bytes with an optional K, M, G or T)", name, v);
+        return 0;
+}
+
+int cmd_limits_from_env(struct unpack_limits *l, struct smith_error **err) {
+        if (env_size("SMITH_MAX_UNPACKED", &l->max_unpacked, err) < 0 ||
+            env_size("SMITH_MAX_ENTRY", &l->max_entry, err) < 0)
+                return -1;
+        return 0;
 }

@@ -61,7 +61,7 @@ static int write_layout(const struct transfer_opts *o, const struct registry_ref
         r = layout_write_targz(o->image, blobs, n, &index, 1, &lo, err);
         layout_index_entry_release(&index);
         if (r < 0)
-                return error_wrap(err, "write '%s'", o->image);
+                return r; /* its errors name the file */
         log_info("wrote '%s': %s (%zu layer%s)", o->image, digest, img->n_layers, img->n_layers == 1 ? "" : "s");
         return 0;
 }

@@ -19,6 +19,7 @@
 #include "basic/log.h"
 #include "basic/strv.h"
 #include "cmd.h"
+#include "layer/unpack.h"
 #include "oci/image.h"
 #include "oci/layout_read.h"
 #include "registry/registry.h"
@@ -33,6 +34,7 @@ static int upload(const struct transfer_opts *o, struct smith_error **err) {
         _cleanup_free_ int64_t *sizes = NULL;
         _cleanup_strv_free_ char **digests = NULL;
         struct registry_opts ro;
+        struct unpack_limits limits = {};
         const char *media_type = NULL;
         size_t manifest_len = 0, n = 0;
         int r;
@@ -43,10 +45,13 @@ static int upload(const struct transfer_opts *o, struct smith_error **err) {
         shown = registry_ref_display(ref);
         if (!shown)
                 return error_oom(err);
+        r = cmd_limits_from_env(&limits, err);
+        if (r < 0)
+                return r;
         r = cache_open(&cache, err);
         if (r < 0)
                 return r;
-        r = oci_image_open_layout(cache, AT_FDCWD, o->image, &img, err);
+        r = oci_image_open_layout(cache, AT_FDCWD, o->image, &limits, &img, err);
         if (r < 0)
                 return r;
         /* OCI media types: the manifest goes up byte for byte (the registry's

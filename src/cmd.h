@@ -10,8 +10,10 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdint.h>
 
 struct smith_error;
+struct unpack_limits;
 
 struct command {
         const char *name;    /* "build", "upload", ... */
@@ -36,6 +38,7 @@ struct cmd_option {
         enum cmd_option_kind kind;
         void *dest;
         const char *help; /* "where to upload (required)" */
+        const char *arg;  /* the value's name in --help, "string" when NULL */
 };
 
 /* Parses argv (argv[0] is the verb) against cmd->options plus -h/--help
@@ -68,3 +71,11 @@ void cmd_print_usage(const struct command *cmd, FILE *f);
 void cmd_print_version(void);
 
 extern const struct command cmd_build, cmd_upload, cmd_download;
+
+/* A size: a positive number of bytes with an optional K, M, G or T suffix
+ * (powers of 1024), at most 2^63 - 1 bytes.  Returns 0 or -EINVAL. */
+int cmd_parse_size(const char *s, uint64_t *ret);
+
+/* Sets l's fields from SMITH_MAX_UNPACKED and SMITH_MAX_ENTRY where they
+ * are set and not empty; a bad value is a usage error naming the variable. */
+int cmd_limits_from_env(struct unpack_limits *l, struct smith_error **err);

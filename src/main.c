@@ -1,6 +1,7 @@
 /* smith's entry point: the verb table (build, the default, upload,
  * download), and the one place an error is printed, mapping its kind to the
  * exit code (see README "Exit codes"). */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,6 +15,10 @@ int main(int argc, char **argv) {
         const struct command *cmd = &cmd_build;
         int r;
 
+        /* Past a file size limit (ulimit -f) a write fails with EFBIG, which
+         * ends the command with one line and its cleanup, instead of a
+         * SIGXFSZ that kills it with neither. */
+        (void) signal(SIGXFSZ, SIG_IGN);
         if (argc > 1 && argv[1][0] != '-') {
                 cmd = NULL;
                 for (size_t i = 0; i < ELEMENTSOF(commands); i++)

@@ -130,6 +130,22 @@ assert_cache_blobs_valid() {
         [ ! -e nope.tar.gz ]
 }
 
+@test "package: from a registry keeps the unpack limits: a bomb is exit 4, nothing of it left" {
+        registry_start
+        "$PYTHON" "$SMITH_SRC/tests/fixtures/bombs.py" "$T/bombs" >/dev/null
+        ok "$SMITH" upload -r "http://$REG/team/bomb" -i "$T/bombs/entry.tar"
+        printf '%s\n' "package: http://$REG/team/bomb" "paths: [/etc/hostname]" >smith.yaml
+        SMITH_MAX_ENTRY=100M run "$SMITH"
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "entry 'big' is larger than the 100 MiB limit (--max-entry, SMITH_MAX_ENTRY)"
+        [ -z "$(ls -A "$XDG_CACHE_HOME/smith/tmp")$(ls -A "$XDG_CACHE_HOME/smith/roots")" ] || fail "left in the cache"
+        [ ! -e image.tar.gz ]
+        run "$SMITH" --max-unpacked 100M
+        assert_status 4
+        assert_output_contains "the image unpacks to more than 100 MiB (--max-unpacked, SMITH_MAX_UNPACKED)"
+}
+
 @test "-f rebuilds from the image the last pull resolved to, without the registry" {
         export SOURCE_DATE_EPOCH=0 # the same created annotation, whatever the clock says between builds
         registry_start

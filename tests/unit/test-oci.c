@@ -245,7 +245,7 @@ static int world_teardown(void **state) {
 static struct oci_image *open_ok(struct world *w, const char *ref) {
         struct oci_image *img = NULL;
         struct smith_error *err = NULL;
-        if (oci_image_open_layout(w->cache, AT_FDCWD, ref, &img, &err) < 0)
+        if (oci_image_open_layout(w->cache, AT_FDCWD, ref, NULL, &img, &err) < 0)
                 fail_msg("open '%s': %s", ref, err ? err->msg : "?");
         return img;
 }
@@ -253,7 +253,7 @@ static struct oci_image *open_ok(struct world *w, const char *ref) {
 static void open_fails(struct world *w, int base, const char *ref, const char *msg, bool exact) {
         struct oci_image *img = NULL;
         struct smith_error *err = NULL;
-        assert_true(oci_image_open_layout(w->cache, base, ref, &img, &err) < 0);
+        assert_true(oci_image_open_layout(w->cache, base, ref, NULL, &img, &err) < 0);
         assert_null(img);
         assert_non_null(err);
         if (exact ? !streq(err->msg, msg) : !strstr(err->msg, msg))
@@ -498,8 +498,9 @@ static void test_tarball_blob_mismatch(void **state) {
 
         sha256_digest_of("something else", 14, fake);
         snprintf(name, sizeof(name), "blobs/sha256/%s", digest_hex(fake));
-        m[0] = (struct member){ "index.json", "{\"schemaVersion\":2,\"manifests\":[]}", 34 };
-        m[1] = (struct member){ name, "tampered!", 9 };
+        /* before index.json: it might be the manifest, so it is read */
+        m[0] = (struct member){ name, "tampered!", 9 };
+        m[1] = (struct member){ "index.json", "{\"schemaVersion\":2,\"manifests\":[]}", 34 };
         /* names that are not digests are never used as paths */
         m[2] = (struct member){ "blobs/sha256/../../../../smith-oci-escaped", "x", 1 };
         tar_files(m, 3, &tar);
@@ -511,12 +512,13 @@ static void test_tarball_blob_mismatch(void **state) {
         good = path_join(w->top, "smith-oci-escaped");
         assert_int_equal(access(good, F_OK), -1);
 
-        /* without the bad blob: no image, and the bogus member was ignored */
+        /* after an index.json that does not reference it: skipped unread */
         tar = (struct buf){};
-        tar_files((const struct member[]){ m[0], m[2] }, 2, &tar);
+        tar_files((const struct member[]){ m[1], m[0], m[2] }, 3, &tar);
         assert_int_equal(write_file_atomic_at(AT_FDCWD, file, tar.data, tar.len, 0644), 0);
         free(tar.data);
         open_fails(w, AT_FDCWD, file, "no image named 'latest' in index.json", false);
+        assert_false(cache_has_blob(w->cache, fake));
 }
 
 static void test_manifest_list(void **state) {
@@ -747,6 +749,264 @@ static void test_tarball_staged_mismatch(void **state) {
         assert_int_equal(access(escaped, F_OK), -1);
 }
 
+/* --- what a tarball import keeps --- */
+
+/* A one-layer image as tarball members, in memory: oci-layout, index.json,
+ * manifest, config, layer (gzip), in that order in m[]. */
+enum { P_LAYOUT, P_INDEX, P_MANIFEST, P_CONFIG, P_LAYER, P_N };
+struct parts {
+        struct member m[P_N];
+        char *names[P_N], *datas[P_N];
+        char digest[P_N][DIGEST_STR_LEN + 1];
+};
+
+static void part_set(struct parts *p, int i, char *data, size_t len) {
+        p->datas[i] = data;
+        if (i == P_LAYOUT || i == P_INDEX) {
+                p->names[i] = strdup(i == P_LAYOUT ? "oci-layout" : "index.json");
+        } else {
+                sha256_digest_of(data, len, p->digest[i]);
+                assert_true(asprintf(&p->names[i], "blobs/sha256/%s", digest_hex(p->digest[i])) > 0);
+        }
+        p->m[i] = (struct member){ p->names[i], data, len };
+}
+
+static char *json_text(json_t *j, size_t *len) {
+        char *s = json_dumps(j, JSON_COMPACT);
+        json_decref(j);
+        *len = strlen(s);
+        return s;
+}
+
+static void parts_build(struct parts *p) {
+        static const struct member files[] = { { "id", "parts", 5 } };
+        struct buf tar = {}, gz = {};
+        char diff_id[DIGEST_STR_LEN + 1];
+        size_t len;
+        char *s;
+
+        memset(p, 0, sizeof(*p));
+        tar_files(files, 1, &tar);
+        compress_buf(&tar, GZIP, &gz);
+        sha256_digest_of(tar.data, tar.len, diff_id);
+        free(tar.data);
+        part_set(p, P_LAYER, (char *) gz.data, gz.len);
+        s = json_text(json_pack("{s:s, s:s, s:{s:s, s:[s]}}", "architecture", oci_host_architecture(), "os", "linux",
+                                "rootfs", "type", "layers", "diff_ids", diff_id),
+                      &len);
+        part_set(p, P_CONFIG, s, len);
+        s = json_text(json_pack("{s:i, s:s, s:o, s:[o]}", "schemaVersion", 2, "mediaType", OCI_MT_MANIFEST, "config",
+                                desc(OCI_MT_CONFIG, p->digest[P_CONFIG], p->m[P_CONFIG].len), "layers",
+                                desc(OCI_MT_LAYER_GZIP, p->digest[P_LAYER], p->m[P_LAYER].len)),
+                      &len);
+        part_set(p, P_MANIFEST, s, len);
+        s = json_text(json_pack("{s:i, s:[{s:s, s:s, s:I, s:{s:s}}]}", "schemaVersion", 2, "manifests", "mediaType",
+                                OCI_MT_MANIFEST, "digest", p->digest[P_MANIFEST], "size",
+                                (json_int_t) p->m[P_MANIFEST].len, "annotations", OCI_ANNOTATION_REF_NAME, "latest"),
+                      &len);
+        part_set(p, P_INDEX, s, len);
+        part_set(p, P_LAYOUT, strdup("{\"imageLayoutVersion\":\"1.0.0\"}"), 30);
+}
+
+static void parts_free(struct parts *p) {
+        for (int i = 0; i < P_N; i++) {
+                free(p->names[i]);
+                free(p->datas[i]);
+        }
+}
+
+/* A blob of n bytes (named by its digest, or tampered: by another), as a
+ * member; *ret_digest is its name. */
+static struct member junk_member(char *data, size_t n, bool tampered, char **ret_name,
+                                 char ret_digest[static DIGEST_STR_LEN + 1]) {
+        sha256_digest_of(data, n, ret_digest);
+        if (tampered)
+                sha256_digest_of("not this", 8, ret_digest);
+        assert_true(asprintf(ret_name, "blobs/sha256/%s", digest_hex(ret_digest)) > 0);
+        return (struct member){ *ret_name, data, n };
+}
+
+/* Pseudo-random bytes: they do not compress. */
+static char *noise(size_t n) {
+        char *p = malloc(n);
+        uint32_t x = 2463534242u;
+        assert_non_null(p);
+        for (size_t i = 0; i < n; i++) {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                p[i] = (char) x;
+        }
+        return p;
+}
+
+static void write_members(const char *file, const struct member *m, size_t n) {
+        struct buf tar = {};
+        tar_files(m, n, &tar);
+        assert_int_equal(write_file_atomic_at(AT_FDCWD, file, tar.data, tar.len, 0644), 0);
+        free(tar.data);
+}
+
+static void assert_image_stored(struct world *w, const struct parts *p, bool stored) {
+        for (int i = P_MANIFEST; i < P_N; i++)
+                assert_int_equal(cache_has_blob(w->cache, p->digest[i]), stored);
+}
+
+/* Blobs nothing references are never stored, whatever the order: skipped
+ * unread once index.json says what it needs, or when they cannot be
+ * anything smith reads; kept until the end and dropped when they might
+ * have been a layer. */
+static void test_tarball_unreferenced(void **state) {
+        struct world *w = *state;
+        _cleanup_free_ char *file = path_join(w->top, "u.tar");
+        const size_t big = (OCI_LAYOUT_MAX_JSON) + 4096;
+        char *plain = malloc(big), *gz_data = NULL, *small = strdup("small junk");
+        char dplain[DIGEST_STR_LEN + 1], dgz[DIGEST_STR_LEN + 1], dsmall[DIGEST_STR_LEN + 1];
+        struct buf raw = { .data = (uint8_t *) noise(big), .len = big }, gz = {};
+        struct parts p;
+
+        memset(plain, 'j', big);
+        compress_buf(&raw, GZIP, &gz);
+        gz_data = (char *) gz.data;
+        assert_true(gz.len > OCI_LAYOUT_MAX_JSON);
+        parts_build(&p);
+        for (int tampered = 0; tampered < 2; tampered++)
+                for (int index_first = 0; index_first < 2; index_first++) {
+                        _cleanup_free_ char *n1 = NULL, *n2 = NULL, *n3 = NULL;
+                        struct member junk[3] = {
+                                junk_member(plain, big, tampered, &n1, dplain),
+                                junk_member(gz_data, gz.len, tampered, &n2, dgz),
+                                junk_member(small, strlen(small), false, &n3, dsmall),
+                        };
+                        struct member m[P_N + 3];
+                        size_t k = 0;
+                        struct oci_image *img = NULL;
+                        struct smith_error *err = NULL;
+                        int r;
+
+                        /* index_first: index.json and the manifest, all
+                         * it needs to know what is referenced, come first */
+                        if (index_first) {
+                                m[k++] = p.m[P_LAYOUT];
+                                m[k++] = p.m[P_INDEX];
+                                m[k++] = p.m[P_MANIFEST];
+                        }
+                        for (int i = 0; i < 3; i++)
+                                m[k++] = junk[i];
+                        m[k++] = p.m[P_LAYER];
+                        m[k++] = p.m[P_CONFIG];
+                        if (!index_first) {
+                                m[k++] = p.m[P_MANIFEST];
+                                m[k++] = p.m[P_LAYOUT];
+                                m[k++] = p.m[P_INDEX];
+                        }
+                        write_members(file, m, k);
+                        r = oci_image_open_layout(w->cache, AT_FDCWD, file, NULL, &img, &err);
+                        if (tampered && !index_first) {
+                                /* it might have been the layer: read, and refused */
+                                assert_true(r < 0);
+                                assert_non_null(strstr(err->msg, "corrupt or tampered"));
+                                assert_non_null(strstr(err->msg, dgz));
+                                error_free(err);
+                                assert_image_stored(w, &p, false);
+                        } else {
+                                if (r < 0)
+                                        fail_msg("%s", err->msg);
+                                assert_image_stored(w, &p, true);
+                                oci_image_free(img);
+                        }
+                        assert_false(cache_has_blob(w->cache, dplain));
+                        assert_false(cache_has_blob(w->cache, dgz));
+                        assert_false(cache_has_blob(w->cache, dsmall));
+                        assert_int_equal(rm_rf_at(w->cache->fd, "blobs/sha256"), 0);
+                        assert_int_equal(mkdirat(w->cache->fd, "blobs/sha256", 0700), 0);
+                        assert_int_equal(rm_rf_at(w->cache->fd, "refs"), 0);
+                        assert_int_equal(mkdirat(w->cache->fd, "refs", 0700), 0);
+                }
+        parts_free(&p);
+        free(plain);
+        free(gz_data);
+        free(raw.data);
+        free(small);
+}
+
+/* A blob already in the store is left alone, referenced or not. */
+static void test_tarball_keeps_store(void **state) {
+        struct world *w = *state;
+        _cleanup_free_ char *file = path_join(w->top, "k.tar"), *name = NULL;
+        char data[] = "already here", digest[DIGEST_STR_LEN + 1];
+        struct member m[P_N + 1];
+        struct parts p;
+        struct oci_image *img;
+
+        parts_build(&p);
+        put_blob(w->cache->fd, data, strlen(data), digest);
+        memcpy(m, p.m, sizeof(p.m));
+        m[P_N] = junk_member(data, strlen(data), false, &name, digest);
+        write_members(file, m, P_N + 1);
+        img = open_ok(w, file);
+        assert_true(cache_has_blob(w->cache, digest));
+        assert_image_stored(w, &p, true);
+        oci_image_free(img);
+        parts_free(&p);
+}
+
+/* A member whose tar header disagrees with its descriptor's size is
+ * refused before any of it is written. */
+static void test_tarball_member_sizes(void **state) {
+        struct world *w = *state;
+        _cleanup_free_ char *file = path_join(w->top, "s.tar");
+        struct parts p;
+
+        parts_build(&p);
+        for (int longer = 0; longer < 2; longer++) {
+                struct member m[P_N];
+                size_t n = p.m[P_LAYER].len;
+                char *data = calloc(1, n + (1 << 20));
+
+                memcpy(data, p.m[P_LAYER].data, n);
+                memcpy(m, p.m, sizeof(m));
+                m[P_LAYER].data = data;
+                m[P_LAYER].len = longer ? n + (1 << 20) : n - 1;
+                write_members(file, m, P_N);
+                open_fails(w, AT_FDCWD, file,
+                           longer ? "is larger than its descriptor's size" : "is smaller than its descriptor's size",
+                           false);
+                assert_image_stored(w, &p, false);
+                free(data);
+        }
+        parts_free(&p);
+}
+
+/* The import keeps within max_unpacked: the tarball's decompressed
+ * stream, and what it stores. */
+static void test_tarball_budget(void **state) {
+        struct world *w = *state;
+        _cleanup_free_ char *file = path_join(w->top, "b.tar"), *name = NULL;
+        const struct unpack_limits small = { .max_unpacked = 64 << 10 };
+        char *data = noise(100 << 10), digest[DIGEST_STR_LEN + 1];
+        struct member m[P_N + 1];
+        struct oci_image *img = NULL;
+        struct smith_error *err = NULL;
+        struct parts p;
+
+        parts_build(&p);
+        memcpy(m, p.m, sizeof(p.m));
+        m[P_N] = junk_member(data, 100 << 10, false, &name, digest);
+        write_members(file, m, P_N + 1);
+        assert_true(oci_image_open_layout(w->cache, AT_FDCWD, file, &small, &img, &err) < 0);
+        assert_non_null(strstr(err->msg, "the image unpacks to more than 64 KiB (--max-unpacked, SMITH_MAX_UNPACKED)"));
+        error_free(err);
+        assert_false(cache_has_blob(w->cache, digest));
+        assert_image_stored(w, &p, false);
+        /* the same without the junk fits */
+        write_members(file, m, P_N);
+        assert_int_equal(oci_image_open_layout(w->cache, AT_FDCWD, file, &small, &img, &err), 0);
+        oci_image_free(img);
+        parts_free(&p);
+        free(data);
+}
+
 static void test_cache(void **state) {
         struct world *w = *state;
         struct cache *c = NULL;
@@ -821,12 +1081,26 @@ static void test_cache_sweep(void **state) {
 int main(void) {
 #define T(f) cmocka_unit_test_setup_teardown(f, world_setup, world_teardown)
         const struct CMUnitTest tests[] = {
-                T(test_dir_layout),    T(test_missing_tag),       T(test_default_tag),
-                T(test_ref_split),     T(test_tarball_gz),        T(test_tarball_plain),
-                T(test_tarball_zstd),  T(test_dir_blob_mismatch), T(test_tarball_blob_mismatch),
-                T(test_manifest_list), T(test_bad_manifests),     T(test_index_bounds),
-                T(test_cache),         T(test_tarball_staged),    T(test_tarball_staged_mismatch),
+                T(test_dir_layout),
+                T(test_missing_tag),
+                T(test_default_tag),
+                T(test_ref_split),
+                T(test_tarball_gz),
+                T(test_tarball_plain),
+                T(test_tarball_zstd),
+                T(test_dir_blob_mismatch),
+                T(test_tarball_blob_mismatch),
+                T(test_manifest_list),
+                T(test_bad_manifests),
+                T(test_index_bounds),
+                T(test_cache),
+                T(test_tarball_staged),
+                T(test_tarball_staged_mismatch),
                 T(test_cache_sweep),
+                T(test_tarball_unreferenced),
+                T(test_tarball_keeps_store),
+                T(test_tarball_member_sizes),
+                T(test_tarball_budget),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

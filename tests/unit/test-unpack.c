@@ -191,18 +191,23 @@ static int world_teardown(void **state) {
         return 0;
 }
 
-static int apply(struct world *w, const struct tent *ents, size_t n, int comp, struct unpack_stats *st,
-                 struct smith_error **err) {
+static int apply_opts(struct world *w, const struct tent *ents, size_t n, int comp, const struct unpack_opts *o,
+                      struct unpack_stats *st, struct smith_error **err) {
         struct layer l;
-        struct unpack_opts o = {};
         int fd, r;
 
         layer_build(ents, n, comp, &l);
         fd = blob_fd(&l);
-        r = layer_unpack(w->root_fd, fd, &l.ref, &o, st, err);
+        r = layer_unpack(w->root_fd, fd, &l.ref, o, st, err);
         close(fd);
         layer_done(&l);
         return r;
+}
+
+static int apply(struct world *w, const struct tent *ents, size_t n, int comp, struct unpack_stats *st,
+                 struct smith_error **err) {
+        struct unpack_opts o = {};
+        return apply_opts(w, ents, n, comp, &o, st, err);
 }
 
 static void assert_ok(struct world *w, const struct tent *ents, size_t n, int comp, struct unpack_stats *st) {
@@ -825,7 +830,8 @@ static void test_pipeline_free_early(void **state) {
                 struct archive_entry *ae;
                 int fd = blob_fd(&l);
 
-                assert_int_equal(layer_reader_new(fd, UINT64_MAX, LAYER_READER_HASH_IN, &rd, &err), 0);
+                assert_int_equal(layer_reader_new(fd, UINT64_MAX, UINT64_MAX, NULL, LAYER_READER_HASH_IN, &rd, &err),
+                                 0);
                 if (i == 1) {
                         assert_int_equal(archive_read_next_header(layer_reader_archive(rd), &ae), ARCHIVE_OK);
                         usleep(100 * 1000); /* let the worker fill its queue */
@@ -883,12 +889,14 @@ static void test_unpack_unchecked(void **state) {
 
         layer_build(e, 1, ZSTD, &l);
         fd = blob_fd(&l);
-        assert_int_equal(layer_unpack_unchecked(w->root_fd, fd, (uint64_t) l.ref.size, NULL, &size, diff_id, &err), 0);
+        assert_int_equal(
+                layer_unpack_unchecked(w->root_fd, fd, (uint64_t) l.ref.size, NULL, NULL, &size, diff_id, &err), 0);
         assert_int_equal(size, (uint64_t) l.ref.size);
         assert_string_equal(diff_id, l.ref.diff_id);
         close(fd);
         fd = blob_fd(&l);
-        assert_true(layer_unpack_unchecked(w->root_fd, fd, (uint64_t) l.ref.size - 1, NULL, &size, diff_id, &err) < 0);
+        assert_true(layer_unpack_unchecked(w->root_fd, fd, (uint64_t) l.ref.size - 1, NULL, NULL, &size, diff_id,
+                                           &err) < 0);
         assert_msg(err, "larger than its descriptor's size", NULL);
         error_free(err);
         err = NULL;
@@ -897,11 +905,184 @@ static void test_unpack_unchecked(void **state) {
 
         layer_build(e, 2, ZSTD, &l);
         fd = blob_fd(&l);
-        assert_true(layer_unpack_unchecked(w->root_fd, fd, UINT64_MAX, NULL, &size, diff_id, &err) < 0);
+        assert_true(layer_unpack_unchecked(w->root_fd, fd, UINT64_MAX, NULL, NULL, &size, diff_id, &err) < 0);
         assert_msg(err, "escapes the root", NULL);
         error_free(err);
         close(fd);
         layer_done(&l);
+}
+
+/* --- limits --- */
+
+static char *filled(size_t n) {
+        char *p = malloc(n + 1);
+        assert_non_null(p);
+        memset(p, 'z', n);
+        p[n] = '\0';
+        return p;
+}
+
+/* A file larger than max_entry is refused by its header, before anything
+ * is created; one of exactly max_entry is fine. */
+static void test_limit_entry(void **state) {
+        struct world *w = *state;
+        _cleanup_free_ char *over = filled(1001), *at = filled(1000);
+        struct tent e1[] = { { 'f', "big", over, 0 } }, e2[] = { { 'f', "fits", at, 0 } };
+        struct unpack_opts o = { .limits.max_entry = 1000 };
+        struct smith_error *err = NULL;
+
+        for (int comp = PLAIN; comp <= ZSTD; comp++) {
+                assert_true(apply_opts(w, e1, 1, comp, &o, NULL, &err) < 0);
+                assert_msg(err, "entry 'big' is larger than the 1000 bytes limit (--max-entry, SMITH_MAX_ENTRY)", NULL);
+                assert_int_equal(err->kind, SMITH_ERR_SOURCE);
+                error_free(err);
+                err = NULL;
+                assert_false(root_exists(w, "big"));
+        }
+        assert_int_equal(apply_opts(w, e2, 1, GZIP, &o, NULL, &err), 0);
+        assert_root_file(w, "fits", at);
+}
+
+/* max_unpacked holds for the layers of an image together (stats carry
+ * what the lower ones took), and stops the layer that passes it while it
+ * streams. */
+static void test_limit_total(void **state) {
+        struct world *w = *state;
+        _cleanup_free_ char *data = filled(40000);
+        struct tent e1[] = { { 'f', "a", data, 0 } }, e2[] = { { 'f', "b", data, 0 } };
+        struct unpack_opts o = { .limits.max_unpacked = 64 << 10 };
+
+        for (int comp = PLAIN; comp <= ZSTD; comp++) {
+                struct unpack_stats st = {};
+                struct smith_error *err = NULL;
+                struct stat sb;
+
+                assert_int_equal(apply_opts(w, e1, 1, comp, &o, &st, &err), 0);
+                assert_true(st.unpacked >= 40000 && st.unpacked < 64 << 10);
+                assert_true(apply_opts(w, e2, 1, comp, &o, &st, &err) < 0);
+                assert_msg(err, "the image unpacks to more than 64 KiB (--max-unpacked, SMITH_MAX_UNPACKED)", NULL);
+                assert_int_equal(err->kind, SMITH_ERR_SOURCE);
+                error_free(err);
+                /* cut off at the limit, not written in full first */
+                assert_true(fstatat(w->root_fd, "b", &sb, 0) < 0 || sb.st_size < 40000);
+                assert_int_equal(rm_rf_at(w->root_fd, "b"), 0);
+                assert_int_equal(rm_rf_at(w->root_fd, "a"), 0);
+        }
+}
+
+/* A layer with one sparse file: size bytes, one byte of data at 0. */
+static void sparse_layer(int64_t size, struct layer *l) {
+        struct archive *a = archive_write_new();
+        struct archive_entry *e = archive_entry_new();
+        struct buf tar = {};
+
+        assert_non_null(a);
+        assert_non_null(e);
+        assert_int_equal(archive_write_set_format_pax(a), ARCHIVE_OK);
+        assert_int_equal(archive_write_open(a, &tar, NULL, buf_write, NULL), ARCHIVE_OK);
+        archive_entry_set_pathname(e, "sparse");
+        archive_entry_set_filetype(e, AE_IFREG);
+        archive_entry_set_perm(e, 0644);
+        archive_entry_set_size(e, size);
+        archive_entry_sparse_add_entry(e, 0, 1);
+        assert_true(archive_write_header(a, e) >= ARCHIVE_WARN);
+        assert_int_equal(archive_write_data(a, "x", 1), 1);
+        archive_entry_free(e);
+        assert_int_equal(archive_write_close(a), ARCHIVE_OK);
+        archive_write_free(a);
+        assert_true(tar.len < 64 << 10); /* the hole takes no room */
+
+        memset(l, 0, sizeof(*l));
+        compress_buf(&tar, GZIP, &l->blob);
+        sha256_digest_of(tar.data, tar.len, l->ref.diff_id);
+        sha256_digest_of(l->blob.data, l->blob.len, l->ref.digest);
+        l->ref.size = (int64_t) l->blob.len;
+        l->ref.media_type = (char *) "application/vnd.oci.image.layer.v1.tar+gzip";
+        free(tar.data);
+}
+
+/* A sparse file's holes count in full: against max_entry by its size, and
+ * against max_unpacked before the file is extended. */
+static void test_limit_sparse(void **state) {
+        struct world *w = *state;
+        const struct unpack_opts small_total = { .limits.max_unpacked = 1 << 20 };
+        const struct unpack_opts small_entry = { .limits.max_entry = 1 << 20 };
+        struct unpack_stats st = {};
+        struct smith_error *err = NULL;
+        struct layer l;
+        struct stat sb;
+        int fd;
+
+        sparse_layer(10 << 20, &l);
+        fd = blob_fd(&l);
+        assert_true(layer_unpack(w->root_fd, fd, &l.ref, &small_total, NULL, &err) < 0);
+        close(fd);
+        assert_msg(err, "the image unpacks to more than 1 MiB", NULL);
+        error_free(err);
+        err = NULL;
+        assert_true(fstatat(w->root_fd, "sparse", &sb, 0) < 0 || sb.st_size <= 1 << 20);
+
+        fd = blob_fd(&l);
+        assert_true(layer_unpack(w->root_fd, fd, &l.ref, &small_entry, NULL, &err) < 0);
+        close(fd);
+        assert_msg(err, "entry 'sparse' is larger than the 1 MiB limit", NULL);
+        error_free(err);
+        err = NULL;
+
+        fd = blob_fd(&l);
+        assert_int_equal(layer_unpack(w->root_fd, fd, &l.ref, NULL, &st, &err), 0);
+        close(fd);
+        assert_int_equal(fstatat(w->root_fd, "sparse", &sb, 0), 0);
+        assert_int_equal(sb.st_size, 10 << 20);
+        assert_true(st.unpacked >= 10 << 20);
+        layer_done(&l);
+}
+
+/* The speculative unpack keeps the limits too. */
+static void test_limit_unchecked(void **state) {
+        struct world *w = *state;
+        _cleanup_free_ char *data = filled(5000);
+        const struct tent e[] = { { 'f', "f", data, 0 } };
+        const struct unpack_limits entry = { .max_entry = 4096 }, total = { .max_unpacked = 4096 };
+        struct smith_error *err = NULL;
+        char diff_id[DIGEST_STR_LEN + 1];
+        uint64_t size = 0;
+        struct layer l;
+        int fd;
+
+        layer_build(e, 1, GZIP, &l);
+        fd = blob_fd(&l);
+        assert_true(layer_unpack_unchecked(w->root_fd, fd, UINT64_MAX, &entry, NULL, &size, diff_id, &err) < 0);
+        close(fd);
+        assert_msg(err, "larger than the 4 KiB limit", NULL);
+        error_free(err);
+        err = NULL;
+        assert_int_equal(rm_rf_at(w->root_fd, "f"), 0);
+        fd = blob_fd(&l);
+        assert_true(layer_unpack_unchecked(w->root_fd, fd, UINT64_MAX, &total, NULL, &size, diff_id, &err) < 0);
+        close(fd);
+        assert_msg(err, "the image unpacks to more than 4 KiB", NULL);
+        error_free(err);
+        assert_int_equal(rm_rf_at(w->root_fd, "f"), 0);
+        layer_done(&l);
+}
+
+static void test_size_str(void **state) {
+        char b[UNPACK_SIZE_STR_MAX];
+        const struct unpack_limits d = unpack_limits_resolve(NULL);
+        const struct unpack_limits half = unpack_limits_resolve(&(struct unpack_limits){ .max_entry = 7 });
+
+        assert_string_equal(unpack_size_str(16ULL << 30, b), "16 GiB");
+        assert_string_equal(unpack_size_str(100 << 20, b), "100 MiB");
+        assert_string_equal(unpack_size_str(2ULL << 40, b), "2 TiB");
+        assert_string_equal(unpack_size_str(1536, b), "1536 bytes");
+        assert_string_equal(unpack_size_str(3072, b), "3 KiB");
+        assert_string_equal(unpack_size_str(0, b), "0 bytes");
+        assert_int_equal(d.max_unpacked, UNPACK_DEFAULT_MAX_UNPACKED);
+        assert_int_equal(d.max_entry, UNPACK_DEFAULT_MAX_ENTRY);
+        assert_int_equal(half.max_entry, 7);
+        assert_int_equal(half.max_unpacked, UNPACK_DEFAULT_MAX_UNPACKED);
+        (void) state;
 }
 
 /* The chase() resolutions behind the symlink cases, checked directly. */
@@ -957,6 +1138,11 @@ int main(int argc, char **argv) {
                 T(test_pipeline_free_early),
                 T(test_unpack_stored),
                 T(test_unpack_unchecked),
+                T(test_limit_entry),
+                T(test_limit_total),
+                T(test_limit_sparse),
+                T(test_limit_unchecked),
+                T(test_size_str),
         };
         const char *fallback = getenv("SMITH_NO_OPENAT2");
         int r;

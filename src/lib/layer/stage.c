@@ -32,6 +32,7 @@ struct layer_stage {
         bool started, complete;
         char digest[DIGEST_STR_LEN + 1];
         uint64_t size;
+        struct unpack_limits limits;
 
         /* the thread's results, read after the join */
         int result;
@@ -43,8 +44,8 @@ struct layer_stage {
 static void *stage_thread(void *userdata) {
         struct layer_stage *s = userdata;
 
-        s->result =
-                layer_unpack_unchecked(s->root_fd, s->thread_fd, s->size, NULL, &s->got_size, s->diff_id, &s->error);
+        s->result = layer_unpack_unchecked(s->root_fd, s->thread_fd, s->size, &s->limits, NULL, &s->got_size,
+                                           s->diff_id, &s->error);
         /* From here on a feed fails instead of waiting for a reader. */
         close(s->thread_fd);
         s->thread_fd = -1;
@@ -82,8 +83,8 @@ void layer_stage_free(struct layer_stage *s) {
         free(s);
 }
 
-int layer_stage_start(struct cache *cache, const char *digest, uint64_t size, struct layer_stage **ret,
-                      struct smith_error **err) {
+int layer_stage_start(struct cache *cache, const char *digest, uint64_t size, const struct unpack_limits *limits,
+                      struct layer_stage **ret, struct smith_error **err) {
         _cleanup_(layer_stage_freep) struct layer_stage *s = NULL;
         _cleanup_free_ char *tmp_dir = NULL, *path = NULL;
         int sv[2], r;
@@ -96,6 +97,7 @@ int layer_stage_start(struct cache *cache, const char *digest, uint64_t size, st
         s->root_fd = s->feed_fd = s->thread_fd = -1;
         memcpy(s->digest, digest, DIGEST_STR_LEN + 1);
         s->size = size;
+        s->limits = unpack_limits_resolve(limits);
         s->tmp_fd = fcntl(cache->tmp_fd, F_DUPFD_CLOEXEC, 3);
         if (s->tmp_fd < 0)
                 return error_set_errno(err, SMITH_ERR_IO, errno, "stage");

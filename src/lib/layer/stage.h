@@ -24,11 +24,14 @@
 
 struct cache;
 struct layer_stage;
+struct unpack_limits;
 
-/* Starts unpacking the blob digest, size bytes, in a thread.  The caller
- * then feeds exactly its bytes and calls layer_stage_end(). */
-int layer_stage_start(struct cache *cache, const char *digest, uint64_t size, struct layer_stage **ret,
-                      struct smith_error **err);
+/* Starts unpacking the blob digest, size bytes, in a thread, within limits
+ * (NULL: the defaults; layer/unpack.h) as the only layer of an image: a
+ * stage that reaches one fails and is not used.  The caller then feeds
+ * exactly its bytes and calls layer_stage_end(). */
+int layer_stage_start(struct cache *cache, const char *digest, uint64_t size, const struct unpack_limits *limits,
+                      struct layer_stage **ret, struct smith_error **err);
 
 /* Passes on the blob's next bytes.  Never fails: a stage whose thread gave
  * up stops listening and will not be used. */

@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <dirent.h>
 #include <search.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/file.h>
@@ -32,6 +33,47 @@
 #define READER_IN_SIZE (256 * 1024)
 #define NAME_COMPONENT_MAX 255
 
+/* --- limits --- */
+
+#define TOTAL_FMT "the image unpacks to more than %s (--max-unpacked, SMITH_MAX_UNPACKED)"
+
+struct unpack_limits unpack_limits_resolve(const struct unpack_limits *l) {
+        struct unpack_limits r = l ? *l : (struct unpack_limits){};
+
+        if (r.max_unpacked == 0)
+                r.max_unpacked = UNPACK_DEFAULT_MAX_UNPACKED;
+        if (r.max_entry == 0)
+                r.max_entry = UNPACK_DEFAULT_MAX_ENTRY;
+        return r;
+}
+
+const char *unpack_size_str(uint64_t n, char buf[static UNPACK_SIZE_STR_MAX]) {
+        static const char *const units[] = { "TiB", "GiB", "MiB", "KiB" };
+
+        for (size_t i = 0; i < ELEMENTSOF(units); i++) {
+                unsigned shift = 10 * (unsigned) (ELEMENTSOF(units) - i);
+                if (n > 0 && n % (1ULL << shift) == 0) {
+                        snprintf(buf, UNPACK_SIZE_STR_MAX, "%" PRIu64 " %s", n >> shift, units[i]);
+                        return buf;
+                }
+        }
+        snprintf(buf, UNPACK_SIZE_STR_MAX, "%" PRIu64 " bytes", n);
+        return buf;
+}
+
+int unpack_error_total(struct smith_error **err, uint64_t max_unpacked) {
+        char sz[UNPACK_SIZE_STR_MAX];
+
+        return error_set(err, SMITH_ERR_SOURCE, TOTAL_FMT, unpack_size_str(max_unpacked, sz));
+}
+
+int unpack_error_entry(struct smith_error **err, const char *shown, uint64_t max_entry) {
+        char sz[UNPACK_SIZE_STR_MAX];
+
+        return error_set(err, SMITH_ERR_SOURCE, "entry '%s' is larger than the %s limit (--max-entry, SMITH_MAX_ENTRY)",
+                         shown, unpack_size_str(max_entry, sz));
+}
+
 /* --- the decompressing reader ---
  *
  * Reading, hashing and decompressing run in a worker thread, the tar
@@ -44,7 +86,12 @@
  * Everything the worker owns (fd, decoder, hashes, counters, error) is
  * touched by the caller only after it has seen w_finished under the lock,
  * or before the worker starts.  Stopping early is the caller's: it sets
- * stop, the worker notices before it decodes the next buffer. */
+ * stop, the worker notices before it decodes the next buffer.
+ *
+ * The output bound counts the worker's n_out and the caller's charged
+ * bytes (sparse holes).  Each side checks with what it knows: the worker
+ * n_out + charged, the caller consumed + charged (consumed <= n_out), so
+ * whichever passes max_out first stops the layer. */
 
 #define READER_SLOTS 4
 #define READER_SLOT_SIZE (1024 * 1024)
@@ -67,7 +114,10 @@ struct layer_reader {
         size_t in_len, in_pos;
         bool in_eof, done;
         struct sha256 *h_in, *h_out;
-        uint64_t n_in, n_out, max_in;
+        uint64_t n_in, n_out, max_in, max_out;
+        char *over_msg;            /* the error for passing max_out, may be NULL */
+        _Atomic uint64_t charged;  /* the caller's: bytes counted beside n_out */
+        uint64_t consumed;         /* the caller's: bytes handed to libarchive */
         struct smith_error *error; /* the worker's; sticky */
         struct archive *a;
 
@@ -114,11 +164,16 @@ static int reader_fill(struct layer_reader *r) {
         return reader_read_more(r);
 }
 
+static int reader_over(struct layer_reader *r, struct smith_error **err) {
+        if (r->over_msg)
+                return error_set(err, SMITH_ERR_SOURCE, "%s", r->over_msg);
+        return error_set(err, SMITH_ERR_SOURCE, "more than %" PRIu64 " bytes decompressed", r->max_out);
+}
+
 static int reader_account(struct layer_reader *r, const void *buf, size_t n) {
         r->n_out += n;
-        if (r->n_out > UNPACK_MAX_UNCOMPRESSED)
-                return error_set(&r->error, SMITH_ERR_SOURCE, "more than %llu bytes uncompressed",
-                                 (unsigned long long) UNPACK_MAX_UNCOMPRESSED);
+        if (r->n_out > r->max_out || r->max_out - r->n_out < atomic_load(&r->charged))
+                return reader_over(r, &r->error);
         if (r->h_out)
                 sha256_update(r->h_out, buf, n);
         return 0;
@@ -270,6 +325,7 @@ static ssize_t reader_next(struct layer_reader *r, const void **ret) {
                 r->held = true;
                 *ret = r->slot[r->head];
                 n = (ssize_t) r->slot_len[r->head];
+                r->consumed += (uint64_t) n;
         }
         pthread_mutex_unlock(&r->lock);
         if (n >= 0)
@@ -307,6 +363,7 @@ void layer_reader_free(struct layer_reader *r) {
         sha256_free(r->h_in);
         sha256_free(r->h_out);
         error_free(r->error);
+        free(r->over_msg);
         free(r->in);
         for (size_t i = 0; i < READER_SLOTS; i++)
                 free(r->slot[i]);
@@ -315,7 +372,8 @@ void layer_reader_free(struct layer_reader *r) {
         free(r);
 }
 
-int layer_reader_new(int fd, uint64_t max_in, unsigned flags, struct layer_reader **ret, struct smith_error **err) {
+int layer_reader_new(int fd, uint64_t max_in, uint64_t max_out, const char *over_msg, unsigned flags,
+                     struct layer_reader **ret, struct smith_error **err) {
         _cleanup_(layer_reader_freep) struct layer_reader *r = NULL;
         int q;
 
@@ -326,6 +384,9 @@ int layer_reader_new(int fd, uint64_t max_in, unsigned flags, struct layer_reade
         pthread_cond_init(&r->cond, NULL);
         r->fd = fd;
         r->max_in = max_in;
+        r->max_out = max_out;
+        if (over_msg && !(r->over_msg = strdup(over_msg)))
+                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "reader");
         r->in = malloc(READER_IN_SIZE);
         if (!r->in)
                 return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "reader");
@@ -382,6 +443,28 @@ int layer_reader_new(int fd, uint64_t max_in, unsigned flags, struct layer_reade
 
 struct archive *layer_reader_archive(struct layer_reader *r) {
         return r->a;
+}
+
+int layer_reader_charge(struct layer_reader *r, uint64_t n, struct smith_error **err) {
+        uint64_t charged = atomic_fetch_add(&r->charged, n) + n;
+
+        if (charged < n || r->consumed > r->max_out || r->max_out - r->consumed < charged)
+                return reader_over(r, err);
+        return 0;
+}
+
+uint64_t layer_reader_unpacked(const struct layer_reader *r) {
+        return r->n_out + atomic_load(&r->charged);
+}
+
+int layer_reader_new_limited(int fd, uint64_t max_in, const struct unpack_limits *l, uint64_t used, unsigned flags,
+                             struct layer_reader **ret, struct smith_error **err) {
+        _cleanup_free_ char *over = NULL;
+        char sz[UNPACK_SIZE_STR_MAX];
+
+        if (asprintf(&over, TOTAL_FMT, unpack_size_str(l->max_unpacked, sz)) < 0)
+                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "reader");
+        return layer_reader_new(fd, max_in, used < l->max_unpacked ? l->max_unpacked - used : 0, over, flags, ret, err);
 }
 
 int layer_reader_error(struct layer_reader *r, struct smith_error **err, const char *what) {
@@ -472,6 +555,7 @@ static int normalize_name(const char *in, char **ret) {
 struct unpacker {
         int root_fd;
         struct unpack_stats *stats;
+        uint64_t max_entry;
         void *created;   /* tsearch() set of resolved paths ("/a/b") this layer wrote */
         void *ancestors; /* ... and of their ancestors */
         /* The last parent resolved, reused while entries stay in one
@@ -687,9 +771,28 @@ static int unpack_whiteout(struct unpacker *u, const char *parent, const char *b
         return 0;
 }
 
-static int unpack_file_data(struct archive *a, struct layer_reader *rd, int fd, int64_t size, const char *shown,
+/* A sparse file's holes take no room in the tar, but as much on the disk
+ * of whoever copies the file later as data: the bytes between the data
+ * (data of them so far) and the file's end (end so far) count as unpacked
+ * too, *holes being what was counted already. */
+static int charge_holes(struct layer_reader *rd, uint64_t end, uint64_t data, uint64_t *holes,
+                        struct smith_error **err) {
+        uint64_t h = end > data ? end - data : 0;
+
+        if (h > *holes) {
+                if (layer_reader_charge(rd, h - *holes, err) < 0)
+                        return -1;
+                *holes = h;
+        }
+        return 0;
+}
+
+/* Writes the entry's data into fd, its size counted against the limits
+ * before each write (holes included), not after. */
+static int unpack_file_data(struct unpacker *u, struct layer_reader *rd, int fd, int64_t size, const char *shown,
                             struct smith_error **err) {
-        uint64_t end = 0;
+        struct archive *a = layer_reader_archive(rd);
+        uint64_t end = 0, data = 0, holes = 0;
 
         for (;;) {
                 const void *buf;
@@ -701,8 +804,13 @@ static int unpack_file_data(struct archive *a, struct layer_reader *rd, int fd, 
                         break;
                 if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
                         return layer_reader_error(rd, err, "read tar");
-                if (off < 0 || (uint64_t) off + len > UNPACK_MAX_ENTRY_SIZE)
-                        return error_set(err, SMITH_ERR_SOURCE, "entry '%s' is too large", shown);
+                if (off < 0 || (uint64_t) off > u->max_entry || len > u->max_entry - (uint64_t) off)
+                        return unpack_error_entry(err, shown, u->max_entry);
+                data += len;
+                if (rd->borrowed && layer_reader_charge(rd, len, err) < 0)
+                        return -1;
+                if (charge_holes(rd, MAX(end, (uint64_t) off + len), data, &holes, err) < 0)
+                        return -1;
                 for (size_t done = 0; done < len;) {
                         ssize_t n = pwrite(fd, (const char *) buf + done, len - done, (off_t) (off + done));
                         if (n < 0) {
@@ -715,14 +823,17 @@ static int unpack_file_data(struct archive *a, struct layer_reader *rd, int fd, 
                 end = MAX(end, (uint64_t) off + len);
         }
         /* A sparse file may end in a hole. */
-        if ((uint64_t) size > end && ftruncate(fd, (off_t) size) < 0)
-                return error_set_errno(err, SMITH_ERR_IO, errno, "write '%s'", shown);
+        if ((uint64_t) size > end) {
+                if (charge_holes(rd, (uint64_t) size, data, &holes, err) < 0)
+                        return -1;
+                if (ftruncate(fd, (off_t) size) < 0)
+                        return error_set_errno(err, SMITH_ERR_IO, errno, "write '%s'", shown);
+        }
         return 0;
 }
 
 static int unpack_entry(struct unpacker *u, struct layer_reader *rd, struct archive_entry *e,
                         struct smith_error **err) {
-        struct archive *a = layer_reader_archive(rd);
         _cleanup_free_ char *path = NULL, *shown = NULL, *parent = NULL;
         const char *raw = archive_entry_pathname(e), *name, *resolved, *hl;
         char *slash;
@@ -859,12 +970,13 @@ static int unpack_entry(struct unpacker *u, struct layer_reader *rd, struct arch
                 mode_t mode = (archive_entry_perm(e) & 0111) ? 0755 : 0644;
                 _cleanup_close_ int fd = -1;
 
-                if (size < 0 || (uint64_t) size > UNPACK_MAX_ENTRY_SIZE)
-                        return error_set(err, SMITH_ERR_SOURCE, "entry '%s' is too large", shown);
+                /* the tar header says how large it will be: refuse before writing */
+                if (size < 0 || (uint64_t) size > u->max_entry)
+                        return unpack_error_entry(err, shown, u->max_entry);
                 fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
                 if (fd < 0)
                         return error_set_errno(err, SMITH_ERR_IO, errno, "create '%s'", shown);
-                if (unpack_file_data(a, rd, fd, size, shown, err) < 0)
+                if (unpack_file_data(u, rd, fd, size, shown, err) < 0)
                         return -1;
                 if (fchmod(fd, mode) < 0)
                         return error_set_errno(err, SMITH_ERR_IO, errno, "chmod '%s'", shown);
@@ -901,26 +1013,36 @@ static int apply_entries(struct unpacker *u, struct layer_reader *rd, bool *ret_
         }
 }
 
+/* The reader's own error if it failed (a limit, a corrupt stream), which
+ * explains a damaged tar better than libarchive can. */
+static bool reader_failed(const struct layer_reader *rd) {
+        return rd->error_seen && rd->error;
+}
+
 static int layer_unpack_impl(int root_fd, int blob_fd, const struct oci_layer_ref *layer, bool blob_verified,
-                             struct unpack_stats *stats, struct smith_error **err) {
+                             const struct unpack_opts *o, struct unpack_stats *stats, struct smith_error **err) {
         _cleanup_(layer_reader_freep) struct layer_reader *rd = NULL;
         struct unpack_stats dummy = {};
-        struct unpacker u = { .root_fd = root_fd, .stats = stats ? stats : &dummy, .cached_fd = -1 };
+        const struct unpack_limits l = unpack_limits_resolve(o ? &o->limits : NULL);
+        struct unpacker u = {
+                .root_fd = root_fd, .stats = stats ? stats : &dummy, .max_entry = l.max_entry, .cached_fd = -1
+        };
         char digest[DIGEST_STR_LEN + 1], diff_id[DIGEST_STR_LEN + 1];
         bool tar_failed = false;
         uint64_t size;
 
         if (!digest_is_valid(layer->digest) || layer->size < 0)
                 return error_set(err, SMITH_ERR_SOURCE, "layer '%s': invalid descriptor", layer->digest);
-        if (layer_reader_new(blob_fd, (uint64_t) layer->size,
-                             LAYER_READER_HASH_OUT | (blob_verified ? 0 : LAYER_READER_HASH_IN), &rd, err) < 0)
+        if (layer_reader_new_limited(blob_fd, (uint64_t) layer->size, &l, u.stats->unpacked,
+                                     LAYER_READER_HASH_OUT | (blob_verified ? 0 : LAYER_READER_HASH_IN), &rd, err) < 0)
                 goto fail;
         if (apply_entries(&u, rd, &tar_failed, err) < 0) {
                 if (tar_failed) {
                         /* A damaged tar is most likely a damaged blob: say
                          * so if the digest shows it. */
                         struct smith_error *ignored = NULL;
-                        if (!blob_verified && layer_reader_finish(rd, digest, &size, NULL, &ignored) == 0 &&
+                        if (!blob_verified && !reader_failed(rd) &&
+                            layer_reader_finish(rd, digest, &size, NULL, &ignored) == 0 &&
                             !streq(digest, layer->digest)) {
                                 error_set(err, SMITH_ERR_SOURCE, "digest mismatch: content is '%s'", digest);
                                 goto fail;
@@ -946,6 +1068,7 @@ static int layer_unpack_impl(int root_fd, int blob_fd, const struct oci_layer_re
                           diff_id, layer->diff_id);
                 goto fail;
         }
+        u.stats->unpacked += layer_reader_unpacked(rd);
         unpacker_release(&u);
         return 0;
 fail:
@@ -955,43 +1078,60 @@ fail:
 
 int layer_unpack(int root_fd, int blob_fd, const struct oci_layer_ref *layer, const struct unpack_opts *o,
                  struct unpack_stats *stats, struct smith_error **err) {
-        return layer_unpack_impl(root_fd, blob_fd, layer, false, stats, err);
+        return layer_unpack_impl(root_fd, blob_fd, layer, false, o, stats, err);
 }
 
 int layer_unpack_stored(int root_fd, int blob_fd, const struct oci_layer_ref *layer, const struct unpack_opts *o,
                         struct unpack_stats *stats, struct smith_error **err) {
-        return layer_unpack_impl(root_fd, blob_fd, layer, true, stats, err);
+        return layer_unpack_impl(root_fd, blob_fd, layer, true, o, stats, err);
 }
 
-int layer_unpack_archive(int root_fd, struct archive *a, unsigned flags, struct unpack_stats *stats,
-                         struct smith_error **err) {
-        struct layer_reader rd = { .a = a, .borrowed = true };
+int layer_unpack_archive(int root_fd, struct archive *a, unsigned flags, const struct unpack_limits *limits,
+                         struct unpack_stats *stats, struct smith_error **err) {
+        const struct unpack_limits l = unpack_limits_resolve(limits);
         struct unpack_stats dummy = {};
         struct unpacker u = {
                 .root_fd = root_fd,
                 .stats = stats ? stats : &dummy,
+                .max_entry = l.max_entry,
                 .cached_fd = -1,
                 .no_whiteouts = flags & UNPACK_NO_WHITEOUTS,
         };
+        /* libarchive decompresses here: the data written is what is counted */
+        struct layer_reader rd = {
+                .a = a,
+                .borrowed = true,
+                .max_out = u.stats->unpacked < l.max_unpacked ? l.max_unpacked - u.stats->unpacked : 0,
+        };
+        char sz[UNPACK_SIZE_STR_MAX];
         bool tar_failed = false;
         int r;
 
+        if (asprintf(&rd.over_msg, "the packages unpack to more than %s (--max-unpacked, SMITH_MAX_UNPACKED)",
+                     unpack_size_str(l.max_unpacked, sz)) < 0)
+                return error_oom(err);
         r = apply_entries(&u, &rd, &tar_failed, err);
         if (r < 0 && tar_failed)
                 error_from_archive(err, SMITH_ERR_SOURCE, a, "read archive");
+        u.stats->unpacked += layer_reader_unpacked(&rd);
+        free(rd.over_msg);
         unpacker_release(&u);
         return r;
 }
 
-int layer_unpack_unchecked(int root_fd, int fd, uint64_t max_in, struct unpack_stats *stats, uint64_t *ret_size,
-                           char *ret_diff_id, struct smith_error **err) {
+int layer_unpack_unchecked(int root_fd, int fd, uint64_t max_in, const struct unpack_limits *limits,
+                           struct unpack_stats *stats, uint64_t *ret_size, char *ret_diff_id,
+                           struct smith_error **err) {
         _cleanup_(layer_reader_freep) struct layer_reader *rd = NULL;
         struct unpack_stats dummy = {};
-        struct unpacker u = { .root_fd = root_fd, .stats = stats ? stats : &dummy, .cached_fd = -1 };
+        const struct unpack_limits l = unpack_limits_resolve(limits);
+        struct unpacker u = {
+                .root_fd = root_fd, .stats = stats ? stats : &dummy, .max_entry = l.max_entry, .cached_fd = -1
+        };
         bool tar_failed = false;
         int r = -1;
 
-        if (layer_reader_new(fd, max_in, LAYER_READER_HASH_OUT, &rd, err) < 0)
+        if (layer_reader_new_limited(fd, max_in, &l, 0, LAYER_READER_HASH_OUT, &rd, err) < 0)
                 goto out;
         if (apply_entries(&u, rd, &tar_failed, err) < 0) {
                 if (tar_failed)
@@ -999,6 +1139,8 @@ int layer_unpack_unchecked(int root_fd, int fd, uint64_t max_in, struct unpack_s
                 goto out;
         }
         r = layer_reader_finish(rd, NULL, ret_size, ret_diff_id, err);
+        if (r >= 0)
+                u.stats->unpacked += layer_reader_unpacked(rd);
 out:
         unpacker_release(&u);
         return r;

@@ -5,9 +5,11 @@
  * digest_is_valid() before they are used in a path; index.json, manifests
  * and configs are bounded (4 MiB) and verified against their descriptors;
  * a tarball's blobs are hashed while they are copied into the cache's blob
- * store and kept only if they match their names.  A directory layout is
- * used in place: the manifest and config are verified when opened, and
- * layers are verified by whoever reads them (layer_unpack() does).
+ * store and kept only if they match their names and its index references
+ * them (layout_read.c, "tarballs", says how in one pass).  A directory
+ * layout is used in place: the manifest and config are verified when
+ * opened, and layers are verified by whoever reads them (layer_unpack()
+ * does).
  *
  * A tarball is read once: its identity (device, inode, size, mtime, ctime)
  * and the tag are remembered in the cache's refs/, so reopening it unchanged
@@ -24,6 +26,7 @@
 
 struct cache;
 struct layer_stage;
+struct unpack_limits;
 
 #define OCI_LAYOUT_MAX_JSON (4U << 20) /* index.json, manifests, configs */
 
@@ -60,10 +63,12 @@ struct oci_image {
  * Relative paths are relative to base_dirfd (AT_FDCWD ok).  An entry that is
  * an index (manifest list) is followed one level to the linux image of the
  * host's architecture; an index inside it is not followed (an error that
- * names both indexes).  Errors are SMITH_ERR_SOURCE and name the file:
+ * names both indexes).  A tarball's import, and the layer it may unpack on
+ * the way (img->staged), keep within limits (NULL: the defaults; see
+ * layer/unpack.h).  Errors are SMITH_ERR_SOURCE and name the file:
  * "'base.tar.gz': no image named 'v2' in index.json". */
-int oci_image_open_layout(struct cache *cache, int base_dirfd, const char *ref, struct oci_image **ret,
-                          struct smith_error **err);
+int oci_image_open_layout(struct cache *cache, int base_dirfd, const char *ref, const struct unpack_limits *limits,
+                          struct oci_image **ret, struct smith_error **err);
 void oci_image_free(struct oci_image *img);
 DEFINE_POINTER_CLEANUP(struct oci_image, oci_image_free)
 

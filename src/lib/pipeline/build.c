@@ -356,9 +356,7 @@ static int write_image(struct build *b, const struct blob_result *layer, const c
                 json_decref(index[i].annotations);
                 json_decref(index[i].platform);
         }
-        if (r < 0)
-                return error_wrap(err, "write '%s'", b->o->image);
-        return 0;
+        return r; /* its errors name the file */
 }
 
 /* --- the whole build --- */
@@ -418,6 +416,7 @@ static int run(struct build *b, struct smith_error **err) {
                         .fast = o->fast,
                         .verbose = o->verbose,
                         .insecure = o->insecure,
+                        .limits = o->limits,
                 };
                 r = ensure_cache(b, err);
                 if (r < 0)
@@ -459,7 +458,7 @@ static int run(struct build *b, struct smith_error **err) {
                 r = ensure_cache(b, err);
                 if (r < 0)
                         return r;
-                r = oci_image_open_layout(b->cache, b->dirfd, b->cfg->parent, &b->parent, err);
+                r = oci_image_open_layout(b->cache, b->dirfd, b->cfg->parent, &o->limits, &b->parent, err);
                 if (r < 0)
                         return error_wrap(err, "parent");
                 r = config_apply_image_defaults(b->cfg, json_object_get(b->parent->config, "config"), err);

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "basic/error.h"
+#include "layer/unpack.h"
 
 struct build_opts {
         const char *conf;    /* smith.yaml, relative to dir */
@@ -16,6 +17,7 @@ struct build_opts {
         bool fast;
         bool verbose;
         bool insecure;
+        struct unpack_limits limits; /* for the package and parent images (zeroes: the defaults) */
 };
 
 int build_run(const struct build_opts *o, struct smith_error **err);

@@ -11,10 +11,10 @@
 
 static int oci_open(struct source *s, const struct smith_config *c, const struct source_ctx *ctx,
                     struct smith_error **err) {
-        struct unpack_opts o = { .verbose = ctx->verbose };
+        struct unpack_opts o = { .verbose = ctx->verbose, .limits = ctx->limits };
         int r;
 
-        r = oci_image_open_layout(ctx->cache, ctx->build_dirfd, c->package, &s->image, err);
+        r = oci_image_open_layout(ctx->cache, ctx->build_dirfd, c->package, &ctx->limits, &s->image, err);
         if (r < 0)
                 return r;
         r = oci_image_root(ctx->cache, s->image, &o, &s->root_fd, &s->root_path, err);

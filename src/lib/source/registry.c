@@ -83,7 +83,7 @@ static int registry_open(struct source *s, const struct smith_config *c, const s
                 .verbose = ctx->verbose,
                 .progress = isatty(STDERR_FILENO) == 1,
         };
-        struct unpack_opts uo = { .verbose = ctx->verbose };
+        struct unpack_opts uo = { .verbose = ctx->verbose, .limits = ctx->limits };
         char note[5 + SHA256_HEX_LEN + 1];
         int r;
 

@@ -13,6 +13,7 @@
 
 #include "basic/error.h"
 #include "config/config.h"
+#include "layer/unpack.h"
 #include "oci/layout_read.h"
 #include "store/cache.h"
 
@@ -22,7 +23,8 @@ struct source_ctx {
         struct cache *cache;
         bool fast;
         bool verbose;
-        bool insecure; /* -k: registry TLS certificates are not verified */
+        bool insecure;               /* -k: registry TLS certificates are not verified */
+        struct unpack_limits limits; /* what an image may take (zeroes: the defaults) */
 };
 
 struct source {
