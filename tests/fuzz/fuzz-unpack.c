@@ -43,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         _cleanup_(error_freep) struct smith_error *err = NULL;
         _cleanup_free_ char *parent = NULL, *root = NULL;
         _cleanup_close_ int blob = memfd_create("fuzz-unpack", MFD_CLOEXEC), root_fd = -1;
-        struct oci_layer_ref layer = { .size = (int64_t) size, .media_type = (char *) "fuzz" };
+        struct layer_ref layer = { .size = (int64_t) size, .media_type = (char *) "fuzz" };
         struct unpack_opts o = {};
         const char *tmp = getenv("TMPDIR");
 

@@ -28,6 +28,7 @@
 #include "layer-fixtures.h"
 #include "layer/unpack.h"
 #include "oci/image.h"
+#include "layer/stage.h"
 #include "oci/layout_read.h"
 #include "store/cache.h"
 
@@ -250,6 +251,14 @@ static struct oci_image *open_ok(struct world *w, const char *ref) {
         return img;
 }
 
+static struct oci_image *open_staged_ok(struct world *w, const char *ref, struct layer_stage **ret_stage) {
+        struct oci_image *img = NULL;
+        struct smith_error *err = NULL;
+        if (oci_image_open_layout_staged(w->cache, AT_FDCWD, ref, NULL, &img, ret_stage, &err) < 0)
+                fail_msg("open '%s': %s", ref, err ? err->msg : "?");
+        return img;
+}
+
 static void open_fails(struct world *w, int base, const char *ref, const char *msg, bool exact) {
         struct oci_image *img = NULL;
         struct smith_error *err = NULL;
@@ -307,7 +316,7 @@ static void test_dir_layout(void **state) {
         /* directory layouts are used in place: nothing copied */
         assert_false(cache_has_blob(w->cache, img->layers[0].digest));
 
-        assert_int_equal(oci_image_root(w->cache, img, NULL, &fd, &path, &err), 0);
+        assert_int_equal(oci_image_root(w->cache, img, NULL, NULL, &fd, &path, &err), 0);
         check_root(fd, "two");
         assert_true(asprintf(&done, "%s.done", path) > 0);
         assert_int_equal(access(done, F_OK), 0);
@@ -319,7 +328,7 @@ static void test_dir_layout(void **state) {
                 snprintf(name, sizeof(name), "blobs/sha256/%s", digest_hex(img->layers[i].digest));
                 assert_int_equal(unlinkat(w->layout_fd, name, 0), 0);
         }
-        assert_int_equal(oci_image_root(w->cache, img, NULL, &fd2, &path2, &err), 0);
+        assert_int_equal(oci_image_root(w->cache, img, NULL, NULL, &fd2, &path2, &err), 0);
         assert_string_equal(path, path2);
         check_root(fd2, "two");
         close(fd);
@@ -419,7 +428,7 @@ static void check_tarball(struct world *w, int comp, const char *file_name, cons
                 assert_true(cache_has_blob(w->cache, img->layers[i].digest));
         assert_true(cache_has_blob(w->cache, img->manifest_digest));
         assert_true(cache_has_blob(w->cache, img->config_digest));
-        assert_int_equal(oci_image_root(w->cache, img, NULL, &fd, &path, &err), 0);
+        assert_int_equal(oci_image_root(w->cache, img, NULL, NULL, &fd, &path, &err), 0);
         check_root(fd, "one");
         close(fd);
 
@@ -481,7 +490,7 @@ static void test_dir_blob_mismatch(void **state) {
         img = open_ok(w, w->layout);
         snprintf(name, sizeof(name), "blobs/sha256/%s", digest_hex(img->layers[2].digest));
         assert_int_equal(write_file_atomic_at(w->layout_fd, name, "not a tar", 9, 0644), 0);
-        assert_true(oci_image_root(w->cache, img, NULL, &fd, NULL, &err) < 0);
+        assert_true(oci_image_root(w->cache, img, NULL, NULL, &fd, NULL, &err) < 0);
         if (!strstr(err->msg, img->layers[2].digest))
                 fail_msg("%s", err->msg);
         error_free(err);
@@ -546,7 +555,7 @@ static void test_manifest_list(void **state) {
         {
                 int fd = -1;
                 struct smith_error *err = NULL;
-                assert_int_equal(oci_image_root(w->cache, img, NULL, &fd, NULL, &err), 0);
+                assert_int_equal(oci_image_root(w->cache, img, NULL, NULL, &fd, NULL, &err), 0);
                 check_root(fd, "mine");
                 close(fd);
         }
@@ -686,6 +695,7 @@ static void test_tarball_staged(void **state) {
                 _cleanup_free_ char *file = path_join(w->top, comp == GZIP ? "s1.tar" : "s2.tar"), *roots = NULL,
                                     *tmp = NULL;
                 _cleanup_(oci_image_freep) struct oci_image *img = NULL;
+                _cleanup_(layer_stage_freep) struct layer_stage *stage = NULL;
                 struct smith_error *err = NULL;
                 char name[100];
                 int fd = -1;
@@ -696,12 +706,12 @@ static void test_tarball_staged(void **state) {
                 w->layout_fd = open(w->layout, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 write_index(w->layout_fd, json_pack("[o]", make_single_image(w->layout_fd, files, 2, comp, false)));
                 tar_layout(w->layout, PLAIN, file, "");
-                img = open_ok(w, file);
-                assert_non_null(img->staged);
+                img = open_staged_ok(w, file, &stage);
+                assert_non_null(stage);
                 /* the stored blob is not needed any more: prove it */
                 snprintf(name, sizeof(name), "blobs/sha256/%s", digest_hex(img->layers[0].digest));
                 assert_int_equal(unlinkat(w->cache->blobs_fd, name, 0), 0);
-                assert_int_equal(oci_image_root(w->cache, img, NULL, &fd, NULL, &err), 0);
+                assert_int_equal(oci_image_root(w->cache, img, stage, NULL, &fd, NULL, &err), 0);
                 {
                         _cleanup_free_ char *id = root_file(fd, "id");
                         assert_non_null(id);
@@ -726,6 +736,7 @@ static void test_tarball_staged_mismatch(void **state) {
 
         for (int i = 0; i < 2; i++) {
                 _cleanup_(oci_image_freep) struct oci_image *img = NULL;
+                struct layer_stage *stage = NULL;
                 struct smith_error *err = NULL;
                 int fd = -1;
 
@@ -737,13 +748,14 @@ static void test_tarball_staged_mismatch(void **state) {
                             json_pack("[o]", i == 0 ? make_single_image(w->layout_fd, files, 1, GZIP, true)
                                                     : make_single_image(w->layout_fd, hostile, 2, GZIP, false)));
                 tar_layout(w->layout, PLAIN, file, "");
-                img = open_ok(w, file);
-                assert_true(oci_image_root(w->cache, img, NULL, &fd, NULL, &err) < 0);
+                img = open_staged_ok(w, file, &stage);
+                assert_true(oci_image_root(w->cache, img, stage, NULL, &fd, NULL, &err) < 0);
                 if (!strstr(err->msg, i == 0 ? "diff_id mismatch" : "escapes the root"))
                         fail_msg("%s", err->msg);
                 error_free(err);
                 assert_int_equal(dir_count_for_test(roots), 0);
                 oci_image_free(TAKE_PTR(img));
+                layer_stage_free(stage);
                 assert_int_equal(dir_count_for_test(tmp), 0);
         }
         assert_int_equal(access(escaped, F_OK), -1);

@@ -91,7 +91,7 @@ static void tar_build(const struct tent *ents, size_t n, struct buf *out) {
 
 struct layer {
         struct buf blob;
-        struct oci_layer_ref ref;
+        struct layer_ref ref;
 };
 
 static void layer_build(const struct tent *ents, size_t n, int comp, struct layer *l) {

@@ -166,12 +166,12 @@ bool layer_stage_end(struct layer_stage *s, bool blob_ok) {
         return true;
 }
 
-bool layer_stage_matches(const struct layer_stage *s, const struct oci_image *img) {
-        const struct oci_layer_ref *l;
+bool layer_stage_matches(const struct layer_stage *s, const struct layer_ref *layers, size_t n_layers) {
+        const struct layer_ref *l;
 
-        if (!s || !s->complete || !s->name || img->n_layers != 1)
+        if (!s || !s->complete || !s->name || n_layers != 1)
                 return false;
-        l = &img->layers[0];
+        l = &layers[0];
         return l->size >= 0 && (uint64_t) l->size == s->size && s->got_size == s->size && streq(l->digest, s->digest) &&
                streq(l->diff_id, s->diff_id);
 }

@@ -5,7 +5,7 @@
  * overlaps the two: the importer feeds a compressed blob's bytes, as it
  * copies them, to a thread that unpacks them (layer_unpack_unchecked())
  * into a fresh directory in the cache's tmp/.  Nothing about the result is
- * trusted until oci_image_root() has matched it against the image: a
+ * trusted until layer_root_open() has matched it against the image: a
  * single layer whose digest is the blob's (verified by the importer), whose
  * size is what was fed and whose diff_id is what the thread hashed.  Any
  * other outcome discards the directory and the layer is unpacked from the
@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #include "basic/error.h"
-#include "oci/layout_read.h"
+#include "layer/unpack.h"
 
 struct cache;
 struct layer_stage;
@@ -43,9 +43,9 @@ void layer_stage_feed(struct layer_stage *s, const void *buf, size_t len);
  * the stage holds a complete root. */
 bool layer_stage_end(struct layer_stage *s, bool blob_ok);
 
-/* True if the stage is complete and holds exactly the layers of img: one
- * layer, the staged blob, with its size and diff_id. */
-bool layer_stage_matches(const struct layer_stage *s, const struct oci_image *img);
+/* True if the stage is complete and holds exactly these layers: one layer,
+ * the staged blob, with its size and diff_id. */
+bool layer_stage_matches(const struct layer_stage *s, const struct layer_ref *layers, size_t n_layers);
 
 /* Moves the staged root to dst_name in dst_dirfd (renameat).  Returns
  * -errno; on success the stage no longer owns the directory. */

@@ -1,6 +1,6 @@
-/* Layer unpacking: a decompressing, hashing read callback under libarchive's
- * tar reader, then each entry applied inside the root through chase() and
- * root_openat(), and finally the cached root of a whole image.
+/* Applying a layer (or a package payload) to a root: each entry of the tar
+ * that the reader (reader.c) decompresses is applied inside the root
+ * through chase() and root_openat(), within the limits.
  *
  * Whiteouts only apply to lower layers (OCI image spec, "Whiteouts"), but a
  * layer may list them after entries of its own.  So the unpacker remembers
@@ -26,476 +26,9 @@
 
 #include "basic/fs.h"
 #include "basic/hash.h"
-#include "layer/stage.h"
 #include "layer/unpack.h"
-#include "store/cache.h"
 
-#define READER_IN_SIZE (256 * 1024)
 #define NAME_COMPONENT_MAX 255
-
-/* --- limits --- */
-
-#define TOTAL_FMT "the image unpacks to more than %s (--max-unpacked, SMITH_MAX_UNPACKED)"
-
-struct unpack_limits unpack_limits_resolve(const struct unpack_limits *l) {
-        struct unpack_limits r = l ? *l : (struct unpack_limits){};
-
-        if (r.max_unpacked == 0)
-                r.max_unpacked = UNPACK_DEFAULT_MAX_UNPACKED;
-        if (r.max_entry == 0)
-                r.max_entry = UNPACK_DEFAULT_MAX_ENTRY;
-        return r;
-}
-
-const char *unpack_size_str(uint64_t n, char buf[static UNPACK_SIZE_STR_MAX]) {
-        static const char *const units[] = { "TiB", "GiB", "MiB", "KiB" };
-
-        for (size_t i = 0; i < ELEMENTSOF(units); i++) {
-                unsigned shift = 10 * (unsigned) (ELEMENTSOF(units) - i);
-                if (n > 0 && n % (1ULL << shift) == 0) {
-                        snprintf(buf, UNPACK_SIZE_STR_MAX, "%" PRIu64 " %s", n >> shift, units[i]);
-                        return buf;
-                }
-        }
-        snprintf(buf, UNPACK_SIZE_STR_MAX, "%" PRIu64 " bytes", n);
-        return buf;
-}
-
-int unpack_error_total(struct smith_error **err, uint64_t max_unpacked) {
-        char sz[UNPACK_SIZE_STR_MAX];
-
-        return error_set(err, SMITH_ERR_SOURCE, TOTAL_FMT, unpack_size_str(max_unpacked, sz));
-}
-
-int unpack_error_entry(struct smith_error **err, const char *shown, uint64_t max_entry) {
-        char sz[UNPACK_SIZE_STR_MAX];
-
-        return error_set(err, SMITH_ERR_SOURCE, "entry '%s' is larger than the %s limit (--max-entry, SMITH_MAX_ENTRY)",
-                         shown, unpack_size_str(max_entry, sz));
-}
-
-/* --- the decompressing reader ---
- *
- * Reading, hashing and decompressing run in a worker thread, the tar
- * parsing and the file writes in the caller's: the two halves cost about
- * the same, and on two cores the layer takes the time of the slower one.
- * The worker fills READER_SLOTS buffers of READER_SLOT_SIZE bytes in turn;
- * the libarchive read callback hands out one at a time and gives it back
- * on its next call (libarchive may use a block until then).
- *
- * Everything the worker owns (fd, decoder, hashes, counters, error) is
- * touched by the caller only after it has seen w_finished under the lock,
- * or before the worker starts.  Stopping early is the caller's: it sets
- * stop, the worker notices before it decodes the next buffer.
- *
- * The output bound counts the worker's n_out and the caller's charged
- * bytes (sparse holes).  Each side checks with what it knows: the worker
- * n_out + charged, the caller consumed + charged (consumed <= n_out), so
- * whichever passes max_out first stops the layer. */
-
-#define READER_SLOTS 4
-#define READER_SLOT_SIZE (1024 * 1024)
-
-enum compression {
-        COMPRESSION_NONE,
-        COMPRESSION_GZIP,
-        COMPRESSION_ZSTD,
-};
-
-struct layer_reader {
-        int fd; /* borrowed */
-        enum compression compression;
-        z_stream z;
-        bool z_ready, z_in_member;
-        ZSTD_DStream *zstd;
-        size_t zstd_hint; /* last ZSTD_decompressStream() result: 0 at the end of a frame */
-        bool pending;     /* the output filled up last time: the decoder may hold more */
-        uint8_t *in;
-        size_t in_len, in_pos;
-        bool in_eof, done;
-        struct sha256 *h_in, *h_out;
-        uint64_t n_in, n_out, max_in, max_out;
-        char *over_msg;            /* the error for passing max_out, may be NULL */
-        _Atomic uint64_t charged;  /* the caller's: bytes counted beside n_out */
-        uint64_t consumed;         /* the caller's: bytes handed to libarchive */
-        struct smith_error *error; /* the worker's; sticky */
-        struct archive *a;
-
-        /* the pipeline, under lock */
-        pthread_t worker;
-        bool worker_started;
-        pthread_mutex_t lock;
-        pthread_cond_t cond; /* any change below */
-        uint8_t *slot[READER_SLOTS];
-        size_t slot_len[READER_SLOTS];
-        unsigned head, filled; /* next slot to hand out, slots ready */
-        bool held;             /* the caller holds slot[head] */
-        bool w_finished;       /* the worker is done: end of data or error */
-        bool stop;             /* the caller wants no more */
-        bool error_seen;       /* the caller met the worker's error */
-        bool borrowed;         /* a is the caller's (layer_unpack_archive()) */
-};
-
-static int reader_read_more(struct layer_reader *r) {
-        ssize_t n;
-
-        do
-                n = read(r->fd, r->in + r->in_len, READER_IN_SIZE - r->in_len);
-        while (n < 0 && errno == EINTR);
-        if (n < 0)
-                return error_set_errno(&r->error, SMITH_ERR_IO, errno, "read");
-        if (n == 0) {
-                r->in_eof = true;
-                return 0;
-        }
-        if (r->h_in)
-                sha256_update(r->h_in, r->in + r->in_len, (size_t) n);
-        r->in_len += (size_t) n;
-        r->n_in += (uint64_t) n;
-        if (r->n_in > r->max_in)
-                return error_set(&r->error, SMITH_ERR_SOURCE, "larger than its descriptor's size %" PRIu64, r->max_in);
-        return 0;
-}
-
-static int reader_fill(struct layer_reader *r) {
-        if (r->in_pos < r->in_len || r->in_eof)
-                return 0;
-        r->in_pos = r->in_len = 0;
-        return reader_read_more(r);
-}
-
-static int reader_over(struct layer_reader *r, struct smith_error **err) {
-        if (r->over_msg)
-                return error_set(err, SMITH_ERR_SOURCE, "%s", r->over_msg);
-        return error_set(err, SMITH_ERR_SOURCE, "more than %" PRIu64 " bytes decompressed", r->max_out);
-}
-
-static int reader_account(struct layer_reader *r, const void *buf, size_t n) {
-        r->n_out += n;
-        if (r->n_out > r->max_out || r->max_out - r->n_out < atomic_load(&r->charged))
-                return reader_over(r, &r->error);
-        if (r->h_out)
-                sha256_update(r->h_out, buf, n);
-        return 0;
-}
-
-/* Decompresses into out[0..cap): returns the bytes written, cap unless the
- * stream ended (r->done) or failed (-1, r->error set; what was decoded
- * before the failure is dropped, as a serial reader would never have
- * passed it on either). */
-static ssize_t reader_decode(struct layer_reader *r, uint8_t *out, size_t cap) {
-        size_t n = 0;
-
-        if (r->error)
-                return -1;
-        while (n < cap && !r->done) {
-                size_t got = 0;
-
-                if (!r->pending && r->in_pos == r->in_len) {
-                        if (reader_fill(r) < 0)
-                                return -1;
-                        if (r->in_pos == r->in_len && r->in_eof) {
-                                if ((r->compression == COMPRESSION_GZIP && r->z_in_member) ||
-                                    (r->compression == COMPRESSION_ZSTD && r->zstd_hint != 0))
-                                        return error_set(&r->error, SMITH_ERR_SOURCE, "truncated %s stream",
-                                                         r->compression == COMPRESSION_GZIP ? "gzip" : "zstd");
-                                r->done = true;
-                                break;
-                        }
-                }
-
-                switch (r->compression) {
-                case COMPRESSION_NONE:
-                        got = MIN(r->in_len - r->in_pos, cap - n);
-                        memcpy(out + n, r->in + r->in_pos, got);
-                        r->in_pos += got;
-                        break;
-
-                case COMPRESSION_GZIP: {
-                        int zr;
-                        if (!r->z_in_member) {
-                                if (inflateReset(&r->z) != Z_OK)
-                                        return error_set(&r->error, SMITH_ERR_IO, "gzip: reset failed");
-                                r->z_in_member = true;
-                        }
-                        r->z.next_in = r->in + r->in_pos;
-                        r->z.avail_in = (uInt) (r->in_len - r->in_pos);
-                        r->z.next_out = out + n;
-                        r->z.avail_out = (uInt) (cap - n);
-                        zr = inflate(&r->z, Z_NO_FLUSH);
-                        r->in_pos = r->in_len - r->z.avail_in;
-                        got = cap - n - r->z.avail_out;
-                        r->pending = r->z.avail_out == 0;
-                        if (zr == Z_STREAM_END) {
-                                r->z_in_member = false;
-                                r->pending = false;
-                        } else if (zr != Z_OK && zr != Z_BUF_ERROR)
-                                return error_set(&r->error, SMITH_ERR_SOURCE, "corrupt gzip data: %s",
-                                                 r->z.msg ? r->z.msg : "error");
-                        break;
-                }
-
-                case COMPRESSION_ZSTD: {
-                        ZSTD_inBuffer ib = { r->in, r->in_len, r->in_pos };
-                        ZSTD_outBuffer ob = { out + n, cap - n, 0 };
-                        size_t zr = ZSTD_decompressStream(r->zstd, &ob, &ib);
-                        if (ZSTD_isError(zr))
-                                return error_set(&r->error, SMITH_ERR_SOURCE, "corrupt zstd data: %s",
-                                                 ZSTD_getErrorName(zr));
-                        r->zstd_hint = zr;
-                        r->in_pos = ib.pos;
-                        got = ob.pos;
-                        r->pending = ob.pos == ob.size;
-                        break;
-                }
-                }
-                if (got > 0 && reader_account(r, out + n, got) < 0)
-                        return -1;
-                n += got;
-        }
-        return (ssize_t) n;
-}
-
-static void *reader_worker(void *userdata) {
-        struct layer_reader *r = userdata;
-        unsigned tail = 0; /* next slot to fill */
-
-        for (;;) {
-                ssize_t n;
-
-                pthread_mutex_lock(&r->lock);
-                /* filled counts the slot the caller holds too */
-                while (!r->stop && r->filled >= READER_SLOTS)
-                        pthread_cond_wait(&r->cond, &r->lock);
-                if (r->stop) {
-                        r->w_finished = true;
-                        pthread_cond_broadcast(&r->cond);
-                        pthread_mutex_unlock(&r->lock);
-                        return NULL;
-                }
-                pthread_mutex_unlock(&r->lock);
-
-                n = reader_decode(r, r->slot[tail], READER_SLOT_SIZE);
-
-                pthread_mutex_lock(&r->lock);
-                if (n > 0) {
-                        r->slot_len[tail] = (size_t) n;
-                        r->filled++;
-                        tail = (tail + 1) % READER_SLOTS;
-                }
-                if (n < 0 || r->done)
-                        r->w_finished = true;
-                pthread_cond_broadcast(&r->cond);
-                pthread_mutex_unlock(&r->lock);
-                if (n < 0 || r->done)
-                        return NULL;
-        }
-}
-
-/* Stops and joins the worker; afterwards the caller owns everything. */
-static void reader_stop(struct layer_reader *r) {
-        if (!r->worker_started)
-                return;
-        pthread_mutex_lock(&r->lock);
-        r->stop = true;
-        pthread_cond_broadcast(&r->cond);
-        pthread_mutex_unlock(&r->lock);
-        pthread_join(r->worker, NULL);
-        r->worker_started = false;
-}
-
-/* The next buffer of decompressed data: > 0 bytes at *ret (valid until the
- * next call), 0 at the end, -1 on the worker's error (r->error, from then on
- * the caller's to report). */
-static ssize_t reader_next(struct layer_reader *r, const void **ret) {
-        ssize_t n = -1;
-
-        if (!r->worker_started)
-                return r->error_seen ? -1 : 0;
-        pthread_mutex_lock(&r->lock);
-        if (r->held) {
-                r->held = false;
-                r->filled--;
-                r->head = (r->head + 1) % READER_SLOTS;
-                pthread_cond_broadcast(&r->cond);
-        }
-        while (r->filled == 0 && !r->w_finished)
-                pthread_cond_wait(&r->cond, &r->lock);
-        if (r->filled > 0) {
-                r->held = true;
-                *ret = r->slot[r->head];
-                n = (ssize_t) r->slot_len[r->head];
-                r->consumed += (uint64_t) n;
-        }
-        pthread_mutex_unlock(&r->lock);
-        if (n >= 0)
-                return n;
-        /* Finished and drained: the worker touches nothing any more. */
-        pthread_join(r->worker, NULL);
-        r->worker_started = false;
-        if (r->error) {
-                r->error_seen = true;
-                return -1;
-        }
-        return 0;
-}
-
-static la_ssize_t reader_archive_read(struct archive *a, void *userdata, const void **buf) {
-        struct layer_reader *r = userdata;
-        ssize_t n = reader_next(r, buf);
-
-        if (n < 0) {
-                archive_set_error(a, EIO, "%s", r->error ? r->error->msg : "read error");
-                return -1;
-        }
-        return n;
-}
-
-void layer_reader_free(struct layer_reader *r) {
-        if (!r)
-                return;
-        reader_stop(r);
-        if (r->a && !r->borrowed)
-                archive_read_free(r->a);
-        if (r->z_ready)
-                inflateEnd(&r->z);
-        ZSTD_freeDStream(r->zstd);
-        sha256_free(r->h_in);
-        sha256_free(r->h_out);
-        error_free(r->error);
-        free(r->over_msg);
-        free(r->in);
-        for (size_t i = 0; i < READER_SLOTS; i++)
-                free(r->slot[i]);
-        pthread_cond_destroy(&r->cond);
-        pthread_mutex_destroy(&r->lock);
-        free(r);
-}
-
-int layer_reader_new(int fd, uint64_t max_in, uint64_t max_out, const char *over_msg, unsigned flags,
-                     struct layer_reader **ret, struct smith_error **err) {
-        _cleanup_(layer_reader_freep) struct layer_reader *r = NULL;
-        int q;
-
-        r = calloc(1, sizeof(*r));
-        if (!r)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "reader");
-        pthread_mutex_init(&r->lock, NULL);
-        pthread_cond_init(&r->cond, NULL);
-        r->fd = fd;
-        r->max_in = max_in;
-        r->max_out = max_out;
-        if (over_msg && !(r->over_msg = strdup(over_msg)))
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "reader");
-        r->in = malloc(READER_IN_SIZE);
-        if (!r->in)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "reader");
-        for (size_t i = 0; i < READER_SLOTS; i++)
-                if (!(r->slot[i] = malloc(READER_SLOT_SIZE)))
-                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "reader");
-        if (flags & LAYER_READER_HASH_IN) {
-                r->h_in = sha256_new();
-                if (!r->h_in)
-                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "sha256");
-        }
-        if (flags & LAYER_READER_HASH_OUT) {
-                r->h_out = sha256_new();
-                if (!r->h_out)
-                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "sha256");
-        }
-
-        /* The magic decides, never a media type or a file name. */
-        while (r->in_len < 4 && !r->in_eof)
-                if (reader_read_more(r) < 0) {
-                        *err = TAKE_PTR(r->error);
-                        return -1;
-                }
-        if (r->in_len >= 2 && r->in[0] == 0x1f && r->in[1] == 0x8b) {
-                r->compression = COMPRESSION_GZIP;
-                if (inflateInit2(&r->z, 16 + MAX_WBITS) != Z_OK)
-                        return error_set(err, SMITH_ERR_IO, "gzip: cannot initialise zlib");
-                r->z_ready = true;
-        } else if (r->in_len >= 4 && r->in[0] == 0x28 && r->in[1] == 0xb5 && r->in[2] == 0x2f && r->in[3] == 0xfd) {
-                r->compression = COMPRESSION_ZSTD;
-                r->zstd = ZSTD_createDStream();
-                if (!r->zstd || ZSTD_isError(ZSTD_initDStream(r->zstd)))
-                        return error_set(err, SMITH_ERR_IO, "zstd: cannot initialise");
-                /* Bound the window a hostile frame may ask us to allocate. */
-                ZSTD_DCtx_setParameter(r->zstd, ZSTD_d_windowLogMax, 27);
-        } else
-                r->compression = COMPRESSION_NONE;
-
-        r->a = archive_read_new();
-        if (!r->a)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "libarchive");
-        if (archive_read_support_format_tar(r->a) != ARCHIVE_OK)
-                return error_from_archive(err, SMITH_ERR_IO, r->a, "libarchive");
-        q = pthread_create(&r->worker, NULL, reader_worker, r);
-        if (q != 0)
-                return error_set_errno(err, SMITH_ERR_IO, q, "start reader thread");
-        r->worker_started = true;
-        (void) pthread_setname_np(r->worker, "smith-inflate");
-        if (archive_read_open(r->a, r, NULL, reader_archive_read, NULL) != ARCHIVE_OK)
-                return layer_reader_error(r, err, "read tar");
-        *ret = TAKE_PTR(r);
-        return 0;
-}
-
-struct archive *layer_reader_archive(struct layer_reader *r) {
-        return r->a;
-}
-
-int layer_reader_charge(struct layer_reader *r, uint64_t n, struct smith_error **err) {
-        uint64_t charged = atomic_fetch_add(&r->charged, n) + n;
-
-        if (charged < n || r->consumed > r->max_out || r->max_out - r->consumed < charged)
-                return reader_over(r, err);
-        return 0;
-}
-
-uint64_t layer_reader_unpacked(const struct layer_reader *r) {
-        return r->n_out + atomic_load(&r->charged);
-}
-
-int layer_reader_new_limited(int fd, uint64_t max_in, const struct unpack_limits *l, uint64_t used, unsigned flags,
-                             struct layer_reader **ret, struct smith_error **err) {
-        _cleanup_free_ char *over = NULL;
-        char sz[UNPACK_SIZE_STR_MAX];
-
-        if (asprintf(&over, TOTAL_FMT, unpack_size_str(l->max_unpacked, sz)) < 0)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "reader");
-        return layer_reader_new(fd, max_in, used < l->max_unpacked ? l->max_unpacked - used : 0, over, flags, ret, err);
-}
-
-int layer_reader_error(struct layer_reader *r, struct smith_error **err, const char *what) {
-        /* Only an error the caller has met counts: the worker may have run
-         * ahead into a damaged part libarchive never asked for. */
-        if (r->error_seen && r->error) {
-                if (err && !*err)
-                        *err = TAKE_PTR(r->error);
-                return -1;
-        }
-        return error_from_archive(err, SMITH_ERR_SOURCE, r->a, "%s", what);
-}
-
-int layer_reader_finish(struct layer_reader *r, char *ret_digest, uint64_t *ret_size, char *ret_diff_id,
-                        struct smith_error **err) {
-        for (;;) {
-                const void *buf;
-                ssize_t n = reader_next(r, &buf);
-                if (n < 0)
-                        return layer_reader_error(r, err, "read");
-                if (n == 0)
-                        break;
-        }
-        if (ret_size)
-                *ret_size = r->n_in;
-        if (r->h_in && ret_digest)
-                sha256_final_digest(r->h_in, ret_digest);
-        if (r->h_out && ret_diff_id)
-                sha256_final_digest(r->h_out, ret_diff_id);
-        return 0;
-}
 
 /* --- entry names --- */
 
@@ -807,7 +340,7 @@ static int unpack_file_data(struct unpacker *u, struct layer_reader *rd, int fd,
                 if (off < 0 || (uint64_t) off > u->max_entry || len > u->max_entry - (uint64_t) off)
                         return unpack_error_entry(err, shown, u->max_entry);
                 data += len;
-                if (rd->borrowed && layer_reader_charge(rd, len, err) < 0)
+                if (layer_reader_is_wrapped(rd) && layer_reader_charge(rd, len, err) < 0)
                         return -1;
                 if (charge_holes(rd, MAX(end, (uint64_t) off + len), data, &holes, err) < 0)
                         return -1;
@@ -1013,13 +546,7 @@ static int apply_entries(struct unpacker *u, struct layer_reader *rd, bool *ret_
         }
 }
 
-/* The reader's own error if it failed (a limit, a corrupt stream), which
- * explains a damaged tar better than libarchive can. */
-static bool reader_failed(const struct layer_reader *rd) {
-        return rd->error_seen && rd->error;
-}
-
-static int layer_unpack_impl(int root_fd, int blob_fd, const struct oci_layer_ref *layer, bool blob_verified,
+static int layer_unpack_impl(int root_fd, int blob_fd, const struct layer_ref *layer, bool blob_verified,
                              const struct unpack_opts *o, struct unpack_stats *stats, struct smith_error **err) {
         _cleanup_(layer_reader_freep) struct layer_reader *rd = NULL;
         struct unpack_stats dummy = {};
@@ -1041,7 +568,7 @@ static int layer_unpack_impl(int root_fd, int blob_fd, const struct oci_layer_re
                         /* A damaged tar is most likely a damaged blob: say
                          * so if the digest shows it. */
                         struct smith_error *ignored = NULL;
-                        if (!blob_verified && !reader_failed(rd) &&
+                        if (!blob_verified && !layer_reader_failed(rd) &&
                             layer_reader_finish(rd, digest, &size, NULL, &ignored) == 0 &&
                             !streq(digest, layer->digest)) {
                                 error_set(err, SMITH_ERR_SOURCE, "digest mismatch: content is '%s'", digest);
@@ -1076,12 +603,12 @@ fail:
         return error_wrap(err, "layer '%s'", layer->digest);
 }
 
-int layer_unpack(int root_fd, int blob_fd, const struct oci_layer_ref *layer, const struct unpack_opts *o,
+int layer_unpack(int root_fd, int blob_fd, const struct layer_ref *layer, const struct unpack_opts *o,
                  struct unpack_stats *stats, struct smith_error **err) {
         return layer_unpack_impl(root_fd, blob_fd, layer, false, o, stats, err);
 }
 
-int layer_unpack_stored(int root_fd, int blob_fd, const struct oci_layer_ref *layer, const struct unpack_opts *o,
+int layer_unpack_stored(int root_fd, int blob_fd, const struct layer_ref *layer, const struct unpack_opts *o,
                         struct unpack_stats *stats, struct smith_error **err) {
         return layer_unpack_impl(root_fd, blob_fd, layer, true, o, stats, err);
 }
@@ -1097,24 +624,24 @@ int layer_unpack_archive(int root_fd, struct archive *a, unsigned flags, const s
                 .cached_fd = -1,
                 .no_whiteouts = flags & UNPACK_NO_WHITEOUTS,
         };
-        /* libarchive decompresses here: the data written is what is counted */
-        struct layer_reader rd = {
-                .a = a,
-                .borrowed = true,
-                .max_out = u.stats->unpacked < l.max_unpacked ? l.max_unpacked - u.stats->unpacked : 0,
-        };
+        _cleanup_(layer_reader_freep) struct layer_reader *rd = NULL;
+        _cleanup_free_ char *over = NULL;
         char sz[UNPACK_SIZE_STR_MAX];
         bool tar_failed = false;
         int r;
 
-        if (asprintf(&rd.over_msg, "the packages unpack to more than %s (--max-unpacked, SMITH_MAX_UNPACKED)",
+        /* libarchive decompresses here: the data written is what is counted */
+        if (asprintf(&over, "the packages unpack to more than %s (--max-unpacked, SMITH_MAX_UNPACKED)",
                      unpack_size_str(l.max_unpacked, sz)) < 0)
                 return error_oom(err);
-        r = apply_entries(&u, &rd, &tar_failed, err);
+        r = layer_reader_wrap(a, u.stats->unpacked < l.max_unpacked ? l.max_unpacked - u.stats->unpacked : 0, over, &rd,
+                              err);
+        if (r < 0)
+                return r;
+        r = apply_entries(&u, rd, &tar_failed, err);
         if (r < 0 && tar_failed)
                 error_from_archive(err, SMITH_ERR_SOURCE, a, "read archive");
-        u.stats->unpacked += layer_reader_unpacked(&rd);
-        free(rd.over_msg);
+        u.stats->unpacked += layer_reader_unpacked(rd);
         unpacker_release(&u);
         return r;
 }
@@ -1144,109 +671,4 @@ int layer_unpack_unchecked(int root_fd, int fd, uint64_t max_in, const struct un
 out:
         unpacker_release(&u);
         return r;
-}
-
-/* --- the cached root of an image --- */
-
-static int root_open_done(struct cache *cache, const char *hex, int *ret_fd) {
-        char done[SHA256_HEX_LEN + sizeof(".done")];
-        int fd;
-
-        snprintf(done, sizeof(done), "%s.done", hex);
-        if (faccessat(cache->roots_fd, done, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
-                return 0;
-        fd = openat(cache->roots_fd, hex, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return 0;
-        *ret_fd = fd;
-        return 1;
-}
-
-int oci_image_root(struct cache *cache, const struct oci_image *img, const struct unpack_opts *o, int *ret_root_fd,
-                   char **ret_root_path, struct smith_error **err) {
-        const char *hex = digest_hex(img->manifest_digest);
-        const char *src = img->source ? img->source : img->manifest_digest;
-        char key[SHA256_HEX_LEN + sizeof("root-")], done[SHA256_HEX_LEN + sizeof(".done")];
-        _cleanup_close_ int lock_fd = -1, fd = -1;
-        _cleanup_free_ char *path = NULL, *tmp_path = NULL, *tmp_dir = NULL;
-        struct unpack_stats stats = {};
-        const char *tmp_name;
-        int r;
-
-        if (!digest_is_valid(img->manifest_digest))
-                return error_set(err, SMITH_ERR_SOURCE, "'%s': invalid manifest digest", src);
-        if (asprintf(&path, "%s/roots/%s", cache->path, hex) < 0)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "root");
-        if (root_open_done(cache, hex, &fd) > 0)
-                goto out;
-
-        snprintf(key, sizeof(key), "root-%s", hex);
-        if (cache_lock(cache, key, &lock_fd, err) < 0)
-                return -1;
-        if (root_open_done(cache, hex, &fd) > 0)
-                goto out; /* another builder finished while we waited */
-
-        snprintf(done, sizeof(done), "%s.done", hex);
-        if (layer_stage_matches(img->staged, img)) {
-                /* Unpacked while it was imported, and it is this image's
-                 * only layer, with the digest, size and diff_id the
-                 * verified manifest and config name. */
-                r = rm_rf_at(cache->roots_fd, hex);
-                if (r >= 0)
-                        r = layer_stage_take(img->staged, cache->roots_fd, hex);
-                if (r >= 0) {
-                        fd = openat(cache->roots_fd, hex, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                        if (fd < 0)
-                                return error_set_errno(err, SMITH_ERR_IO, errno, "open '%s'", path);
-                        goto mark;
-                }
-                /* else unpack from the store, as if there were no stage */
-        }
-
-        tmp_dir = path_join(cache->path, "tmp");
-        if (!tmp_dir)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "root");
-        r = mkdtemp_in(tmp_dir, "root-", &tmp_path);
-        if (r < 0)
-                return error_set_errno(err, SMITH_ERR_IO, r, "create directory in '%s'", tmp_dir);
-        tmp_name = strrchr(tmp_path, '/') + 1;
-        fd = openat(cache->tmp_fd, tmp_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        /* held while in use, so a later cache_open() can tell it from garbage */
-        if (fd < 0 || fchmod(fd, 0755) < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
-                r = -errno;
-                rm_rf_at(cache->tmp_fd, tmp_name);
-                return error_set_errno(err, SMITH_ERR_IO, r, "open '%s'", tmp_path);
-        }
-
-        for (size_t i = 0; i < img->n_layers; i++) {
-                _cleanup_close_ int bfd = -1;
-                if (oci_image_open_blob(img, img->layers[i].digest, &bfd, err) < 0 ||
-                    (img->blobs_in_store ? layer_unpack_stored : layer_unpack)(fd, bfd, &img->layers[i], o, &stats,
-                                                                               err) < 0) {
-                        rm_rf_at(cache->tmp_fd, tmp_name);
-                        return -1;
-                }
-        }
-
-        /* Publish: a leftover incomplete root goes, ours moves in, then the
-         * marker says it is complete. */
-        r = rm_rf_at(cache->roots_fd, hex);
-        if (r >= 0 && renameat(cache->tmp_fd, tmp_name, cache->roots_fd, hex) < 0)
-                r = -errno;
-        if (r < 0) {
-                rm_rf_at(cache->tmp_fd, tmp_name);
-                return error_set_errno(err, SMITH_ERR_IO, r, "store root '%s'", path);
-        }
-mark:
-        /* No syncfs: forcing hundreds of megabytes to disk costs seconds,
-         * and this is a cache.  The .done marker guards against a builder
-         * that died half way; after a power loss, remove the cache. */
-        r = write_file_atomic_at(cache->roots_fd, done, img->manifest_digest, strlen(img->manifest_digest), 0644);
-        if (r < 0)
-                return error_set_errno(err, SMITH_ERR_IO, r, "mark root '%s' complete", path);
-out:
-        *ret_root_fd = TAKE_FD(fd);
-        if (ret_root_path)
-                *ret_root_path = TAKE_PTR(path);
-        return 0;
 }

@@ -118,31 +118,6 @@ static int parse_descriptor(json_t *j, const char *what, struct descriptor *d, s
         return 0;
 }
 
-/* A regular file blobs/sha256/<hex> below blobs_fd, resolved inside it. */
-static int open_blob_fd(int blobs_fd, const char *digest, int *ret_fd) {
-        char name[BLOB_PATH_LEN + 1];
-        _cleanup_close_ int fd = -1;
-        struct stat st;
-        int fl;
-
-        if (!digest_is_valid(digest))
-                return -EINVAL;
-        blob_path(digest, name);
-        /* O_NONBLOCK: a fifo planted in the layout must not hang us. */
-        fd = root_openat(blobs_fd, name, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
-        if (fd < 0)
-                return fd;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode))
-                return -EBADF;
-        fl = fcntl(fd, F_GETFL);
-        if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
-                return -errno;
-        *ret_fd = TAKE_FD(fd);
-        return 0;
-}
-
 /* Reads a small blob whole and checks it against its descriptor. */
 static int read_verified_blob(int blobs_fd, const char *what, const struct descriptor *d, char **ret, size_t *ret_len,
                               struct smith_error **err) {
@@ -155,7 +130,7 @@ static int read_verified_blob(int blobs_fd, const char *what, const struct descr
         if (d->size > (int64_t) OCI_LAYOUT_MAX_JSON)
                 return error_set(err, SMITH_ERR_SOURCE, "%s '%s' is too large (%" PRId64 " bytes, at most %u)", what,
                                  d->digest, d->size, OCI_LAYOUT_MAX_JSON);
-        r = open_blob_fd(blobs_fd, d->digest, &fd);
+        r = blob_open(blobs_fd, d->digest, &fd);
         if (r == -EBADF)
                 return error_set(err, SMITH_ERR_SOURCE, "%s '%s': blob is not a regular file", what, d->digest);
         if (r < 0)
@@ -186,7 +161,7 @@ int oci_image_open_blob(const struct oci_image *img, const char *digest, int *re
 
         if (!digest_is_valid(digest))
                 return error_set(err, SMITH_ERR_SOURCE, "'%s': invalid digest '%s'", src, shown(digest, b));
-        r = open_blob_fd(img->blobs_fd, digest, ret_fd);
+        r = blob_open(img->blobs_fd, digest, ret_fd);
         if (r == -EBADF)
                 return error_set(err, SMITH_ERR_SOURCE, "'%s': blob '%s' is not a regular file", src, digest);
         if (r < 0)
@@ -297,7 +272,7 @@ static int load_manifest(struct oci_image *img, struct smith_error **err) {
         if (!img->layers)
                 return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "manifest");
         for (size_t i = 0; i < n; i++) {
-                struct oci_layer_ref *l = &img->layers[i];
+                struct layer_ref *l = &img->layers[i];
                 struct descriptor ld;
                 const char *diff_id;
 
@@ -367,7 +342,6 @@ void oci_image_free(struct oci_image *img) {
         free(img->layers);
         free(img->manifest_media_type);
         free(img->source);
-        layer_stage_free(img->staged);
         if (img->blobs_fd >= 0)
                 close(img->blobs_fd);
         free(img);
@@ -434,8 +408,9 @@ struct import {
         void *refs;              /* tsearch() of struct import_ref by digest */
         size_t n_refs, n_waiting;
         bool have_index;
-        uint64_t kept; /* bytes written to dir */
-        size_t n_kept; /* files in it */
+        uint64_t kept;   /* bytes written to dir */
+        size_t n_kept;   /* files in it */
+        bool want_stage; /* the caller takes a stage (oci_image_open_layout_staged()) */
         struct layer_stage *stage;
         char stage_digest[DIGEST_STR_LEN + 1];
 };
@@ -519,7 +494,7 @@ static int import_read(struct import *imp, const char *digest, int64_t size, cha
 
         fd = openat(imp->dir_fd, digest_hex(digest), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0 && errno == ENOENT) {
-                r = open_blob_fd(imp->cache->blobs_fd, digest, &fd);
+                r = blob_open(imp->cache->blobs_fd, digest, &fd);
                 if (r < 0)
                         return r;
         }
@@ -713,7 +688,7 @@ static int import_blob(struct import *imp, struct archive_entry *e, const char *
                 if (len > (uint64_t) size - done)
                         return error_set(err, SMITH_ERR_SOURCE, "blob '%s' is larger than its size %" PRId64, digest,
                                          size);
-                if (done == 0 && !imp->stage && is_compressed(buf, len)) {
+                if (done == 0 && imp->want_stage && !imp->stage && is_compressed(buf, len)) {
                         /* Only a shortcut: without it the layer is
                          * unpacked from the store later. */
                         struct smith_error *ignored = NULL;
@@ -829,6 +804,7 @@ static int import_tarball(struct cache *cache, int fd, const struct unpack_limit
 
         if (import_init(&imp, cache, limits, err) < 0)
                 goto out;
+        imp.want_stage = ret_stage != NULL;
         /* all it holds, once decompressed, is bounded as an image's layers are */
         if (layer_reader_new_limited(fd, UINT64_MAX, &imp.limits, 0, 0, &rd, err) < 0)
                 goto out;
@@ -899,7 +875,7 @@ static int import_tarball(struct cache *cache, int fd, const struct unpack_limit
         }
         if (import_commit(&imp, err) < 0)
                 goto out;
-        if (imp.stage) {
+        if (imp.stage && ret_stage) {
                 const struct import_ref *ref = ref_find(&imp, imp.stage_digest);
                 if (ref && (ref->flags & REF_REACHABLE))
                         *ret_stage = TAKE_PTR(imp.stage);
@@ -1008,7 +984,8 @@ static int parse_ref(const char *ref, char **ret_path, char **ret_tag) {
 }
 
 static int open_layout(struct cache *cache, int base_dirfd, const char *path, const char *tag, bool tag_given,
-                       const struct unpack_limits *limits, struct oci_image *img, struct smith_error **err) {
+                       const struct unpack_limits *limits, struct oci_image *img, struct layer_stage **ret_stage,
+                       struct smith_error **err) {
         _cleanup_close_ int fd = -1;
         _cleanup_free_ char *index = NULL;
         size_t index_len;
@@ -1055,7 +1032,7 @@ static int open_layout(struct cache *cache, int base_dirfd, const char *path, co
         if (tarball_open_warm(cache, img, refname) > 0)
                 return 0;
 
-        if (import_tarball(cache, fd, limits, &index, &index_len, &img->staged, err) < 0 ||
+        if (import_tarball(cache, fd, limits, &index, &index_len, ret_stage, err) < 0 ||
             image_from_index(img, index, index_len, tag, tag_given, err) < 0)
                 return -1;
         /* Remember it only if it did not change while we read it. */
@@ -1066,7 +1043,14 @@ static int open_layout(struct cache *cache, int base_dirfd, const char *path, co
 
 int oci_image_open_layout(struct cache *cache, int base_dirfd, const char *ref, const struct unpack_limits *limits,
                           struct oci_image **ret, struct smith_error **err) {
+        return oci_image_open_layout_staged(cache, base_dirfd, ref, limits, ret, NULL, err);
+}
+
+int oci_image_open_layout_staged(struct cache *cache, int base_dirfd, const char *ref,
+                                 const struct unpack_limits *limits, struct oci_image **ret,
+                                 struct layer_stage **ret_stage, struct smith_error **err) {
         _cleanup_(oci_image_freep) struct oci_image *img = NULL;
+        _cleanup_(layer_stage_freep) struct layer_stage *stage = NULL;
         _cleanup_free_ char *path = NULL, *tag = NULL;
         bool tag_given;
 
@@ -1085,9 +1069,12 @@ int oci_image_open_layout(struct cache *cache, int base_dirfd, const char *ref, 
         img->source = strdup(path);
         if (!img->source)
                 return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "'%s'", path);
-        if (open_layout(cache, base_dirfd, path, tag_given ? tag : "latest", tag_given, limits, img, err) < 0)
+        if (open_layout(cache, base_dirfd, path, tag_given ? tag : "latest", tag_given, limits, img,
+                        ret_stage ? &stage : NULL, err) < 0)
                 return error_wrap(err, "'%s'", path);
         *ret = TAKE_PTR(img);
+        if (ret_stage)
+                *ret_stage = TAKE_PTR(stage);
         return 0;
 }
 

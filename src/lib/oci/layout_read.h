@@ -23,19 +23,13 @@
 
 #include "basic/error.h"
 #include "basic/hash.h"
+#include "layer/unpack.h"
 
 struct cache;
 struct layer_stage;
 struct unpack_limits;
 
 #define OCI_LAYOUT_MAX_JSON (4U << 20) /* index.json, manifests, configs */
-
-struct oci_layer_ref {
-        char digest[DIGEST_STR_LEN + 1];
-        int64_t size;
-        char *media_type;
-        char diff_id[DIGEST_STR_LEN + 1];
-};
 
 /* Owns everything it points to; oci_image_free() accepts NULL. */
 struct oci_image {
@@ -46,13 +40,12 @@ struct oci_image {
         int64_t config_size;
         json_t *manifest, *config; /* parsed documents */
         size_t n_layers;
-        struct oci_layer_ref *layers; /* lowest first; n_layers == config rootfs.diff_ids count */
-        int blobs_fd;                 /* dir containing blobs/sha256/<hex> for every blob of this image */
-        json_t *annotations;          /* of the index entry that was chosen, may be NULL */
-        char *source;                 /* the layout's path as given, for messages */
-        bool from_cache;              /* a tarball reopened through refs/ without reading it */
-        bool blobs_in_store;          /* blobs_fd is the cache's store of verified blobs (a tarball) */
-        struct layer_stage *staged;   /* a layer unpacked while importing, may be NULL (layer/stage.h) */
+        struct layer_ref *layers; /* lowest first; n_layers == config rootfs.diff_ids count */
+        int blobs_fd;             /* dir containing blobs/sha256/<hex> for every blob of this image */
+        json_t *annotations;      /* of the index entry that was chosen, may be NULL */
+        char *source;             /* the layout's path as given, for messages */
+        bool from_cache;          /* a tarball reopened through refs/ without reading it */
+        bool blobs_in_store;      /* blobs_fd is the cache's store of verified blobs (a tarball) */
 };
 
 /* ref is "path[:tag]": path a .tar/.tar.gz/.tgz/.tar.zst file (compression by
@@ -63,12 +56,18 @@ struct oci_image {
  * Relative paths are relative to base_dirfd (AT_FDCWD ok).  An entry that is
  * an index (manifest list) is followed one level to the linux image of the
  * host's architecture; an index inside it is not followed (an error that
- * names both indexes).  A tarball's import, and the layer it may unpack on
- * the way (img->staged), keep within limits (NULL: the defaults; see
- * layer/unpack.h).  Errors are SMITH_ERR_SOURCE and name the file:
- * "'base.tar.gz': no image named 'v2' in index.json". */
+ * names both indexes).  A tarball's import keeps within limits (NULL: the
+ * defaults; see layer/reader.h).  Errors are SMITH_ERR_SOURCE and name the
+ * file: "'base.tar.gz': no image named 'v2' in index.json". */
 int oci_image_open_layout(struct cache *cache, int base_dirfd, const char *ref, const struct unpack_limits *limits,
                           struct oci_image **ret, struct smith_error **err);
+/* The same, and when a tarball is read now, its first compressed blob is
+ * also unpacked on the way (layer/stage.h), within limits: *ret_stage is
+ * that stage or NULL, the caller's to hand to oci_image_root() and free.
+ * The image itself holds no running work. */
+int oci_image_open_layout_staged(struct cache *cache, int base_dirfd, const char *ref,
+                                 const struct unpack_limits *limits, struct oci_image **ret,
+                                 struct layer_stage **ret_stage, struct smith_error **err);
 void oci_image_free(struct oci_image *img);
 DEFINE_POINTER_CLEANUP(struct oci_image, oci_image_free)
 
@@ -83,6 +82,15 @@ int oci_image_from_store(int blobs_fd, const char *media_type, const char *diges
  * out of the layout).  For a directory layout its content is NOT verified
  * here: read it through a hash (layer_unpack() checks digest and size). */
 int oci_image_open_blob(const struct oci_image *img, const char *digest, int *ret_fd, struct smith_error **err);
+
+/* --- the unpacked root (root.c) --- */
+
+struct unpack_opts;
+/* The image's layers unpacked once into the cache, keyed by its manifest
+ * digest (layer_root_open()); stage (may be NULL) is a layer unpacked while
+ * the tarball was imported, used when it matches. */
+int oci_image_root(struct cache *cache, const struct oci_image *img, struct layer_stage *stage,
+                   const struct unpack_opts *o, int *ret_root_fd, char **ret_root_path, struct smith_error **err);
 
 /* --- the image's manifest for others (manifest.c) --- */
 

@@ -17,7 +17,7 @@ struct oci_descriptor oci_image_config_descriptor(const struct oci_image *img) {
 }
 
 struct oci_descriptor oci_image_layer_descriptor(const struct oci_image *img, size_t i) {
-        const struct oci_layer_ref *l = &img->layers[i];
+        const struct layer_ref *l = &img->layers[i];
         struct oci_descriptor d = { .media_type = (char *) oci_layer_media_type(l->media_type), .size = l->size };
 
         memcpy(d.digest, l->digest, sizeof(d.digest));

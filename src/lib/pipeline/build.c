@@ -262,7 +262,7 @@ static int write_image(struct build *b, const struct blob_result *layer, const c
                 return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "image");
 
         for (size_t i = 0; i < parent_layers; i++) {
-                const struct oci_layer_ref *l = &b->parent->layers[i];
+                const struct layer_ref *l = &b->parent->layers[i];
                 if (streq(l->diff_id, layer->diff_id)) {
                         have_layer = true;
                         log_info("layer with diff_id %s already exists in parent", l->diff_id);

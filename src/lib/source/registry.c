@@ -107,7 +107,7 @@ static int registry_open(struct source *s, const struct smith_config *c, const s
                         return r;
                 note_write(ctx->cache, note, s->image);
         }
-        r = oci_image_root(ctx->cache, s->image, &uo, &s->root_fd, &s->root_path, err);
+        r = oci_image_root(ctx->cache, s->image, NULL, &uo, &s->root_fd, &s->root_path, err);
         if (r < 0)
                 return error_wrap(err, "unpack '%s'", shown);
         return 0;

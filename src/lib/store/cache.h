@@ -39,6 +39,12 @@ DEFINE_POINTER_CLEANUP(struct cache, cache_free)
  * be a plain file name.  Release by closing *ret_fd. */
 int cache_lock(struct cache *c, const char *key, int *ret_fd, struct smith_error **err);
 
+/* Opens blobs/sha256/<hex of digest> below blobs_fd (a layout, or the
+ * store) O_RDONLY, resolved inside blobs_fd, never a fifo or a device:
+ * -EBADF when it is not a regular file, -EINVAL for an invalid digest,
+ * else -errno.  Its content is not checked here. */
+int blob_open(int blobs_fd, const char *digest, int *ret_fd);
+
 /* True if blobs/sha256/<hex of digest> exists as a regular file. */
 bool cache_has_blob(struct cache *c, const char *digest);
 

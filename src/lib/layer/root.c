@@ -1,0 +1,127 @@
+/* The cached unpacked root of a list of layers; see root.h.  Built under a
+ * lock in the cache's tmp/, renamed into roots/ and marked complete, or
+ * taken whole from a stage that unpacked the only layer while it was
+ * imported. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "basic/fs.h"
+#include "basic/hash.h"
+#include "layer/root.h"
+#include "layer/stage.h"
+#include "store/cache.h"
+
+static int root_open_done(struct cache *cache, const char *hex, int *ret_fd) {
+        char done[SHA256_HEX_LEN + sizeof(".done")];
+        int fd;
+
+        snprintf(done, sizeof(done), "%s.done", hex);
+        if (faccessat(cache->roots_fd, done, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+                return 0;
+        fd = openat(cache->roots_fd, hex, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return 0;
+        *ret_fd = fd;
+        return 1;
+}
+
+int layer_root_open(struct cache *cache, const struct layer_root_request *rq, int *ret_root_fd, char **ret_root_path,
+                    struct smith_error **err) {
+        const char *hex = digest_hex(rq->key);
+        const char *src = rq->name ? rq->name : rq->key;
+        char key[SHA256_HEX_LEN + sizeof("root-")], done[SHA256_HEX_LEN + sizeof(".done")];
+        _cleanup_close_ int lock_fd = -1, fd = -1;
+        _cleanup_free_ char *path = NULL, *tmp_path = NULL, *tmp_dir = NULL;
+        struct unpack_stats stats = {};
+        const char *tmp_name;
+        int r;
+
+        if (!digest_is_valid(rq->key))
+                return error_set(err, SMITH_ERR_SOURCE, "'%s': invalid manifest digest", src);
+        if (asprintf(&path, "%s/roots/%s", cache->path, hex) < 0)
+                return error_oom(err);
+        if (root_open_done(cache, hex, &fd) > 0)
+                goto out;
+
+        snprintf(key, sizeof(key), "root-%s", hex);
+        if (cache_lock(cache, key, &lock_fd, err) < 0)
+                return -1;
+        if (root_open_done(cache, hex, &fd) > 0)
+                goto out; /* another builder finished while we waited */
+
+        snprintf(done, sizeof(done), "%s.done", hex);
+        if (layer_stage_matches(rq->stage, rq->layers, rq->n_layers)) {
+                /* Unpacked while it was imported, and it is the only layer,
+                 * with the digest, size and diff_id the verified manifest
+                 * and config name. */
+                r = rm_rf_at(cache->roots_fd, hex);
+                if (r >= 0)
+                        r = layer_stage_take(rq->stage, cache->roots_fd, hex);
+                if (r >= 0) {
+                        fd = openat(cache->roots_fd, hex, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        if (fd < 0)
+                                return error_set_errno(err, SMITH_ERR_IO, errno, "open '%s'", path);
+                        goto mark;
+                }
+                /* else unpack from the blobs, as if there were no stage */
+        }
+
+        tmp_dir = path_join(cache->path, "tmp");
+        if (!tmp_dir)
+                return error_oom(err);
+        r = mkdtemp_in(tmp_dir, "root-", &tmp_path);
+        if (r < 0)
+                return error_set_errno(err, SMITH_ERR_IO, r, "create directory in '%s'", tmp_dir);
+        tmp_name = strrchr(tmp_path, '/') + 1;
+        fd = openat(cache->tmp_fd, tmp_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        /* held while in use, so a later cache_open() can tell it from garbage */
+        if (fd < 0 || fchmod(fd, 0755) < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                r = -errno;
+                rm_rf_at(cache->tmp_fd, tmp_name);
+                return error_set_errno(err, SMITH_ERR_IO, r, "open '%s'", tmp_path);
+        }
+
+        for (size_t i = 0; i < rq->n_layers; i++) {
+                _cleanup_close_ int bfd = -1;
+
+                r = blob_open(rq->blobs_fd, rq->layers[i].digest, &bfd);
+                if (r < 0)
+                        r = error_set_errno(err, SMITH_ERR_SOURCE, r == -EBADF ? EINVAL : r, "'%s': blob '%s'", src,
+                                            rq->layers[i].digest);
+                else
+                        r = (rq->blobs_verified ? layer_unpack_stored : layer_unpack)(fd, bfd, &rq->layers[i], rq->opts,
+                                                                                      &stats, err);
+                if (r < 0) {
+                        rm_rf_at(cache->tmp_fd, tmp_name);
+                        return -1;
+                }
+        }
+
+        /* Publish: a leftover incomplete root goes, ours moves in, then the
+         * marker says it is complete. */
+        r = rm_rf_at(cache->roots_fd, hex);
+        if (r >= 0 && renameat(cache->tmp_fd, tmp_name, cache->roots_fd, hex) < 0)
+                r = -errno;
+        if (r < 0) {
+                rm_rf_at(cache->tmp_fd, tmp_name);
+                return error_set_errno(err, SMITH_ERR_IO, r, "store root '%s'", path);
+        }
+mark:
+        /* No syncfs: forcing hundreds of megabytes to disk costs seconds,
+         * and this is a cache.  The .done marker guards against a builder
+         * that died half way; after a power loss, remove the cache. */
+        r = write_file_atomic_at(cache->roots_fd, done, rq->key, strlen(rq->key), 0644);
+        if (r < 0)
+                return error_set_errno(err, SMITH_ERR_IO, r, "mark root '%s' complete", path);
+out:
+        *ret_root_fd = TAKE_FD(fd);
+        if (ret_root_path)
+                *ret_root_path = TAKE_PTR(path);
+        return 0;
+}
