@@ -46,6 +46,7 @@ struct oci_image {
         struct oci_layer_ref *layers; /* lowest first; n_layers == config rootfs.diff_ids count */
         int blobs_fd;                 /* dir containing blobs/sha256/<hex> for every blob of this image */
         json_t *annotations;          /* of the index entry that was chosen, may be NULL */
+        json_t *index;                /* the layout's index.json (verified), NULL for an image from a store */
         char *source;                 /* the layout's path as given, for messages */
         bool from_cache;              /* a tarball reopened through refs/ without reading it */
         bool blobs_in_store;          /* blobs_fd is the cache's store of verified blobs (a tarball) */
@@ -78,6 +79,14 @@ int oci_image_from_store(int blobs_fd, const char *media_type, const char *diges
  * out of the layout).  For a directory layout its content is NOT verified
  * here: read it through a hash (layer_unpack() checks digest and size). */
 int oci_image_open_blob(const struct oci_image *img, const char *digest, int *ret_fd, struct smith_error **err);
+
+/* The blob of the first index.json entry with media_type (a blob beside
+ * the image, such as smith's spec), read whole and verified against the
+ * entry: at most max bytes.  Returns 1 and the blob (NUL-terminated, not
+ * counted in *ret_len), or 0 when the index has no such entry (or img did
+ * not come from a layout). */
+int oci_image_read_index_blob(const struct oci_image *img, const char *media_type, size_t max, char **ret,
+                              size_t *ret_len, struct smith_error **err);
 
 /* --- the image's manifest for others (manifest.c) --- */
 
