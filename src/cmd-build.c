@@ -48,7 +48,8 @@ const struct command cmd_build = {
         .summary = "build microcontainers",
         .usage = "  smith [build] [flags]      build image.tar.gz from smith.yaml and ./rootfs\n"
                  "  smith upload [flags]       upload an image to a registry\n"
-                 "  smith download [flags]     download an image from a registry\n",
+                 "  smith download [flags]     download an image from a registry\n"
+                 "  smith inspect IMAGE [PATH] list what an image holds and why\n",
         .options = options,
         .footer = "Exit codes: 0 ok, 1 I/O error, 2 usage, 3 smith.yaml invalid, 4 package source bad,\n"
                   "5 registry error.\n",

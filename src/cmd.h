@@ -67,4 +67,4 @@ void cmd_registry_opts(const struct transfer_opts *o, struct registry_opts *ret)
 void cmd_print_usage(const struct command *cmd, FILE *f);
 void cmd_print_version(void);
 
-extern const struct command cmd_build, cmd_upload, cmd_download;
+extern const struct command cmd_build, cmd_upload, cmd_download, cmd_inspect;
