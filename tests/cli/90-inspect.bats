@@ -128,9 +128,14 @@ reason() {
         run $OCI index image.tar.gz
         assert_status 0
         [ "$(jq -c '[.manifests[].mediaType]' <<<"$output")" = \
-                '["application/vnd.smith.spec+json","application/vnd.smith.provenance+json","application/vnd.oci.image.manifest.v1+json"]' ]
-        [ "$(jq -r '.manifests[1].annotations["com.oracle.smith.build"]' <<<"$output")" = 42 ]
+                '["application/vnd.smith.spec+json","application/vnd.oci.image.manifest.v1+json","application/vnd.smith.provenance+json"]' ]
+        [ "$(jq -c '.manifests[2].annotations' <<<"$output")" = '{"com.oracle.smith.build":"42"}' ]
         run $OCI verify image.tar.gz
+        assert_status 0
+        # validators still find the one image named latest
+        mkdir layout
+        tar -C layout -xzf image.tar.gz
+        run oci-image-tool validate --type image --ref name=latest layout
         assert_status 0
 }
 
@@ -180,7 +185,7 @@ reason() {
         mkdir layout
         tar -C layout -xzf image.tar.gz
         local layer
-        layer=$(jq -r '.layers[-1].digest' "layout/blobs/sha256/$(jq -r '.manifests[-1].digest | sub("sha256:"; "")' layout/index.json)")
+        layer=$(jq -r '.layers[-1].digest' "layout/blobs/sha256/$(jq -r '.manifests[] | select(.mediaType == "application/vnd.oci.image.manifest.v1+json") | .digest | sub("sha256:"; "")' layout/index.json)")
         layer=layout/blobs/sha256/${layer#sha256:}
         chmod u+w "$layer"
         # the same tar, compressed otherwise: same diff_id, another digest

@@ -259,6 +259,7 @@ static int write_image(struct build *b, const struct blob_result *layer, const c
         _cleanup_free_ char *config_json = NULL, *manifest_json = NULL, *packages = NULL, *provenance = NULL;
         _cleanup_(json_decrefp) json_t *config = NULL;
         struct oci_descriptor config_desc = { .media_type = (char *) OCI_MT_CONFIG };
+        struct oci_descriptor pv_desc = { .media_type = (char *) SMITH_MT_PROVENANCE };
         struct oci_descriptor index[4];
         size_t n_layers = 0, n_blobs = 0, n_index = 0, config_len = 0, manifest_len = 0, provenance_len = 0;
         size_t parent_layers = b->parent ? b->parent->n_layers : 0;
@@ -339,7 +340,6 @@ static int write_image(struct build *b, const struct blob_result *layer, const c
                 }
                 {
                         /* why each entry of the layer is there, for `smith inspect` */
-                        struct oci_descriptor pv = { .media_type = (char *) SMITH_MT_PROVENANCE };
                         const char *slash = strrchr(b->o->conf, '/');
                         r = provenance_write(b->plan, layer->diff_id, slash ? slash + 1 : b->o->conf, &provenance,
                                              &provenance_len, err);
@@ -348,12 +348,11 @@ static int write_image(struct build *b, const struct blob_result *layer, const c
                                         json_decref(index[i].annotations);
                                 return error_wrap(err, "provenance");
                         }
-                        pv.size = (int64_t) provenance_len;
-                        sha256_digest_of(provenance, provenance_len, pv.digest);
-                        pv.annotations = json_incref(build_ann);
-                        index[n_index++] = pv;
-                        blobs[n_blobs++] =
-                                (struct layout_blob){ .desc = pv, .fd = -1, .data = provenance, .len = provenance_len };
+                        pv_desc.size = (int64_t) provenance_len;
+                        sha256_digest_of(provenance, provenance_len, pv_desc.digest);
+                        blobs[n_blobs++] = (struct layout_blob){
+                                .desc = pv_desc, .fd = -1, .data = provenance, .len = provenance_len
+                        };
                 }
         }
         {
@@ -378,6 +377,11 @@ static int write_image(struct build *b, const struct blob_result *layer, const c
                 blobs[n_blobs++] =
                         (struct layout_blob){ .desc = md, .fd = -1, .data = manifest_json, .len = manifest_len };
         }
+        /* the provenance blob after the image: oci-image-tool's lookup by
+         * name skips the entry after each one it drops, so two non-image
+         * entries in a row before the manifest make it fail */
+        pv_desc.annotations = json_incref(index[0].annotations);
+        index[n_index++] = pv_desc;
 
         if (b->epoch >= 0)
                 lo.mtime = b->epoch;
