@@ -304,6 +304,23 @@ static void test_key_case(void **state) {
         assert_string_equal(c->mock.pre_build, "b");
 }
 
+static void test_path_lines(void **state) {
+        _cleanup_(config_freep) struct smith_config *c =
+                parse_ok("package: /\n# a comment\npaths:\n  - /usr/bin/*\n\n  - ~\n  - /etc\nexcludes: [/x]\n");
+        _cleanup_(config_freep) struct smith_config *flow = parse_ok("paths: [/a,\n  /b]\nmounts: [/m]\n");
+        _cleanup_(config_freep) struct smith_config *none = parse_ok("paths: []\n");
+
+        check_strv(c->paths, "/usr/bin/*", "", "/etc", NULL);
+        assert_non_null(c->path_lines);
+        assert_int_equal(c->path_lines[0], 4);
+        assert_int_equal(c->path_lines[1], 6);
+        assert_int_equal(c->path_lines[2], 7);
+        assert_int_equal(flow->path_lines[0], 1);
+        assert_int_equal(flow->path_lines[1], 2);
+        assert_null(none->paths);
+        assert_null(none->path_lines);
+}
+
 static void test_aliases(void **state) {
         _cleanup_(config_freep) struct smith_config *c =
                 parse_ok("paths: [&p /usr/bin/cat]\ncmd: [*p, x]\nlabels: &l {a: b}\nuser: &u root\ngroups: [*u]\n");
@@ -689,6 +706,7 @@ int main(void) {
                 cmocka_unit_test(test_empty_documents),
                 cmocka_unit_test(test_ports),
                 cmocka_unit_test(test_key_case),
+                cmocka_unit_test(test_path_lines),
                 cmocka_unit_test(test_aliases),
                 cmocka_unit_test(test_error_unknown_key),
                 cmocka_unit_test(test_error_types),

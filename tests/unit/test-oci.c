@@ -1090,6 +1090,58 @@ static void test_cache_sweep(void **state) {
         close(tfd);
 }
 
+/* A blob listed in index.json beside the image (as smith's spec and
+ * provenance blobs are): found by media type, verified, bounded, and still
+ * found when a tarball is reopened through refs/. */
+static void test_index_blob(void **state) {
+        struct world *w = *state;
+        static const char extra[] = "{\"beside\":\"the image\"}";
+        json_t *ms = json_array();
+        _cleanup_free_ char *file = path_join(w->top, "layout.tar.gz"), *ref = NULL;
+        char digest[DIGEST_STR_LEN + 1], name[sizeof("blobs/sha256/") + SHA256_HEX_LEN];
+        struct smith_error *err = NULL;
+        char *buf = NULL;
+        size_t len = 0;
+
+        put_blob(w->layout_fd, extra, strlen(extra), digest);
+        json_array_append_new(ms, desc("application/vnd.smith.test+json", digest, strlen(extra)));
+        json_array_append_new(ms, make_image(w->layout_fd, "one", "latest"));
+        write_index(w->layout_fd, ms);
+        tar_layout(w->layout, GZIP, file, "");
+
+        for (int round = 0; round < 3; round++) {
+                /* the directory, the tarball cold, the tarball warm */
+                _cleanup_(oci_image_freep) struct oci_image *img = open_ok(w, round == 0 ? w->layout : file);
+                assert_int_equal(img->from_cache, round == 2);
+                assert_int_equal(
+                        oci_image_read_index_blob(img, "application/vnd.smith.test+json", 1024, &buf, &len, &err), 1);
+                assert_int_equal(len, strlen(extra));
+                assert_string_equal(buf, extra);
+                free(buf);
+                buf = NULL;
+                assert_int_equal(oci_image_read_index_blob(img, "application/x-none", 1024, &buf, &len, &err), 0);
+                assert_null(buf);
+                /* bounded */
+                assert_int_equal(oci_image_read_index_blob(img, "application/vnd.smith.test+json", 8, &buf, &len, &err),
+                                 -1);
+                assert_non_null(strstr(err->msg, "is too large"));
+                error_free(err);
+                err = NULL;
+        }
+        /* verified: a changed blob is refused */
+        snprintf(name, sizeof(name), "blobs/sha256/%s", digest_hex(digest));
+        assert_int_equal(write_file_atomic_at(w->layout_fd, name, "{\"beside\":\"the other\"}", strlen(extra), 0644),
+                         0);
+        {
+                _cleanup_(oci_image_freep) struct oci_image *img = open_ok(w, w->layout);
+                assert_int_equal(
+                        oci_image_read_index_blob(img, "application/vnd.smith.test+json", 1024, &buf, &len, &err), -1);
+                assert_non_null(strstr(err->msg, "does not match its digest"));
+                assert_int_equal(err->kind, SMITH_ERR_SOURCE);
+                error_free(err);
+        }
+}
+
 int main(void) {
 #define T(f) cmocka_unit_test_setup_teardown(f, world_setup, world_teardown)
         const struct CMUnitTest tests[] = {
@@ -1113,6 +1165,7 @@ int main(void) {
                 T(test_tarball_keeps_store),
                 T(test_tarball_member_sizes),
                 T(test_tarball_budget),
+                T(test_index_blob),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

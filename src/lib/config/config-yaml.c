@@ -168,8 +168,10 @@ static int parse_bool(struct parser *p, const yaml_node_t *n, const char *what, 
         return parse_error(p, n, "'%s' must be true or false", what);
 }
 
-static int parse_list(struct parser *p, const yaml_node_t *n, const char *what, char ***field) {
+/* With lines, also each entry's line (1-based), for messages about it later. */
+static int parse_list(struct parser *p, const yaml_node_t *n, const char *what, char ***field, unsigned **lines) {
         _cleanup_strv_free_ char **l = NULL;
+        _cleanup_free_ unsigned *ls = NULL;
         size_t count;
 
         if (node_is_null(n))
@@ -182,7 +184,7 @@ static int parse_list(struct parser *p, const yaml_node_t *n, const char *what, 
         if (count > CONFIG_MAX_ITEMS)
                 return parse_error(p, n, "'%s' has more than %d entries", what, CONFIG_MAX_ITEMS);
         l = calloc(count + 1, sizeof(char *));
-        if (!l)
+        if (!l || (lines && !(ls = calloc(count, sizeof(unsigned)))))
                 return oom(p);
         for (size_t i = 0; i < count; i++) {
                 const yaml_node_t *item = yaml_document_get_node(p->doc, n->data.sequence.items.start[i]);
@@ -201,9 +203,15 @@ static int parse_list(struct parser *p, const yaml_node_t *n, const char *what, 
                                 return oom(p);
                 } else if (scalar_dup(p, item, what, &l[i]) < 0)
                         return -1;
+                if (ls)
+                        ls[i] = (unsigned) item->start_mark.line + 1;
         }
         strv_free(*field);
         *field = TAKE_PTR(l);
+        if (lines) {
+                free(*lines);
+                *lines = TAKE_PTR(ls);
+        }
         return 0;
 }
 
@@ -485,7 +493,11 @@ static int parse_field(struct parser *p, const yaml_node_t *v, const struct fiel
         case FIELD_BOOL:
                 return parse_bool(p, v, what, field);
         case FIELD_LIST:
-                return parse_list(p, v, what, field);
+                /* the lines of `paths`, so that `smith inspect` can name them */
+                return parse_list(p, v, what, field,
+                                  !section && f->offset == offsetof(struct smith_config, paths)
+                                          ? &((struct smith_config *) base)->path_lines
+                                          : NULL);
         case FIELD_LABELS:
                 return parse_labels(p, v, what, base);
         case FIELD_PORTS:

@@ -29,6 +29,7 @@ void config_free(struct smith_config *c) {
         strv_free(c->mock.debugdeps);
         strv_free(c->mock.debugpaths);
         strv_free(c->paths);
+        free(c->path_lines);
         strv_free(c->excludes);
         strv_free(c->groups);
         strv_free(c->mounts);

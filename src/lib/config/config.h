@@ -45,6 +45,7 @@ struct smith_config {
         char **paths, **excludes, **groups, **mounts, **entrypoint, **cmd, **env; /* strv, NULL when unset/empty */
         char **label_keys, **label_values; /* parallel strvs, sorted by key, keys unique */
         char **ports;                      /* strv of port keys ("80/tcp"), sorted, unique */
+        unsigned *path_lines;              /* parallel to paths: each entry's line in the file (1-based) */
         bool nss, root;
 };
 

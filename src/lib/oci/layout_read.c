@@ -106,18 +106,19 @@ int oci_parse_descriptor(json_t *j, const char *what, struct oci_desc *d, struct
         return 0;
 }
 
-/* Reads a small blob whole and checks it against its descriptor. */
-static int read_verified_blob(int blobs_fd, const char *what, const struct oci_desc *d, char **ret, size_t *ret_len,
-                              struct smith_error **err) {
+/* Reads a blob of at most max bytes whole and checks it against its
+ * descriptor. */
+static int read_verified_blob_max(int blobs_fd, const char *what, const struct oci_desc *d, size_t max, char **ret,
+                                  size_t *ret_len, struct smith_error **err) {
         _cleanup_close_ int fd = -1;
         _cleanup_free_ char *buf = NULL;
         char got[DIGEST_STR_LEN + 1];
         size_t len;
         int r;
 
-        if (d->size > (int64_t) OCI_LAYOUT_MAX_JSON)
-                return error_set(err, SMITH_ERR_SOURCE, "%s '%s' is too large (%" PRId64 " bytes, at most %u)", what,
-                                 d->digest, d->size, OCI_LAYOUT_MAX_JSON);
+        if ((uint64_t) d->size > max)
+                return error_set(err, SMITH_ERR_SOURCE, "%s '%s' is too large (%" PRId64 " bytes, at most %zu)", what,
+                                 d->digest, d->size, max);
         r = blob_open(blobs_fd, d->digest, &fd);
         if (r == -EBADF)
                 return error_set(err, SMITH_ERR_SOURCE, "%s '%s': blob is not a regular file", what, d->digest);
@@ -142,6 +143,12 @@ static int read_verified_blob(int blobs_fd, const char *what, const struct oci_d
         return 0;
 }
 
+/* A small blob: index, manifest, config. */
+static int read_verified_blob(int blobs_fd, const char *what, const struct oci_desc *d, char **ret, size_t *ret_len,
+                              struct smith_error **err) {
+        return read_verified_blob_max(blobs_fd, what, d, OCI_LAYOUT_MAX_JSON, ret, ret_len, err);
+}
+
 int oci_image_open_blob(const struct oci_image *img, const char *digest, int *ret_fd, struct smith_error **err) {
         const char *src = img->source ? img->source : "image";
         char b[128];
@@ -154,6 +161,24 @@ int oci_image_open_blob(const struct oci_image *img, const char *digest, int *re
                 return error_set(err, SMITH_ERR_SOURCE, "'%s': blob '%s' is not a regular file", src, digest);
         if (r < 0)
                 return error_set_errno(err, SMITH_ERR_SOURCE, r, "'%s': blob '%s'", src, digest);
+        return 0;
+}
+
+int oci_image_read_index_blob(const struct oci_image *img, const char *media_type, size_t max, char **ret,
+                              size_t *ret_len, struct smith_error **err) {
+        json_t *manifests = json_object_get(img->index, "manifests"), *e;
+        struct oci_desc d;
+        size_t i;
+
+        json_array_foreach(manifests, i, e) {
+                json_t *mt = json_object_get(e, "mediaType");
+                if (!json_is_string(mt) || !streq(json_string_value(mt), media_type))
+                        continue;
+                if (oci_parse_descriptor(e, "index.json", &d, err) < 0 ||
+                    read_verified_blob_max(img->blobs_fd, media_type, &d, max, ret, ret_len, err) < 0)
+                        return error_wrap(err, "'%s'", img->source ? img->source : "image");
+                return 1;
+        }
         return 0;
 }
 
@@ -317,6 +342,7 @@ static int image_from_index(struct oci_image *img, const char *index_buf, size_t
                 return -1;
         if (image_set_manifest(img, &d, top.annotations, err) < 0)
                 return -1;
+        img->index = json_incref(index);
         return load_manifest(img, err);
 }
 
@@ -326,6 +352,7 @@ void oci_image_free(struct oci_image *img) {
         json_decref(img->manifest);
         json_decref(img->config);
         json_decref(img->annotations);
+        json_decref(img->index);
         for (size_t i = 0; i < img->n_layers; i++)
                 free(img->layers[i].media_type);
         free(img->layers);
@@ -370,6 +397,28 @@ static int tarball_open_warm(struct cache *cache, struct oci_image *img, const c
         for (size_t i = 0; i < img->n_layers; i++)
                 if (!cache_has_blob(cache, img->layers[i].digest))
                         goto cold;
+        /* the index too, and the blobs it lists beside the images */
+        {
+                _cleanup_free_ char *ibuf = NULL;
+                json_t *manifests, *entry;
+                struct oci_desc id = { .media_type = "index.json" };
+                size_t ilen, i;
+
+                id.digest = json_string_value(json_object_get(j, "indexDigest"));
+                id.size = json_integer_value(json_object_get(j, "indexSize"));
+                if (!digest_is_valid(id.digest) || id.size <= 0 ||
+                    read_verified_blob(cache->blobs_fd, "index.json", &id, &ibuf, &ilen, &e) < 0 ||
+                    oci_parse_json(ibuf, ilen, "index.json", &img->index, &e) < 0)
+                        goto cold;
+                manifests = json_object_get(img->index, "manifests");
+                json_array_foreach(manifests, i, entry) {
+                        const char *mt = json_string_value(json_object_get(entry, "mediaType"));
+                        const char *dg = json_string_value(json_object_get(entry, "digest"));
+                        if (!oci_in_list(oci_manifest_types, mt) && !oci_in_list(oci_index_types, mt) &&
+                            (!digest_is_valid(dg) || !cache_has_blob(cache, dg)))
+                                goto cold;
+                }
+        }
         img->from_cache = true;
         return 1;
 cold:
@@ -377,7 +426,8 @@ cold:
         json_decref(img->manifest);
         json_decref(img->config);
         json_decref(img->annotations);
-        img->manifest = img->config = img->annotations = NULL;
+        json_decref(img->index);
+        img->manifest = img->config = img->annotations = img->index = NULL;
         for (size_t i = 0; i < img->n_layers; i++)
                 free(img->layers[i].media_type);
         free(img->layers);
@@ -388,12 +438,37 @@ cold:
         return 0;
 }
 
-static void tarball_remember(struct cache *cache, const struct oci_image *img, const char *refname) {
+/* Puts a small verified blob (its digest computed here) into the store. */
+static int store_blob(struct cache *cache, const char *buf, size_t len, char digest[static DIGEST_STR_LEN + 1]) {
+        _cleanup_(error_freep) struct smith_error *e = NULL;
+        _cleanup_free_ char *tmp = NULL;
+        _cleanup_close_ int fd = -1;
+
+        sha256_digest_of(buf, len, digest);
+        if (cache_has_blob(cache, digest))
+                return 0;
+        if (cache_tmpfile(cache, &tmp, &fd, &e) < 0)
+                return -1;
+        if (write_full(fd, buf, len) < 0) {
+                unlinkat(cache->tmp_fd, tmp, 0);
+                return -1;
+        }
+        return cache_blob_commit(cache, fd, tmp, digest, &e);
+}
+
+/* The note: the manifest's descriptor and the index entry's annotations,
+ * with index.json (kept in the store) for what else the index lists. */
+static void tarball_remember(struct cache *cache, const struct oci_image *img, const char *index, size_t index_len,
+                             const char *refname) {
         _cleanup_(json_decrefp) json_t *j = NULL;
         _cleanup_free_ char *s = NULL;
+        char index_digest[DIGEST_STR_LEN + 1];
 
-        j = json_pack("{s:s, s:s, s:I, s:O?}", "mediaType", img->manifest_media_type, "digest", img->manifest_digest,
-                      "size", (json_int_t) img->manifest_size, "annotations", img->annotations);
+        if (store_blob(cache, index, index_len, index_digest) < 0)
+                return;
+        j = json_pack("{s:s, s:s, s:I, s:O?, s:s, s:I}", "mediaType", img->manifest_media_type, "digest",
+                      img->manifest_digest, "size", (json_int_t) img->manifest_size, "annotations", img->annotations,
+                      "indexDigest", index_digest, "indexSize", (json_int_t) index_len);
         s = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
         /* only a shortcut: failing to write it costs a re-read next time */
         if (s)
@@ -485,7 +560,7 @@ static int open_layout(struct cache *cache, int base_dirfd, const char *path, co
                 return -1;
         /* Remember it only if it did not change while we read it. */
         if (fstat(fd, &st2) == 0 && same_file(&st, &st2))
-                tarball_remember(cache, img, refname);
+                tarball_remember(cache, img, index, index_len, refname);
         return 0;
 }
 

@@ -43,6 +43,7 @@ struct oci_image {
         struct layer_ref *layers; /* lowest first; n_layers == config rootfs.diff_ids count */
         int blobs_fd;             /* dir containing blobs/sha256/<hex> for every blob of this image */
         json_t *annotations;      /* of the index entry that was chosen, may be NULL */
+        json_t *index;            /* the layout's index.json (verified), NULL for an image from a store */
         char *source;             /* the layout's path as given, for messages */
         bool from_cache;          /* a tarball reopened through refs/ without reading it */
         bool blobs_in_store;      /* blobs_fd is the cache's store of verified blobs (a tarball) */
@@ -91,6 +92,14 @@ struct unpack_opts;
  * the tarball was imported, used when it matches. */
 int oci_image_root(struct cache *cache, const struct oci_image *img, struct layer_stage *stage,
                    const struct unpack_opts *o, int *ret_root_fd, char **ret_root_path, struct smith_error **err);
+
+/* The blob of the first index.json entry with media_type (a blob beside
+ * the image, such as smith's spec), read whole and verified against the
+ * entry: at most max bytes.  Returns 1 and the blob (NUL-terminated, not
+ * counted in *ret_len), or 0 when the index has no such entry (or img did
+ * not come from a layout). */
+int oci_image_read_index_blob(const struct oci_image *img, const char *media_type, size_t max, char **ret,
+                              size_t *ret_len, struct smith_error **err);
 
 /* --- the image's manifest for others (manifest.c) --- */
 

@@ -15,3 +15,6 @@
 #define DOCKER_MT_CONFIG "application/vnd.docker.container.image.v1+json"
 #define DOCKER_MT_LAYER_GZIP "application/vnd.docker.image.rootfs.diff.tar.gzip"
 #define DOCKER_MT_LAYER_TAR "application/vnd.docker.image.rootfs.diff.tar"
+
+/* smith's own blobs beside the image in index.json */
+#define SMITH_MT_PROVENANCE "application/vnd.smith.provenance+json" /* tree/provenance.h */

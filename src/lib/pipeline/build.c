@@ -27,6 +27,7 @@
 #include "store/cache.h"
 #include "source/source.h"
 #include "tree/plan.h"
+#include "tree/provenance.h"
 #include "tree/select.h"
 #include "users/nss.h"
 
@@ -91,7 +92,11 @@ static int ensure_cache(struct build *b, struct smith_error **err) {
 /* --- the plan --- */
 
 static int plan_layout(struct build *b, struct smith_error **err) {
+        const struct plan_reason layout = { .kind = PLAN_REASON_LAYOUT };
         int r;
+
+        if (plan_set_reason(b->plan, &layout) < 0)
+                return error_oom(err);
         for (size_t i = 0; i < ELEMENTSOF(layout_dirs); i++) {
                 r = plan_add_dir(b->plan, layout_dirs[i], PLAN_FROM_LAYOUT);
                 if (r < 0)
@@ -99,6 +104,9 @@ static int plan_layout(struct build *b, struct smith_error **err) {
         }
         for (size_t i = 0; b->cfg->mounts && b->cfg->mounts[i]; i++) {
                 _cleanup_free_ char *p = plan_resolve(b->plan, b->cfg->mounts[i], true);
+                const struct plan_reason mount = { .kind = PLAN_REASON_MOUNT, .detail = b->cfg->mounts[i] };
+                if (plan_set_reason(b->plan, &mount) < 0)
+                        return error_oom(err);
                 if (!p)
                         return error_set(err, SMITH_ERR_CONFIG, "mount '%s': too many levels of symbolic links",
                                          b->cfg->mounts[i]);
@@ -118,8 +126,12 @@ static int plan_nss(struct build *b, struct smith_error **err) {
                 { "etc/group", b->nss.group },
                 { "etc/nsswitch.conf", b->nss.nsswitch },
         };
+        const struct plan_reason generated = { .kind = PLAN_REASON_GENERATED };
+
         if (!b->nss.passwd)
                 return 0;
+        if (plan_set_reason(b->plan, &generated) < 0)
+                return error_oom(err);
         for (size_t i = 0; i < ELEMENTSOF(files); i++) {
                 _cleanup_free_ char *dir = plan_resolve(b->plan, "etc", true), *p = NULL;
                 int r;
@@ -149,7 +161,7 @@ static int plan_source(struct build *b, struct smith_error **err) {
         if (r < 0)
                 return r;
         for (size_t i = 0; b->cfg->paths[i]; i++) {
-                r = selector_add_pattern(sel, b->cfg->paths[i], err);
+                r = selector_add_pattern(sel, b->cfg->paths[i], b->cfg->path_lines ? b->cfg->path_lines[i] : 0, err);
                 if (r < 0)
                         return r;
         }
@@ -244,11 +256,12 @@ static int write_image(struct build *b, const struct blob_result *layer, const c
         _cleanup_strv_free_ char **diff_ids = NULL;
         _cleanup_free_ struct oci_descriptor *layers = NULL;
         _cleanup_free_ struct layout_blob *blobs = NULL;
-        _cleanup_free_ char *config_json = NULL, *manifest_json = NULL, *packages = NULL;
+        _cleanup_free_ char *config_json = NULL, *manifest_json = NULL, *packages = NULL, *provenance = NULL;
         _cleanup_(json_decrefp) json_t *config = NULL;
         struct oci_descriptor config_desc = { .media_type = (char *) OCI_MT_CONFIG };
-        struct oci_descriptor index[3];
-        size_t n_layers = 0, n_blobs = 0, n_index = 0, config_len = 0, manifest_len = 0;
+        struct oci_descriptor pv_desc = { .media_type = (char *) SMITH_MT_PROVENANCE };
+        struct oci_descriptor index[4];
+        size_t n_layers = 0, n_blobs = 0, n_index = 0, config_len = 0, manifest_len = 0, provenance_len = 0;
         size_t parent_layers = b->parent ? b->parent->n_layers : 0;
         char manifest_digest[DIGEST_STR_LEN + 1], created[32];
         /* the layer inside is compressed already: a second deflate gains nothing */
@@ -325,6 +338,22 @@ static int write_image(struct build *b, const struct blob_result *layer, const c
                         blobs[n_blobs++] =
                                 (struct layout_blob){ .desc = pd, .fd = -1, .data = packages, .len = strlen(packages) };
                 }
+                {
+                        /* why each entry of the layer is there, for `smith inspect` */
+                        const char *slash = strrchr(b->o->conf, '/');
+                        r = provenance_write(b->plan, layer->diff_id, slash ? slash + 1 : b->o->conf, &provenance,
+                                             &provenance_len, err);
+                        if (r < 0) {
+                                for (size_t i = 0; i < n_index; i++)
+                                        json_decref(index[i].annotations);
+                                return error_wrap(err, "provenance");
+                        }
+                        pv_desc.size = (int64_t) provenance_len;
+                        sha256_digest_of(provenance, provenance_len, pv_desc.digest);
+                        blobs[n_blobs++] = (struct layout_blob){
+                                .desc = pv_desc, .fd = -1, .data = provenance, .len = provenance_len
+                        };
+                }
         }
         {
                 struct oci_descriptor md;
@@ -348,6 +377,11 @@ static int write_image(struct build *b, const struct blob_result *layer, const c
                 blobs[n_blobs++] =
                         (struct layout_blob){ .desc = md, .fd = -1, .data = manifest_json, .len = manifest_len };
         }
+        /* the provenance blob after the image: oci-image-tool's lookup by
+         * name skips the entry after each one it drops, so two non-image
+         * entries in a row before the manifest make it fail */
+        pv_desc.annotations = json_incref(index[0].annotations);
+        index[n_index++] = pv_desc;
 
         if (b->epoch >= 0)
                 lo.mtime = b->epoch;

@@ -120,7 +120,12 @@ static int overlay_walk(struct plan *p, int top_fd, const char *name, const char
 }
 
 int overlay_add_tree(struct plan *p, int dirfd, const char *name, struct smith_error **err) {
-        int dfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+        const struct plan_reason why = { .kind = PLAN_REASON_OVERLAY };
+        int dfd;
+
+        if (plan_set_reason(p, &why) < 0)
+                return error_oom(err);
+        dfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
         if (dfd < 0)
                 return error_set_errno(err, SMITH_ERR_IO, errno, "overlay '%s'", name);
         return overlay_walk(p, dirfd, name, "", dfd, 0, err);

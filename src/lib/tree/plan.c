@@ -14,7 +14,41 @@
 struct plan {
         void *root;
         size_t n;
+        struct plan_reason why; /* for the entries added next (owned) */
 };
+
+static void reason_release(struct plan_reason *r) {
+        free((char *) r->detail);
+        free((char *) r->needed_by);
+        free((char *) r->pattern);
+        *r = (struct plan_reason){};
+}
+
+/* *dst = a copy of src (NULL: unknown); dst is released first. */
+static int reason_copy(struct plan_reason *dst, const struct plan_reason *src) {
+        struct plan_reason r = { .kind = src ? src->kind : PLAN_REASON_UNKNOWN, .line = src ? src->line : 0 };
+
+        if (src && ((src->detail && !(r.detail = strdup(src->detail))) ||
+                    (src->needed_by && !(r.needed_by = strdup(src->needed_by))) ||
+                    (src->pattern && !(r.pattern = strdup(src->pattern))))) {
+                reason_release(&r);
+                return -ENOMEM;
+        }
+        reason_release(dst);
+        *dst = r;
+        return 0;
+}
+
+/* A parent directory's reason: the entry below it. */
+static int reason_parent(struct plan_reason *dst, const char *child) {
+        _cleanup_free_ char *abs = NULL;
+        struct plan_reason r = { .kind = PLAN_REASON_PARENT };
+
+        if (asprintf(&abs, "/%s", child) < 0)
+                return -ENOMEM;
+        r.needed_by = abs;
+        return reason_copy(dst, &r);
+}
 
 static int entry_cmp(const void *a, const void *b) {
         return strcmp(((const struct plan_entry *) a)->path, ((const struct plan_entry *) b)->path);
@@ -28,6 +62,7 @@ static void entry_free(void *p) {
         free(e->src_path);
         free(e->data);
         free(e->target);
+        reason_release(&e->why);
         free(e);
 }
 
@@ -43,7 +78,12 @@ void plan_free(struct plan *p) {
         if (!p)
                 return;
         tdestroy(p->root, entry_free);
+        reason_release(&p->why);
         free(p);
+}
+
+int plan_set_reason(struct plan *p, const struct plan_reason *why) {
+        return reason_copy(&p->why, why);
 }
 
 size_t plan_size(const struct plan *p) {
@@ -108,6 +148,13 @@ static int plan_put(struct plan *p, struct plan_entry *e) {
                 if (old->type == PLAN_DIR && e->type == PLAN_DIR) {
                         if (e->from > old->from)
                                 old->from = e->from;
+                        /* a directory only implied before now has a reason of its own */
+                        if (old->why.kind == PLAN_REASON_PARENT && e->why.kind != PLAN_REASON_UNKNOWN &&
+                            e->why.kind != PLAN_REASON_PARENT) {
+                                struct plan_reason tmp = old->why;
+                                old->why = e->why;
+                                e->why = tmp;
+                        }
                         entry_free(e);
                         return 0;
                 }
@@ -144,12 +191,13 @@ static int plan_put(struct plan *p, struct plan_entry *e) {
         return 1;
 }
 
-static struct plan_entry *entry_new(const char *path, enum plan_type type, enum plan_precedence from) {
+static struct plan_entry *entry_new(struct plan *p, const char *path, enum plan_type type, enum plan_precedence from) {
         struct plan_entry *e = calloc(1, sizeof(*e));
         if (!e)
                 return NULL;
         e->path = path_normalized(path, 0);
-        if (!e->path) {
+        if (!e->path || reason_copy(&e->why, &p->why) < 0) {
+                free(e->path);
                 free(e);
                 return NULL;
         }
@@ -175,9 +223,11 @@ static int ensure_parents(struct plan *p, const char *path, enum plan_precedence
                 }
                 if (old && old->from > from) /* a higher layer put a non-dir here */
                         return -ENOTDIR;
-                e = entry_new(copy, PLAN_DIR, from);
-                if (!e)
+                e = entry_new(p, copy, PLAN_DIR, from);
+                if (!e || reason_parent(&e->why, path) < 0) {
+                        entry_free(e);
                         return -ENOMEM;
+                }
                 if (old) {
                         struct plan_entry tmp = *old;
                         *old = *e;
@@ -194,7 +244,7 @@ static int ensure_parents(struct plan *p, const char *path, enum plan_precedence
 }
 
 int plan_add_dir(struct plan *p, const char *path, enum plan_precedence from) {
-        struct plan_entry *e = entry_new(path, PLAN_DIR, from);
+        struct plan_entry *e = entry_new(p, path, PLAN_DIR, from);
         if (!e)
                 return -ENOMEM;
         if (isempty(e->path)) { /* the root itself is implicit */
@@ -206,7 +256,7 @@ int plan_add_dir(struct plan *p, const char *path, enum plan_precedence from) {
 
 int plan_add_file(struct plan *p, const char *path, enum plan_precedence from, int src_fd, const char *src_path,
                   bool exec, dev_t dev, ino_t ino, nlink_t nlink) {
-        struct plan_entry *e = entry_new(path, PLAN_FILE, from);
+        struct plan_entry *e = entry_new(p, path, PLAN_FILE, from);
         if (!e)
                 return -ENOMEM;
         e->src_fd = src_fd;
@@ -224,7 +274,7 @@ int plan_add_file(struct plan *p, const char *path, enum plan_precedence from, i
 
 int plan_add_data(struct plan *p, const char *path, enum plan_precedence from, const void *data, size_t len,
                   bool exec) {
-        struct plan_entry *e = entry_new(path, PLAN_FILE, from);
+        struct plan_entry *e = entry_new(p, path, PLAN_FILE, from);
         if (!e)
                 return -ENOMEM;
         e->data = malloc(len + 1);
@@ -241,7 +291,7 @@ int plan_add_data(struct plan *p, const char *path, enum plan_precedence from, c
 }
 
 int plan_add_symlink(struct plan *p, const char *path, enum plan_precedence from, const char *target) {
-        struct plan_entry *e = entry_new(path, PLAN_SYMLINK, from);
+        struct plan_entry *e = entry_new(p, path, PLAN_SYMLINK, from);
         if (!e)
                 return -ENOMEM;
         e->target = strdup(target);

@@ -7,7 +7,13 @@
  * present as directories.  Entries carry a precedence: an entry from a
  * higher one replaces an existing entry, one from a lower or equal
  * precedence leaves the existing entry as it is (the first copy wins, as in
- * the original smith). */
+ * the original smith).
+ *
+ * Every entry also carries why it is there (struct plan_reason), recorded
+ * as it is added: the caller states the reason with plan_set_reason()
+ * before adding, and directories implied by an entry say so.  The build
+ * writes the reasons into the image (tree/provenance.h) for `smith
+ * inspect`. */
 #pragma once
 
 #include <stdbool.h>
@@ -29,6 +35,31 @@ enum plan_precedence {
         PLAN_FROM_OVERLAY = 3,   /* ./rootfs beside smith.yaml */
 };
 
+enum plan_reason_kind {
+        PLAN_REASON_UNKNOWN,      /* nothing recorded */
+        PLAN_REASON_PATTERN,      /* matched a `paths` pattern (its smith.yaml line) */
+        PLAN_REASON_INTERPRETER,  /* the ELF interpreter of needed_by */
+        PLAN_REASON_NEEDED,       /* the library that DT_NEEDED detail (a soname) of needed_by names */
+        PLAN_REASON_NSS,          /* NSS module detail (nss: true, or named users) */
+        PLAN_REASON_SYMLINK,      /* a symlink met on the way to needed_by */
+        PLAN_REASON_PARENT,       /* a directory only because needed_by is below it */
+        PLAN_REASON_OVERLAY,      /* from ./rootfs beside smith.yaml */
+        PLAN_REASON_GENERATED,    /* passwd, group, nsswitch.conf */
+        PLAN_REASON_MOUNT,        /* a `mounts` entry (detail: as written) */
+        PLAN_REASON_LAYOUT,       /* /dev /read /write /run /proc /sys */
+        PLAN_REASON_PARENT_IMAGE, /* never in a plan: an entry of a parent image's layer, for readers */
+};
+
+/* Why an entry is in the plan.  Strings may be NULL; in an entry they are
+ * the entry's own. */
+struct plan_reason {
+        enum plan_reason_kind kind;
+        const char *detail;    /* NEEDED: the soname; NSS: the module; MOUNT: the mount */
+        const char *needed_by; /* absolute path inside the image ("/usr/bin/cat") */
+        const char *pattern;   /* PATTERN: the `paths` entry as written */
+        unsigned line;         /* PATTERN: its line in smith.yaml, 0 if not known */
+};
+
 struct plan_entry {
         char *path;
         enum plan_type type;
@@ -42,6 +73,7 @@ struct plan_entry {
         dev_t dev;    /* file: identity in its tree, to keep hardlinks */
         ino_t ino;
         nlink_t nlink;
+        struct plan_reason why;
 };
 
 struct plan;
@@ -52,6 +84,12 @@ DEFINE_POINTER_CLEANUP(struct plan, plan_free)
 
 struct plan_entry *plan_get(struct plan *p, const char *path);
 size_t plan_size(const struct plan *p);
+
+/* The reason the entries that the next plan_add_*() calls insert (or
+ * replace) carry; copied.  NULL: unknown.  Parent directories they imply
+ * are PLAN_REASON_PARENT, needed_by the entry.  An existing directory keeps
+ * its reason, unless it was only implied. */
+int plan_set_reason(struct plan *p, const struct plan_reason *why);
 
 /* Adds a directory (and its missing parents). */
 int plan_add_dir(struct plan *p, const char *path, enum plan_precedence from);

@@ -4,7 +4,12 @@
  * back for each symlink met so the link is recreated in the plan; the
  * resolved file is what gets copied.  ELF files are queued and their
  * interpreter and DT_NEEDED libraries resolved with the elf module's ld.so
- * search, which reads the root's own ld.so.cache and ld.so.conf. */
+ * search, which reads the root's own ld.so.cache and ld.so.conf.
+ *
+ * Each entry's reason is stated to the plan before it is added: the
+ * pattern and its line, the interpreter or DT_NEEDED library and who
+ * needs it, an NSS module; a symlink met on the way to something is
+ * "on the way" to it, unless it is the very path asked for. */
 #include <dirent.h>
 #include <elf.h>
 #include <errno.h>
@@ -50,6 +55,7 @@ struct selector {
         bool have_first;
         size_t n_missing;                           /* libraries not found */
         char *missing_example, *missing_example_by; /* the first one not shown */
+        struct plan_reason why;                     /* of what is being added (borrowed strings) */
 };
 
 /* --- globbing --- */
@@ -207,14 +213,33 @@ static int record_symlink(void *userdata, const char *link, const char *target) 
         return r < 0 ? r : strv_extend(&s->pending, target);
 }
 
-static int commit_symlinks(struct selector *s) {
+static char *dirname_of(const char *path);
+
+/* Adds the links met resolving path to resolved: the link that is path
+ * itself (its directory resolved) has the reason path has, the others are
+ * on the way to resolved. */
+static int commit_symlinks(struct selector *s, const char *path, const char *resolved) {
+        _cleanup_free_ char *dir = NULL, *rdir = NULL, *named = NULL;
+        struct plan_reason on_the_way = { .kind = PLAN_REASON_SYMLINK, .needed_by = resolved };
+        const char *base = strrchr(path, '/');
         int r = 0;
-        for (size_t i = 0; s->pending && s->pending[i] && s->pending[i + 1]; i += 2) {
+
+        if (!s->pending)
+                return 0;
+        dir = dirname_of(path);
+        if (!dir)
+                r = -ENOMEM;
+        else if (chase(s->root_fd, dir, 0, NULL, NULL, &rdir, NULL, NULL) >= 0 &&
+                 asprintf(&named, "%s/%s", streq(rdir, "/") ? "" : rdir, base ? base + 1 : path) < 0)
+                r = -ENOMEM;
+        for (size_t i = 0; r >= 0 && s->pending[i] && s->pending[i + 1]; i += 2) {
                 log_info("symlink '%s' -> '%s'", s->pending[i], s->pending[i + 1]);
-                r = plan_add_symlink(s->plan, s->pending[i], PLAN_FROM_SOURCE, s->pending[i + 1]);
-                if (r < 0)
-                        break;
+                r = plan_set_reason(s->plan, named && streq(named, s->pending[i]) ? &s->why : &on_the_way);
+                if (r >= 0)
+                        r = plan_add_symlink(s->plan, s->pending[i], PLAN_FROM_SOURCE, s->pending[i + 1]);
         }
+        if (r >= 0)
+                r = plan_set_reason(s->plan, &s->why);
         strv_free(s->pending);
         s->pending = NULL;
         return r < 0 ? r : 0;
@@ -299,9 +324,12 @@ static int add_path(struct selector *s, const char *path, enum add_mode mode, co
                 *ret_resolved = NULL;
         if (is_excluded(s, path))
                 return 0;
+        r = plan_set_reason(s->plan, &s->why);
+        if (r < 0)
+                return error_oom(err);
         r = chase(s->root_fd, path, 0, record_symlink, s, &resolved, &dirfd, &name);
         if (r >= 0) {
-                int q = commit_symlinks(s);
+                int q = commit_symlinks(s, path, resolved);
                 if (q < 0)
                         return error_set_errno(err, SMITH_ERR_IO, q, "add links of '%s'", PATH_FOR_MSG(path));
         } else {
@@ -475,12 +503,13 @@ void selector_free(struct selector *s) {
         free(s);
 }
 
-int selector_add_pattern(struct selector *s, const char *pattern, struct smith_error **err) {
+int selector_add_pattern(struct selector *s, const char *pattern, unsigned line, struct smith_error **err) {
         _cleanup_strv_free_ char **matches = NULL;
         int r;
 
         if (isempty(pattern))
                 return 0;
+        s->why = (struct plan_reason){ .kind = PLAN_REASON_PATTERN, .pattern = pattern, .line = line };
         r = root_glob(s->root_fd, pattern, &matches, err);
         if (r < 0)
                 return error_wrap(err, "paths");
@@ -489,9 +518,10 @@ int selector_add_pattern(struct selector *s, const char *pattern, struct smith_e
         for (size_t i = 0; matches && matches[i]; i++) {
                 r = add_path(s, matches[i], ADD_WHOLE, NULL, NULL, NULL, 0, err);
                 if (r < 0)
-                        return r;
+                        break;
         }
-        return 0;
+        s->why = (struct plan_reason){};
+        return r < 0 ? r : 0;
 }
 
 /* --- the ELF closure --- */
@@ -522,7 +552,10 @@ static int add_library(struct selector *s, const struct elf_info *obj, const cha
         forigin = dirname_of(found);
         if (!forigin)
                 return error_oom(err);
-        return add_path(s, found, ADD_LIBRARY, forigin, chain, &resolved, 0, err);
+        s->why = (struct plan_reason){ .kind = PLAN_REASON_NEEDED, .detail = needed, .needed_by = obj_path };
+        r = add_path(s, found, ADD_LIBRARY, forigin, chain, &resolved, 0, err);
+        s->why = (struct plan_reason){};
+        return r;
 }
 
 static int process_elf(struct selector *s, struct elf_item *it, struct smith_error **err) {
@@ -553,7 +586,9 @@ static int process_elf(struct selector *s, struct elf_item *it, struct smith_err
                 s->have_first = true;
         }
         if (info.interp) {
+                s->why = (struct plan_reason){ .kind = PLAN_REASON_INTERPRETER, .needed_by = it->path };
                 r = add_path(s, info.interp, ADD_LIBRARY, "/", NULL, NULL, 0, err);
+                s->why = (struct plan_reason){};
                 if (r < 0)
                         return error_wrap(err, "interpreter of '%s'", PATH_FOR_MSG(it->path));
         }
@@ -620,7 +655,9 @@ static int finish_closure(struct selector *s, struct smith_error **err) {
                                 }
                                 if (r < 0)
                                         return error_wrap(err, "find nss module '%s'", mods[i]);
+                                s->why = (struct plan_reason){ .kind = PLAN_REASON_NSS, .detail = mods[i] };
                                 r = add_path(s, found, ADD_LIBRARY, NULL, NULL, NULL, 0, err);
+                                s->why = (struct plan_reason){};
                                 if (r < 0)
                                         return r;
                         }

@@ -30,8 +30,9 @@ void selector_free(struct selector *s);
 DEFINE_POINTER_CLEANUP(struct selector, selector_free)
 
 /* Adds everything pattern matches (a pattern matching nothing is noted with
- * -v, like the original, which silently copied nothing). */
-int selector_add_pattern(struct selector *s, const char *pattern, struct smith_error **err);
+ * -v, like the original, which silently copied nothing); the entries'
+ * reason names the pattern and line, its line in smith.yaml (0: unknown). */
+int selector_add_pattern(struct selector *s, const char *pattern, unsigned line, struct smith_error **err);
 
 /* Resolves the ELF closure of everything added so far (and the NSS modules
  * when asked).  Missing libraries are warnings naming who needs them: the
