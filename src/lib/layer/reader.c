@@ -366,29 +366,29 @@ int layer_reader_new(int fd, uint64_t max_in, uint64_t max_out, const char *over
 
         r = calloc(1, sizeof(*r));
         if (!r)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "reader");
+                return error_oom(err);
         pthread_mutex_init(&r->lock, NULL);
         pthread_cond_init(&r->cond, NULL);
         r->fd = fd;
         r->max_in = max_in;
         r->max_out = max_out;
         if (over_msg && !(r->over_msg = strdup(over_msg)))
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "reader");
+                return error_oom(err);
         r->in = malloc(READER_IN_SIZE);
         if (!r->in)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "reader");
+                return error_oom(err);
         for (size_t i = 0; i < READER_SLOTS; i++)
                 if (!(r->slot[i] = malloc(READER_SLOT_SIZE)))
-                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "reader");
+                        return error_oom(err);
         if (flags & LAYER_READER_HASH_IN) {
                 r->h_in = sha256_new();
                 if (!r->h_in)
-                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "sha256");
+                        return error_oom(err);
         }
         if (flags & LAYER_READER_HASH_OUT) {
                 r->h_out = sha256_new();
                 if (!r->h_out)
-                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "sha256");
+                        return error_oom(err);
         }
 
         /* The magic decides, never a media type or a file name. */
@@ -414,7 +414,7 @@ int layer_reader_new(int fd, uint64_t max_in, uint64_t max_out, const char *over
 
         r->a = archive_read_new();
         if (!r->a)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "libarchive");
+                return error_oom(err);
         if (archive_read_support_format_tar(r->a) != ARCHIVE_OK)
                 return error_from_archive(err, SMITH_ERR_IO, r->a, "libarchive");
         q = pthread_create(&r->worker, NULL, reader_worker, r);
@@ -450,7 +450,7 @@ int layer_reader_new_limited(int fd, uint64_t max_in, const struct unpack_limits
         char sz[UNPACK_SIZE_STR_MAX];
 
         if (asprintf(&over, TOTAL_FMT, unpack_size_str(l->max_unpacked, sz)) < 0)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "reader");
+                return error_oom(err);
         return layer_reader_new(fd, max_in, used < l->max_unpacked ? l->max_unpacked - used : 0, over, flags, ret, err);
 }
 

@@ -93,7 +93,7 @@ int layer_stage_start(struct cache *cache, const char *digest, uint64_t size, co
                 return error_set(err, SMITH_ERR_IO, "invalid digest '%s'", digest);
         s = calloc(1, sizeof(*s));
         if (!s)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "stage");
+                return error_oom(err);
         s->root_fd = s->feed_fd = s->thread_fd = -1;
         memcpy(s->digest, digest, DIGEST_STR_LEN + 1);
         s->size = size;
@@ -104,14 +104,14 @@ int layer_stage_start(struct cache *cache, const char *digest, uint64_t size, co
 
         tmp_dir = path_join(cache->path, "tmp");
         if (!tmp_dir)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "stage");
+                return error_oom(err);
         r = mkdtemp_in(tmp_dir, "stage-", &path);
         if (r < 0)
                 return error_set_errno(err, SMITH_ERR_IO, r, "create directory in '%s'", tmp_dir);
         s->name = strdup(strrchr(path, '/') + 1);
         if (!s->name) {
                 (void) rm_rf_at(AT_FDCWD, path);
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "stage");
+                return error_oom(err);
         }
         s->root_fd = openat(s->tmp_fd, s->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         /* held while in use, so a later cache_open() can tell it from garbage */

@@ -378,7 +378,7 @@ static int unpack_entry(struct unpacker *u, struct layer_reader *rd, struct arch
                 return error_set(err, SMITH_ERR_SOURCE, "entry with an unreadable name");
         shown = name_for_msg(raw);
         if (!shown)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "entry");
+                return error_oom(err);
         r = normalize_name(raw, &path);
         if (r == -EXDEV)
                 return error_set(err, SMITH_ERR_SOURCE, "entry '%s' escapes the root", shown);
@@ -394,7 +394,7 @@ static int unpack_entry(struct unpacker *u, struct layer_reader *rd, struct arch
         slash = strrchr(path, '/');
         parent = slash ? strndup(path, (size_t) (slash - path)) : strdup("");
         if (!parent)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "entry '%s'", shown);
+                return error_oom(err);
         name = slash ? slash + 1 : path;
 
         if (!u->no_whiteouts && strneq(name, ".wh.", 4))
@@ -419,7 +419,7 @@ static int unpack_entry(struct unpacker *u, struct layer_reader *rd, struct arch
                 struct stat tst, st;
 
                 if (!tshown)
-                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "entry '%s'", shown);
+                        return error_oom(err);
                 r = normalize_name(hl, &target);
                 if (r == -EXDEV)
                         return error_set(err, SMITH_ERR_SOURCE, "entry '%s': hardlink target '%s' escapes the root",
@@ -522,7 +522,7 @@ static int unpack_entry(struct unpacker *u, struct layer_reader *rd, struct arch
 
 created:
         if (unpacker_note_created(u, resolved, name) < 0)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "entry '%s'", shown);
+                return error_oom(err);
         return 0;
 }
 

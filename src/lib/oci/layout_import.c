@@ -123,12 +123,12 @@ static int ref_get(struct import *imp, const struct oci_desc *d, struct import_r
                 return error_set(err, SMITH_ERR_SOURCE, "more than %u descriptors", IMPORT_MAX_REFS);
         r = calloc(1, sizeof(*r));
         if (!r)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "import");
+                return error_oom(err);
         memcpy(r->digest, d->digest, DIGEST_STR_LEN + 1);
         r->size = d->size;
         if (!tsearch(r, &imp->refs, ref_cmp)) {
                 free(r);
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "import");
+                return error_oom(err);
         }
         imp->n_refs++;
         *ret = r;
@@ -351,7 +351,7 @@ static int import_blob(struct import *imp, struct archive_entry *e, const char *
 
         h = sha256_new();
         if (!h)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "sha256");
+                return error_oom(err);
         /* created read-only, as the store keeps it: committing is a rename */
         fd = openat(imp->dir_fd, hex, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444);
         if (fd < 0)
@@ -419,14 +419,14 @@ static int import_init(struct import *imp, struct cache *cache, const struct unp
         *imp = (struct import){ .cache = cache, .limits = unpack_limits_resolve(limits), .dir_fd = -1 };
         tmp_dir = path_join(cache->path, "tmp");
         if (!tmp_dir)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "import");
+                return error_oom(err);
         r = mkdtemp_in(tmp_dir, "import-", &path);
         if (r < 0)
                 return error_set_errno(err, SMITH_ERR_IO, r, "create directory in '%s'", tmp_dir);
         imp->dir_name = strdup(strrchr(path, '/') + 1);
         if (!imp->dir_name) {
                 (void) rm_rf_at(AT_FDCWD, path);
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "import");
+                return error_oom(err);
         }
         imp->dir_fd = openat(cache->tmp_fd, imp->dir_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         /* held while in use, so a later cache_open() can tell it from garbage */
@@ -518,7 +518,7 @@ int oci_import_tarball(struct cache *cache, int fd, const struct unpack_limits *
                         }
                         index = malloc((size_t) size + 1);
                         if (!index) {
-                                error_set_errno(err, SMITH_ERR_IO, ENOMEM, "index.json");
+                                error_oom(err);
                                 goto out;
                         }
                         while (index_len < (size_t) size) {

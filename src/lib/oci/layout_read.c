@@ -284,7 +284,7 @@ static int load_manifest(struct oci_image *img, struct smith_error **err) {
                                  json_array_size(diff_ids));
         img->layers = calloc(n ? n : 1, sizeof(*img->layers));
         if (!img->layers)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "manifest");
+                return error_oom(err);
         for (size_t i = 0; i < n; i++) {
                 struct layer_ref *l = &img->layers[i];
                 struct oci_desc ld;
@@ -305,7 +305,7 @@ static int load_manifest(struct oci_image *img, struct smith_error **err) {
                 l->size = ld.size;
                 l->media_type = strdup(ld.media_type);
                 if (!l->media_type)
-                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "manifest");
+                        return error_oom(err);
                 img->n_layers = i + 1;
         }
         return 0;
@@ -323,7 +323,7 @@ static int image_set_manifest(struct oci_image *img, const struct oci_desc *d, j
         img->manifest_size = d->size;
         img->manifest_media_type = strdup(d->media_type);
         if (!img->manifest_media_type)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "manifest");
+                return error_oom(err);
         img->annotations = json_incref(annotations);
         return 0;
 }
@@ -551,7 +551,7 @@ static int open_layout(struct cache *cache, int base_dirfd, const char *path, co
                 return error_set_errno(err, SMITH_ERR_IO, errno, "open cache");
         img->blobs_in_store = true;
         if (tarball_ref_name(&st, tag, tag_given, refname) < 0)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "open");
+                return error_oom(err);
         if (tarball_open_warm(cache, img, refname) > 0)
                 return 0;
 
@@ -578,7 +578,7 @@ int oci_image_open_layout_staged(struct cache *cache, int base_dirfd, const char
         bool tag_given;
 
         if (parse_ref(ref, &path, &tag) < 0)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "'%s'", ref);
+                return error_oom(err);
         if (isempty(path))
                 return error_set(err, SMITH_ERR_SOURCE, "'%s': no path to an OCI layout", ref);
         tag_given = tag != NULL;
@@ -587,11 +587,11 @@ int oci_image_open_layout_staged(struct cache *cache, int base_dirfd, const char
 
         img = calloc(1, sizeof(*img));
         if (!img)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "'%s'", path);
+                return error_oom(err);
         img->blobs_fd = -1;
         img->source = strdup(path);
         if (!img->source)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "'%s'", path);
+                return error_oom(err);
         if (open_layout(cache, base_dirfd, path, tag_given ? tag : "latest", tag_given, limits, img,
                         ret_stage ? &stage : NULL, err) < 0)
                 return error_wrap(err, "'%s'", path);
@@ -607,13 +607,13 @@ int oci_image_from_store(int blobs_fd, const char *media_type, const char *diges
         struct oci_desc d = { .media_type = media_type, .digest = digest, .size = size };
 
         if (!img)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "image");
+                return error_oom(err);
         img->blobs_fd = -1;
         if (!digest_is_valid(digest) || size < 0)
                 return error_set(err, SMITH_ERR_SOURCE, "'%s': invalid manifest descriptor", source);
         img->source = strdup(source);
         if (!img->source)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "image");
+                return error_oom(err);
         img->blobs_fd = fcntl(blobs_fd, F_DUPFD_CLOEXEC, 3);
         if (img->blobs_fd < 0)
                 return error_set_errno(err, SMITH_ERR_IO, errno, "'%s'", source);

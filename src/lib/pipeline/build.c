@@ -272,7 +272,7 @@ static int write_image(struct build *b, const struct blob_result *layer, const c
         layers = calloc(parent_layers + 1, sizeof(*layers));
         blobs = calloc(parent_layers + 6, sizeof(*blobs));
         if (!layers || !blobs)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "image");
+                return error_oom(err);
 
         for (size_t i = 0; i < parent_layers; i++) {
                 const struct layer_ref *l = &b->parent->layers[i];
@@ -294,7 +294,7 @@ static int write_image(struct build *b, const struct blob_result *layer, const c
                         (struct oci_descriptor){ .media_type = (char *) OCI_MT_LAYER_GZIP, .size = layer->size };
                 memcpy(layers[n_layers].digest, layer->digest, sizeof(layer->digest));
                 if (strv_extend(&diff_ids, layer->diff_id) < 0)
-                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "image");
+                        return error_oom(err);
                 blobs[n_blobs++] =
                         (struct layout_blob){ .desc = layers[n_layers], .fd = b->layer_fd, .dir_fd = AT_FDCWD };
                 n_layers++;
@@ -302,7 +302,7 @@ static int write_image(struct build *b, const struct blob_result *layer, const c
 
         config = image_config(b, diff_ids);
         if (!config)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "image config");
+                return error_oom(err);
         r = oci_json_dump(config, &config_json, &config_len, err);
         if (r < 0)
                 return error_wrap(err, "image config");
@@ -330,7 +330,7 @@ static int write_image(struct build *b, const struct blob_result *layer, const c
                         struct oci_descriptor pd = { .media_type = (char *) MT_SMITH_PACKAGES };
                         packages = strv_join(b->src->packages, "\n");
                         if (!packages)
-                                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "packages");
+                                return error_oom(err);
                         pd.size = (int64_t) strlen(packages);
                         sha256_digest_of(packages, strlen(packages), pd.digest);
                         pd.annotations = json_incref(build_ann);
@@ -402,7 +402,7 @@ static int open_layer_tmpfile(const char *image, int *ret, struct smith_error **
 
         dir = slash ? strndup(image, (size_t) (slash - image) + (slash == image ? 1 : 0)) : strdup(".");
         if (!dir)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "layer");
+                return error_oom(err);
         /* an unnamed file beside the output: nothing is left behind on failure */
         fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
         if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
@@ -432,7 +432,7 @@ static int run(struct build *b, struct smith_error **err) {
                 return error_set_errno(err, SMITH_ERR_USAGE, errno, "build directory '%s'", o->dir);
         b->conf_name = (streq(o->dir, ".") || o->conf[0] == '/') ? strdup(o->conf) : path_join(o->dir, o->conf);
         if (!b->conf_name)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "config");
+                return error_oom(err);
         r = config_load(b->conf_name, &b->cfg, err);
         if (r < 0)
                 return r;
@@ -463,7 +463,7 @@ static int run(struct build *b, struct smith_error **err) {
                         free(b->cfg->type);
                         b->cfg->type = strdup(b->src->ops->kind);
                         if (!b->cfg->type)
-                                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "config");
+                                return error_oom(err);
                 }
                 if (b->src->image) {
                         r = config_apply_image_defaults(b->cfg, json_object_get(b->src->image->config, "config"), err);

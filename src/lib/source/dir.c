@@ -17,7 +17,7 @@ static int dir_open(struct source *s, const struct smith_config *c, const struct
         s->root_fd = fd;
         s->root_path = strdup(c->package);
         if (!s->root_path)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "package '%s'", c->package);
+                return error_oom(err);
         return 0;
 }
 

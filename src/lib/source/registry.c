@@ -96,9 +96,9 @@ static int registry_open(struct source *s, const struct smith_config *c, const s
         }
         shown = registry_ref_display(ref);
         if (!shown)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "package");
+                return error_oom(err);
         if (note_name(shown, note) < 0)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "package");
+                return error_oom(err);
         if (ctx->fast)
                 note_image(ctx->cache, note, shown, &s->image);
         if (!s->image) {
