@@ -47,45 +47,29 @@ int buf_append_str(struct buf *b, const char *s) {
 
 int buf_read_fd(struct buf *b, int fd) {
         for (;;) {
-                size_t room;
+                size_t room = MIN((size_t) BUF_READ_CHUNK, b->max - b->len);
+                char probe, *into;
                 ssize_t n;
                 int r;
 
-                /* one byte past max is enough to tell that it is too big */
-                room = MIN((size_t) BUF_READ_CHUNK, b->max - b->len + 1);
-                if (b->len + room + 1 > b->cap) {
-                        size_t cap = MAX(b->cap * 2, b->len + room + 1);
-                        char *d;
-
-                        cap = MAX(cap, (size_t) BUF_MIN_CAP);
-                        cap = MIN(cap, b->max + 2);
-                        d = realloc(b->data, cap);
-                        if (!d)
-                                return -ENOMEM;
-                        b->data = d;
-                        b->cap = cap;
-                        room = MIN(room, b->cap - b->len - 1);
-                }
-                n = read(fd, b->data + b->len, room);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        r = -errno;
-                        b->data[b->len] = '\0';
+                /* full: one byte more than max is enough to tell it is too big */
+                r = room > 0 ? buf_reserve(b, room) : 0;
+                if (r < 0)
                         return r;
-                }
+                into = room > 0 ? b->data + b->len : &probe;
+                n = read(fd, into, room > 0 ? room : 1);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
                 if (n == 0)
                         break;
-                if ((size_t) n > b->max - b->len) {
-                        b->data[b->len] = '\0';
+                if (room == 0)
                         return -EFBIG;
-                }
                 b->len += (size_t) n;
+                b->data[b->len] = '\0';
         }
-        if (!b->data)
-                return buf_append(b, "", 0);
-        b->data[b->len] = '\0';
-        return 0;
+        return b->data ? 0 : buf_append(b, "", 0);
 }
 
 char *buf_steal(struct buf *b, size_t *ret_len) {

@@ -242,6 +242,13 @@ struct dyn_refs {
         uint64_t strtab, strsz, rpath, runpath, soname;
 };
 
+/* A tag that may appear once: the first of them wins, as in ld.so. */
+static void first_wins(bool *has, uint64_t *field, uint64_t val) {
+        if (!*has)
+                *field = val;
+        *has = true;
+}
+
 static int read_dynamic(const struct elf_file *f, const struct phdr *dyn, struct dyn_refs *d,
                         struct smith_error **err) {
         size_t entsize = f->elf_class == ELFCLASS64 ? sizeof(Elf64_Dyn) : sizeof(Elf32_Dyn);
@@ -280,29 +287,19 @@ static int read_dynamic(const struct elf_file *f, const struct phdr *dyn, struct
                         d->needed[d->n_needed++] = val;
                         break;
                 case DT_STRTAB:
-                        if (!d->has_strtab)
-                                d->strtab = val;
-                        d->has_strtab = true;
+                        first_wins(&d->has_strtab, &d->strtab, val);
                         break;
                 case DT_STRSZ:
-                        if (!d->has_strsz)
-                                d->strsz = val;
-                        d->has_strsz = true;
+                        first_wins(&d->has_strsz, &d->strsz, val);
                         break;
                 case DT_RPATH:
-                        if (!d->has_rpath)
-                                d->rpath = val;
-                        d->has_rpath = true;
+                        first_wins(&d->has_rpath, &d->rpath, val);
                         break;
                 case DT_RUNPATH:
-                        if (!d->has_runpath)
-                                d->runpath = val;
-                        d->has_runpath = true;
+                        first_wins(&d->has_runpath, &d->runpath, val);
                         break;
                 case DT_SONAME:
-                        if (!d->has_soname)
-                                d->soname = val;
-                        d->has_soname = true;
+                        first_wins(&d->has_soname, &d->soname, val);
                         break;
                 default:
                         break;
