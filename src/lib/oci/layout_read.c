@@ -346,17 +346,26 @@ static int image_from_index(struct oci_image *img, const char *index_buf, size_t
         return load_manifest(img, err);
 }
 
-void oci_image_free(struct oci_image *img) {
-        if (!img)
-                return;
+/* Forgets the documents and layers: what a manifest filled in. */
+static void image_clear(struct oci_image *img) {
         json_decref(img->manifest);
         json_decref(img->config);
         json_decref(img->annotations);
         json_decref(img->index);
+        img->manifest = img->config = img->annotations = img->index = NULL;
         for (size_t i = 0; i < img->n_layers; i++)
                 free(img->layers[i].media_type);
         free(img->layers);
+        img->layers = NULL;
+        img->n_layers = 0;
         free(img->manifest_media_type);
+        img->manifest_media_type = NULL;
+}
+
+void oci_image_free(struct oci_image *img) {
+        if (!img)
+                return;
+        image_clear(img);
         free(img->source);
         if (img->blobs_fd >= 0)
                 close(img->blobs_fd);
@@ -422,19 +431,7 @@ static int tarball_open_warm(struct cache *cache, struct oci_image *img, const c
         img->from_cache = true;
         return 1;
 cold:
-        /* Forget whatever was half filled in. */
-        json_decref(img->manifest);
-        json_decref(img->config);
-        json_decref(img->annotations);
-        json_decref(img->index);
-        img->manifest = img->config = img->annotations = img->index = NULL;
-        for (size_t i = 0; i < img->n_layers; i++)
-                free(img->layers[i].media_type);
-        free(img->layers);
-        img->layers = NULL;
-        img->n_layers = 0;
-        free(img->manifest_media_type);
-        img->manifest_media_type = NULL;
+        image_clear(img); /* whatever was half filled in */
         return 0;
 }
 
