@@ -127,6 +127,10 @@ libgreet_1.2_$arch" ] || fail "packages: $(packages_of image.tar.gz)"
         arch=$(dpkg --print-architecture)
         "$SMITH_SRC/tests/fixtures/deb-repo.sh" deb "$W/local-tool.deb" local-tool 2.0 "$arch" "Depends: greeter-data"
         write_yaml "[./local-tool.deb, base-thing]" "$FIX/key.asc"
+        # a mapping's signed-by is relative to the build directory
+        mkdir "$W/keys"
+        cp "$FIX/key.asc" "$W/keys/"
+        sed -i "s|^  signed-by: .*|  signed-by: keys/key.asc|" smith.yaml
         sed -i 's|^- /usr/bin/hello$|- /usr/share|' smith.yaml
         smith_user
         assert_status 0

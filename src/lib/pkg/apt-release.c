@@ -133,6 +133,15 @@ static int parse_sha256(const char *value, size_t key_line, struct apt_release *
         return 0;
 }
 
+/* v with control characters (a multi-line value's newlines) as '?', in
+ * place: only for messages, the stanza is not used afterwards. */
+static const char *printable(const char *v) {
+        for (char *p = (char *) v; *p; p++)
+                if ((unsigned char) *p < 0x20 || *p == 0x7f)
+                        *p = '?';
+        return v;
+}
+
 static int dup_field(const struct deb822_stanza *st, const char *key, char **ret, struct smith_error **err) {
         const char *v = deb822_get(st, key);
         if (!v)
@@ -165,12 +174,12 @@ int apt_release_parse(const char *text, size_t len, struct apt_release *ret, str
                 goto fail;
         v = deb822_get(st, "Date");
         if (v && apt_release_parse_date(v, &r.date) < 0) {
-                error_set(err, SMITH_ERR_SOURCE, "Release: invalid Date '%.64s'", v);
+                error_set(err, SMITH_ERR_SOURCE, "Release: invalid Date '%.64s'", printable(v));
                 goto fail;
         }
         v = deb822_get(st, "Valid-Until");
         if (v && apt_release_parse_date(v, &r.valid_until) < 0) {
-                error_set(err, SMITH_ERR_SOURCE, "Release: invalid Valid-Until '%.64s'", v);
+                error_set(err, SMITH_ERR_SOURCE, "Release: invalid Valid-Until '%.64s'", printable(v));
                 goto fail;
         }
         v = deb822_get(st, "Acquire-By-Hash");

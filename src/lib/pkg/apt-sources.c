@@ -68,6 +68,23 @@ bool apt_source_has_arch(const struct apt_source *s, const char *arch) {
 
 /* --- building entries --- */
 
+#define SAFE_MAX 80
+
+/* A value for a one-line message: at most SAFE_MAX bytes, control
+ * characters (newlines of a multi-line field too) as '?'. */
+static const char *safe(const char *s, char buf[static SAFE_MAX + 4]) {
+        size_t n = 0;
+
+        for (; s[n] && n < SAFE_MAX; n++)
+                buf[n] = ((unsigned char) s[n] < 0x20 || s[n] == 0x7f) ? '?' : s[n];
+        if (s[n]) {
+                memcpy(buf + n, "...", 3);
+                n += 3;
+        }
+        buf[n] = '\0';
+        return buf;
+}
+
 static bool has_control(const char *s) {
         for (; *s; s++)
                 if ((unsigned char) *s < 0x20 || *s == 0x7f)
@@ -76,39 +93,43 @@ static bool has_control(const char *s) {
 }
 
 static int check_uri(const char *where, const char *uri, struct smith_error **err) {
+        char b[SAFE_MAX + 4];
         if (has_control(uri))
                 return error_set(err, SMITH_ERR_CONFIG, "%s: invalid URI", where);
         if (strncasecmp(uri, "http://", 7) != 0 && strncasecmp(uri, "https://", 8) != 0 &&
             strncasecmp(uri, "file:/", 6) != 0)
                 return error_set(err, SMITH_ERR_CONFIG, "%s: URI '%s': only http, https and file are supported", where,
-                                 uri);
+                                 safe(uri, b));
         return 0;
 }
 
 static int check_suite(const char *where, const char *suite, char *const *components, struct smith_error **err) {
+        char b[SAFE_MAX + 4];
         size_t n = strlen(suite);
 
         /* the suite becomes part of a URL path: no escaping it */
         if (n == 0 || has_control(suite) || suite[0] == '/' || strstr(suite, "..") || strpbrk(suite, "?#%"))
-                return error_set(err, SMITH_ERR_CONFIG, "%s: invalid suite '%s'", where, suite);
+                return error_set(err, SMITH_ERR_CONFIG, "%s: invalid suite '%s'", where, safe(suite, b));
         if (suite[n - 1] == '/' && components && components[0])
                 return error_set(err, SMITH_ERR_CONFIG, "%s: a flat repository ('%s') takes no components", where,
-                                 suite);
+                                 safe(suite, b));
         if (suite[n - 1] != '/' && (!components || !components[0]))
-                return error_set(err, SMITH_ERR_CONFIG, "%s: suite '%s' without components", where, suite);
+                return error_set(err, SMITH_ERR_CONFIG, "%s: suite '%s' without components", where, safe(suite, b));
         for (size_t i = 0; components && components[i]; i++)
                 if (has_control(components[i]) || components[i][0] == '/' || strstr(components[i], "..") ||
                     strpbrk(components[i], "?#%"))
-                        return error_set(err, SMITH_ERR_CONFIG, "%s: invalid component '%s'", where, components[i]);
+                        return error_set(err, SMITH_ERR_CONFIG, "%s: invalid component '%s'", where,
+                                         safe(components[i], b));
         return 0;
 }
 
 static int check_keys(const char *where, char *const *keys, struct smith_error **err) {
+        char b[SAFE_MAX + 4];
         for (size_t i = 0; keys && keys[i]; i++) {
                 if (keys[i][0] != '/')
                         return error_set(err, SMITH_ERR_CONFIG,
                                          "%s: Signed-By '%s': only absolute keyring paths are supported", where,
-                                         keys[i]);
+                                         safe(keys[i], b));
         }
         return 0;
 }
@@ -172,6 +193,7 @@ static bool yes_value(const char *v, bool *ret) {
 }
 
 int apt_sources_parse_line(const char *where, const char *line, struct apt_sources *out, struct smith_error **err) {
+        char b[SAFE_MAX + 4];
         _cleanup_free_ char *copy = NULL, *opts = NULL;
         _cleanup_strv_free_ char **words = NULL, **signed_by = NULL, **archs = NULL;
         char *hash, *s;
@@ -209,7 +231,8 @@ int apt_sources_parse_line(const char *where, const char *line, struct apt_sourc
         if (streq(words[0], "deb-src"))
                 return 0;
         if (!streq(words[0], "deb"))
-                return error_set(err, SMITH_ERR_CONFIG, "%s: unknown type '%s' (deb, deb-src)", where, words[0]);
+                return error_set(err, SMITH_ERR_CONFIG, "%s: unknown type '%s' (deb, deb-src)", where,
+                                 safe(words[0], b));
         if (opts) {
                 _cleanup_strv_free_ char **o = strv_split(opts, " \t", true);
                 if (!o)
@@ -218,7 +241,8 @@ int apt_sources_parse_line(const char *where, const char *line, struct apt_sourc
                         char *eq = strchr(o[j], '=');
                         const char *key = o[j], *value;
                         if (!eq)
-                                return error_set(err, SMITH_ERR_CONFIG, "%s: option '%s' without '='", where, o[j]);
+                                return error_set(err, SMITH_ERR_CONFIG, "%s: option '%s' without '='", where,
+                                                 safe(o[j], b));
                         *eq = '\0';
                         value = eq + 1;
                         if (streq(key, "signed-by")) {
@@ -229,7 +253,7 @@ int apt_sources_parse_line(const char *where, const char *line, struct apt_sourc
                         } else if (streq(key, "trusted")) {
                                 if (!yes_value(value, &trusted))
                                         return error_set(err, SMITH_ERR_CONFIG, "%s: trusted='%s' (yes or no)", where,
-                                                         value);
+                                                         safe(value, b));
                         } else if (streq(key, "arch")) {
                                 strv_free(archs);
                                 archs = strv_split(value, ",", true);
@@ -279,6 +303,7 @@ static char **words_of(const char *v) {
 
 static int parse_stanza(const char *name, const struct deb822_stanza *st, struct apt_sources *out,
                         struct smith_error **err) {
+        char b[SAFE_MAX + 4];
         _cleanup_strv_free_ char **types = NULL, **uris = NULL, **suites = NULL, **components = NULL,
                                  **signed_by = NULL, **archs = NULL;
         _cleanup_free_ char *where = NULL;
@@ -289,12 +314,12 @@ static int parse_stanza(const char *name, const struct deb822_stanza *st, struct
                 return error_oom(err);
         v = deb822_get(st, "Enabled");
         if (v && !yes_value(v, &enabled))
-                return error_set(err, SMITH_ERR_CONFIG, "%s: Enabled: '%s' (yes or no)", where, v);
+                return error_set(err, SMITH_ERR_CONFIG, "%s: Enabled: '%s' (yes or no)", where, safe(v, b));
         if (!enabled)
                 return 0;
         v = deb822_get(st, "Trusted");
         if (v && !yes_value(v, &trusted))
-                return error_set(err, SMITH_ERR_CONFIG, "%s: Trusted: '%s' (yes or no)", where, v);
+                return error_set(err, SMITH_ERR_CONFIG, "%s: Trusted: '%s' (yes or no)", where, safe(v, b));
         types = words_of(deb822_get(st, "Types"));
         uris = words_of(deb822_get(st, "URIs"));
         suites = words_of(deb822_get(st, "Suites"));
@@ -307,7 +332,7 @@ static int parse_stanza(const char *name, const struct deb822_stanza *st, struct
                         deb = true;
                 else if (!streq(types[i], "deb-src"))
                         return error_set(err, SMITH_ERR_CONFIG, "%s: unknown type '%s' (deb, deb-src)", where,
-                                         types[i]);
+                                         safe(types[i], b));
         }
         if (!types[0])
                 return error_set(err, SMITH_ERR_CONFIG, "%s: no Types", where);

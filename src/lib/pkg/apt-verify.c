@@ -75,9 +75,11 @@ int apt_dearmor(const char *text, size_t len, unsigned char **ret, size_t *ret_l
                 }
                 if (q < eol && (*q == '=' || *q == '-')) {
                         /* the CRC line or the END line: done */
+                        if (n == 0)
+                                return -EINVAL;
                         *ret_len = n;
                         *ret = TAKE_PTR(out);
-                        return n > 0 ? 0 : -EINVAL;
+                        return 0;
                 }
                 for (; q < eol; q++) {
                         int v;

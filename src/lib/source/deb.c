@@ -59,8 +59,13 @@ static int config_sources(const struct smith_config *c, const struct source_ctx 
                 }
                 if (r->signed_by) {
                         /* relative to the build directory, like every path in smith.yaml */
-                        char *k =
-                                r->signed_by[0] == '/' ? strdup(r->signed_by) : path_join(ctx->build_dir, r->signed_by);
+                        _cleanup_free_ char *cwd = get_current_dir_name(), *dir = NULL;
+                        char *k;
+
+                        if (ctx->build_dir[0] != '/' && cwd)
+                                dir = path_join(cwd, ctx->build_dir);
+                        k = r->signed_by[0] == '/' ? strdup(r->signed_by)
+                                                   : path_join(dir ? dir : ctx->build_dir, r->signed_by);
                         if (strv_consume(&keys, k) < 0)
                                 return error_oom(err);
                 }
@@ -70,18 +75,6 @@ static int config_sources(const struct smith_config *c, const struct source_ctx 
                                     err) < 0)
                         return -1;
         }
-        /* one-line entries may name keyrings relative to the build directory too */
-        for (size_t i = 0; i < out->n; i++)
-                for (size_t j = 0; out->items[i].signed_by && out->items[i].signed_by[j]; j++) {
-                        char **k = &out->items[i].signed_by[j];
-                        if ((*k)[0] != '/') {
-                                char *abs = path_join(ctx->build_dir, *k);
-                                if (!abs)
-                                        return error_oom(err);
-                                free(*k);
-                                *k = abs;
-                        }
-                }
         return 0;
 }
 
