@@ -61,7 +61,8 @@ smith_user() {
         chown -R 65534:65534 "$U" "$W"
         run setpriv --reuid=65534 --regid=65534 --clear-groups \
                 env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$U/home" XDG_CACHE_HOME="$U/cache" \
-                TMPDIR="$U/tmp" SMITH_NET_RETRY_BASE_MS="${SMITH_NET_RETRY_BASE_MS:-200}" "$U/smith" "$@"
+                TMPDIR="$U/tmp" SOURCE_DATE_EPOCH=0 SMITH_NET_RETRY_BASE_MS="${SMITH_NET_RETRY_BASE_MS:-200}" \
+                "$U/smith" "$@"
 }
 
 # write_yaml PACKAGE [KEY]: a smith.yaml for PACKAGE from both suites.
