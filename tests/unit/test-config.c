@@ -349,7 +349,7 @@ static void test_error_types(void **state) {
         check_error("paths: /a\n", "smith.yaml:1:8: 'paths' must be a list of strings");
         check_error("env: {A: b}\n", "smith.yaml:1:6: 'env' must be a list of strings");
         check_error("user: [a, b]\n", "smith.yaml:1:7: 'user' must be a string");
-        check_error("package:\n  name: x\n", "smith.yaml:2:3: 'package' must be a string");
+        check_error("package:\n  name: x\n", "smith.yaml:2:3: 'package' must be a string or a list of strings");
         check_error("mock:\n  deps: gcc\n", "smith.yaml:2:9: 'mock.deps' must be a list of strings");
         check_error("mock: [a]\n", "smith.yaml:1:7: 'mock' must be a mapping");
         check_error("mock: yes\n", "smith.yaml:1:7: 'mock' must be a mapping");
@@ -584,6 +584,72 @@ static void test_spec_invalid_utf8(void **state) {
                                   "\\ufffd\\ufffd\\ufffd\\ufffdf\xc3\xa9\",\"labels\":{\"a\":\"1\",\"b\":\"2\"}}");
 }
 
+/* --- package lists and repos --- */
+
+static void test_package_list(void **state) {
+        _cleanup_(config_freep) struct smith_config *c = parse_ok("package: [coreutils, ./local.deb]\n");
+
+        check_strv(c->package_list, "coreutils", "./local.deb", NULL);
+        assert_string_equal(c->package, "coreutils ./local.deb");
+        check_spec("package: [a, b]\n", "{\"mock\":{},\"package\":[\"a\",\"b\"]}");
+        /* a string stays a string in the spec */
+        check_spec("package: coreutils\n", "{\"mock\":{},\"package\":\"coreutils\"}");
+        check_error("package: [a, '']\n", "smith.yaml:1:10: 'package' must not hold empty names");
+        check_error("package: [a, [b]]\n", "smith.yaml:1:14: 'package' must be a list of strings");
+}
+
+static void test_repos(void **state) {
+        _cleanup_(config_freep) struct smith_config *c = parse_ok(
+                "package: hello\n"
+                "repos:\n"
+                "- deb [signed-by=/k.gpg] http://127.0.0.1:8080/ stable main\n"
+                "- uri: http://example.org/debian\n"
+                "  suites: [bookworm, bookworm-updates]\n"
+                "  components: main contrib\n"
+                "  signed-by: keys/k.gpg\n"
+                "  trusted: true\n"
+                "- URL: file:///srv/repo\n"
+                "  suite: ./\n");
+
+        assert_int_equal(c->n_repos, 3);
+        assert_string_equal(c->repos[0].line, "deb [signed-by=/k.gpg] http://127.0.0.1:8080/ stable main");
+        assert_string_equal(c->repos[0].where, "smith.yaml:3:3");
+        assert_null(c->repos[1].line);
+        assert_string_equal(c->repos[1].uri, "http://example.org/debian");
+        check_strv(c->repos[1].suites, "bookworm", "bookworm-updates", NULL);
+        check_strv(c->repos[1].components, "main", "contrib", NULL);
+        assert_string_equal(c->repos[1].signed_by, "keys/k.gpg");
+        assert_true(c->repos[1].trusted);
+        assert_string_equal(c->repos[2].uri, "file:///srv/repo");
+        check_strv(c->repos[2].suites, "./", NULL);
+        assert_null(c->repos[2].components);
+        assert_false(c->repos[2].trusted);
+}
+
+static void test_repos_spec(void **state) {
+        check_spec("repos:\n- deb http://h/ s main\n- {uri: 'http://h/d', suites: s, trusted: yes}\n",
+                   "{\"mock\":{},\"repos\":[\"deb http://h/ s main\",{\"uri\":\"http://h/d\",\"suites\":[\"s\"],"
+                   "\"trusted\":true}]}");
+        /* unset or empty: no "repos" at all, as before */
+        check_spec("repos: []\n", "{\"mock\":{}}");
+        check_spec("repos:\n", "{\"mock\":{}}");
+}
+
+static void test_repos_errors(void **state) {
+        check_error("repos: deb http://h/ s main\n", "smith.yaml:1:8: 'repos' must be a list of strings or mappings");
+        check_error("repos: [[a]]\n", "smith.yaml:1:9: 'repos' must be a list of strings or mappings");
+        check_error("repos: ['']\n", "smith.yaml:1:9: 'repos' must be a list of strings or mappings");
+        check_error("repos:\n- suites: [s]\n", "smith.yaml:2:3: 'repos' entry without 'uri'");
+        check_error("repos:\n- uri: http://h/\n", "smith.yaml:2:3: 'repos' entry without 'suites'");
+        check_error("repos:\n- {uri: a, uri: b, suites: s}\n", "smith.yaml:2:12: duplicate key 'uri' (first at 2:4)");
+        check_error("repos:\n- {uri: a, suites: s, key: x}\n", "smith.yaml:2:23: unknown key 'key' in 'repos'");
+        check_error("repos:\n- {uri: a, suites: s, trustd: x}\n",
+                    "smith.yaml:2:23: unknown key 'trustd' in 'repos' (did you mean 'trusted'?)");
+        check_error("repos:\n- {uri: a, suites: s, trusted: maybe}\n",
+                    "smith.yaml:2:32: 'repos.trusted' must be true or false");
+        check_error("repos:\n- {uri: [a], suites: s}\n", "smith.yaml:2:9: 'repos.uri' must be a string");
+}
+
 /* --- image defaults --- */
 
 static json_t *json_parse(const char *s) {
@@ -722,6 +788,10 @@ int main(void) {
                 cmocka_unit_test(test_spec_empty),
                 cmocka_unit_test(test_spec_escaping),
                 cmocka_unit_test(test_spec_invalid_utf8),
+                cmocka_unit_test(test_package_list),
+                cmocka_unit_test(test_repos),
+                cmocka_unit_test(test_repos_spec),
+                cmocka_unit_test(test_repos_errors),
                 cmocka_unit_test(test_image_defaults_fill),
                 cmocka_unit_test(test_image_defaults_keep),
                 cmocka_unit_test(test_image_defaults_bad),

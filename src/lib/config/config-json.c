@@ -216,6 +216,35 @@ static void put_map_field(struct out *o, bool *first, const char *key, char *con
         put(o, "}", 1);
 }
 
+/* "repos" (not in the original, so omitted when unset and the specs of
+ * its files stay the same): one-line items as strings, mappings as
+ * objects with their keys in a fixed order. */
+static void put_repos_field(struct out *o, bool *first, const struct smith_repo *repos, size_t n) {
+        if (n == 0)
+                return;
+        put_key(o, first, "repos");
+        put(o, "[", 1);
+        for (size_t i = 0; i < n; i++) {
+                const struct smith_repo *r = &repos[i];
+                bool f = true;
+
+                if (i > 0)
+                        put(o, ",", 1);
+                if (r->line) {
+                        put_string(o, r->line);
+                        continue;
+                }
+                put(o, "{", 1);
+                put_string_field(o, &f, "uri", r->uri);
+                put_list_field(o, &f, "suites", r->suites);
+                put_list_field(o, &f, "components", r->components);
+                put_string_field(o, &f, "signed-by", r->signed_by);
+                put_bool_field(o, &f, "trusted", r->trusted);
+                put(o, "}", 1);
+        }
+        put(o, "]", 1);
+}
+
 int config_to_spec_json(const struct smith_config *c, char **ret, size_t *ret_len, struct smith_error **err) {
         _cleanup_(out_release) struct out o = { .b = BUF_INIT(SPEC_MAX) };
         bool first = true, mfirst = true;
@@ -234,7 +263,10 @@ int config_to_spec_json(const struct smith_config *c, char **ret, size_t *ret_le
         put_list_field(&o, &mfirst, "debugpaths", c->mock.debugpaths);
         put(&o, "}", 1);
 
-        put_string_field(&o, &first, "package", c->package);
+        if (c->package_list)
+                put_list_field(&o, &first, "package", c->package_list);
+        else
+                put_string_field(&o, &first, "package", c->package);
         put_list_field(&o, &first, "paths", c->paths);
         put_list_field(&o, &first, "excludes", c->excludes);
         put_string_field(&o, &first, "parent", c->parent);
@@ -249,6 +281,7 @@ int config_to_spec_json(const struct smith_config *c, char **ret, size_t *ret_le
         put_list_field(&o, &first, "env", c->env);
         put_map_field(&o, &first, "labels", c->label_keys, c->label_values);
         put_map_field(&o, &first, "ports", c->ports, NULL);
+        put_repos_field(&o, &first, c->repos, c->n_repos);
         put(&o, "}", 1);
 
         if (o.failed == EFBIG)

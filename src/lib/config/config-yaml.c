@@ -400,6 +400,9 @@ enum field_type {
         FIELD_LABELS,
         FIELD_PORTS,
         FIELD_MOCK,
+        FIELD_PACKAGE,
+        FIELD_REPOS,
+        FIELD_WORDS,
 };
 
 struct field {
@@ -415,15 +418,39 @@ struct field {
 
 /* In the original's struct order. */
 static const struct field top_fields[] = {
-        TOP("type", FIELD_STRING, type),       TOP("mock", FIELD_MOCK, mock),
-        TOP("package", FIELD_STRING, package), TOP("paths", FIELD_LIST, paths),
-        TOP("excludes", FIELD_LIST, excludes), TOP("parent", FIELD_STRING, parent),
-        TOP("nss", FIELD_BOOL, nss),           TOP("root", FIELD_BOOL, root),
-        TOP("user", FIELD_STRING, user),       TOP("groups", FIELD_LIST, groups),
-        TOP("mounts", FIELD_LIST, mounts),     TOP("entrypoint", FIELD_LIST, entrypoint),
-        TOP("cmd", FIELD_LIST, cmd),           TOP("dir", FIELD_STRING, dir),
-        TOP("env", FIELD_LIST, env),           TOP("labels", FIELD_LABELS, label_keys),
+        TOP("type", FIELD_STRING, type),
+        TOP("mock", FIELD_MOCK, mock),
+        TOP("package", FIELD_PACKAGE, package),
+        TOP("paths", FIELD_LIST, paths),
+        TOP("excludes", FIELD_LIST, excludes),
+        TOP("parent", FIELD_STRING, parent),
+        TOP("nss", FIELD_BOOL, nss),
+        TOP("root", FIELD_BOOL, root),
+        TOP("user", FIELD_STRING, user),
+        TOP("groups", FIELD_LIST, groups),
+        TOP("mounts", FIELD_LIST, mounts),
+        TOP("entrypoint", FIELD_LIST, entrypoint),
+        TOP("cmd", FIELD_LIST, cmd),
+        TOP("dir", FIELD_STRING, dir),
+        TOP("env", FIELD_LIST, env),
+        TOP("labels", FIELD_LABELS, label_keys),
         TOP("ports", FIELD_PORTS, ports),
+        TOP("repos", FIELD_REPOS, repos),
+};
+
+#define REPO(k, t, m) \
+        { k, t, offsetof(struct smith_repo, m) }
+
+/* A mapping in `repos:`; "url" and "suite" are spellings of "uri" and
+ * "suites". */
+static const struct field repo_fields[] = {
+        REPO("uri", FIELD_STRING, uri),
+        REPO("url", FIELD_STRING, uri),
+        REPO("suites", FIELD_WORDS, suites),
+        REPO("suite", FIELD_WORDS, suites),
+        REPO("components", FIELD_WORDS, components),
+        REPO("signed-by", FIELD_STRING, signed_by),
+        REPO("trusted", FIELD_BOOL, trusted),
 };
 
 static const struct field mock_fields[] = {
@@ -482,6 +509,91 @@ static const char *suggest(const char *key, const struct field *fields, size_t n
 static int parse_fields(struct parser *p, const yaml_node_t *n, const struct field *fields, size_t n_fields, void *base,
                         const char *section);
 
+/* --- package and repos --- */
+
+/* `package:` is a string (one package, image or directory, as the
+ * original had it) or a list of package names. */
+static int parse_package(struct parser *p, const yaml_node_t *n, const char *what, struct smith_config *c) {
+        if (n->type == YAML_SCALAR_NODE)
+                return parse_string(p, n, what, &c->package);
+        if (n->type != YAML_SEQUENCE_NODE)
+                return parse_error(p, n, "'%s' must be a string or a list of strings", what);
+        if (parse_list(p, n, what, &c->package_list, NULL) < 0)
+                return -1;
+        for (size_t i = 0; c->package_list && c->package_list[i]; i++)
+                if (isempty(c->package_list[i]))
+                        return parse_error(p, n, "'%s' must not hold empty names", what);
+        free(c->package);
+        c->package = c->package_list ? strv_join(c->package_list, " ") : NULL;
+        if (c->package_list && !c->package)
+                return oom(p);
+        return 0;
+}
+
+/* A string of words ("main contrib") or a list of strings. */
+static int parse_words(struct parser *p, const yaml_node_t *n, const char *what, char ***field) {
+        _cleanup_free_ char *s = NULL;
+
+        if (n->type != YAML_SCALAR_NODE)
+                return parse_list(p, n, what, field, NULL);
+        if (parse_string(p, n, what, &s) < 0)
+                return -1;
+        if (!s)
+                return 0;
+        strv_free(*field);
+        *field = strv_split(s, " \t", true);
+        if (!*field)
+                return oom(p);
+        if (!(*field)[0]) {
+                strv_free(*field);
+                *field = NULL;
+        }
+        return 0;
+}
+
+/* `repos:` a list of one-line apt sources ("deb [signed-by=...] URI suite
+ * main") or mappings; the deb source parses the lines. */
+static int parse_repos(struct parser *p, const yaml_node_t *n, const char *what, struct smith_config *c) {
+        size_t count;
+
+        if (node_is_null(n))
+                return 0;
+        if (n->type != YAML_SEQUENCE_NODE)
+                return parse_error(p, n, "'%s' must be a list of strings or mappings", what);
+        count = n_items(n);
+        if (count > CONFIG_MAX_ITEMS)
+                return parse_error(p, n, "'%s' has more than %d entries", what, CONFIG_MAX_ITEMS);
+        /* a repeated "repos" key was refused already: c->repos is NULL */
+        c->repos = count ? calloc(count, sizeof(struct smith_repo)) : NULL;
+        if (count && !c->repos)
+                return oom(p);
+        for (size_t i = 0; i < count; i++) {
+                const yaml_node_t *item = yaml_document_get_node(p->doc, n->data.sequence.items.start[i]);
+                struct smith_repo *r = &c->repos[c->n_repos++];
+
+                if (!item || (item->type != YAML_MAPPING_NODE &&
+                              (item->type != YAML_SCALAR_NODE || node_is_null(item) || item->data.scalar.length == 0)))
+                        return parse_error(p, item ?: n, "'%s' must be a list of strings or mappings", what);
+                if (asprintf(&r->where, "%s:%zu:%zu", p->name, (size_t) item->start_mark.line + 1,
+                             (size_t) item->start_mark.column + 1) < 0) {
+                        r->where = NULL;
+                        return oom(p);
+                }
+                if (item->type == YAML_SCALAR_NODE) {
+                        if (scalar_dup(p, item, what, &r->line) < 0)
+                                return -1;
+                        continue;
+                }
+                if (parse_fields(p, item, repo_fields, ELEMENTSOF(repo_fields), r, "repos") < 0)
+                        return -1;
+                if (!r->uri)
+                        return parse_error(p, item, "'repos' entry without 'uri'");
+                if (!r->suites)
+                        return parse_error(p, item, "'repos' entry without 'suites'");
+        }
+        return 0;
+}
+
 static int parse_field(struct parser *p, const yaml_node_t *v, const struct field *f, void *base, const char *section) {
         char what[64];
         void *field = (char *) base + f->offset;
@@ -502,6 +614,12 @@ static int parse_field(struct parser *p, const yaml_node_t *v, const struct fiel
                 return parse_labels(p, v, what, base);
         case FIELD_PORTS:
                 return parse_ports(p, v, what, base);
+        case FIELD_PACKAGE:
+                return parse_package(p, v, what, base);
+        case FIELD_REPOS:
+                return parse_repos(p, v, what, base);
+        case FIELD_WORDS:
+                return parse_words(p, v, what, field);
         case FIELD_MOCK:
                 if (node_is_null(v))
                         return 0;

@@ -19,6 +19,17 @@ void config_free(struct smith_config *c) {
                 return;
         free(c->type);
         free(c->package);
+        strv_free(c->package_list);
+        for (size_t i = 0; i < c->n_repos; i++) {
+                struct smith_repo *r = &c->repos[i];
+                free(r->line);
+                free(r->uri);
+                free(r->signed_by);
+                strv_free(r->suites);
+                strv_free(r->components);
+                free(r->where);
+        }
+        free(c->repos);
         free(c->parent);
         free(c->user);
         free(c->dir);

@@ -39,8 +39,24 @@ struct smith_mock_config {
         char **debugdeps, **debugpaths;
 };
 
+/* One item of `repos:`: either the one-line apt form ("deb [opts] URI
+ * suite [components...]", kept as written in line, parsed by the deb
+ * source) or a mapping.  where is "smith.yaml:LINE:COL" for messages. */
+struct smith_repo {
+        char *line;                  /* the one-line form, or NULL for a mapping */
+        char *uri, *signed_by;       /* mapping: NULL when unset */
+        char **suites, **components; /* mapping: strv, NULL when unset */
+        bool trusted;
+        char *where;
+};
+
 struct smith_config {
         char *type, *package, *parent, *user, *dir; /* NULL when unset */
+        /* `package:` given as a list: the names (package then holds them
+         * joined by spaces, for messages); NULL when it was a string */
+        char **package_list;
+        struct smith_repo *repos; /* `repos:`, n_repos items; NULL when unset */
+        size_t n_repos;
         struct smith_mock_config mock;
         char **paths, **excludes, **groups, **mounts, **entrypoint, **cmd, **env; /* strv, NULL when unset/empty */
         char **label_keys, **label_values; /* parallel strvs, sorted by key, keys unique */

@@ -26,6 +26,7 @@
 
 #include "basic/fs.h"
 #include "basic/hash.h"
+#include "basic/strv.h"
 #include "layer/unpack.h"
 
 #define NAME_COMPONENT_MAX 255
@@ -96,7 +97,9 @@ struct unpacker {
         char *cached_parent;
         char *cached_resolved;
         int cached_fd;
-        bool no_whiteouts; /* package payloads: ".wh." names are plain names */
+        bool no_whiteouts;      /* package payloads: ".wh." names are plain names */
+        bool keep_dir_symlinks; /* UNPACK_KEEP_DIR_SYMLINKS */
+        bool list_paths;        /* UNPACK_LIST_PATHS */
 };
 
 static int set_cmp(const void *a, const void *b) {
@@ -219,6 +222,23 @@ static int unpacker_clear_slot(struct unpacker *u, int dfd, const char *name, bo
         if (S_ISDIR(st.st_mode) || S_ISLNK(st.st_mode))
                 unpacker_forget_parent(u);
         return r;
+}
+
+/* UNPACK_KEEP_DIR_SYMLINKS: 1 if dfd/name (resolved path dir/name) is a
+ * symlink that resolves, inside the root, to a directory. */
+static int dir_symlink_kept(struct unpacker *u, int dfd, const char *dir, const char *name) {
+        _cleanup_free_ char *p = NULL, *last = NULL;
+        _cleanup_close_ int ldfd = -1;
+        struct stat st;
+
+        if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISLNK(st.st_mode))
+                return 0;
+        p = resolved_join(dir, name);
+        if (!p)
+                return -ENOMEM;
+        if (chase(u->root_fd, p, 0, NULL, NULL, NULL, &ldfd, &last) < 0)
+                return 0;
+        return fstatat(ldfd, last, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
 }
 
 static int wipe_children(struct unpacker *u, int dfd, const char *path);
@@ -455,6 +475,16 @@ static int unpack_entry(struct unpacker *u, struct layer_reader *rd, struct arch
                 goto created;
         }
 
+        if (u->keep_dir_symlinks && archive_entry_filetype(e) == AE_IFDIR) {
+                r = dir_symlink_kept(u, dfd, resolved, name);
+                if (r < 0)
+                        return error_set_errno(err, SMITH_ERR_IO, r, "entry '%s'", shown);
+                if (r > 0) {
+                        u->stats->dirs++;
+                        goto created;
+                }
+        }
+
         switch (archive_entry_filetype(e)) {
         case AE_IFDIR:
                 r = unpacker_clear_slot(u, dfd, name, true);
@@ -521,7 +551,8 @@ static int unpack_entry(struct unpacker *u, struct layer_reader *rd, struct arch
         }
 
 created:
-        if (unpacker_note_created(u, resolved, name) < 0)
+        if (unpacker_note_created(u, resolved, name) < 0 ||
+            (u->list_paths && strv_consume(&u->stats->paths, resolved_join(resolved, name)) < 0))
                 return error_oom(err);
         return 0;
 }
@@ -623,6 +654,8 @@ int layer_unpack_archive(int root_fd, struct archive *a, unsigned flags, const s
                 .max_entry = l.max_entry,
                 .cached_fd = -1,
                 .no_whiteouts = flags & UNPACK_NO_WHITEOUTS,
+                .keep_dir_symlinks = flags & UNPACK_KEEP_DIR_SYMLINKS,
+                .list_paths = flags & UNPACK_LIST_PATHS,
         };
         _cleanup_(layer_reader_freep) struct layer_reader *rd = NULL;
         _cleanup_free_ char *over = NULL;

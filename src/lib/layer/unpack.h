@@ -36,6 +36,10 @@ struct unpack_opts {
 struct unpack_stats {
         uint64_t files, dirs, symlinks, hardlinks, whiteouts, skipped;
         uint64_t unpacked; /* bytes counted against max_unpacked */
+        /* with UNPACK_LIST_PATHS: every path written, as it resolved inside
+         * the root ("./bin/cat" over a bin -> usr/bin link is "/usr/bin/cat"),
+         * in archive order; a strv the caller frees */
+        char **paths;
 };
 
 /* Applies the layer read from blob_fd (a compressed or plain tar) on top of
@@ -63,6 +67,11 @@ int layer_unpack_unchecked(int root_fd, int fd, uint64_t max_in, const struct un
 
 enum {
         UNPACK_NO_WHITEOUTS = 1 << 0, /* ".wh." names are plain names (package payloads) */
+        /* a directory entry over a symlink that resolves (inside the root) to
+         * a directory keeps the link, as dpkg does: a package's ./bin/ stays
+         * the merged-/usr link bin -> usr/bin */
+        UNPACK_KEEP_DIR_SYMLINKS = 1 << 1,
+        UNPACK_LIST_PATHS = 1 << 2, /* fill stats->paths */
 };
 
 /* Applies every entry of an archive the caller opened (any libarchive

@@ -1,4 +1,5 @@
 /* Choosing the package source backend; see source.h. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -59,6 +60,52 @@ static bool is_registry_package(int dirfd, const char *pkg) {
         return true;
 }
 
+static bool has_files(const char *dir, const char *const *suffixes) {
+        _cleanup_strv_free_ char **l = NULL;
+        DIR *d = opendir(dir);
+        struct dirent *de;
+        bool found = false;
+
+        if (!d)
+                return false;
+        while (!found && (de = readdir(d)))
+                for (size_t i = 0; suffixes[i]; i++)
+                        if (has_suffix(de->d_name, strlen(de->d_name), suffixes[i]) &&
+                            strlen(de->d_name) > strlen(suffixes[i]))
+                                found = true;
+        closedir(d);
+        return found;
+}
+
+/* apt sources configured, and no yum repositories: a Debian machine. */
+static bool host_has_apt(void) {
+        static const char *const apt[] = { ".list", ".sources", NULL };
+        static const char *const yum[] = { ".repo", NULL };
+        struct stat st;
+
+        if (has_files("/etc/yum.repos.d", yum))
+                return false;
+        return (stat("/etc/apt/sources.list", &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) ||
+               has_files("/etc/apt/sources.list.d", apt);
+}
+
+/* Package names ("coreutils", "libc6:amd64") or .deb files. */
+static bool looks_like_package(const char *p) {
+        size_t n = strlen(p);
+        if (n > 4 && streq(p + n - 4, ".deb"))
+                return true;
+        return n > 0 && !strchr(p, '/') && strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789+-.:") == n;
+}
+
+static bool looks_like_packages(const struct smith_config *c) {
+        if (!c->package_list)
+                return looks_like_package(c->package);
+        for (size_t i = 0; c->package_list[i]; i++)
+                if (!looks_like_package(c->package_list[i]))
+                        return false;
+        return true;
+}
+
 static int pick_backend(const struct smith_config *c, const struct source_ctx *ctx, const struct source_ops **ret,
                         struct smith_error **err) {
         const char *type = c->type ? c->type : "";
@@ -77,6 +124,10 @@ static int pick_backend(const struct smith_config *c, const struct source_ctx *c
                 *ret = &source_dir_ops;
                 return 0;
         }
+        if (streq(type, "deb")) {
+                *ret = &source_deb_ops;
+                return 0;
+        }
         if (!isempty(type) && !streq(type, "mock") && !streq(type, "rpm") && !streq(type, "deb"))
                 return error_set(err, SMITH_ERR_CONFIG, "package type '%s' not recognized (oci, dir, mock)", type);
         if (isempty(type)) {
@@ -84,8 +135,12 @@ static int pick_backend(const struct smith_config *c, const struct source_ctx *c
                         *ret = &source_oci_ops;
                         return 0;
                 }
-                if (fstatat(ctx->build_dirfd, pkg, &st, 0) == 0 && S_ISDIR(st.st_mode)) {
+                if (!c->package_list && fstatat(ctx->build_dirfd, pkg, &st, 0) == 0 && S_ISDIR(st.st_mode)) {
                         *ret = is_layout_dir(ctx->build_dirfd, pkg) ? &source_oci_ops : &source_dir_ops;
+                        return 0;
+                }
+                if (looks_like_packages(c) && (c->n_repos > 0 || host_has_apt())) {
+                        *ret = &source_deb_ops;
                         return 0;
                 }
         }
@@ -129,6 +184,14 @@ void source_free(struct source *s) {
         free(s->root_path);
         oci_image_free(s->image);
         strv_free(s->packages);
+        for (size_t i = 0; i < s->n_pkgs; i++) {
+                free(s->pkgs[i].name);
+                free(s->pkgs[i].version);
+                free(s->pkgs[i].arch);
+                free(s->pkgs[i].source);
+                strv_free(s->pkgs[i].files);
+        }
+        free(s->pkgs);
         free(s->name);
         free(s);
 }

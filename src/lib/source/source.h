@@ -4,9 +4,10 @@
  * One backend per kind, each a small ops table (libarchive's formats work
  * the same way): `dir` uses a directory tree in place, `oci` unpacks an OCI
  * image layout (tarball or directory) into the cache, `registry` pulls an
- * image from a registry and unpacks it the same way.  RPM/Debian packages
- * are separate backends to come; their kinds are recognised here so the
- * user gets a clear error rather than a guess. */
+ * image from a registry and unpacks it the same way, `deb` solves Debian
+ * package names against apt repositories and unpacks the packages into a
+ * cached root.  RPM packages are a backend to come; their kind is
+ * recognised here so the user gets a clear error rather than a guess. */
 #pragma once
 
 #include <stdbool.h>
@@ -27,13 +28,21 @@ struct source_ctx {
         struct unpack_limits limits; /* what an image may take (zeroes: the defaults) */
 };
 
+/* What a package backend knows of one package in the root. */
+struct source_package {
+        char *name, *version, *arch, *source; /* source: the source package's name */
+        char **files;                         /* strv of the paths it put in the root ("/usr/bin/cat") */
+};
+
 struct source {
         const struct source_ops *ops;
         char *name;  /* for messages: the package as written */
         int root_fd; /* the source root (owned) */
         char *root_path;
-        struct oci_image *image; /* oci: the base image (its config fills defaults) */
-        char **packages;         /* package list for the spec blob, or NULL */
+        struct oci_image *image;     /* oci: the base image (its config fills defaults) */
+        char **packages;             /* package list for the spec blob, or NULL */
+        struct source_package *pkgs; /* deb: the packages in the root, sorted by name */
+        size_t n_pkgs;
 };
 
 struct source_ops {
@@ -46,12 +55,15 @@ struct source_ops {
 extern const struct source_ops source_dir_ops;
 extern const struct source_ops source_oci_ops;
 extern const struct source_ops source_registry_ops;
+extern const struct source_ops source_deb_ops;
 
 /* Picks the backend from `type` or, when empty, from the package string as
  * the original did (URLs and .tar/.tar.gz/.tgz[:tag] are OCI images), plus
  * directories (an OCI layout directory is an image, any other is a tree).
  * An http(s) URL, or a docker-style reference naming a registry host that is
- * not a local file, is pulled from the registry. */
+ * not a local file, is pulled from the registry.  Package names (and .deb
+ * files) are Debian packages when smith.yaml has `repos:` or this machine
+ * has apt sources and no yum repositories. */
 int source_open(const struct smith_config *c, const struct source_ctx *ctx, struct source **ret,
                 struct smith_error **err);
 void source_free(struct source *s);

@@ -93,7 +93,7 @@ static void sweep_tmp(struct cache *c) {
 
 int cache_open(struct cache **ret, struct smith_error **err) {
         _cleanup_(cache_freep) struct cache *c = NULL;
-        _cleanup_close_ int sha_fd = -1, refs_fd = -1, locks_fd = -1, blobs_dir_fd = -1;
+        _cleanup_close_ int sha_fd = -1, refs_fd = -1, locks_fd = -1, blobs_dir_fd = -1, pkgs_fd = -1;
         int r;
 
         c = calloc(1, sizeof(*c));
@@ -130,7 +130,8 @@ int cache_open(struct cache **ret, struct smith_error **err) {
             open_subdir(c->fd, c->path, "roots", &c->roots_fd, err) < 0 ||
             open_subdir(c->fd, c->path, "tmp", &c->tmp_fd, err) < 0 ||
             open_subdir(c->fd, c->path, "refs", &refs_fd, err) < 0 ||
-            open_subdir(c->fd, c->path, "locks", &locks_fd, err) < 0)
+            open_subdir(c->fd, c->path, "locks", &locks_fd, err) < 0 ||
+            open_subdir(c->fd, c->path, "pkgs", &pkgs_fd, err) < 0)
                 return -1;
         sweep_tmp(c);
         *ret = TAKE_PTR(c);
@@ -234,4 +235,37 @@ int blob_open(int blobs_fd, const char *digest, int *ret_fd) {
                 return -errno;
         *ret_fd = TAKE_FD(fd);
         return 0;
+}
+
+int cache_pkgs_write(struct cache *c, const char *name, const void *data, size_t len, struct smith_error **err) {
+        _cleanup_free_ char *p = NULL;
+        int r;
+
+        if (!is_plain_name(name))
+                return error_set(err, SMITH_ERR_IO, "invalid cache entry name '%s'", name);
+        if (asprintf(&p, "pkgs/%s", name) < 0)
+                return error_oom(err);
+        r = write_file_atomic_at(c->fd, p, data, len, 0644);
+        if (r < 0)
+                return error_set_errno(err, SMITH_ERR_IO, r, "write '%s/%s'", c->path, p);
+        return 0;
+}
+
+int cache_pkgs_read(struct cache *c, const char *name, size_t max, char **ret, size_t *ret_len, time_t *ret_mtime) {
+        _cleanup_free_ char *p = NULL;
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+
+        if (!is_plain_name(name))
+                return -EINVAL;
+        if (asprintf(&p, "pkgs/%s", name) < 0)
+                return -ENOMEM;
+        fd = openat(c->fd, p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (ret_mtime)
+                *ret_mtime = st.st_mtime;
+        return read_full_fd(fd, max, ret, ret_len);
 }

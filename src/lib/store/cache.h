@@ -9,6 +9,9 @@
  *                        each flock()ed by its creator while in use, so
  *                        cache_open() can remove what killed builds left
  *   refs/                small notes (e.g. tarball identity -> manifest)
+ *   pkgs/                package-repository metadata kept by name (a
+ *                        repository's signed InRelease, re-verified at
+ *                        every use; its mtime says when it was fetched)
  *   locks/<key>          flock() files serialising builders of one key
  *
  * A struct cache owns its path and all of its fds; cache_free() accepts
@@ -16,6 +19,8 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
 
 #include "basic/error.h"
 
@@ -57,3 +62,9 @@ int cache_tmpfile(struct cache *c, char **ret_name, int *ret_fd, struct smith_er
  * chmod 0444, rename (no fsync: it is a cache).  On failure the temp file is removed.  fd stays
  * the caller's. */
 int cache_blob_commit(struct cache *c, int fd, const char *tmp_name, const char *digest, struct smith_error **err);
+
+/* pkgs/<name> (name a plain file name): written whole (temp file, rename),
+ * read back at most max bytes with the time it was written.  Read returns
+ * 0, -ENOENT when there is none, or another -errno. */
+int cache_pkgs_write(struct cache *c, const char *name, const void *data, size_t len, struct smith_error **err);
+int cache_pkgs_read(struct cache *c, const char *name, size_t max, char **ret, size_t *ret_len, time_t *ret_mtime);

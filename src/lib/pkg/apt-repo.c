@@ -1,0 +1,279 @@
+/* Repository metadata: InRelease -> Release -> Packages; see apt-repo.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "basic/fs.h"
+#include "basic/hash.h"
+#include "basic/log.h"
+#include "basic/strv.h"
+#include "apt-release.h"
+#include "apt-repo.h"
+#include "apt-verify.h"
+#include "fetch.h"
+#include "net/http.h"
+#include "store/cache.h"
+
+void apt_indexes_release(struct apt_indexes *x) {
+        for (size_t i = 0; i < x->n; i++) {
+                free(x->items[i].name);
+                free(x->items[i].base_uri);
+                free(x->items[i].hint);
+                if (x->items[i].fd >= 0)
+                        close(x->items[i].fd);
+        }
+        free(x->items);
+        x->items = NULL;
+        x->n = 0;
+}
+
+void apt_format_age(time_t s, char *buf, size_t len) {
+        static const struct {
+                time_t secs;
+                const char *unit;
+        } units[] = { { 86400, "day" }, { 3600, "hour" }, { 60, "minute" }, { 1, "second" } };
+
+        if (s < 1)
+                s = 0;
+        for (size_t i = 0; i < ELEMENTSOF(units); i++)
+                if (s >= units[i].secs || i + 1 == ELEMENTSOF(units)) {
+                        long long n = (long long) (s / units[i].secs);
+                        snprintf(buf, len, "%lld %s%s ago", n, units[i].unit, n == 1 ? "" : "s");
+                        return;
+                }
+}
+
+/* Where the suite's files live: URI/dists/suite/, or URI/suite for a flat
+ * repository ("./" is the URI itself). */
+static char *dist_url(const struct apt_source *src) {
+        const char *suite = src->suite;
+        size_t n = strlen(suite);
+        char *r;
+
+        if (suite[n - 1] == '/') {
+                if (streq(suite, "./") || streq(suite, "/"))
+                        r = strdup(src->uri);
+                else if (asprintf(&r, "%s/%.*s", src->uri, (int) (n - 1), suite) < 0)
+                        r = NULL;
+        } else if (asprintf(&r, "%s/dists/%s", src->uri, suite) < 0)
+                r = NULL;
+        return r;
+}
+
+static int cache_name(const struct apt_source *src, char ret[static 11 + SHA256_HEX_LEN + 1]) {
+        _cleanup_free_ char *id = NULL;
+        char d[DIGEST_STR_LEN + 1];
+
+        if (asprintf(&id, "apt\n%s\n%s", src->uri, src->suite) < 0)
+                return -ENOMEM;
+        sha256_digest_of(id, strlen(id), d);
+        snprintf(ret, 11 + SHA256_HEX_LEN + 1, "inrelease-%s", digest_hex(d));
+        return 0;
+}
+
+/* The Release text of signed, by the source's rules. */
+static int release_text(const struct apt_source *src, const char *signed_, size_t len, char **ret, size_t *ret_len,
+                        struct smith_error **err) {
+        _cleanup_strv_free_ char **defaults = NULL;
+        int r;
+
+        if (src->trusted) {
+                r = apt_clearsigned_text(signed_, len, ret, ret_len);
+                if (r == -ENOMEM)
+                        return error_oom(err);
+                if (r < 0)
+                        return error_set(err, SMITH_ERR_SOURCE, "InRelease: malformed clearsigned message");
+                return 0;
+        }
+        if (!src->signed_by && !src->signed_by_key) {
+                if (apt_default_keyrings(&defaults, err) < 0)
+                        return -1;
+                if (!defaults)
+                        return error_set(err, SMITH_ERR_SOURCE,
+                                         "no trusted keys (no Signed-By and nothing in "
+                                         "/etc/apt/trusted.gpg.d)");
+        }
+        return apt_verify_inrelease(signed_, len, src->signed_by ? src->signed_by : defaults, src->signed_by_key, ret,
+                                    ret_len, err);
+}
+
+/* Fetches (or takes from the cache) and verifies the suite's Release. */
+static int load_release(const struct apt_source *src, const struct apt_repo_opts *o, const char *shown,
+                        struct apt_release *ret, struct smith_error **err) {
+        _cleanup_free_ char *base = dist_url(src), *url = NULL, *data = NULL, *cached = NULL, *text = NULL;
+        _cleanup_(error_freep) struct smith_error *fetch_err = NULL;
+        char name[11 + SHA256_HEX_LEN + 1], age[64];
+        size_t len = 0, cached_len = 0, text_len = 0;
+        time_t mtime = 0;
+        bool unreachable = false, from_cache = false, have_cache;
+        int r;
+
+        if (!base || cache_name(src, name) < 0)
+                return error_oom(err);
+        have_cache = cache_pkgs_read(o->cache, name, APT_INRELEASE_MAX, &cached, &cached_len, &mtime) == 0;
+        if (o->fast && have_cache)
+                from_cache = true;
+        else {
+                if (asprintf(&url, "%s/InRelease", base) < 0)
+                        return error_oom(err);
+                /* with a copy to fall back on, do not wait long for a server that is gone */
+                r = pkg_fetch_small(o->http, url, APT_INRELEASE_MAX, have_cache ? 2 : 0, &data, &len, &unreachable,
+                                    &fetch_err);
+                if (r == 1 && src->trusted) {
+                        /* an unsigned repository may have only Release */
+                        free(url);
+                        if (asprintf(&url, "%s/Release", base) < 0)
+                                return error_oom(err);
+                        r = pkg_fetch_small(o->http, url, APT_INRELEASE_MAX, have_cache ? 2 : 0, &data, &len,
+                                            &unreachable, &fetch_err);
+                }
+                if (r == 1)
+                        return error_set(err, SMITH_ERR_SOURCE, "repository '%s': no InRelease at '%s'", shown, url);
+                if (r < 0) {
+                        if (!unreachable || !have_cache) {
+                                *err = TAKE_PTR(fetch_err);
+                                return error_wrap(err, "repository '%s'", shown);
+                        }
+                        apt_format_age(o->now - mtime, age, sizeof(age));
+                        log_warn("repository '%s' unreachable: using metadata from %s", shown, age);
+                        from_cache = true;
+                }
+        }
+        if (from_cache) {
+                free(data);
+                data = TAKE_PTR(cached);
+                len = cached_len;
+        }
+        r = release_text(src, data, len, &text, &text_len, err);
+        if (r < 0)
+                return error_wrap(err, "repository '%s'", shown);
+        r = apt_release_parse(text, text_len, ret, err);
+        if (r < 0)
+                return error_wrap(err, "repository '%s'", shown);
+        if (!from_cache && ret->valid_until != 0 && ret->valid_until < o->now) {
+                apt_release_release(ret);
+                return error_set(err, SMITH_ERR_SOURCE,
+                                 "repository '%s': Release expired (Valid-Until is in the "
+                                 "past)",
+                                 shown);
+        }
+        if (!from_cache && (!have_cache || cached_len != len || memcmp(cached, data, len) != 0) &&
+            cache_pkgs_write(o->cache, name, data, len, err) < 0) {
+                apt_release_release(ret);
+                return -1;
+        }
+        return 0;
+}
+
+static int add_index(struct apt_indexes *out, const char *name, const char *base_uri, const char *hint, int fd,
+                     struct smith_error **err) {
+        struct apt_index *items = realloc(out->items, (out->n + 1) * sizeof(*items));
+        struct apt_index *x;
+
+        if (!items) {
+                close(fd);
+                return error_oom(err);
+        }
+        out->items = items;
+        x = &out->items[out->n++];
+        *x = (struct apt_index){ .fd = fd, .name = strdup(name), .base_uri = strdup(base_uri), .hint = strdup(hint) };
+        if (!x->name || !x->base_uri || !x->hint)
+                return error_oom(err);
+        return 0;
+}
+
+static int open_blob(struct cache *c, const char *digest, int *ret) {
+        char p[sizeof("blobs/sha256/") + SHA256_HEX_LEN];
+        int fd;
+
+        snprintf(p, sizeof(p), "blobs/sha256/%s", digest_hex(digest));
+        fd = openat(c->blobs_fd, p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        *ret = fd;
+        return 0;
+}
+
+/* One component's Packages: the first compression listed and served. */
+static int load_component(const struct apt_source *src, const struct apt_repo_opts *o, const struct apt_release *rel,
+                          const char *shown, const char *component, struct apt_indexes *out, struct smith_error **err) {
+        static const char *const exts[] = { ".xz", ".gz", "" };
+        _cleanup_free_ char *base = dist_url(src), *iname = NULL;
+        bool listed = false;
+
+        if (!base)
+                return error_oom(err);
+        if (asprintf(&iname, "%s%s%s", shown, component ? " " : "", component ? component : "") < 0)
+                return error_oom(err);
+        for (size_t i = 0; i < ELEMENTSOF(exts); i++) {
+                _cleanup_free_ char *path = NULL, *url = NULL, *what = NULL;
+                const struct apt_release_file *f;
+                char digest[DIGEST_STR_LEN + 1];
+                int fd = -1, r;
+
+                if (component)
+                        r = asprintf(&path, "%s/binary-%s/Packages%s", component, o->arch, exts[i]);
+                else
+                        r = asprintf(&path, "Packages%s", exts[i]);
+                if (r < 0)
+                        return error_oom(err);
+                f = apt_release_find(rel, path);
+                if (!f)
+                        continue;
+                listed = true;
+                snprintf(digest, sizeof(digest), "sha256:%s", f->sha256);
+                if (asprintf(&what, "'%s' of '%s'", path, shown) < 0)
+                        return error_oom(err);
+                if (!cache_has_blob(o->cache, digest)) {
+                        r = -1;
+                        if (rel->acquire_by_hash && component) {
+                                if (asprintf(&url, "%s/%s/binary-%s/by-hash/SHA256/%s", base, component, o->arch,
+                                             f->sha256) < 0)
+                                        return error_oom(err);
+                                r = pkg_fetch_blob(o->cache, o->http, url, what, digest, f->size, err);
+                                if (r < 0)
+                                        return -1;
+                                free(TAKE_PTR(url));
+                        }
+                        if (r != 0) {
+                                if (asprintf(&url, "%s/%s", base, path) < 0)
+                                        return error_oom(err);
+                                r = pkg_fetch_blob(o->cache, o->http, url, what, digest, f->size, err);
+                                if (r < 0)
+                                        return -1;
+                                if (r > 0)
+                                        continue; /* listed but not served (Debian lists plain Packages) */
+                        }
+                }
+                r = open_blob(o->cache, digest, &fd);
+                if (r < 0)
+                        return error_set_errno(err, SMITH_ERR_IO, r, "open %s", what);
+                return add_index(out, iname, src->uri, strrchr(path, '/') ? strrchr(path, '/') + 1 : path, fd, err);
+        }
+        if (listed)
+                return error_set(err, SMITH_ERR_SOURCE, "repository '%s': no Packages index for '%s' on the server",
+                                 shown, component ? component : ".");
+        return error_set(err, SMITH_ERR_SOURCE, "repository '%s': Release lists no Packages index for '%s' (%s)", shown,
+                         component ? component : ".", o->arch);
+}
+
+int apt_repo_load(const struct apt_source *src, const struct apt_repo_opts *o, struct apt_indexes *out,
+                  struct smith_error **err) {
+        _cleanup_free_ char *shown = apt_source_name(src);
+        struct apt_release rel = {};
+        int r = 0;
+
+        if (!shown)
+                return error_oom(err);
+        if (load_release(src, o, shown, &rel, err) < 0)
+                return -1;
+        if (!src->components)
+                r = load_component(src, o, &rel, shown, NULL, out, err);
+        for (size_t i = 0; r >= 0 && src->components && src->components[i]; i++)
+                r = load_component(src, o, &rel, shown, src->components[i], out, err);
+        apt_release_release(&rel);
+        return r;
+}

@@ -1,0 +1,453 @@
+/* libsolv underneath pkg/solve.h.  libsolv reads the Packages text itself
+ * (repo_add_debpackages() over solv_xfopen_fd(), which undoes xz, gzip,
+ * bzip2 or zstd by the hint's suffix) and local .debs (repo_add_deb()). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <solv/pool.h>
+#include <solv/poolarch.h>
+#include <solv/repo.h>
+#include <solv/repo_deb.h>
+#include <solv/selection.h>
+#include <solv/solv_xfopen.h>
+#include <solv/solver.h>
+#include <solv/transaction.h>
+
+#include "basic/fs.h"
+#include "basic/strv.h"
+#include "solve.h"
+
+struct pkg_pool {
+        Pool *pool;
+        Repo *local;
+        Queue local_ids;
+        char **local_paths; /* parallel to local_ids: the paths as shown */
+};
+
+struct repo_info;
+static void repo_info_free(struct repo_info *ri);
+
+void pkg_pool_free(struct pkg_pool *p) {
+        if (!p)
+                return;
+        if (p->pool) {
+                for (int i = 1; i < p->pool->nrepos; i++)
+                        if (p->pool->repos[i])
+                                repo_info_free(p->pool->repos[i]->appdata);
+                pool_free(p->pool);
+        }
+        queue_free(&p->local_ids);
+        strv_free(p->local_paths);
+        free(p);
+}
+
+int pkg_pool_new(const char *arch, struct pkg_pool **ret, struct smith_error **err) {
+        struct pkg_pool *p = calloc(1, sizeof(*p));
+
+        if (!p)
+                return error_oom(err);
+        queue_init(&p->local_ids);
+        p->pool = pool_create();
+        if (!p->pool) {
+                pkg_pool_free(p);
+                return error_oom(err);
+        }
+        if (pool_setdisttype(p->pool, DISTTYPE_DEB) < 0) {
+                pkg_pool_free(p);
+                return error_set(err, SMITH_ERR_SOURCE, "this libsolv cannot handle Debian packages");
+        }
+        pool_setarch(p->pool, arch);
+        *ret = p;
+        return 0;
+}
+
+/* --- Packages indexes ---
+ *
+ * repo_add_debpackages() keeps no Size, which bounds every download.  So
+ * the decompressed text passes through a cookie stream on its way to
+ * libsolv that notes, for every stanza with a Package field, the name and
+ * the Size: stanzas are split exactly as libsolv splits them (a newline
+ * after a newline; NUL counts as a newline), and libsolv adds one solvable
+ * per named stanza in order, so the n-th note belongs to the n-th
+ * solvable (checked by name). */
+
+#define NOTE_NAME_MAX 256
+
+struct note {
+        char *name;
+        uint64_t size; /* UINT64_MAX: no Size field */
+};
+
+struct repo_info {
+        char *base_uri;
+        struct note *notes;
+        size_t n_notes, cap;
+};
+
+struct scan {
+        FILE *in;
+        struct repo_info *ri;
+        bool failed;
+        /* the stanza */
+        bool has_name;
+        char name[NOTE_NAME_MAX + 1];
+        uint64_t size;
+        /* the line */
+        bool prev_newline, at_line_start;
+        char line[NOTE_NAME_MAX + 16];
+        size_t line_len;
+        bool line_long;
+};
+
+static void repo_info_free(struct repo_info *ri) {
+        if (!ri)
+                return;
+        for (size_t i = 0; i < ri->n_notes; i++)
+                free(ri->notes[i].name);
+        free(ri->notes);
+        free(ri->base_uri);
+        free(ri);
+}
+
+static void scan_end_stanza(struct scan *sc) {
+        if (sc->has_name && !sc->failed) {
+                struct repo_info *ri = sc->ri;
+                if (ri->n_notes == ri->cap) {
+                        size_t c = ri->cap ? ri->cap * 2 : 1024;
+                        struct note *n = realloc(ri->notes, c * sizeof(*n));
+                        if (!n) {
+                                sc->failed = true;
+                                return;
+                        }
+                        ri->notes = n;
+                        ri->cap = c;
+                }
+                ri->notes[ri->n_notes].name = strdup(sc->name);
+                ri->notes[ri->n_notes].size = sc->size;
+                if (!ri->notes[ri->n_notes].name)
+                        sc->failed = true;
+                else
+                        ri->n_notes++;
+        }
+        sc->has_name = false;
+        sc->size = UINT64_MAX;
+}
+
+/* A whole line (its first bytes): Package and Size are all we need. */
+static void scan_end_line(struct scan *sc) {
+        char *l = sc->line, *v;
+        size_t n = sc->line_len;
+
+        l[n] = '\0';
+        if (strncasecmp(l, "package:", 8) == 0) {
+                v = l + 8 + strspn(l + 8, " \t");
+                while (n > (size_t) (v - l) && (l[n - 1] == ' ' || l[n - 1] == '\t'))
+                        l[--n] = '\0';
+                sc->has_name = true;
+                snprintf(sc->name, sizeof(sc->name), "%s", sc->line_long ? "" : v);
+        } else if (strncasecmp(l, "size:", 5) == 0 && !sc->line_long) {
+                char *end;
+                v = l + 5 + strspn(l + 5, " \t");
+                errno = 0;
+                sc->size = strtoull(v, &end, 10);
+                end += strspn(end, " \t");
+                if (errno || *end || v[0] < '0' || v[0] > '9')
+                        sc->size = UINT64_MAX;
+        }
+        sc->line_len = 0;
+        sc->line_long = false;
+}
+
+static void scan_bytes(struct scan *sc, const char *buf, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                char c = buf[i];
+                if (c == '\n' || c == '\0') {
+                        scan_end_line(sc);
+                        if (sc->prev_newline) {
+                                scan_end_stanza(sc);
+                                sc->prev_newline = false;
+                        } else
+                                sc->prev_newline = true;
+                        continue;
+                }
+                sc->prev_newline = false;
+                if (sc->line_len < sizeof(sc->line) - 1)
+                        sc->line[sc->line_len++] = c;
+                else
+                        sc->line_long = true;
+        }
+}
+
+static ssize_t scan_read(void *cookie, char *buf, size_t size) {
+        struct scan *sc = cookie;
+        size_t n = fread(buf, 1, size, sc->in);
+
+        if (n == 0 && ferror(sc->in)) {
+                sc->failed = true;
+                return -1;
+        }
+        scan_bytes(sc, buf, n);
+        return (ssize_t) n;
+}
+
+int pkg_pool_add_index(struct pkg_pool *p, const char *name, const char *base_uri, int fd, const char *hint,
+                       struct smith_error **err) {
+        cookie_io_functions_t io = { .read = scan_read };
+        struct scan sc = { .size = UINT64_MAX };
+        struct repo_info *ri;
+        Repo *repo;
+        Solvable *s;
+        FILE *f;
+        size_t i = 0;
+        int dfd, r;
+        Id id;
+
+        dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        if (dfd < 0)
+                return error_set_errno(err, SMITH_ERR_IO, errno, "index '%s'", name);
+        sc.in = solv_xfopen_fd(hint, dfd, "r");
+        if (!sc.in) {
+                close(dfd);
+                return error_set(err, SMITH_ERR_SOURCE, "index '%s': cannot open '%s'", name, hint);
+        }
+        ri = calloc(1, sizeof(*ri));
+        f = ri ? fopencookie(&sc, "r", io) : NULL;
+        if (!f || !(ri->base_uri = strdup(base_uri))) {
+                if (f)
+                        fclose(f);
+                fclose(sc.in);
+                repo_info_free(ri);
+                return error_oom(err);
+        }
+        repo = repo_create(p->pool, name);
+        repo->appdata = ri;
+        sc.ri = ri;
+        r = repo_add_debpackages(repo, f, 0);
+        fclose(f);
+        if (ferror(sc.in))
+                sc.failed = true;
+        fclose(sc.in);
+        scan_end_line(&sc);
+        scan_end_stanza(&sc);
+        if (r != 0)
+                return error_set(err, SMITH_ERR_SOURCE, "index '%s': %s", name, pool_errstr(p->pool));
+        if (sc.failed)
+                return error_set(err, SMITH_ERR_SOURCE, "index '%s': read error (damaged compression?)", name);
+        FOR_REPO_SOLVABLES(repo, id, s) {
+                if (i >= ri->n_notes || !streq(pool_id2str(p->pool, s->name), ri->notes[i].name))
+                        return error_set(err, SMITH_ERR_SOURCE, "index '%s': cannot match its stanzas", name);
+                i++;
+        }
+        if (i != ri->n_notes)
+                return error_set(err, SMITH_ERR_SOURCE, "index '%s': cannot match its stanzas", name);
+        return 0;
+}
+
+int pkg_pool_add_deb(struct pkg_pool *p, const char *control, size_t len, const char *shown, struct smith_error **err) {
+        FILE *f;
+        Id before;
+
+        if (!p->local) {
+                p->local = repo_create(p->pool, "local");
+                p->local->appdata = calloc(1, sizeof(struct repo_info));
+                if (!p->local->appdata)
+                        return error_oom(err);
+        }
+        before = p->local->end;
+        f = fmemopen((void *) control, len, "r");
+        if (!f)
+                return error_oom(err);
+        repo_add_debpackages(p->local, f, 0);
+        fclose(f);
+        if (p->local->end != before + 1 || !pool_id2solvable(p->pool, before)->name)
+                return error_set(err, SMITH_ERR_SOURCE, "package '%s': its control file names no package", shown);
+        queue_push(&p->local_ids, before);
+        if (strv_extend(&p->local_paths, shown) < 0)
+                return error_oom(err);
+        return 0;
+}
+
+/* The Size the index gave for id, or UINT64_MAX. */
+static uint64_t solvable_size(Solvable *s, Id id) {
+        struct repo_info *ri = s->repo->appdata;
+        size_t i = 0;
+        Id q;
+        Solvable *t;
+
+        FOR_REPO_SOLVABLES(s->repo, q, t) {
+                if (q == id)
+                        return i < ri->n_notes ? ri->notes[i].size : UINT64_MAX;
+                i++;
+        }
+        return UINT64_MAX;
+}
+
+void pkg_choices_free(struct pkg_choice *c, size_t n) {
+        if (!c)
+                return;
+        for (size_t i = 0; i < n; i++) {
+                free(c[i].name);
+                free(c[i].version);
+                free(c[i].arch);
+                free(c[i].source);
+                free(c[i].url);
+                free(c[i].local);
+        }
+        free(c);
+}
+
+char *pkg_choice_file_name(const struct pkg_choice *c) {
+        const char *v = c->version, *colon = strchr(v, ':');
+        char *r;
+
+        if (colon && strspn(v, "0123456789") == (size_t) (colon - v))
+                v = colon + 1;
+        if (asprintf(&r, "%s_%s_%s", c->name, v, c->arch) < 0)
+                return NULL;
+        return r;
+}
+
+/* A Filename from an index: relative, no "..", printable, no blanks. */
+static bool filename_ok(const char *f) {
+        if (!f || !path_is_safe_relative(f))
+                return false;
+        for (const char *q = f; *q; q++)
+                if ((unsigned char) *q <= 0x20 || *q == 0x7f || *q == '\\' || *q == '?' || *q == '#')
+                        return false;
+        return true;
+}
+
+static int choice_cmp(const void *a, const void *b) {
+        const struct pkg_choice *x = a, *y = b;
+        int r = strcmp(x->name, y->name);
+        return r != 0 ? r : strcmp(x->arch, y->arch);
+}
+
+static int fill_choice(struct pkg_pool *p, Id id, struct pkg_choice *c, struct smith_error **err) {
+        Pool *pool = p->pool;
+        Solvable *s = pool_id2solvable(pool, id);
+        const char *src = solvable_lookup_str(s, SOLVABLE_SOURCENAME);
+
+        c->name = strdup(pool_id2str(pool, s->name));
+        c->version = strdup(pool_id2str(pool, s->evr));
+        c->arch = strdup(s->arch ? pool_id2str(pool, s->arch) : "all");
+        c->source = strdup(src ? src : pool_id2str(pool, s->name));
+        if (!c->name || !c->version || !c->arch || !c->source)
+                return error_oom(err);
+        if (s->repo == p->local) {
+                for (int i = 0; i < p->local_ids.count; i++)
+                        if (p->local_ids.elements[i] == id)
+                                c->local = strdup(p->local_paths[i]);
+                if (!c->local)
+                        return error_oom(err);
+                return 0;
+        } else {
+                unsigned medianr = 0;
+                const char *loc = solvable_lookup_location(s, &medianr);
+                const char *base = ((struct repo_info *) s->repo->appdata)->base_uri;
+                Id type = 0;
+                const char *sum = solvable_lookup_checksum(s, SOLVABLE_CHECKSUM, &type);
+                uint64_t size = solvable_size(s, id);
+                _cleanup_free_ char *file = NULL;
+
+                if (!filename_ok(loc))
+                        return error_set(err, SMITH_ERR_SOURCE, "package '%s' in '%s': refusing Filename '%.200s'",
+                                         c->name, s->repo->name, loc ? loc : "");
+                if (type != REPOKEY_TYPE_SHA256 || !sum || strlen(sum) != SHA256_HEX_LEN)
+                        return error_set(err, SMITH_ERR_SOURCE, "package '%s' in '%s': no SHA256 checksum", c->name,
+                                         s->repo->name);
+                if (size == UINT64_MAX)
+                        return error_set(err, SMITH_ERR_SOURCE, "package '%s' in '%s': no Size", c->name,
+                                         s->repo->name);
+                snprintf(c->digest, sizeof(c->digest), "sha256:%s", sum);
+                c->size = size;
+                if (asprintf(&c->url, "%s/%s", base, loc) < 0) {
+                        c->url = NULL;
+                        return error_oom(err);
+                }
+        }
+        return 0;
+}
+
+static int problems_error(Solver *solv, struct smith_error **err) {
+        _cleanup_free_ char *all = NULL;
+        unsigned n = solver_problem_count(solv);
+
+        for (Id i = 1; i <= (Id) n; i++) {
+                const char *t = solver_problem2str(solv, i);
+                char *next;
+                if (asprintf(&next, "%s%s%s", all ? all : "", all ? "; " : "", t) < 0)
+                        return error_oom(err);
+                free(all);
+                all = next;
+        }
+        return error_set(err, SMITH_ERR_SOURCE, "cannot install the packages: %s", all ? all : "no solution");
+}
+
+int pkg_solve(struct pkg_pool *p, char *const *names, bool recommends, struct pkg_choice **ret, size_t *ret_n,
+              struct smith_error **err) {
+        Pool *pool = p->pool;
+        struct pkg_choice *out = NULL;
+        Solver *solv = NULL;
+        Transaction *trans = NULL;
+        Queue job, sel;
+        size_t n = 0;
+        int r = -1;
+
+        queue_init(&job);
+        queue_init(&sel);
+        pool_addfileprovides(pool);
+        pool_createwhatprovides(pool);
+        for (size_t i = 0; names && names[i]; i++) {
+                queue_empty(&sel);
+                selection_make(pool, &sel, names[i], SELECTION_NAME | SELECTION_PROVIDES);
+                if (sel.count == 0) {
+                        error_set(err, SMITH_ERR_SOURCE, "package '%s' not found in the repositories", names[i]);
+                        goto out;
+                }
+                selection_add(pool, &job, &sel);
+        }
+        for (int i = 0; i < job.count; i += 2)
+                job.elements[i] |= SOLVER_INSTALL;
+        for (int i = 0; i < p->local_ids.count; i++)
+                queue_push2(&job, SOLVER_INSTALL | SOLVER_SOLVABLE, p->local_ids.elements[i]);
+
+        solv = solver_create(pool);
+        solver_set_flag(solv, SOLVER_FLAG_IGNORE_RECOMMENDED, recommends ? 0 : 1);
+        if (solver_solve(solv, &job) != 0) {
+                problems_error(solv, err);
+                goto out;
+        }
+        trans = solver_create_transaction(solv);
+        out = calloc((size_t) trans->steps.count + 1, sizeof(*out));
+        if (!out) {
+                error_oom(err);
+                goto out;
+        }
+        for (int i = 0; i < trans->steps.count; i++) {
+                Id id = trans->steps.elements[i];
+                if (transaction_type(trans, id, SOLVER_TRANSACTION_SHOW_ACTIVE) != SOLVER_TRANSACTION_INSTALL)
+                        continue;
+                if (fill_choice(p, id, &out[n++], err) < 0)
+                        goto out;
+        }
+        qsort(out, n, sizeof(*out), choice_cmp);
+        *ret = TAKE_PTR(out);
+        *ret_n = n;
+        r = 0;
+out:
+        pkg_choices_free(out, n);
+        if (trans)
+                transaction_free(trans);
+        if (solv)
+                solver_free(solv);
+        queue_free(&job);
+        queue_free(&sel);
+        return r;
+}

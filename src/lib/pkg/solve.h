@@ -1,0 +1,57 @@
+/* Dependency solving with libsolv, for Debian packages.
+ *
+ * One pool (DISTTYPE_DEB, the target architecture plus "all"), one repo per
+ * Packages index and one for local .deb files.  What is asked is installed
+ * with everything it Depends or Pre-Depends on (alternatives, virtual
+ * packages through Provides, version constraints), nothing else: neither
+ * Recommends (unless asked) nor the Essential or Priority: required set
+ * a full system would hold.  Among candidates libsolv takes the newest
+ * version, whichever index it comes from.
+ *
+ * The indexes were verified before they were added (apt-repo.h); what they
+ * say is still checked where it becomes a URL: a Filename that is absolute,
+ * has a ".." component or odd characters is refused.
+ *
+ * Errors are SMITH_ERR_SOURCE, one line: an unknown package, or libsolv's
+ * problem text ("nothing provides libfoo needed by bar-1.0.amd64"). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "basic/error.h"
+#include "basic/hash.h"
+
+struct pkg_pool;
+
+struct pkg_choice {
+        char *name, *version, *arch, *source; /* source: the source package's name */
+        char *url;                            /* where to fetch it; NULL for a local .deb */
+        char *local;                          /* a local .deb: its name as shown to pkg_pool_add_deb(), or NULL */
+        char digest[DIGEST_STR_LEN + 1];      /* sha256 from the index ("" for a local .deb) */
+        uint64_t size;
+};
+
+int pkg_pool_new(const char *arch, struct pkg_pool **ret, struct smith_error **err);
+void pkg_pool_free(struct pkg_pool *p);
+DEFINE_POINTER_CLEANUP(struct pkg_pool, pkg_pool_free)
+
+/* Adds a Packages index read from fd (borrowed, read from its current
+ * offset); hint is a file name telling its compression ("Packages.xz"),
+ * base_uri what its Filenames are relative to. */
+int pkg_pool_add_index(struct pkg_pool *p, const char *name, const char *base_uri, int fd, const char *hint,
+                       struct smith_error **err);
+
+/* Adds a local .deb, always installed, by its control file's text
+ * (deb_read_control()); shown names it in messages and pkg_choice.local. */
+int pkg_pool_add_deb(struct pkg_pool *p, const char *control, size_t len, const char *shown, struct smith_error **err);
+
+/* Solves for names (repository package names, may be NULL) plus every local
+ * .deb added; returns the packages to unpack, sorted by name. */
+int pkg_solve(struct pkg_pool *p, char *const *names, bool recommends, struct pkg_choice **ret, size_t *ret_n,
+              struct smith_error **err);
+void pkg_choices_free(struct pkg_choice *c, size_t n);
+
+/* "name_version_arch" as dpkg names package files (the epoch left out). */
+char *pkg_choice_file_name(const struct pkg_choice *c);

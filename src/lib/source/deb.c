@@ -1,0 +1,473 @@
+/* The `deb` source: `package:` names Debian packages (one, a list, and/or
+ * local .deb files), plus `mock.deps`.  The repositories come from
+ * smith.yaml's `repos:` or, without it, from this machine's apt sources.
+ *
+ *   sources -> verified metadata (pkg/apt-repo.h) -> libsolv (pkg/solve.h)
+ *   -> packages fetched in parallel into the blob store, each checked
+ *   against its sha256 and size (pkg/fetch.h) -> unpacked, contained and
+ *   without running anything, into one root (pkg/deb.h).
+ *
+ * The root is cached: roots/<key>/ where key is the sha256 of the merged-
+ * /usr layout's version and the sorted package digests, built in tmp/ and
+ * renamed, complete once roots/<key>.done exists.  The marker holds the
+ * packages and their files (JSON), so a cached root still says which
+ * package put which file there. */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "basic/fs.h"
+#include "basic/hash.h"
+#include "basic/log.h"
+#include "basic/strv.h"
+#include "net/http.h"
+#include "pkg/apt-repo.h"
+#include "pkg/apt-sources.h"
+#include "pkg/deb.h"
+#include "pkg/fetch.h"
+#include "pkg/solve.h"
+#include "source.h"
+
+#define DEB_FETCH_WORKERS 4
+#define DEB_MARKER_MAX (256u << 20)
+
+static bool is_local_deb(const char *name) {
+        size_t n = strlen(name);
+        return n > 4 && streq(name + n - 4, ".deb");
+}
+
+/* --- the repositories --- */
+
+static int config_sources(const struct smith_config *c, const struct source_ctx *ctx, struct apt_sources *out,
+                          struct smith_error **err) {
+        for (size_t i = 0; i < c->n_repos; i++) {
+                const struct smith_repo *r = &c->repos[i];
+                _cleanup_strv_free_ char **keys = NULL;
+                char *main_only[] = { (char *) "main", NULL };
+                bool flat;
+
+                if (r->line) {
+                        if (apt_sources_parse_line(r->where, r->line, out, err) < 0)
+                                return -1;
+                        continue;
+                }
+                if (r->signed_by) {
+                        /* relative to the build directory, like every path in smith.yaml */
+                        _cleanup_free_ char *cwd = get_current_dir_name(), *dir = NULL;
+                        char *k;
+
+                        if (ctx->build_dir[0] != '/' && cwd)
+                                dir = path_join(cwd, ctx->build_dir);
+                        k = r->signed_by[0] == '/' ? strdup(r->signed_by)
+                                                   : path_join(dir ? dir : ctx->build_dir, r->signed_by);
+                        if (strv_consume(&keys, k) < 0)
+                                return error_oom(err);
+                }
+                flat = r->suites[0] && r->suites[0][strlen(r->suites[0]) - 1] == '/';
+                if (apt_sources_add(out, r->where, r->uri, r->suites,
+                                    r->components ? r->components : (flat ? NULL : main_only), keys, r->trusted,
+                                    err) < 0)
+                        return -1;
+        }
+        return 0;
+}
+
+static int load_indexes(const struct smith_config *c, const struct source_ctx *ctx, struct http *h,
+                        struct apt_indexes *out, struct smith_error **err) {
+        struct apt_sources all = {};
+        struct apt_repo_opts o = {
+                .cache = ctx->cache, .http = h, .arch = apt_host_arch(), .fast = ctx->fast, .now = time(NULL)
+        };
+        size_t used = 0;
+        int r = 0;
+
+        if (c->n_repos > 0)
+                r = config_sources(c, ctx, &all, err);
+        else
+                r = apt_sources_load_host("/etc/apt", &all, err);
+        for (size_t i = 0; r >= 0 && i < all.n; i++) {
+                if (!apt_source_has_arch(&all.items[i], o.arch))
+                        continue;
+                used++;
+                r = apt_repo_load(&all.items[i], &o, out, err);
+        }
+        apt_sources_release(&all);
+        if (r < 0)
+                return -1;
+        if (used == 0)
+                return error_set(err, SMITH_ERR_SOURCE,
+                                 "no package repositories for '%s': add 'repos:' to smith.yaml or configure apt "
+                                 "sources",
+                                 o.arch);
+        return 0;
+}
+
+/* --- local .deb files --- */
+
+/* Copies build_dir/path into the blob store; returns its digest and size. */
+static int store_local(const struct source_ctx *ctx, const char *path, char digest[static DIGEST_STR_LEN + 1],
+                       uint64_t *ret_size, struct smith_error **err) {
+        _cleanup_close_ int in = openat(ctx->build_dirfd, path, O_RDONLY | O_CLOEXEC), fd = -1;
+        _cleanup_(sha256_freep) struct sha256 *h = sha256_new();
+        _cleanup_free_ char *name = NULL, *buf = malloc(1 << 16);
+        uint64_t n = 0;
+
+        if (in < 0)
+                return error_set_errno(err, SMITH_ERR_SOURCE, errno, "package '%s'", path);
+        if (!h || !buf)
+                return error_oom(err);
+        if (cache_tmpfile(ctx->cache, &name, &fd, err) < 0)
+                return -1;
+        for (;;) {
+                ssize_t k = read(in, buf, 1 << 16);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0 || (k > 0 && write_full(fd, buf, (size_t) k) < 0)) {
+                        int e = errno;
+                        unlinkat(ctx->cache->tmp_fd, name, 0);
+                        return error_set_errno(err, SMITH_ERR_IO, e, "package '%s'", path);
+                }
+                if (k == 0)
+                        break;
+                sha256_update(h, buf, (size_t) k);
+                n += (uint64_t) k;
+        }
+        sha256_final_digest(h, digest);
+        *ret_size = n;
+        if (cache_has_blob(ctx->cache, digest)) {
+                unlinkat(ctx->cache->tmp_fd, name, 0);
+                return 0;
+        }
+        return cache_blob_commit(ctx->cache, fd, name, digest, err);
+}
+
+/* --- the root --- */
+
+static int open_blob(struct cache *c, const char *digest, int *ret) {
+        char p[sizeof("blobs/sha256/") + SHA256_HEX_LEN];
+        int fd;
+
+        snprintf(p, sizeof(p), "blobs/sha256/%s", digest_hex(digest));
+        fd = openat(c->blobs_fd, p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        *ret = fd;
+        return 0;
+}
+
+static int digest_cmp(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+static int root_key(const struct pkg_choice *c, size_t n, char ret[static SHA256_HEX_LEN + 1],
+                    struct smith_error **err) {
+        _cleanup_(sha256_freep) struct sha256 *h = sha256_new();
+        _cleanup_free_ const char **d = calloc(n + 1, sizeof(char *));
+        char digest[DIGEST_STR_LEN + 1];
+
+        if (!h || !d)
+                return error_oom(err);
+        for (size_t i = 0; i < n; i++)
+                d[i] = c[i].digest;
+        qsort(d, n, sizeof(char *), digest_cmp);
+        sha256_update(h, DEB_MERGED_USR_VERSION "\n", strlen(DEB_MERGED_USR_VERSION "\n"));
+        for (size_t i = 0; i < n; i++) {
+                sha256_update(h, d[i], strlen(d[i]));
+                sha256_update(h, "\n", 1);
+        }
+        sha256_final_digest(h, digest);
+        memcpy(ret, digest_hex(digest), SHA256_HEX_LEN + 1);
+        return 0;
+}
+
+static json_t *marker_json(const struct source *s) {
+        json_t *pkgs = json_array();
+
+        for (size_t i = 0; pkgs && i < s->n_pkgs; i++) {
+                const struct source_package *p = &s->pkgs[i];
+                json_t *files = json_array();
+                for (size_t j = 0; files && p->files && p->files[j]; j++)
+                        json_array_append_new(files, json_string(p->files[j]));
+                json_array_append_new(pkgs,
+                                      json_pack("{s:s, s:s, s:s, s:s, s:o*}", "name", p->name, "version", p->version,
+                                                "arch", p->arch, "source", p->source, "files", files));
+        }
+        return pkgs ? json_pack("{s:o}", "packages", pkgs) : NULL;
+}
+
+static char *json_strdup(json_t *o, const char *key) {
+        const char *v = json_string_value(json_object_get(o, key));
+        return v ? strdup(v) : NULL;
+}
+
+/* The packages and files of a cached root, from its marker. */
+static int marker_read(struct cache *cache, const char *hex, struct source *s, struct smith_error **err) {
+        char name[SHA256_HEX_LEN + sizeof(".done")];
+        _cleanup_free_ char *text = NULL;
+        _cleanup_(json_decrefp) json_t *j = NULL;
+        json_t *pkgs;
+        int r;
+
+        snprintf(name, sizeof(name), "%s.done", hex);
+        r = root_read_file(cache->roots_fd, name, DEB_MARKER_MAX, &text, NULL);
+        if (r < 0)
+                return r;
+        j = json_loads(text, 0, NULL);
+        pkgs = json_object_get(j, "packages");
+        if (!json_is_array(pkgs))
+                return -EINVAL;
+        s->pkgs = calloc(json_array_size(pkgs) + 1, sizeof(*s->pkgs));
+        if (!s->pkgs)
+                return error_oom(err);
+        for (size_t i = 0; i < json_array_size(pkgs); i++) {
+                json_t *o = json_array_get(pkgs, i), *files = json_object_get(o, "files");
+                struct source_package *p = &s->pkgs[s->n_pkgs++];
+                p->name = json_strdup(o, "name");
+                p->version = json_strdup(o, "version");
+                p->arch = json_strdup(o, "arch");
+                p->source = json_strdup(o, "source");
+                if (!p->name || !p->version || !p->arch || !p->source)
+                        return -EINVAL;
+                for (size_t k = 0; k < json_array_size(files); k++) {
+                        const char *f = json_string_value(json_array_get(files, k));
+                        if (f && strv_extend(&p->files, f) < 0)
+                                return error_oom(err);
+                }
+        }
+        return 0;
+}
+
+static int open_done(struct cache *cache, const char *hex, struct source *s, struct smith_error **err) {
+        int fd = openat(cache->roots_fd, hex, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+        if (fd < 0)
+                return 0;
+        if (marker_read(cache, hex, s, err) < 0) {
+                close(fd);
+                if (err && *err)
+                        return -1;
+                /* no marker, or a damaged one: build again */
+                for (size_t i = 0; i < s->n_pkgs; i++) {
+                        free(s->pkgs[i].name);
+                        free(s->pkgs[i].version);
+                        free(s->pkgs[i].arch);
+                        free(s->pkgs[i].source);
+                        strv_free(s->pkgs[i].files);
+                }
+                free(s->pkgs);
+                s->pkgs = NULL;
+                s->n_pkgs = 0;
+                return 0;
+        }
+        s->root_fd = fd;
+        return 1;
+}
+
+static int fill_packages(struct source *s, const struct pkg_choice *c, size_t n, struct smith_error **err) {
+        s->pkgs = calloc(n + 1, sizeof(*s->pkgs));
+        if (!s->pkgs)
+                return error_oom(err);
+        for (size_t i = 0; i < n; i++) {
+                struct source_package *p = &s->pkgs[s->n_pkgs++];
+                p->name = strdup(c[i].name);
+                p->version = strdup(c[i].version);
+                p->arch = strdup(c[i].arch);
+                p->source = strdup(c[i].source);
+                if (!p->name || !p->version || !p->arch || !p->source)
+                        return error_oom(err);
+        }
+        return 0;
+}
+
+/* Unpacks the packages into a fresh root in tmp/ and publishes it. */
+static int build_root(struct source *s, struct cache *cache, const char *hex, const struct pkg_choice *c, size_t n,
+                      const struct unpack_limits *limits, struct smith_error **err) {
+        uint64_t used = 0; /* what the packages unpacked so far, against limits->max_unpacked */
+        _cleanup_free_ char *tmp_dir = path_join(cache->path, "tmp"), *tmp_path = NULL, *text = NULL;
+        _cleanup_(json_decrefp) json_t *marker = NULL;
+        _cleanup_close_ int fd = -1;
+        char done[SHA256_HEX_LEN + sizeof(".done")];
+        const char *tmp_name;
+        int r;
+
+        if (!tmp_dir)
+                return error_oom(err);
+        r = mkdtemp_in(tmp_dir, "root-", &tmp_path);
+        if (r < 0)
+                return error_set_errno(err, SMITH_ERR_IO, r, "create directory in '%s'", tmp_dir);
+        tmp_name = strrchr(tmp_path, '/') + 1;
+        fd = openat(cache->tmp_fd, tmp_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 || fchmod(fd, 0755) < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                r = -errno;
+                rm_rf_at(cache->tmp_fd, tmp_name);
+                return error_set_errno(err, SMITH_ERR_IO, r, "open '%s'", tmp_path);
+        }
+        if (deb_merged_usr(fd, err) < 0)
+                goto fail;
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_close_ int bfd = -1;
+                _cleanup_free_ char *shown = pkg_choice_file_name(&c[i]);
+                struct stat st;
+
+                r = open_blob(cache, c[i].digest, &bfd);
+                if (r < 0 || fstat(bfd, &st) < 0) {
+                        error_set_errno(err, SMITH_ERR_IO, r < 0 ? r : errno, "open package '%s'", c[i].name);
+                        goto fail;
+                }
+                if (deb_unpack(fd, bfd, deb_max_uncompressed((uint64_t) st.st_size), limits, &used, &s->pkgs[i].files,
+                               err) < 0) {
+                        error_wrap(err, "package '%s'", shown ? shown : c[i].name);
+                        goto fail;
+                }
+        }
+        r = rm_rf_at(cache->roots_fd, hex);
+        if (r >= 0 && renameat(cache->tmp_fd, tmp_name, cache->roots_fd, hex) < 0)
+                r = -errno;
+        if (r < 0) {
+                error_set_errno(err, SMITH_ERR_IO, r, "store root '%s/roots/%s'", cache->path, hex);
+                goto fail;
+        }
+        marker = marker_json(s);
+        text = marker ? json_dumps(marker, JSON_COMPACT) : NULL;
+        if (!text)
+                return error_oom(err);
+        snprintf(done, sizeof(done), "%s.done", hex);
+        r = write_file_atomic_at(cache->roots_fd, done, text, strlen(text), 0644);
+        if (r < 0)
+                return error_set_errno(err, SMITH_ERR_IO, r, "mark root '%s/roots/%s' complete", cache->path, hex);
+        s->root_fd = TAKE_FD(fd);
+        return 0;
+fail:
+        rm_rf_at(cache->tmp_fd, tmp_name);
+        return -1;
+}
+
+static int deb_root(struct source *s, struct cache *cache, const struct pkg_choice *c, size_t n,
+                    const struct unpack_limits *limits, struct smith_error **err) {
+        char hex[SHA256_HEX_LEN + 1], key[SHA256_HEX_LEN + sizeof("root-")];
+        _cleanup_close_ int lock_fd = -1;
+        int r;
+
+        if (root_key(c, n, hex, err) < 0)
+                return -1;
+        if (asprintf(&s->root_path, "%s/roots/%s", cache->path, hex) < 0) {
+                s->root_path = NULL;
+                return error_oom(err);
+        }
+        r = open_done(cache, hex, s, err);
+        if (r != 0)
+                return r < 0 ? -1 : 0;
+        snprintf(key, sizeof(key), "root-%s", hex);
+        if (cache_lock(cache, key, &lock_fd, err) < 0)
+                return -1;
+        r = open_done(cache, hex, s, err); /* another builder finished while we waited */
+        if (r != 0)
+                return r < 0 ? -1 : 0;
+        if (fill_packages(s, c, n, err) < 0)
+                return -1;
+        return build_root(s, cache, hex, c, n, limits, err);
+}
+
+/* --- the backend --- */
+
+static int deb_open(struct source *s, const struct smith_config *c, const struct source_ctx *ctx,
+                    struct smith_error **err) {
+        _cleanup_strv_free_ char **names = NULL, **wanted = NULL, **locals = NULL;
+        _cleanup_(http_freep) struct http *h = NULL;
+        _cleanup_(pkg_pool_freep) struct pkg_pool *pool = NULL;
+        _cleanup_free_ struct pkg_fetch_item *items = NULL;
+        struct http_opts ho = { .insecure = ctx->insecure, .error_kind = SMITH_ERR_SOURCE };
+        struct apt_indexes idx = {};
+        struct pkg_choice *choices = NULL;
+        size_t n = 0, n_items = 0;
+        int r;
+
+        names = c->package_list ? strv_copy(c->package_list) : strv_split(c->package, " ", true);
+        if (!names)
+                return error_oom(err);
+        for (size_t i = 0; c->mock.deps && c->mock.deps[i]; i++)
+                if (!isempty(c->mock.deps[i]) && strv_extend(&names, c->mock.deps[i]) < 0)
+                        return error_oom(err);
+        for (size_t i = 0; names[i]; i++)
+                if ((is_local_deb(names[i]) ? strv_extend(&locals, names[i]) : strv_extend(&wanted, names[i])) < 0)
+                        return error_oom(err);
+
+        if (http_new(&ho, &h, err) < 0)
+                return -1;
+        if (wanted || locals) {
+                r = load_indexes(c, ctx, h, &idx, err);
+                if (r < 0)
+                        goto out;
+        }
+        r = pkg_pool_new(apt_host_arch(), &pool, err);
+        for (size_t i = 0; r >= 0 && i < idx.n; i++)
+                r = pkg_pool_add_index(pool, idx.items[i].name, idx.items[i].base_uri, idx.items[i].fd,
+                                       idx.items[i].hint, err);
+        for (size_t i = 0; r >= 0 && locals && locals[i]; i++) {
+                _cleanup_close_ int fd = openat(ctx->build_dirfd, locals[i], O_RDONLY | O_CLOEXEC);
+                _cleanup_free_ char *control = NULL;
+                size_t len = 0;
+
+                if (fd < 0)
+                        r = error_set_errno(err, SMITH_ERR_SOURCE, errno, "package '%s'", locals[i]);
+                else if (deb_read_control(fd, &control, &len, err) < 0)
+                        r = error_wrap(err, "package '%s'", locals[i]);
+                else
+                        r = pkg_pool_add_deb(pool, control, len, locals[i], err);
+        }
+        if (r < 0)
+                goto out;
+        r = pkg_solve(pool, wanted, false, &choices, &n, err);
+        if (r < 0)
+                goto out;
+
+        items = calloc(n + 1, sizeof(*items));
+        if (!items) {
+                r = error_oom(err);
+                goto out;
+        }
+        for (size_t i = 0; i < n; i++) {
+                if (choices[i].local) {
+                        r = store_local(ctx, choices[i].local, choices[i].digest, &choices[i].size, err);
+                        if (r < 0)
+                                goto out;
+                        continue;
+                }
+                items[n_items++] = (struct pkg_fetch_item){ .url = choices[i].url,
+                                                            .what = choices[i].name,
+                                                            .digest = choices[i].digest,
+                                                            .size = choices[i].size };
+        }
+        log_info("%zu packages, %zu to check or fetch", n, n_items);
+        r = pkg_fetch_blobs(ctx->cache, &ho, items, n_items, DEB_FETCH_WORKERS, err);
+        if (r < 0)
+                goto out;
+        r = deb_root(s, ctx->cache, choices, n, &ctx->limits, err);
+        if (r < 0)
+                goto out;
+        for (size_t i = 0; i < s->n_pkgs; i++) {
+                struct pkg_choice pc = { .name = s->pkgs[i].name,
+                                         .version = s->pkgs[i].version,
+                                         .arch = s->pkgs[i].arch };
+                if (strv_consume(&s->packages, pkg_choice_file_name(&pc)) < 0) {
+                        r = error_oom(err);
+                        goto out;
+                }
+        }
+        strv_sort(s->packages);
+out:
+        pkg_choices_free(choices, n);
+        apt_indexes_release(&idx);
+        return r < 0 ? -1 : 0;
+}
+
+const struct source_ops source_deb_ops = {
+        .kind = "deb",
+        .open = deb_open,
+};

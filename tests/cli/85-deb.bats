@@ -1,0 +1,360 @@
+#!/usr/bin/env bats
+# The deb source against a tiny signed repository (tests/fixtures/deb-repo.sh)
+# served by python3 -m http.server on 127.0.0.1: what is solved and unpacked,
+# the verification chain (InRelease signature -> Release -> Packages -> .deb),
+# offline use from the cache, and hostile packages.  Every build runs as an
+# unprivileged user (uid 65534) with a cache of its own.
+
+load helpers/common
+
+setup_file() {
+        FIX=$(mktemp -d /tmp/smith-debrepo.XXXXXX)
+        chmod 0755 "$FIX"
+        "$SMITH_SRC/tests/fixtures/deb-repo.sh" make "$FIX"
+        WWW="$FIX/www"
+        mkdir -p "$WWW"
+        chmod 0755 "$WWW"
+        PORT=$(free_port)
+        "$PYTHON" -m http.server --bind 127.0.0.1 --directory "$WWW" "$PORT" >"$FIX/http.log" 2>&1 &
+        echo $! >"$FIX/http.pid"
+        for _ in $(seq 50); do
+                curl -fs "http://127.0.0.1:$PORT/" >/dev/null 2>&1 && break
+                sleep 0.1
+        done
+        SENTINEL=$(mktemp -d /tmp/smith-sentinel.XXXXXX)
+        TOKEN="sentinel-secret-$RANDOM$RANDOM$RANDOM"
+        "$PYTHON" "$SMITH_SRC/tests/fixtures/deb-hostile.py" "$FIX/hostile" "$SENTINEL" >/dev/null
+        chmod -R a+rX "$FIX/hostile"
+        export FIX WWW PORT SENTINEL TOKEN
+}
+
+teardown_file() {
+        [ ! -f "$FIX/http.pid" ] || kill "$(cat "$FIX/http.pid")" 2>/dev/null || true
+        rm -rf "$FIX" "$SENTINEL"
+}
+
+setup() {
+        common_setup
+        # this test's copy of the repository, free to damage
+        REPO="$WWW/$BATS_TEST_NUMBER"
+        rm -rf "$REPO"
+        cp -a "$FIX/repo" "$REPO"
+        URL="http://127.0.0.1:$PORT/$BATS_TEST_NUMBER"
+        export DEB_REPO_GNUPG="$FIX/gnupg"
+        U="$T/user"
+        mkdir -p "$U/home" "$U/cache" "$U/tmp"
+        cp "$SMITH" "$U/smith"
+        rm -rf "$SENTINEL"
+        mkdir -m 0755 "$SENTINEL" "$SENTINEL/dir"
+        printf '%s\n' "$TOKEN" >"$SENTINEL/secret"
+        printf 'keep\n' >"$SENTINEL/dir/keep"
+}
+
+teardown() {
+        rm -rf "${REPO:-/nonexistent}"
+        common_teardown
+}
+
+# smith_user ARGS: run smith as uid 65534 in $W, with its own HOME, cache
+# and TMPDIR under $U.
+smith_user() {
+        chown -R 65534:65534 "$U" "$W"
+        run setpriv --reuid=65534 --regid=65534 --clear-groups \
+                env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$U/home" XDG_CACHE_HOME="$U/cache" \
+                TMPDIR="$U/tmp" SOURCE_DATE_EPOCH=0 SMITH_NET_RETRY_BASE_MS="${SMITH_NET_RETRY_BASE_MS:-200}" \
+                "$U/smith" "$@"
+}
+
+# write_yaml PACKAGE [KEY]: a smith.yaml for PACKAGE from both suites.
+write_yaml() {
+        local key=${2:-$FIX/key.gpg}
+        cat >smith.yaml <<EOF
+package: $1
+repos:
+- deb [signed-by=$key] $URL stable main
+- uri: $URL
+  suites: updates
+  components: [main]
+  signed-by: $key
+paths:
+- /usr/bin/hello
+cmd: [/usr/bin/hello]
+EOF
+}
+
+packages_of() {
+        $OCI blob "$1" application/vnd.smith.packages
+}
+
+# No image, nothing left in the cache's tmp/ or TMPDIR.
+assert_clean_failure() {
+        [ ! -e image.tar.gz ] || fail "failed but left image.tar.gz"
+        [ -z "$(ls -A "$U/cache/smith/tmp" 2>/dev/null)" ] || fail "left in the cache: $(ls -A "$U/cache/smith/tmp")"
+        [ -z "$(ls -A "$U/tmp")" ] || fail "left in TMPDIR: $(ls -A "$U/tmp")"
+        [ -z "$(leftovers "$W")" ] || fail "left behind: $(leftovers "$W")"
+}
+
+@test "deb: solves Depends, Pre-Depends, alternatives, Provides; the newest version wins; nothing else" {
+        write_yaml hello-bin
+        smith_user
+        assert_status 0
+        local arch
+        arch=$(dpkg --print-architecture)
+        [ "$(packages_of image.tar.gz)" = "base-thing_1.0_$arch
+greeter-data_1.0_all
+hello-bin_1.0_$arch
+libgreet_1.2_$arch" ] || fail "packages: $(packages_of image.tar.gz)"
+        $OCI verify image.tar.gz >/dev/null
+        [ "$($OCI cat image.tar.gz usr/bin/hello)" = "$(printf '#!/bin/sh\necho hello')" ]
+        # the spec names the type and the repositories as written
+        run $OCI blob image.tar.gz application/vnd.smith.spec+json
+        [ "$(jq -r .type <<<"$output")" = deb ]
+        [ "$(jq -r '.repos[0]' <<<"$output")" = "deb [signed-by=$FIX/key.gpg] $URL stable main" ]
+        [ "$(jq -r '.repos[1].suites[0]' <<<"$output")" = updates ]
+}
+
+@test "deb: merged /usr: a package's ./bin/ lands in /usr/bin and bin stays a link" {
+        write_yaml hello-bin
+        sed -i 's|^- /usr/bin/hello$|- /bin/hello-compat\n- /bin|' smith.yaml
+        smith_user
+        assert_status 0
+        run $OCI ls image.tar.gz
+        grep -qE '^l .* bin -> usr/bin$' <<<"$output" || fail "no bin -> usr/bin link: $output"
+        grep -qE '^f .* usr/bin/hello-compat$' <<<"$output" || fail "no usr/bin/hello-compat: $output"
+}
+
+@test "deb: a package list, a local .deb with its dependencies from the repository, an armored key" {
+        local arch
+        arch=$(dpkg --print-architecture)
+        "$SMITH_SRC/tests/fixtures/deb-repo.sh" deb "$W/local-tool.deb" local-tool 2.0 "$arch" "Depends: greeter-data"
+        write_yaml "[./local-tool.deb, base-thing]" "$FIX/key.asc"
+        # a mapping's signed-by is relative to the build directory
+        mkdir "$W/keys"
+        cp "$FIX/key.asc" "$W/keys/"
+        sed -i "s|^  signed-by: .*|  signed-by: keys/key.asc|" smith.yaml
+        sed -i 's|^- /usr/bin/hello$|- /usr/share|' smith.yaml
+        smith_user
+        assert_status 0
+        [ "$(packages_of image.tar.gz)" = "base-thing_1.0_$arch
+greeter-data_1.0_all
+libgreet_1.2_$arch
+local-tool_2.0_$arch" ] || fail "packages: $(packages_of image.tar.gz)"
+        [ "$($OCI cat image.tar.gz usr/share/local-tool/2.0)" = "local-tool 2.0" ]
+}
+
+@test "deb: a warm build takes everything from the cache and gives the same image" {
+        write_yaml hello-bin
+        smith_user -b 1 -i one.tar.gz
+        assert_status 0
+        rm -rf "$REPO/pool"
+        smith_user -b 1 -i two.tar.gz
+        assert_status 0
+        cmp one.tar.gz two.tar.gz
+}
+
+@test "deb: a tampered Packages index fails (exit 4) before it is used" {
+        local p="$REPO/dists/stable/main/binary-$(dpkg --print-architecture)"
+        printf 'X' | dd of="$p/Packages.xz" bs=1 seek=40 conv=notrunc status=none
+        printf 'X' | dd of="$p/Packages" bs=1 seek=40 conv=notrunc status=none
+        write_yaml hello-bin
+        smith_user
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "checksum mismatch"
+        assert_output_contains "Packages.xz"
+        assert_clean_failure
+}
+
+@test "deb: a tampered .deb fails (exit 4) and is not stored" {
+        local f="$REPO/pool/libgreet_1.2_$(dpkg --print-architecture).deb"
+        printf 'X' | dd of="$f" bs=1 seek=200 conv=notrunc status=none
+        write_yaml hello-bin
+        smith_user
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "libgreet"
+        assert_output_contains "checksum mismatch"
+        assert_clean_failure
+}
+
+@test "deb: InRelease signed by another key fails (exit 4) naming the repository and the key" {
+        "$SMITH_SRC/tests/fixtures/deb-repo.sh" release "$REPO" stable other@smith
+        local other
+        other=$(GNUPGHOME=$FIX/gnupg gpg --batch --with-colons --list-keys other@smith | awk -F: '/^pub/ {print $5; exit}')
+        write_yaml hello-bin
+        smith_user
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "repository '$URL stable'"
+        assert_output_contains "unknown key '$other'"
+        assert_clean_failure
+}
+
+@test "deb: a changed InRelease (bad signature) fails (exit 4)" {
+        sed -i 's/^Origin: smith-tests$/Origin: smith-evil/' "$REPO/dists/stable/InRelease"
+        write_yaml hello-bin
+        smith_user
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "bad signature"
+        assert_clean_failure
+}
+
+@test "deb: trusted: true builds from an unsigned repository, and only then" {
+        rm "$REPO/dists/stable/InRelease" "$REPO/dists/updates/InRelease"
+        write_yaml hello-bin
+        smith_user
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "no InRelease"
+        cat >smith.yaml <<EOF
+package: hello-bin
+repos:
+- deb [trusted=yes] $URL stable main
+- {uri: $URL, suites: [updates], trusted: true}
+paths: [/usr/bin/hello]
+EOF
+        smith_user
+        assert_status 0
+        packages_of image.tar.gz | grep -q '^libgreet_1.2_'
+        # -k is about TLS only: it does not turn signature checks off
+        write_yaml hello-bin
+        rm -rf "$U/cache"
+        mkdir -p "$U/cache"
+        smith_user -k
+        assert_status 4
+}
+
+@test "deb: a Filename outside the repository is refused (exit 4)" {
+        local p="$REPO/dists/stable/main/binary-$(dpkg --print-architecture)"
+        sed -i "s|^Filename: pool/hello-bin_.*|Filename: ../../x|" "$p/Packages"
+        xz -kf "$p/Packages"
+        "$SMITH_SRC/tests/fixtures/deb-repo.sh" release "$REPO" stable
+        write_yaml hello-bin
+        smith_user
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "refusing Filename '../../x'"
+        assert_clean_failure
+}
+
+@test "deb: an unsolvable request is one line with libsolv's reason; an unknown package too" {
+        "$SMITH_SRC/tests/fixtures/deb-repo.sh" deb "$W/needy.deb" needy 1.0 all "Depends: libmissing (>= 2)"
+        write_yaml ./needy.deb
+        smith_user
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "nothing provides libmissing"
+        write_yaml no-such-package
+        smith_user
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "package 'no-such-package' not found"
+}
+
+@test "deb: offline, the second build uses the cached metadata and says how old it is; -f does not ask" {
+        # a server of this test's own, to stop
+        local port pid
+        port=$(free_port)
+        "$PYTHON" -m http.server --bind 127.0.0.1 --directory "$WWW" "$port" >/dev/null 2>&1 &
+        pid=$!
+        for _ in $(seq 50); do
+                curl -fs "http://127.0.0.1:$port/" >/dev/null 2>&1 && break
+                sleep 0.1
+        done
+        URL="http://127.0.0.1:$port/$BATS_TEST_NUMBER"
+        write_yaml hello-bin
+        smith_user -i first.tar.gz
+        kill "$pid"
+        wait "$pid" 2>/dev/null || true
+        assert_status 0
+        ! curl -fs "http://127.0.0.1:$port/" >/dev/null 2>&1 || fail "the server still answers"
+
+        SMITH_NET_RETRY_BASE_MS=10 smith_user -i second.tar.gz
+        assert_status 0
+        [ -f second.tar.gz ]
+        local warns
+        warns=$(grep -c 'warning: repository' <<<"$output" || true)
+        [ "$warns" = 2 ] || fail "expected one warning per repository: $output"
+        assert_output_contains "warning: repository '$URL stable' unreachable: using metadata from"
+        assert_output_contains "warning: repository '$URL updates' unreachable: using metadata from"
+        assert_output_contains " ago"
+        [ "$(packages_of second.tar.gz)" = "$(packages_of first.tar.gz)" ]
+
+        smith_user -f -i third.tar.gz
+        assert_status 0
+        [ -z "$output" ] || fail "-f printed: $output"
+        [ "$(packages_of third.tar.gz)" = "$(packages_of first.tar.gz)" ]
+
+        # without a cache, an unreachable repository is one error line
+        rm -rf "$U/cache"
+        mkdir -p "$U/cache"
+        smith_user -i fourth.tar.gz
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "repository '$URL stable'"
+        assert_clean_failure
+}
+
+# hostile CASE: build the local hostile-CASE.deb with paths [/]; the sentinel
+# stays untouched and its secret out of the image; the build either fails
+# with exit 4 and one line, or succeeds with everything inside the image.
+hostile() {
+        local case=$1 before after
+        cp "$FIX/hostile/hostile-$case.deb" "$W/"
+        cat >smith.yaml <<EOF
+package: [./hostile-$case.deb]
+repos:
+- deb [signed-by=$FIX/key.gpg] $URL stable main
+paths: [/]
+EOF
+        before=$(tree_digest "$SENTINEL")
+        smith_user
+        after=$(tree_digest "$SENTINEL")
+        [ "$before" = "$after" ] || fail "sentinel changed: $(diff <(echo "$before") <(echo "$after"))"
+        [ -z "$(find "$SENTINEL" -name '*pwned*' -o -name dotdot -o -name absolute)" ] || fail "file written in the sentinel"
+        if [ "$status" = 0 ]; then
+                $OCI verify image.tar.gz >/dev/null || fail "exit 0 but the image does not verify"
+                ! $OCI grep image.tar.gz "$TOKEN" >/dev/null || fail "the host's secret leaked into the image"
+        else
+                [ "$status" = 4 ] || fail "expected exit 0 or 4, got $status: $output"
+                assert_one_error_line
+                assert_output_contains "hostile-$case"
+                assert_clean_failure
+        fi
+}
+
+@test "deb hostile: ../ names are refused" {
+        hostile dotdot
+        assert_status 4
+        assert_output_contains "escapes the root"
+}
+
+@test "deb hostile: absolute names stay inside the root" {
+        hostile absolute
+        assert_status 0
+        $OCI ls image.tar.gz | grep -q "${SENTINEL#/}/absolute" || fail "not in the image: $($OCI ls image.tar.gz)"
+}
+
+@test "deb hostile: a file through a symlink to the host stays inside the root" {
+        hostile symlink
+        assert_status 0
+}
+
+@test "deb hostile: a directory entry over a symlink out stays inside the root" {
+        hostile symlink-dir
+        assert_status 0
+}
+
+@test "deb hostile: hardlinks out are refused" {
+        hostile hardlink
+        assert_status 4
+        hostile hardlink-abs
+        assert_status 4
+}
+
+@test "deb hostile: a decompression bomb stops at the limit" {
+        hostile bomb
+        assert_status 4
+        assert_output_contains "uncompressed"
+}
