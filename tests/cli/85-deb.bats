@@ -152,6 +152,24 @@ local-tool_2.0_$arch" ] || fail "packages: $(packages_of image.tar.gz)"
         cmp one.tar.gz two.tar.gz
 }
 
+@test "deb: the index is read back from libsolv's saved form; a damaged saved form is parsed again" {
+        write_yaml hello-bin
+        smith_user -b 1 -i one.tar.gz
+        assert_status 0
+        saved=$(ls "$U/cache/smith/pkgs/" | grep -c '^solv-')
+        [ "$saved" -ge 1 ] || fail "no saved index in the cache"
+        for f in "$U/cache/smith/pkgs"/solv-*; do
+                printf 'garbage' >"$f"
+        done
+        smith_user -b 1 -i two.tar.gz
+        assert_status 0
+        cmp one.tar.gz two.tar.gz
+        # and it was saved again, whole
+        for f in "$U/cache/smith/pkgs"/solv-*; do
+                [ "$(stat -c %s "$f")" -gt 7 ] || fail "'$f' was not saved again"
+        done
+}
+
 @test "deb: a tampered Packages index fails (exit 4) before it is used" {
         local p="$REPO/dists/stable/main/binary-$(dpkg --print-architecture)"
         printf 'X' | dd of="$p/Packages.xz" bs=1 seek=40 conv=notrunc status=none

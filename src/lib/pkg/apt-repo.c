@@ -169,7 +169,7 @@ static int load_release(const struct apt_source *src, const struct apt_repo_opts
 }
 
 static int add_index(struct apt_indexes *out, const char *name, const char *base_uri, const char *hint, int fd,
-                     struct smith_error **err) {
+                     const char *digest, struct smith_error **err) {
         struct apt_index *items = realloc(out->items, (out->n + 1) * sizeof(*items));
         struct apt_index *x;
 
@@ -180,20 +180,9 @@ static int add_index(struct apt_indexes *out, const char *name, const char *base
         out->items = items;
         x = &out->items[out->n++];
         *x = (struct apt_index){ .fd = fd, .name = strdup(name), .base_uri = strdup(base_uri), .hint = strdup(hint) };
+        memcpy(x->digest, digest, sizeof(x->digest));
         if (!x->name || !x->base_uri || !x->hint)
                 return error_oom(err);
-        return 0;
-}
-
-static int open_blob(struct cache *c, const char *digest, int *ret) {
-        char p[sizeof("blobs/sha256/") + SHA256_HEX_LEN];
-        int fd;
-
-        snprintf(p, sizeof(p), "blobs/sha256/%s", digest_hex(digest));
-        fd = openat(c->blobs_fd, p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        *ret = fd;
         return 0;
 }
 
@@ -248,10 +237,11 @@ static int load_component(const struct apt_source *src, const struct apt_repo_op
                                         continue; /* listed but not served (Debian lists plain Packages) */
                         }
                 }
-                r = open_blob(o->cache, digest, &fd);
+                r = blob_open(o->cache->blobs_fd, digest, &fd);
                 if (r < 0)
                         return error_set_errno(err, SMITH_ERR_IO, r, "open %s", what);
-                return add_index(out, iname, src->uri, strrchr(path, '/') ? strrchr(path, '/') + 1 : path, fd, err);
+                return add_index(out, iname, src->uri, strrchr(path, '/') ? strrchr(path, '/') + 1 : path, fd, digest,
+                                 err);
         }
         if (listed)
                 return error_set(err, SMITH_ERR_SOURCE, "repository '%s': no Packages index for '%s' on the server",

@@ -21,15 +21,17 @@
 
 #include "apt-sources.h"
 #include "basic/error.h"
+#include "basic/hash.h"
 
 struct cache;
 struct http;
 
 struct apt_index {
-        char *name;     /* "URI suite component", for messages */
-        char *base_uri; /* the source's URI: package Filenames are relative to it */
-        char *hint;     /* "Packages.xz": the compression, for solv_xfopen_fd() */
-        int fd;         /* the verified Packages file, read-only, at offset 0 */
+        char *name;                      /* "URI suite component", for messages */
+        char *base_uri;                  /* the source's URI: package Filenames are relative to it */
+        char *hint;                      /* "Packages.xz": the compression, for solv_xfopen_fd() */
+        int fd;                          /* the verified Packages file, read-only, at offset 0 */
+        char digest[DIGEST_STR_LEN + 1]; /* its sha256, as Release gave it */
 };
 
 struct apt_indexes {

@@ -14,6 +14,8 @@
 #include <solv/poolarch.h>
 #include <solv/repo.h>
 #include <solv/repo_deb.h>
+#include <solv/repo_solv.h>
+#include <solv/repo_write.h>
 #include <solv/selection.h>
 #include <solv/solv_xfopen.h>
 #include <solv/solver.h>
@@ -242,10 +244,80 @@ int pkg_pool_add_index(struct pkg_pool *p, const char *name, const char *base_ur
         FOR_REPO_SOLVABLES(repo, id, s) {
                 if (i >= ri->n_notes || !streq(pool_id2str(p->pool, s->name), ri->notes[i].name))
                         return error_set(err, SMITH_ERR_SOURCE, "index '%s': cannot match its stanzas", name);
+                /* kept with the package itself, so a saved index has it too */
+                if (ri->notes[i].size != UINT64_MAX)
+                        repo_set_num(repo, id, SOLVABLE_DOWNLOADSIZE, ri->notes[i].size);
                 i++;
         }
         if (i != ri->n_notes)
                 return error_set(err, SMITH_ERR_SOURCE, "index '%s': cannot match its stanzas", name);
+        repo_internalize(repo);
+        for (i = 0; i < ri->n_notes; i++)
+                free(ri->notes[i].name);
+        free(ri->notes);
+        ri->notes = NULL;
+        ri->n_notes = ri->cap = 0;
+        return 0;
+}
+
+static Repo *find_repo(struct pkg_pool *p, const char *name) {
+        for (int i = 1; i < p->pool->nrepos; i++)
+                if (p->pool->repos[i] && streq(p->pool->repos[i]->name, name))
+                        return p->pool->repos[i];
+        return NULL;
+}
+
+int pkg_pool_save_index(struct pkg_pool *p, const char *name, int out_fd, struct smith_error **err) {
+        Repo *repo = find_repo(p, name);
+        int dfd = fcntl(out_fd, F_DUPFD_CLOEXEC, 3), r;
+        FILE *f;
+
+        if (!repo)
+                return error_set(err, SMITH_ERR_IO, "index '%s': not in the pool", name);
+        f = dfd >= 0 ? fdopen(dfd, "w") : NULL;
+        if (!f) {
+                if (dfd >= 0)
+                        close(dfd);
+                return error_set_errno(err, SMITH_ERR_IO, errno, "save index '%s'", name);
+        }
+        r = repo_write(repo, f);
+        if (fclose(f) != 0 || r != 0)
+                return error_set(err, SMITH_ERR_IO, "save index '%s': %s", name,
+                                 r ? pool_errstr(p->pool) : "write failed");
+        return 0;
+}
+
+int pkg_pool_add_saved_index(struct pkg_pool *p, const char *name, const char *base_uri, int fd,
+                             struct smith_error **err) {
+        struct repo_info *ri = calloc(1, sizeof(*ri));
+        int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3), r;
+        Repo *repo;
+        FILE *f;
+
+        if (!ri || !(ri->base_uri = strdup(base_uri))) {
+                repo_info_free(ri);
+                if (dfd >= 0)
+                        close(dfd);
+                return error_oom(err);
+        }
+        f = dfd >= 0 ? fdopen(dfd, "r") : NULL;
+        if (!f) {
+                repo_info_free(ri);
+                if (dfd >= 0)
+                        close(dfd);
+                return error_set_errno(err, SMITH_ERR_IO, errno, "saved index '%s'", name);
+        }
+        repo = repo_create(p->pool, name);
+        repo->appdata = ri;
+        r = repo_add_solv(repo, f, 0);
+        fclose(f);
+        if (r != 0) {
+                /* a damaged cache entry: forget the repository, the caller parses the index */
+                repo->appdata = NULL;
+                repo_free(repo, 1);
+                repo_info_free(ri);
+                return error_set(err, SMITH_ERR_IO, "saved index '%s': %s", name, pool_errstr(p->pool));
+        }
         return 0;
 }
 
@@ -275,17 +347,8 @@ int pkg_pool_add_deb(struct pkg_pool *p, const char *control, size_t len, const 
 
 /* The Size the index gave for id, or UINT64_MAX. */
 static uint64_t solvable_size(Solvable *s, Id id) {
-        struct repo_info *ri = s->repo->appdata;
-        size_t i = 0;
-        Id q;
-        Solvable *t;
-
-        FOR_REPO_SOLVABLES(s->repo, q, t) {
-                if (q == id)
-                        return i < ri->n_notes ? ri->notes[i].size : UINT64_MAX;
-                i++;
-        }
-        return UINT64_MAX;
+        (void) id;
+        return solvable_lookup_num(s, SOLVABLE_DOWNLOADSIZE, UINT64_MAX);
 }
 
 void pkg_choices_free(struct pkg_choice *c, size_t n) {

@@ -42,6 +42,14 @@ DEFINE_POINTER_CLEANUP(struct pkg_pool, pkg_pool_free)
  * base_uri what its Filenames are relative to. */
 int pkg_pool_add_index(struct pkg_pool *p, const char *name, const char *base_uri, int fd, const char *hint,
                        struct smith_error **err);
+/* The same index, saved after pkg_pool_add_index() with pkg_pool_save_index()
+ * in libsolv's own format and added back from it: an order of magnitude
+ * faster than parsing the Packages text again, and smaller in memory.  The
+ * file is the caller's cache, derived from a verified index: a damaged one
+ * is an error (the caller then parses the index). */
+int pkg_pool_save_index(struct pkg_pool *p, const char *name, int out_fd, struct smith_error **err);
+int pkg_pool_add_saved_index(struct pkg_pool *p, const char *name, const char *base_uri, int fd,
+                             struct smith_error **err);
 
 /* Adds a local .deb, always installed, by its control file's text
  * (deb_read_control()); shown names it in messages and pkg_choice.local. */

@@ -149,18 +149,6 @@ static int store_local(const struct source_ctx *ctx, const char *path, char dige
 
 /* --- the root --- */
 
-static int open_blob(struct cache *c, const char *digest, int *ret) {
-        char p[sizeof("blobs/sha256/") + SHA256_HEX_LEN];
-        int fd;
-
-        snprintf(p, sizeof(p), "blobs/sha256/%s", digest_hex(digest));
-        fd = openat(c->blobs_fd, p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        *ret = fd;
-        return 0;
-}
-
 static int digest_cmp(const void *a, const void *b) {
         return strcmp(*(char *const *) a, *(char *const *) b);
 }
@@ -315,7 +303,7 @@ static int build_root(struct source *s, struct cache *cache, const char *hex, co
                 _cleanup_free_ char *shown = pkg_choice_file_name(&c[i]);
                 struct stat st;
 
-                r = open_blob(cache, c[i].digest, &bfd);
+                r = blob_open(cache->blobs_fd, c[i].digest, &bfd);
                 if (r < 0 || fstat(bfd, &st) < 0) {
                         error_set_errno(err, SMITH_ERR_IO, r < 0 ? r : errno, "open package '%s'", c[i].name);
                         goto fail;
@@ -376,6 +364,38 @@ static int deb_root(struct source *s, struct cache *cache, const struct pkg_choi
 
 /* --- the backend --- */
 
+/* An index into the pool: from libsolv's saved form in the cache when a
+ * build saved it before (pkgs/solv-<Packages sha256>), else parsed from the
+ * verified Packages file and saved for the next build.  The saved form is
+ * only a faster copy of what was verified: failing to read or write it
+ * costs time, never the build. */
+#define SOLV_CACHE_VERSION "1"
+
+static int add_index(struct pkg_pool *pool, struct cache *cache, const struct apt_index *x, struct smith_error **err) {
+        char name[sizeof("solv--" SOLV_CACHE_VERSION) + SHA256_HEX_LEN];
+        _cleanup_(error_freep) struct smith_error *ignored = NULL;
+        _cleanup_free_ char *tmp = NULL;
+        _cleanup_close_ int fd = -1;
+
+        snprintf(name, sizeof(name), "solv-%s-" SOLV_CACHE_VERSION, digest_hex(x->digest));
+        if (cache_pkgs_open(cache, name, &fd) == 0) {
+                if (pkg_pool_add_saved_index(pool, x->name, x->base_uri, fd, &ignored) == 0)
+                        return 0;
+                error_free(TAKE_PTR(ignored));
+        }
+        if (pkg_pool_add_index(pool, x->name, x->base_uri, x->fd, x->hint, err) < 0)
+                return -1;
+        close(TAKE_FD(fd));
+        if (cache_tmpfile(cache, &tmp, &fd, &ignored) < 0)
+                return 0;
+        if (pkg_pool_save_index(pool, x->name, fd, &ignored) < 0) {
+                unlinkat(cache->tmp_fd, tmp, 0);
+                return 0;
+        }
+        (void) cache_pkgs_commit(cache, tmp, name, &ignored);
+        return 0;
+}
+
 static int deb_open(struct source *s, const struct smith_config *c, const struct source_ctx *ctx,
                     struct smith_error **err) {
         _cleanup_strv_free_ char **names = NULL, **wanted = NULL, **locals = NULL;
@@ -407,8 +427,7 @@ static int deb_open(struct source *s, const struct smith_config *c, const struct
         }
         r = pkg_pool_new(apt_host_arch(), &pool, err);
         for (size_t i = 0; r >= 0 && i < idx.n; i++)
-                r = pkg_pool_add_index(pool, idx.items[i].name, idx.items[i].base_uri, idx.items[i].fd,
-                                       idx.items[i].hint, err);
+                r = add_index(pool, ctx->cache, &idx.items[i], err);
         for (size_t i = 0; r >= 0 && locals && locals[i]; i++) {
                 _cleanup_close_ int fd = openat(ctx->build_dirfd, locals[i], O_RDONLY | O_CLOEXEC);
                 _cleanup_free_ char *control = NULL;

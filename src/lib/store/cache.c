@@ -269,3 +269,33 @@ int cache_pkgs_read(struct cache *c, const char *name, size_t max, char **ret, s
                 *ret_mtime = st.st_mtime;
         return read_full_fd(fd, max, ret, ret_len);
 }
+
+int cache_pkgs_open(struct cache *c, const char *name, int *ret_fd) {
+        _cleanup_free_ char *p = NULL;
+        int fd;
+
+        if (!is_plain_name(name))
+                return -EINVAL;
+        if (asprintf(&p, "pkgs/%s", name) < 0)
+                return -ENOMEM;
+        fd = openat(c->fd, p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        *ret_fd = fd;
+        return 0;
+}
+
+int cache_pkgs_commit(struct cache *c, const char *tmp_name, const char *name, struct smith_error **err) {
+        _cleanup_free_ char *p = NULL;
+
+        if (!is_plain_name(name) || asprintf(&p, "pkgs/%s", name) < 0) {
+                unlinkat(c->tmp_fd, tmp_name, 0);
+                return error_set(err, SMITH_ERR_IO, "invalid cache entry name '%s'", name);
+        }
+        if (renameat(c->tmp_fd, tmp_name, c->fd, p) < 0) {
+                int r = -errno;
+                unlinkat(c->tmp_fd, tmp_name, 0);
+                return error_set_errno(err, SMITH_ERR_IO, r, "store '%s/%s'", c->path, p);
+        }
+        return 0;
+}

@@ -68,3 +68,8 @@ int cache_blob_commit(struct cache *c, int fd, const char *tmp_name, const char 
  * 0, -ENOENT when there is none, or another -errno. */
 int cache_pkgs_write(struct cache *c, const char *name, const void *data, size_t len, struct smith_error **err);
 int cache_pkgs_read(struct cache *c, const char *name, size_t max, char **ret, size_t *ret_len, time_t *ret_mtime);
+/* pkgs/<name> as an fd to read (-ENOENT when there is none), and the
+ * publishing of a tmp/ file (cache_tmpfile()) as pkgs/<name>: for entries
+ * too large to hold in memory.  On failure the temp file is removed. */
+int cache_pkgs_open(struct cache *c, const char *name, int *ret_fd);
+int cache_pkgs_commit(struct cache *c, const char *tmp_name, const char *name, struct smith_error **err);
