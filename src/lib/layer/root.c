@@ -37,9 +37,8 @@ int layer_root_open(struct cache *cache, const struct layer_root_request *rq, in
         const char *src = rq->name ? rq->name : rq->key;
         char key[SHA256_HEX_LEN + sizeof("root-")], done[SHA256_HEX_LEN + sizeof(".done")];
         _cleanup_close_ int lock_fd = -1, fd = -1;
-        _cleanup_free_ char *path = NULL, *tmp_path = NULL, *tmp_dir = NULL;
+        _cleanup_free_ char *path = NULL, *tmp_name = NULL;
         struct unpack_stats stats = {};
-        const char *tmp_name;
         int r;
 
         if (!digest_is_valid(rq->key))
@@ -72,20 +71,8 @@ int layer_root_open(struct cache *cache, const struct layer_root_request *rq, in
                 /* else unpack from the blobs, as if there were no stage */
         }
 
-        tmp_dir = path_join(cache->path, "tmp");
-        if (!tmp_dir)
-                return error_oom(err);
-        r = mkdtemp_in(tmp_dir, "root-", &tmp_path);
-        if (r < 0)
-                return error_set_errno(err, SMITH_ERR_IO, r, "create directory in '%s'", tmp_dir);
-        tmp_name = strrchr(tmp_path, '/') + 1;
-        fd = openat(cache->tmp_fd, tmp_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        /* held while in use, so a later cache_open() can tell it from garbage */
-        if (fd < 0 || fchmod(fd, 0755) < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
-                r = -errno;
-                rm_rf_at(cache->tmp_fd, tmp_name);
-                return error_set_errno(err, SMITH_ERR_IO, r, "open '%s'", tmp_path);
-        }
+        if (cache_tmpdir(cache, "root-", &tmp_name, &fd, err) < 0)
+                return -1;
 
         for (size_t i = 0; i < rq->n_layers; i++) {
                 _cleanup_close_ int bfd = -1;

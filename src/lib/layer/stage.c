@@ -86,7 +86,6 @@ void layer_stage_free(struct layer_stage *s) {
 int layer_stage_start(struct cache *cache, const char *digest, uint64_t size, const struct unpack_limits *limits,
                       struct layer_stage **ret, struct smith_error **err) {
         _cleanup_(layer_stage_freep) struct layer_stage *s = NULL;
-        _cleanup_free_ char *tmp_dir = NULL, *path = NULL;
         int sv[2], r;
 
         if (!digest_is_valid(digest))
@@ -102,21 +101,8 @@ int layer_stage_start(struct cache *cache, const char *digest, uint64_t size, co
         if (s->tmp_fd < 0)
                 return error_set_errno(err, SMITH_ERR_IO, errno, "stage");
 
-        tmp_dir = path_join(cache->path, "tmp");
-        if (!tmp_dir)
-                return error_oom(err);
-        r = mkdtemp_in(tmp_dir, "stage-", &path);
-        if (r < 0)
-                return error_set_errno(err, SMITH_ERR_IO, r, "create directory in '%s'", tmp_dir);
-        s->name = strdup(strrchr(path, '/') + 1);
-        if (!s->name) {
-                (void) rm_rf_at(AT_FDCWD, path);
-                return error_oom(err);
-        }
-        s->root_fd = openat(s->tmp_fd, s->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        /* held while in use, so a later cache_open() can tell it from garbage */
-        if (s->root_fd < 0 || fchmod(s->root_fd, 0755) < 0 || flock(s->root_fd, LOCK_EX | LOCK_NB) < 0)
-                return error_set_errno(err, SMITH_ERR_IO, errno, "open '%s'", path);
+        if (cache_tmpdir(cache, "stage-", &s->name, &s->root_fd, err) < 0)
+                return -1;
 
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
                 return error_set_errno(err, SMITH_ERR_IO, errno, "stage: socketpair");

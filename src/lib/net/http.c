@@ -65,6 +65,34 @@ void http_request_init(struct http_request *rq, const char *method, const char *
         };
 }
 
+static int file_sink_reset(struct http_request *rq, void *userdata) {
+        struct http_file_sink *s = userdata;
+
+        if (ftruncate(s->fd, 0) < 0 || lseek(s->fd, 0, SEEK_SET) < 0)
+                return -1;
+        sha256_free(s->hash);
+        s->hash = sha256_new();
+        if (!s->hash) {
+                errno = ENOMEM;
+                return -1;
+        }
+        rq->sink_hash = s->hash;
+        return 0;
+}
+
+void http_request_sink_file(struct http_request *rq, struct http_file_sink *s, int fd, int64_t max) {
+        *s = (struct http_file_sink){ .fd = fd };
+        rq->sink_fd = fd;
+        rq->sink_max = max;
+        rq->reset = file_sink_reset;
+        rq->reset_userdata = s;
+}
+
+void http_file_sink_release(struct http_file_sink *s) {
+        sha256_free(s->hash);
+        s->hash = NULL;
+}
+
 static void response_reset_headers(struct http_response *rs) {
         free(rs->location);
         free(rs->retry_after);

@@ -92,6 +92,18 @@ struct http_response {
 };
 
 void http_request_init(struct http_request *rq, const char *method, const char *url);
+
+/* A download into a file, hashed as it streams, that starts over cleanly
+ * on every attempt of http_perform_retry() (the file truncated, the hash
+ * restarted).  http_request_sink_file() points rq's sink at s (fd, at most
+ * max bytes); the digest is sha256_final_digest(s->hash, ...) after a 2xx;
+ * http_file_sink_release() frees the hash (the fd stays the caller's). */
+struct http_file_sink {
+        int fd;
+        struct sha256 *hash;
+};
+void http_request_sink_file(struct http_request *rq, struct http_file_sink *s, int fd, int64_t max);
+void http_file_sink_release(struct http_file_sink *s);
 void http_response_release(struct http_response *rs);
 static inline void http_response_releasep(struct http_response *rs) {
         http_response_release(rs);

@@ -413,26 +413,8 @@ static void import_release(struct import *imp) {
 
 static int import_init(struct import *imp, struct cache *cache, const struct unpack_limits *limits,
                        struct smith_error **err) {
-        _cleanup_free_ char *tmp_dir = NULL, *path = NULL;
-        int r;
-
         *imp = (struct import){ .cache = cache, .limits = unpack_limits_resolve(limits), .dir_fd = -1 };
-        tmp_dir = path_join(cache->path, "tmp");
-        if (!tmp_dir)
-                return error_oom(err);
-        r = mkdtemp_in(tmp_dir, "import-", &path);
-        if (r < 0)
-                return error_set_errno(err, SMITH_ERR_IO, r, "create directory in '%s'", tmp_dir);
-        imp->dir_name = strdup(strrchr(path, '/') + 1);
-        if (!imp->dir_name) {
-                (void) rm_rf_at(AT_FDCWD, path);
-                return error_oom(err);
-        }
-        imp->dir_fd = openat(cache->tmp_fd, imp->dir_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        /* held while in use, so a later cache_open() can tell it from garbage */
-        if (imp->dir_fd < 0 || flock(imp->dir_fd, LOCK_EX | LOCK_NB) < 0)
-                return error_set_errno(err, SMITH_ERR_IO, errno, "open '%s'", path);
-        return 0;
+        return cache_tmpdir(cache, "import-", &imp->dir_name, &imp->dir_fd, err);
 }
 
 /* Moves the referenced kept blobs into the store. */

@@ -81,28 +81,9 @@ int pkg_fetch_small(struct http *h, const char *url, size_t max, unsigned attemp
 
 /* --- into the blob store --- */
 
-struct sink {
-        int fd;
-        struct sha256 *hash;
-};
-
-static int sink_reset(struct http_request *rq, void *ud) {
-        struct sink *s = ud;
-        if (ftruncate(s->fd, 0) < 0 || lseek(s->fd, 0, SEEK_SET) < 0)
-                return -1;
-        sha256_free(s->hash);
-        s->hash = sha256_new();
-        if (!s->hash) {
-                errno = ENOMEM;
-                return -1;
-        }
-        rq->sink_hash = s->hash;
-        return 0;
-}
-
 /* Copies a local file into fd, hashing it, at most max + 1 bytes (so a
  * larger file shows). */
-static int copy_local(const char *path, int fd, struct sink *s, uint64_t max, uint64_t *ret_n,
+static int copy_local(const char *path, int fd, struct http_file_sink *s, uint64_t max, uint64_t *ret_n,
                       struct smith_error **err) {
         _cleanup_close_ int in = open(path, O_RDONLY | O_CLOEXEC);
         _cleanup_free_ char *buf = NULL;
@@ -139,7 +120,7 @@ int pkg_fetch_blob(struct cache *c, struct http *h, const char *url, const char 
         const char *path = pkg_file_url_path(url);
         _cleanup_free_ char *name = NULL, *shown = NULL;
         _cleanup_close_ int fd = -1;
-        struct sink s = { .fd = -1 };
+        struct http_file_sink s = { .fd = -1 };
         char got[DIGEST_STR_LEN + 1];
         uint64_t n = 0;
         int r;
@@ -159,10 +140,7 @@ int pkg_fetch_blob(struct cache *c, struct http *h, const char *url, const char 
 
                 http_request_init(&rq, "GET", url);
                 rq.follow = true;
-                rq.sink_fd = fd;
-                rq.sink_max = (int64_t) size;
-                rq.reset = sink_reset;
-                rq.reset_userdata = &s;
+                http_request_sink_file(&rq, &s, fd, (int64_t) size);
                 r = http_perform_retry(h, &rq, &rs, err);
                 if (r >= 0 && status_missing(rs.status))
                         r = 1;
@@ -183,7 +161,7 @@ int pkg_fetch_blob(struct cache *c, struct http *h, const char *url, const char 
                                       "metadata says '%s'",
                                       what, got, digest);
         }
-        sha256_free(s.hash);
+        http_file_sink_release(&s);
         if (r != 0) {
                 unlinkat(c->tmp_fd, name, 0);
                 return r < 0 ? error_wrap(err, "fetch %s", what) : 1;

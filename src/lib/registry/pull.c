@@ -123,30 +123,11 @@ static int pick_platform(struct registry_client *c, const char *index_digest, co
         return 0;
 }
 
-struct blob_sink {
-        int fd;
-        struct sha256 *hash;
-};
-
-static int blob_reset(struct http_request *rq, void *ud) {
-        struct blob_sink *s = ud;
-        if (ftruncate(s->fd, 0) < 0 || lseek(s->fd, 0, SEEK_SET) < 0)
-                return -1;
-        sha256_free(s->hash);
-        s->hash = sha256_new();
-        if (!s->hash) {
-                errno = ENOMEM;
-                return -1;
-        }
-        rq->sink_hash = s->hash;
-        return 0;
-}
-
 static int pull_blob_once(struct registry_client *c, struct cache *cache, const char *digest, int64_t size,
                           bool *ret_short, struct smith_error **err) {
         _cleanup_free_ char *url = registry_url_for(c, "blobs", digest), *name = NULL;
         _cleanup_close_ int fd = -1;
-        struct blob_sink sink = { .fd = -1 };
+        struct http_file_sink sink = { .fd = -1 };
         struct http_request rq;
         _cleanup_http_response_ struct http_response rs = { 0 };
         char got[DIGEST_STR_LEN + 1];
@@ -157,14 +138,10 @@ static int pull_blob_once(struct registry_client *c, struct cache *cache, const 
                 return error_oom(err);
         if (cache_tmpfile(cache, &name, &fd, err) < 0)
                 return -1;
-        sink.fd = fd;
         http_request_init(&rq, "GET", url);
         rq.follow = true;
-        rq.sink_fd = fd;
-        rq.sink_max = size;
         rq.progress_label = digest;
-        rq.reset = blob_reset;
-        rq.reset_userdata = &sink;
+        http_request_sink_file(&rq, &sink, fd, size);
         r = registry_request(c, &rq, &rs, err);
         if (r >= 0 && rs.status != 200)
                 r = registry_status_error(err, &rs, NULL);
@@ -178,7 +155,7 @@ static int pull_blob_once(struct registry_client *c, struct cache *cache, const 
                 if (!streq(got, digest))
                         r = error_set(err, SMITH_ERR_REGISTRY, "digest mismatch: the registry sent '%s'", got);
         }
-        sha256_free(sink.hash);
+        http_file_sink_release(&sink);
         if (r < 0) {
                 unlinkat(cache->tmp_fd, name, 0);
                 return -1;

@@ -277,25 +277,14 @@ static int fill_packages(struct source *s, const struct pkg_choice *c, size_t n,
 static int build_root(struct source *s, struct cache *cache, const char *hex, const struct pkg_choice *c, size_t n,
                       const struct unpack_limits *limits, struct smith_error **err) {
         uint64_t used = 0; /* what the packages unpacked so far, against limits->max_unpacked */
-        _cleanup_free_ char *tmp_dir = path_join(cache->path, "tmp"), *tmp_path = NULL, *text = NULL;
+        _cleanup_free_ char *tmp_name = NULL, *text = NULL;
         _cleanup_(json_decrefp) json_t *marker = NULL;
         _cleanup_close_ int fd = -1;
         char done[SHA256_HEX_LEN + sizeof(".done")];
-        const char *tmp_name;
         int r;
 
-        if (!tmp_dir)
-                return error_oom(err);
-        r = mkdtemp_in(tmp_dir, "root-", &tmp_path);
-        if (r < 0)
-                return error_set_errno(err, SMITH_ERR_IO, r, "create directory in '%s'", tmp_dir);
-        tmp_name = strrchr(tmp_path, '/') + 1;
-        fd = openat(cache->tmp_fd, tmp_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0 || fchmod(fd, 0755) < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
-                r = -errno;
-                rm_rf_at(cache->tmp_fd, tmp_name);
-                return error_set_errno(err, SMITH_ERR_IO, r, "open '%s'", tmp_path);
-        }
+        if (cache_tmpdir(cache, "root-", &tmp_name, &fd, err) < 0)
+                return -1;
         if (deb_merged_usr(fd, err) < 0)
                 goto fail;
         for (size_t i = 0; i < n; i++) {

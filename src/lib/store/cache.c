@@ -191,6 +191,32 @@ int cache_tmpfile(struct cache *c, char **ret_name, int *ret_fd, struct smith_er
         return 0;
 }
 
+int cache_tmpdir(struct cache *c, const char *prefix, char **ret_name, int *ret_fd, struct smith_error **err) {
+        _cleanup_free_ char *tmp_dir = path_join(c->path, "tmp"), *path = NULL, *name = NULL;
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        if (!tmp_dir)
+                return error_oom(err);
+        r = mkdtemp_in(tmp_dir, prefix, &path);
+        if (r < 0)
+                return error_set_errno(err, SMITH_ERR_IO, r, "create directory in '%s'", tmp_dir);
+        name = strdup(strrchr(path, '/') + 1);
+        if (!name) {
+                (void) rm_rf_at(AT_FDCWD, path);
+                return error_oom(err);
+        }
+        fd = openat(c->tmp_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 || fchmod(fd, 0755) < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                r = -errno;
+                (void) rm_rf_at(c->tmp_fd, name);
+                return error_set_errno(err, SMITH_ERR_IO, r, "open '%s'", path);
+        }
+        *ret_name = TAKE_PTR(name);
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
 int cache_blob_commit(struct cache *c, int fd, const char *tmp_name, const char *digest, struct smith_error **err) {
         char name[BLOB_PATH_LEN + 1];
         int r = 0;

@@ -57,6 +57,12 @@ bool cache_has_blob(struct cache *c, const char *digest);
  * name in tmp/ and a writable fd. */
 int cache_tmpfile(struct cache *c, char **ret_name, int *ret_fd, struct smith_error **err);
 
+/* Creates a fresh directory tmp/<prefix>XXXXXX (0755), opened O_DIRECTORY
+ * and flock()ed while the fd is open, so that cache_open() tells it from
+ * what a killed build left.  Returns its name in tmp/ and the fd; on
+ * failure nothing is left. */
+int cache_tmpdir(struct cache *c, const char *prefix, char **ret_name, int *ret_fd, struct smith_error **err);
+
 /* Publishes the tmp/ file tmp_name, open as fd, fully written and whose
  * sha256 the caller has verified to be digest, as blobs/sha256/<hex>:
  * chmod 0444, rename (no fsync: it is a cache).  On failure the temp file is removed.  fd stays
