@@ -503,6 +503,40 @@ int rm_rf_at(int dirfd, const char *name) {
         return 0;
 }
 
+static bool has_suffix_in(const char *s, const char *const *suffixes) {
+        size_t n = strlen(s);
+
+        for (; *suffixes; suffixes++) {
+                size_t k = strlen(*suffixes);
+                if (n > k && streq(s + n - k, *suffixes))
+                        return true;
+        }
+        return false;
+}
+
+int dir_list_configs(const char *dir, const char *const *suffixes, char ***ret) {
+        static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.";
+        _cleanup_strv_free_ char **names = NULL;
+        struct dirent *de;
+        DIR *d = opendir(dir);
+
+        *ret = NULL;
+        if (!d)
+                return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
+        while ((de = readdir(d))) {
+                if (strspn(de->d_name, ok) != strlen(de->d_name) || !has_suffix_in(de->d_name, suffixes))
+                        continue;
+                if (strv_extend(&names, de->d_name) < 0) {
+                        closedir(d);
+                        return -ENOMEM;
+                }
+        }
+        closedir(d);
+        strv_sort(names);
+        *ret = TAKE_PTR(names);
+        return 0;
+}
+
 int mkdtemp_in(const char *dir, const char *prefix, char **ret_path) {
         char *p;
         if (asprintf(&p, "%s/%sXXXXXX", dir, prefix) < 0)

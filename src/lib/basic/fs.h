@@ -61,6 +61,12 @@ int write_full(int fd, const void *buf, size_t len);
  * missing name is fine.  -errno. */
 int rm_rf_at(int dirfd, const char *name);
 
+/* The names in directory dir that end in one of suffixes (NULL-terminated)
+ * and hold only letters, digits, '_', '-' and '.' (apt's rule for its
+ * configuration directories), sorted.  A missing dir gives 0 and NULL.
+ * -errno. */
+int dir_list_configs(const char *dir, const char *const *suffixes, char ***ret);
+
 /* Creates a fresh directory "<dir>/<prefix>XXXXXX"; returns its path. */
 int mkdtemp_in(const char *dir, const char *prefix, char **ret_path);
 

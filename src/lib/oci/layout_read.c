@@ -46,22 +46,6 @@ bool oci_in_list(const char *const *l, const char *s) {
         return false;
 }
 
-/* Quotes untrusted text for a message: at most 100 bytes, control
- * characters as '?'. */
-static const char *shown(const char *s, char buf[static 128]) {
-        size_t n = 0;
-        if (!s)
-                return "(none)";
-        for (; s[n] && n < 100; n++)
-                buf[n] = ((unsigned char) s[n] < 0x20 || s[n] == 0x7f) ? '?' : s[n];
-        if (s[n]) {
-                memcpy(buf + n, "...", 3);
-                n += 3;
-        }
-        buf[n] = '\0';
-        return buf;
-}
-
 int oci_parse_json(const char *buf, size_t len, const char *what, json_t **ret, struct smith_error **err) {
         json_error_t jerr;
         json_t *j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
@@ -80,7 +64,6 @@ int oci_parse_json(const char *buf, size_t len, const char *what, json_t **ret, 
 
 int oci_parse_descriptor(json_t *j, const char *what, struct oci_desc *d, struct smith_error **err) {
         json_t *mt, *dg, *sz;
-        char b[128];
 
         if (!json_is_object(j))
                 return error_set(err, SMITH_ERR_SOURCE, "%s: not a JSON object", what);
@@ -91,7 +74,7 @@ int oci_parse_descriptor(json_t *j, const char *what, struct oci_desc *d, struct
                 return error_set(err, SMITH_ERR_SOURCE, "%s: 'mediaType' is not a string", what);
         if (!json_is_string(dg) || !digest_is_valid(json_string_value(dg)))
                 return error_set(err, SMITH_ERR_SOURCE, "%s: invalid digest '%s'", what,
-                                 shown(json_is_string(dg) ? json_string_value(dg) : NULL, b));
+                                 PATH_FOR_MSG(json_is_string(dg) ? json_string_value(dg) : NULL));
         if (!json_is_integer(sz) || json_integer_value(sz) < 0)
                 return error_set(err, SMITH_ERR_SOURCE, "%s: 'size' is not a non-negative integer", what);
         *d = (struct oci_desc){
@@ -151,11 +134,10 @@ static int read_verified_blob(int blobs_fd, const char *what, const struct oci_d
 
 int oci_image_open_blob(const struct oci_image *img, const char *digest, int *ret_fd, struct smith_error **err) {
         const char *src = img->source ? img->source : "image";
-        char b[128];
         int r;
 
         if (!digest_is_valid(digest))
-                return error_set(err, SMITH_ERR_SOURCE, "'%s': invalid digest '%s'", src, shown(digest, b));
+                return error_set(err, SMITH_ERR_SOURCE, "'%s': invalid digest '%s'", src, PATH_FOR_MSG(digest));
         r = blob_open(img->blobs_fd, digest, ret_fd);
         if (r == -EBADF)
                 return error_set(err, SMITH_ERR_SOURCE, "'%s': blob '%s' is not a regular file", src, digest);
@@ -243,7 +225,6 @@ static int load_manifest(struct oci_image *img, struct smith_error **err) {
         _cleanup_free_ char *mbuf = NULL, *cbuf = NULL;
         size_t mlen, clen, n;
         json_t *sv, *mt, *layers, *rootfs, *diff_ids, *e;
-        char b[128];
 
         if (read_verified_blob(img->blobs_fd, "manifest", &md, &mbuf, &mlen, err) < 0 ||
             oci_parse_json(mbuf, mlen, "manifest", &img->manifest, err) < 0)
@@ -255,13 +236,13 @@ static int load_manifest(struct oci_image *img, struct smith_error **err) {
         if (mt && (!json_is_string(mt) || !streq(json_string_value(mt), img->manifest_media_type)))
                 return error_set(err, SMITH_ERR_SOURCE,
                                  "manifest '%s': media type '%s' does not match its descriptor's '%s'", md.digest,
-                                 shown(json_string_value(mt), b), img->manifest_media_type);
+                                 PATH_FOR_MSG(json_string_value(mt)), img->manifest_media_type);
 
         if (oci_parse_descriptor(json_object_get(img->manifest, "config"), "manifest config", &cd, err) < 0)
                 return error_wrap(err, "manifest '%s'", md.digest);
         if (!oci_in_list(config_types, cd.media_type))
                 return error_set(err, SMITH_ERR_SOURCE, "manifest '%s': unsupported config media type '%s'", md.digest,
-                                 shown(cd.media_type, b));
+                                 PATH_FOR_MSG(cd.media_type));
         memcpy(img->config_digest, cd.digest, DIGEST_STR_LEN + 1);
         img->config_size = cd.size;
         if (read_verified_blob(img->blobs_fd, "config", &cd, &cbuf, &clen, err) < 0 ||
@@ -295,11 +276,11 @@ static int load_manifest(struct oci_image *img, struct smith_error **err) {
                         return error_wrap(err, "manifest '%s': layer %zu", md.digest, i);
                 if (!oci_in_list(layer_types, ld.media_type))
                         return error_set(err, SMITH_ERR_SOURCE, "layer '%s': unsupported media type '%s'", ld.digest,
-                                         shown(ld.media_type, b));
+                                         PATH_FOR_MSG(ld.media_type));
                 diff_id = json_string_value(json_array_get(diff_ids, i));
                 if (!digest_is_valid(diff_id))
                         return error_set(err, SMITH_ERR_SOURCE, "config '%s': invalid diff_id '%s'", cd.digest,
-                                         shown(diff_id, b));
+                                         PATH_FOR_MSG(diff_id));
                 memcpy(l->digest, ld.digest, DIGEST_STR_LEN + 1);
                 memcpy(l->diff_id, diff_id, DIGEST_STR_LEN + 1);
                 l->size = ld.size;
@@ -314,11 +295,9 @@ static int load_manifest(struct oci_image *img, struct smith_error **err) {
 /* Takes the chosen manifest descriptor (an image manifest) into img. */
 static int image_set_manifest(struct oci_image *img, const struct oci_desc *d, json_t *annotations,
                               struct smith_error **err) {
-        char b[128];
-
         if (!oci_in_list(oci_manifest_types, d->media_type))
                 return error_set(err, SMITH_ERR_SOURCE, "manifest '%s': unsupported media type '%s'", d->digest,
-                                 shown(d->media_type, b));
+                                 PATH_FOR_MSG(d->media_type));
         memcpy(img->manifest_digest, d->digest, DIGEST_STR_LEN + 1);
         img->manifest_size = d->size;
         img->manifest_media_type = strdup(d->media_type);

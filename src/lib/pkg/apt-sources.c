@@ -68,22 +68,6 @@ bool apt_source_has_arch(const struct apt_source *s, const char *arch) {
 
 /* --- building entries --- */
 
-#define SAFE_MAX 80
-
-/* A value for a one-line message: at most SAFE_MAX bytes, control
- * characters (newlines of a multi-line field too) as '?'. */
-static const char *safe(const char *s, char buf[static SAFE_MAX + 4]) {
-        size_t n = 0;
-
-        for (; s[n] && n < SAFE_MAX; n++)
-                buf[n] = ((unsigned char) s[n] < 0x20 || s[n] == 0x7f) ? '?' : s[n];
-        if (s[n]) {
-                memcpy(buf + n, "...", 3);
-                n += 3;
-        }
-        buf[n] = '\0';
-        return buf;
-}
 
 static bool has_control(const char *s) {
         for (; *s; s++)
@@ -93,43 +77,41 @@ static bool has_control(const char *s) {
 }
 
 static int check_uri(const char *where, const char *uri, struct smith_error **err) {
-        char b[SAFE_MAX + 4];
         if (has_control(uri))
                 return error_set(err, SMITH_ERR_CONFIG, "%s: invalid URI", where);
         if (strncasecmp(uri, "http://", 7) != 0 && strncasecmp(uri, "https://", 8) != 0 &&
             strncasecmp(uri, "file:/", 6) != 0)
                 return error_set(err, SMITH_ERR_CONFIG, "%s: URI '%s': only http, https and file are supported", where,
-                                 safe(uri, b));
+                                 PATH_FOR_MSG(uri));
         return 0;
 }
 
 static int check_suite(const char *where, const char *suite, char *const *components, struct smith_error **err) {
-        char b[SAFE_MAX + 4];
         size_t n = strlen(suite);
 
         /* the suite becomes part of a URL path: no escaping it */
         if (n == 0 || has_control(suite) || suite[0] == '/' || strstr(suite, "..") || strpbrk(suite, "?#%"))
-                return error_set(err, SMITH_ERR_CONFIG, "%s: invalid suite '%s'", where, safe(suite, b));
+                return error_set(err, SMITH_ERR_CONFIG, "%s: invalid suite '%s'", where, PATH_FOR_MSG(suite));
         if (suite[n - 1] == '/' && components && components[0])
                 return error_set(err, SMITH_ERR_CONFIG, "%s: a flat repository ('%s') takes no components", where,
-                                 safe(suite, b));
+                                 PATH_FOR_MSG(suite));
         if (suite[n - 1] != '/' && (!components || !components[0]))
-                return error_set(err, SMITH_ERR_CONFIG, "%s: suite '%s' without components", where, safe(suite, b));
+                return error_set(err, SMITH_ERR_CONFIG, "%s: suite '%s' without components", where,
+                                 PATH_FOR_MSG(suite));
         for (size_t i = 0; components && components[i]; i++)
                 if (has_control(components[i]) || components[i][0] == '/' || strstr(components[i], "..") ||
                     strpbrk(components[i], "?#%"))
                         return error_set(err, SMITH_ERR_CONFIG, "%s: invalid component '%s'", where,
-                                         safe(components[i], b));
+                                         PATH_FOR_MSG(components[i]));
         return 0;
 }
 
 static int check_keys(const char *where, char *const *keys, struct smith_error **err) {
-        char b[SAFE_MAX + 4];
         for (size_t i = 0; keys && keys[i]; i++) {
                 if (keys[i][0] != '/')
                         return error_set(err, SMITH_ERR_CONFIG,
                                          "%s: Signed-By '%s': only absolute keyring paths are supported", where,
-                                         safe(keys[i], b));
+                                         PATH_FOR_MSG(keys[i]));
         }
         return 0;
 }
@@ -193,7 +175,6 @@ static bool yes_value(const char *v, bool *ret) {
 }
 
 int apt_sources_parse_line(const char *where, const char *line, struct apt_sources *out, struct smith_error **err) {
-        char b[SAFE_MAX + 4];
         _cleanup_free_ char *copy = NULL, *opts = NULL;
         _cleanup_strv_free_ char **words = NULL, **signed_by = NULL, **archs = NULL;
         char *hash, *s;
@@ -232,7 +213,7 @@ int apt_sources_parse_line(const char *where, const char *line, struct apt_sourc
                 return 0;
         if (!streq(words[0], "deb"))
                 return error_set(err, SMITH_ERR_CONFIG, "%s: unknown type '%s' (deb, deb-src)", where,
-                                 safe(words[0], b));
+                                 PATH_FOR_MSG(words[0]));
         if (opts) {
                 _cleanup_strv_free_ char **o = strv_split(opts, " \t", true);
                 if (!o)
@@ -242,7 +223,7 @@ int apt_sources_parse_line(const char *where, const char *line, struct apt_sourc
                         const char *key = o[j], *value;
                         if (!eq)
                                 return error_set(err, SMITH_ERR_CONFIG, "%s: option '%s' without '='", where,
-                                                 safe(o[j], b));
+                                                 PATH_FOR_MSG(o[j]));
                         *eq = '\0';
                         value = eq + 1;
                         if (streq(key, "signed-by")) {
@@ -253,7 +234,7 @@ int apt_sources_parse_line(const char *where, const char *line, struct apt_sourc
                         } else if (streq(key, "trusted")) {
                                 if (!yes_value(value, &trusted))
                                         return error_set(err, SMITH_ERR_CONFIG, "%s: trusted='%s' (yes or no)", where,
-                                                         safe(value, b));
+                                                         PATH_FOR_MSG(value));
                         } else if (streq(key, "arch")) {
                                 strv_free(archs);
                                 archs = strv_split(value, ",", true);
@@ -303,7 +284,6 @@ static char **words_of(const char *v) {
 
 static int parse_stanza(const char *name, const struct deb822_stanza *st, struct apt_sources *out,
                         struct smith_error **err) {
-        char b[SAFE_MAX + 4];
         _cleanup_strv_free_ char **types = NULL, **uris = NULL, **suites = NULL, **components = NULL,
                                  **signed_by = NULL, **archs = NULL;
         _cleanup_free_ char *where = NULL;
@@ -314,12 +294,12 @@ static int parse_stanza(const char *name, const struct deb822_stanza *st, struct
                 return error_oom(err);
         v = deb822_get(st, "Enabled");
         if (v && !yes_value(v, &enabled))
-                return error_set(err, SMITH_ERR_CONFIG, "%s: Enabled: '%s' (yes or no)", where, safe(v, b));
+                return error_set(err, SMITH_ERR_CONFIG, "%s: Enabled: '%s' (yes or no)", where, PATH_FOR_MSG(v));
         if (!enabled)
                 return 0;
         v = deb822_get(st, "Trusted");
         if (v && !yes_value(v, &trusted))
-                return error_set(err, SMITH_ERR_CONFIG, "%s: Trusted: '%s' (yes or no)", where, safe(v, b));
+                return error_set(err, SMITH_ERR_CONFIG, "%s: Trusted: '%s' (yes or no)", where, PATH_FOR_MSG(v));
         types = words_of(deb822_get(st, "Types"));
         uris = words_of(deb822_get(st, "URIs"));
         suites = words_of(deb822_get(st, "Suites"));
@@ -332,7 +312,7 @@ static int parse_stanza(const char *name, const struct deb822_stanza *st, struct
                         deb = true;
                 else if (!streq(types[i], "deb-src"))
                         return error_set(err, SMITH_ERR_CONFIG, "%s: unknown type '%s' (deb, deb-src)", where,
-                                         safe(types[i], b));
+                                         PATH_FOR_MSG(types[i]));
         }
         if (!types[0])
                 return error_set(err, SMITH_ERR_CONFIG, "%s: no Types", where);
@@ -398,29 +378,15 @@ static bool ends_with(const char *s, const char *suffix) {
 int apt_sources_load_host(const char *etc_apt, struct apt_sources *out, struct smith_error **err) {
         _cleanup_free_ char *list = path_join(etc_apt, "sources.list"), *dir = path_join(etc_apt, "sources.list.d");
         _cleanup_strv_free_ char **names = NULL;
-        DIR *d;
-        struct dirent *de;
+        int r;
 
         if (!list || !dir)
                 return error_oom(err);
         if (load_file(list, false, out, err) < 0)
                 return -1;
-        d = opendir(dir);
-        if (!d)
-                return 0;
-        while ((de = readdir(d))) {
-                /* apt's rule: letters, digits, '_', '-', '.' only */
-                if (strspn(de->d_name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") !=
-                    strlen(de->d_name))
-                        continue;
-                if ((ends_with(de->d_name, ".list") || ends_with(de->d_name, ".sources")) &&
-                    strv_extend(&names, de->d_name) < 0) {
-                        closedir(d);
-                        return error_oom(err);
-                }
-        }
-        closedir(d);
-        strv_sort(names);
+        r = dir_list_configs(dir, (const char *const[]){ ".list", ".sources", NULL }, &names);
+        if (r < 0)
+                return error_set_errno(err, SMITH_ERR_CONFIG, r, "read '%s'", dir);
         for (size_t i = 0; names && names[i]; i++) {
                 _cleanup_free_ char *p = path_join(dir, names[i]);
                 if (!p)

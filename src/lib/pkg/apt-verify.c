@@ -164,31 +164,17 @@ int apt_clearsigned_text(const char *data, size_t len, char **ret_text, size_t *
 
 /* --- keyrings --- */
 
-static bool ends_with(const char *s, const char *suffix) {
-        size_t a = strlen(s), b = strlen(suffix);
-        return a > b && streq(s + a - b, suffix);
-}
-
 int apt_default_keyrings(char ***ret, struct smith_error **err) {
         _cleanup_strv_free_ char **l = NULL, **names = NULL;
         struct stat st;
-        DIR *d;
-        struct dirent *de;
+        int r;
 
         if (stat("/etc/apt/trusted.gpg", &st) == 0 && S_ISREG(st.st_mode) &&
             strv_extend(&l, "/etc/apt/trusted.gpg") < 0)
                 return error_oom(err);
-        d = opendir("/etc/apt/trusted.gpg.d");
-        if (d) {
-                while ((de = readdir(d)))
-                        if ((ends_with(de->d_name, ".gpg") || ends_with(de->d_name, ".asc")) &&
-                            strv_extend(&names, de->d_name) < 0) {
-                                closedir(d);
-                                return error_oom(err);
-                        }
-                closedir(d);
-        }
-        strv_sort(names);
+        r = dir_list_configs("/etc/apt/trusted.gpg.d", (const char *const[]){ ".gpg", ".asc", NULL }, &names);
+        if (r < 0)
+                return error_set_errno(err, SMITH_ERR_SOURCE, r, "read '/etc/apt/trusted.gpg.d'");
         for (size_t i = 0; names && names[i]; i++) {
                 char *p = path_join("/etc/apt/trusted.gpg.d", names[i]);
                 if (strv_consume(&l, p) < 0)

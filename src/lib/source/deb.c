@@ -241,16 +241,7 @@ static int open_done(struct cache *cache, const char *hex, struct source *s, str
                 if (err && *err)
                         return -1;
                 /* no marker, or a damaged one: build again */
-                for (size_t i = 0; i < s->n_pkgs; i++) {
-                        free(s->pkgs[i].name);
-                        free(s->pkgs[i].version);
-                        free(s->pkgs[i].arch);
-                        free(s->pkgs[i].source);
-                        strv_free(s->pkgs[i].files);
-                }
-                free(s->pkgs);
-                s->pkgs = NULL;
-                s->n_pkgs = 0;
+                source_packages_clear(s);
                 return 0;
         }
         s->root_fd = fd;

@@ -174,6 +174,19 @@ int source_open(const struct smith_config *c, const struct source_ctx *ctx, stru
         return 0;
 }
 
+void source_packages_clear(struct source *s) {
+        for (size_t i = 0; i < s->n_pkgs; i++) {
+                free(s->pkgs[i].name);
+                free(s->pkgs[i].version);
+                free(s->pkgs[i].arch);
+                free(s->pkgs[i].source);
+                strv_free(s->pkgs[i].files);
+        }
+        free(s->pkgs);
+        s->pkgs = NULL;
+        s->n_pkgs = 0;
+}
+
 void source_free(struct source *s) {
         if (!s)
                 return;
@@ -184,14 +197,7 @@ void source_free(struct source *s) {
         free(s->root_path);
         oci_image_free(s->image);
         strv_free(s->packages);
-        for (size_t i = 0; i < s->n_pkgs; i++) {
-                free(s->pkgs[i].name);
-                free(s->pkgs[i].version);
-                free(s->pkgs[i].arch);
-                free(s->pkgs[i].source);
-                strv_free(s->pkgs[i].files);
-        }
-        free(s->pkgs);
+        source_packages_clear(s);
         free(s->name);
         free(s);
 }

@@ -67,6 +67,8 @@ extern const struct source_ops source_deb_ops;
 int source_open(const struct smith_config *c, const struct source_ctx *ctx, struct source **ret,
                 struct smith_error **err);
 void source_free(struct source *s);
+/* Forgets what s->pkgs held. */
+void source_packages_clear(struct source *s);
 DEFINE_POINTER_CLEANUP(struct source, source_free)
 
 /* The original's isOci(): a URL, or a file name ending in .tar, .tar.gz or
