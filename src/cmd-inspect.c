@@ -18,6 +18,7 @@
 #include "tree/provenance.h"
 
 #define PATH_COLUMN_MAX 60
+#define PACKAGE_COLUMN_MAX 32
 
 static bool opt_json;
 
@@ -44,7 +45,7 @@ static void mode_string(const struct inspect_entry *e, char out[static 11]) {
         out[10] = '\0';
 }
 
-static int print_line(const struct inspect_result *r, const struct inspect_entry *e, int size_w, int path_w,
+static int print_line(const struct inspect_result *r, const struct inspect_entry *e, int size_w, int pkg_w, int path_w,
                       struct smith_error **err) {
         _cleanup_free_ char *why = inspect_reason_text(r, e);
         char mode[11], owner[48];
@@ -54,7 +55,9 @@ static int print_line(const struct inspect_result *r, const struct inspect_entry
                 return error_oom(err);
         mode_string(e, mode);
         snprintf(owner, sizeof(owner), "%lld:%lld", (long long) e->uid, (long long) e->gid);
-        printf("%s %-11s %*lld %-7s ", mode, owner, size_w, (long long) e->size, e->package ?: "-");
+        printf("%s %-11s %*lld ", mode, owner, size_w, (long long) e->size);
+        put_safe(e->package ?: "-", stdout);
+        printf("%*s ", pkg_w - (int) strlen(e->package ?: "-"), "");
         put_safe(e->path, stdout);
         n = (int) strlen(e->path);
         if (e->target) {
@@ -69,7 +72,7 @@ static int print_line(const struct inspect_result *r, const struct inspect_entry
 }
 
 static int print_table(const struct inspect_result *r, const struct inspect_entry *only, struct smith_error **err) {
-        int size_w = 4, path_w = 4;
+        int size_w = 4, path_w = 4, pkg_w = 7;
 
         for (size_t i = 0; i < r->n; i++) {
                 const struct inspect_entry *e = only ?: &r->entries[i];
@@ -77,17 +80,21 @@ static int print_table(const struct inspect_result *r, const struct inspect_entr
                 int w = snprintf(s, sizeof(s), "%lld", (long long) e->size);
                 int p = (int) strlen(e->path) + (e->target ? (int) strlen(e->target) + 4 : 0);
                 size_w = w > size_w ? w : size_w;
+                if (e->package && (int) strlen(e->package) > pkg_w)
+                        pkg_w = (int) strlen(e->package);
                 path_w = p > path_w ? p : path_w;
                 if (only)
                         break;
         }
         if (path_w > PATH_COLUMN_MAX)
                 path_w = PATH_COLUMN_MAX;
+        if (pkg_w > PACKAGE_COLUMN_MAX)
+                pkg_w = PACKAGE_COLUMN_MAX;
         if (!only)
-                printf("%-10s %-11s %*s %-7s %-*s  %s\n", "MODE", "OWNER", size_w, "SIZE", "PACKAGE", path_w, "PATH",
-                       "REASON");
+                printf("%-10s %-11s %*s %-*s %-*s  %s\n", "MODE", "OWNER", size_w, "SIZE", pkg_w, "PACKAGE", path_w,
+                       "PATH", "REASON");
         for (size_t i = 0; i < r->n; i++) {
-                if (print_line(r, only ?: &r->entries[i], size_w, path_w, err) < 0)
+                if (print_line(r, only ?: &r->entries[i], size_w, pkg_w, path_w, err) < 0)
                         return -1;
                 if (only)
                         break;

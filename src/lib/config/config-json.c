@@ -282,6 +282,11 @@ int config_to_spec_json(const struct smith_config *c, char **ret, size_t *ret_le
         put_map_field(&o, &first, "labels", c->label_keys, c->label_values);
         put_map_field(&o, &first, "ports", c->ports, NULL);
         put_repos_field(&o, &first, c->repos, c->n_repos);
+        /* a *bool with omitempty: only when turned off, so earlier specs keep their bytes */
+        if (c->no_package_metadata) {
+                put_key(&o, &first, "package-metadata");
+                puts_(&o, "false");
+        }
         put(&o, "}", 1);
 
         if (o.failed == EFBIG)

@@ -396,6 +396,7 @@ static int parse_ports(struct parser *p, const yaml_node_t *n, const char *what,
 enum field_type {
         FIELD_STRING,
         FIELD_BOOL,
+        FIELD_BOOL_NOT, /* a bool stored negated: keys that default to true */
         FIELD_LIST,
         FIELD_LABELS,
         FIELD_PORTS,
@@ -436,6 +437,7 @@ static const struct field top_fields[] = {
         TOP("labels", FIELD_LABELS, label_keys),
         TOP("ports", FIELD_PORTS, ports),
         TOP("repos", FIELD_REPOS, repos),
+        TOP("package-metadata", FIELD_BOOL_NOT, no_package_metadata),
 };
 
 #define REPO(k, t, m) \
@@ -604,6 +606,15 @@ static int parse_field(struct parser *p, const yaml_node_t *v, const struct fiel
                 return parse_string(p, v, what, field);
         case FIELD_BOOL:
                 return parse_bool(p, v, what, field);
+        case FIELD_BOOL_NOT: {
+                bool value = true;
+                if (node_is_null(v)) /* unset: the default */
+                        return 0;
+                if (parse_bool(p, v, what, &value) < 0)
+                        return -1;
+                *(bool *) field = !value;
+                return 0;
+        }
         case FIELD_LIST:
                 /* the lines of `paths`, so that `smith inspect` can name them */
                 return parse_list(p, v, what, field,

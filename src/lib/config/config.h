@@ -63,6 +63,7 @@ struct smith_config {
         char **ports;                      /* strv of port keys ("80/tcp"), sorted, unique */
         unsigned *path_lines;              /* parallel to paths: each entry's line in the file (1-based) */
         bool nss, root;
+        bool no_package_metadata; /* `package-metadata: false` (on by default) */
 };
 
 /* An empty config (what an empty smith.yaml gives), or NULL on ENOMEM. */

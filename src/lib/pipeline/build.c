@@ -23,6 +23,7 @@
 #include "oci/image.h"
 #include "oci/layout_read.h"
 #include "oci/layout_write.h"
+#include "pkg/dpkg-db.h"
 #include "smith-version.h"
 #include "store/cache.h"
 #include "source/source.h"
@@ -176,6 +177,31 @@ static int plan_overlay(struct build *b, struct smith_error **err) {
                 return error_set_errno(err, SMITH_ERR_IO, errno, "open '%s/rootfs'", b->o->dir);
         }
         return overlay_add_tree(b->plan, b->rootfs_fd, "rootfs", err);
+}
+
+/* The package each file from the source came from, and the database and
+ * os-release of those packages in the image, so scanners and dpkg see
+ * them.  After the overlay: what rootfs/ replaced is not the package's. */
+static int plan_packages(struct build *b, struct smith_error **err) {
+        _cleanup_(dpkg_db_freep) struct dpkg_db *db = NULL;
+        int r;
+
+        if (b->cfg->no_package_metadata)
+                return 0;
+        r = dpkg_db_load(b->src->root_fd, b->src->name, &db, err);
+        if (r < 0)
+                return error_wrap(err, "package metadata");
+        if (!db)
+                return 0;
+        r = dpkg_db_attribute(db, b->plan, err);
+        if (r < 0)
+                return r;
+        log_info("%d files attributed to packages", r);
+        r = dpkg_db_plan_metadata(db, b->src->root_fd, b->plan, err);
+        if (r < 0)
+                return error_wrap(err, "package metadata");
+        log_info("package metadata for %d packages", r);
+        return 0;
 }
 
 /* --- the image --- */
@@ -485,6 +511,8 @@ static int run(struct build *b, struct smith_error **err) {
                 r = plan_nss(b, err);
         if (r >= 0)
                 r = plan_overlay(b, err);
+        if (r >= 0 && b->src)
+                r = plan_packages(b, err);
         if (r < 0)
                 return r;
 

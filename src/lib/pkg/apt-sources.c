@@ -68,7 +68,6 @@ bool apt_source_has_arch(const struct apt_source *s, const char *arch) {
 
 /* --- building entries --- */
 
-
 static bool has_control(const char *s) {
         for (; *s; s++)
                 if ((unsigned char) *s < 0x20 || *s == 0x7f)

@@ -62,6 +62,7 @@ static void entry_free(void *p) {
         free(e->src_path);
         free(e->data);
         free(e->target);
+        free(e->package);
         reason_release(&e->why);
         free(e);
 }
@@ -300,6 +301,19 @@ int plan_add_symlink(struct plan *p, const char *path, enum plan_precedence from
                 return -ENOMEM;
         }
         return plan_put(p, e);
+}
+
+int plan_set_package(struct plan *p, const char *path, const char *package) {
+        struct plan_entry *e = plan_get(p, path);
+        char *copy = NULL;
+
+        if (!e)
+                return -ENOENT;
+        if (package && !(copy = strdup(package)))
+                return -ENOMEM;
+        free(e->package);
+        e->package = copy;
+        return 0;
 }
 
 char *plan_resolve(struct plan *p, const char *path, bool follow_last) {

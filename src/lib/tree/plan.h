@@ -36,18 +36,19 @@ enum plan_precedence {
 };
 
 enum plan_reason_kind {
-        PLAN_REASON_UNKNOWN,      /* nothing recorded */
-        PLAN_REASON_PATTERN,      /* matched a `paths` pattern (its smith.yaml line) */
-        PLAN_REASON_INTERPRETER,  /* the ELF interpreter of needed_by */
-        PLAN_REASON_NEEDED,       /* the library that DT_NEEDED detail (a soname) of needed_by names */
-        PLAN_REASON_NSS,          /* NSS module detail (nss: true, or named users) */
-        PLAN_REASON_SYMLINK,      /* a symlink met on the way to needed_by */
-        PLAN_REASON_PARENT,       /* a directory only because needed_by is below it */
-        PLAN_REASON_OVERLAY,      /* from ./rootfs beside smith.yaml */
-        PLAN_REASON_GENERATED,    /* passwd, group, nsswitch.conf */
-        PLAN_REASON_MOUNT,        /* a `mounts` entry (detail: as written) */
-        PLAN_REASON_LAYOUT,       /* /dev /read /write /run /proc /sys */
-        PLAN_REASON_PARENT_IMAGE, /* never in a plan: an entry of a parent image's layer, for readers */
+        PLAN_REASON_UNKNOWN,          /* nothing recorded */
+        PLAN_REASON_PATTERN,          /* matched a `paths` pattern (its smith.yaml line) */
+        PLAN_REASON_INTERPRETER,      /* the ELF interpreter of needed_by */
+        PLAN_REASON_NEEDED,           /* the library that DT_NEEDED detail (a soname) of needed_by names */
+        PLAN_REASON_NSS,              /* NSS module detail (nss: true, or named users) */
+        PLAN_REASON_SYMLINK,          /* a symlink met on the way to needed_by */
+        PLAN_REASON_PARENT,           /* a directory only because needed_by is below it */
+        PLAN_REASON_OVERLAY,          /* from ./rootfs beside smith.yaml */
+        PLAN_REASON_GENERATED,        /* passwd, group, nsswitch.conf */
+        PLAN_REASON_MOUNT,            /* a `mounts` entry (detail: as written) */
+        PLAN_REASON_LAYOUT,           /* /dev /read /write /run /proc /sys */
+        PLAN_REASON_PARENT_IMAGE,     /* never in a plan: an entry of a parent image's layer, for readers */
+        PLAN_REASON_PACKAGE_METADATA, /* the dpkg database and os-release of what shipped (pkg/dpkg-db.h) */
 };
 
 /* Why an entry is in the plan.  Strings may be NULL; in an entry they are
@@ -74,6 +75,7 @@ struct plan_entry {
         ino_t ino;
         nlink_t nlink;
         struct plan_reason why;
+        char *package; /* the package the file came from ("coreutils", "libc6:amd64"), or NULL */
 };
 
 struct plan;
@@ -105,6 +107,10 @@ int plan_add_symlink(struct plan *p, const char *path, enum plan_precedence from
  * Used to place overlay and generated files the way a copy into the output
  * tree would land.  Returns a new relative path, or NULL on a loop. */
 char *plan_resolve(struct plan *p, const char *path, bool follow_last);
+
+/* Records the package the entry at path came from (copied; NULL: none).
+ * -ENOENT when there is no such entry. */
+int plan_set_package(struct plan *p, const char *path, const char *package);
 
 /* Calls cb for every entry in path order; a negative return stops. */
 int plan_foreach(struct plan *p, int (*cb)(const struct plan_entry *e, void *userdata), void *userdata);

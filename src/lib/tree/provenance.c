@@ -28,6 +28,7 @@ static const char *const kind_names[] = {
         [PLAN_REASON_MOUNT] = "mount",
         [PLAN_REASON_LAYOUT] = "layout",
         [PLAN_REASON_PARENT_IMAGE] = "parent-image",
+        [PLAN_REASON_PACKAGE_METADATA] = "package-metadata",
 };
 
 static const char *const type_names[] = {
@@ -86,6 +87,9 @@ char *plan_reason_text(const struct plan_reason *why, const char *config_name) {
                 break;
         case PLAN_REASON_PARENT_IMAGE:
                 n = asprintf(&r, "from the parent image");
+                break;
+        case PLAN_REASON_PACKAGE_METADATA:
+                n = asprintf(&r, "package metadata");
                 break;
         case PLAN_REASON_UNKNOWN:
                 n = asprintf(&r, "unknown (not recorded)");
@@ -151,7 +155,8 @@ static int write_one(const struct plan_entry *e, void *userdata) {
                 return 0;
         if (json_object_set_new(o, "path", json_string(path)) < 0 ||
             json_object_set_new(o, "type", json_string(plan_type_name(e->type))) < 0 ||
-            json_object_set_new(o, "package", json_null()) < 0 ||
+            json_object_set_new(o, "package",
+                                (e->package && utf8_valid(e->package)) ? json_string(e->package) : json_null()) < 0 ||
             json_object_set_new(why, "kind", json_string(plan_reason_kind_name(e->why.kind))) < 0 ||
             set_string(why, "detail", e->why.detail) < 0 || set_string(why, "needed_by", e->why.needed_by) < 0 ||
             set_string(why, "pattern", e->why.pattern) < 0 ||

@@ -11,8 +11,8 @@
  *                "reason":{"kind":"pattern","pattern":"/usr/bin/c?t","line":3}},...]}
  *
  * "layer" is the diff_id of the layer the entries describe; reason members
- * other than "kind" are left out when unset; "package" is null until
- * package attribution fills it.  Read back, the blob comes from an image
+ * other than "kind" are left out when unset; "package" is the package the
+ * file came from (pkg/dpkg-db.h), null when none.  Read back, the blob comes from an image
  * and is hostile: provenance_parse() bounds its size, every string and the
  * number of entries, and refuses duplicate paths. */
 #pragma once

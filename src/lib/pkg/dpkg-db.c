@@ -1,0 +1,875 @@
+/* The dpkg database of a source root, read bounded and written back for
+ * what shipped; see dpkg-db.h.
+ *
+ * Every listed path goes into one array sorted by its /usr form, so that
+ * finding a file's package is one bsearch.  A path several packages list
+ * (directories, mostly; only files and symlinks are ever looked up) keeps
+ * the first package in name order, so the answer does not depend on the
+ * order of the database's files. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "basic/buf.h"
+#include "basic/fs.h"
+#include "basic/log.h"
+#include "basic/path.h"
+#include "basic/strv.h"
+#include "pkg/dpkg-db.h"
+
+#define DPKG_DIR "var/lib/dpkg"
+#define DPKG_NAME_MAX 256
+
+/* The merged-/usr aliases: a top-level symlink to usr/<the same name>. */
+static const char *const usr_aliases[] = { "bin", "sbin", "lib", "lib32", "lib64", "libx32" };
+
+struct dpkg_path {
+        char *path; /* relative, in its /usr form */
+        size_t pkg; /* index into db->pkgs */
+};
+
+struct dpkg_db {
+        struct dpkg_package *pkgs; /* sorted by info_name */
+        size_t n;
+        struct dpkg_path *paths; /* sorted by path, unique */
+        size_t n_paths, cap_paths;
+        bool alias[ELEMENTSOF(usr_aliases)];
+};
+
+/* --- reading files --- */
+
+/* A regular file inside the root (never a FIFO or device a hostile root
+ * put there): -ENOENT when missing, -EFBIG past max. */
+static int read_regular(int root_fd, const char *path, size_t max, char **ret, size_t *ret_len) {
+        _cleanup_close_ int fd = root_openat(root_fd, path, O_RDONLY | O_NONBLOCK, 0);
+        struct stat st;
+
+        if (fd < 0)
+                return fd;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EINVAL;
+        return read_full_fd(fd, max, ret, ret_len);
+}
+
+/* --- status stanzas --- */
+
+static bool name_valid(const char *s, bool arch) {
+        size_t n = strlen(s);
+
+        if (n == 0 || n > DPKG_NAME_MAX)
+                return false;
+        for (const char *c = s; *c; c++) {
+                bool ok = (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-' ||
+                          (!arch && (*c == '.' || *c == '+'));
+                if (!ok)
+                        return false;
+        }
+        return true;
+}
+
+static void package_release(struct dpkg_package *p) {
+        free(p->name);
+        free(p->arch);
+        free(p->version);
+        free(p->source);
+        free(p->source_version);
+        free(p->info_name);
+        free(p->stanza);
+        *p = (struct dpkg_package){};
+}
+
+void dpkg_packages_free(struct dpkg_package *pkgs, size_t n) {
+        for (size_t i = 0; pkgs && i < n; i++)
+                package_release(&pkgs[i]);
+        free(pkgs);
+}
+
+static bool version_valid(const char *s) {
+        if (isempty(s) || strlen(s) > DPKG_NAME_MAX)
+                return false;
+        for (const char *c = s; *c; c++)
+                if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+                      strchr(".+-:~", *c)))
+                        return false;
+        return true;
+}
+
+/* The value of field (a line "Field: value") within a stanza, trimmed, or
+ * NULL; copied.  -ENOMEM. */
+static int stanza_field(const char *st, size_t len, const char *field, char **ret) {
+        size_t fl = strlen(field);
+
+        *ret = NULL;
+        for (const char *l = st; l < st + len;) {
+                const char *eol = memchr(l, '\n', (size_t) (st + len - l));
+                size_t ll = eol ? (size_t) (eol - l) : (size_t) (st + len - l);
+
+                if (ll > fl && l[fl] == ':' && strncasecmp(l, field, fl) == 0) {
+                        const char *v = l + fl + 1, *end = l + ll;
+                        while (v < end && (*v == ' ' || *v == '\t'))
+                                v++;
+                        while (end > v && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+                                end--;
+                        *ret = strndup(v, (size_t) (end - v));
+                        return *ret ? 0 : -ENOMEM;
+                }
+                l += ll + 1;
+        }
+        return 0;
+}
+
+static int package_cmp(const void *a, const void *b) {
+        const struct dpkg_package *x = a, *y = b;
+        int c = strcmp(x->info_name, y->info_name);
+        return c ? c : strcmp(x->stanza, y->stanza);
+}
+
+/* The stanza's text with its Status (status.d's may lack one), ending in
+ * a newline. */
+static int stanza_text(const char *st, size_t len, bool has_status, char **ret) {
+        _cleanup_buf_ struct buf b = BUF_INIT(DPKG_STATUS_MAX + 64);
+        const char *eol = memchr(st, '\n', len);
+        size_t first = eol ? (size_t) (eol - st) + 1 : len;
+
+        if (has_status) {
+                if (buf_append(&b, st, len) < 0)
+                        return -ENOMEM;
+        } else if (buf_append(&b, st, first) < 0 || (!eol && buf_append_str(&b, "\n") < 0) ||
+                   buf_append_str(&b, "Status: install ok installed\n") < 0 ||
+                   buf_append(&b, st + first, len - first) < 0)
+                return -ENOMEM;
+        if ((b.len == 0 || b.data[b.len - 1] != '\n') && buf_append_str(&b, "\n") < 0)
+                return -ENOMEM;
+        *ret = buf_steal(&b, NULL);
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* One stanza: 1 if it is an installed package (*pkg filled), 0 if not,
+ * -ENOMEM. */
+static int parse_stanza(const char *st, size_t len, bool status_d, struct dpkg_package *ret) {
+        _cleanup_free_ char *status = NULL, *source = NULL, *ma = NULL;
+        struct dpkg_package pkg = { .from_status_d = status_d };
+        int r;
+
+        if (stanza_field(st, len, "Status", &status) < 0 || stanza_field(st, len, "Package", &pkg.name) < 0 ||
+            stanza_field(st, len, "Architecture", &pkg.arch) < 0 ||
+            stanza_field(st, len, "Version", &pkg.version) < 0 || stanza_field(st, len, "Source", &source) < 0 ||
+            stanza_field(st, len, "Multi-Arch", &ma) < 0) {
+                r = -ENOMEM;
+                goto out;
+        }
+        r = 0;
+        if (status ? !streq(status, "install ok installed") : !status_d)
+                goto out;
+        if (!pkg.name || !name_valid(pkg.name, false) || (pkg.arch && !name_valid(pkg.arch, true)) ||
+            (pkg.version && !version_valid(pkg.version)))
+                goto out;
+        r = -ENOMEM;
+        if (source) {
+                /* "Source: util-linux (2.38.1-5+deb12u3)" */
+                char *paren = strchr(source, '(');
+                if (paren) {
+                        char *close = strchr(paren, ')');
+                        if (close && close > paren + 1) {
+                                pkg.source_version = strndup(paren + 1, (size_t) (close - paren - 1));
+                                if (!pkg.source_version)
+                                        goto out;
+                                if (!version_valid(pkg.source_version))
+                                        free(TAKE_PTR(pkg.source_version));
+                        }
+                        while (paren > source && paren[-1] == ' ')
+                                paren--;
+                        *paren = '\0';
+                }
+                if (name_valid(source, false))
+                        pkg.source = TAKE_PTR(source);
+        }
+        if (!pkg.source && !(pkg.source = strdup(pkg.name)))
+                goto out;
+        if (!pkg.source_version && pkg.version && !(pkg.source_version = strdup(pkg.version)))
+                goto out;
+        /* "libc6:amd64" for Multi-Arch: same packages, as dpkg names their files */
+        if (ma && streq(ma, "same") && pkg.arch) {
+                if (asprintf(&pkg.info_name, "%s:%s", pkg.name, pkg.arch) < 0) {
+                        pkg.info_name = NULL;
+                        goto out;
+                }
+        } else if (!(pkg.info_name = strdup(pkg.name)))
+                goto out;
+        if (stanza_text(st, len, status != NULL, &pkg.stanza) < 0)
+                goto out;
+        *ret = pkg;
+        return 1;
+out:
+        package_release(&pkg);
+        return r;
+}
+
+/* Finds the next stanza from *pos: its start is returned, *pos is set past
+ * it (past its last newline).  A stanza ends at an empty line. */
+static size_t next_stanza(const char *buf, size_t len, size_t *pos) {
+        size_t s = *pos, e;
+
+        while (s < len && buf[s] == '\n')
+                s++;
+        for (e = s; e < len; e++)
+                if (buf[e] == '\n' && (e + 1 == len || buf[e + 1] == '\n'))
+                        break;
+        if (e < len)
+                e++;
+        *pos = e;
+        return s;
+}
+
+int dpkg_status_parse(const char *buf, size_t len, bool status_d, struct dpkg_package **ret, size_t *ret_n,
+                      struct smith_error **err) {
+        struct dpkg_package *pkgs = NULL;
+        size_t n = 0, cap = 0, pos = 0, w;
+
+        if (len > DPKG_STATUS_MAX)
+                return error_set(err, SMITH_ERR_SOURCE, "larger than %u MiB", DPKG_STATUS_MAX >> 20);
+        if (memchr(buf, '\0', len))
+                return error_set(err, SMITH_ERR_SOURCE, "holds a NUL byte");
+        while (pos < len) {
+                size_t start = next_stanza(buf, len, &pos);
+                struct dpkg_package pkg;
+                int r;
+
+                if (pos <= start)
+                        break;
+                r = parse_stanza(buf + start, pos - start, status_d, &pkg);
+                if (r == 0)
+                        continue;
+                if (r > 0 && n >= DPKG_MAX_PACKAGES) {
+                        package_release(&pkg);
+                        dpkg_packages_free(pkgs, n);
+                        return error_set(err, SMITH_ERR_SOURCE, "lists more than %d packages", DPKG_MAX_PACKAGES);
+                }
+                if (r > 0 && n == cap) {
+                        size_t c = cap ? cap * 2 : 64;
+                        struct dpkg_package *q = reallocarray(pkgs, c, sizeof(*pkgs));
+                        if (!q) {
+                                package_release(&pkg);
+                                r = -ENOMEM;
+                        } else {
+                                pkgs = q;
+                                cap = c;
+                        }
+                }
+                if (r < 0) {
+                        dpkg_packages_free(pkgs, n);
+                        return error_oom(err);
+                }
+                pkgs[n++] = pkg;
+        }
+        if (n > 0)
+                qsort(pkgs, n, sizeof(*pkgs), package_cmp);
+        /* a package listed twice: the first in that order (dpkg would refuse the file) */
+        for (size_t i = w = 0; i < n; i++) {
+                if (w > 0 && streq(pkgs[w - 1].info_name, pkgs[i].info_name)) {
+                        package_release(&pkgs[i]);
+                        continue;
+                }
+                pkgs[w++] = pkgs[i];
+        }
+        *ret = pkgs;
+        *ret_n = w;
+        return 0;
+}
+
+/* --- the database --- */
+
+void dpkg_db_free(struct dpkg_db *db) {
+        if (!db)
+                return;
+        dpkg_packages_free(db->pkgs, db->n);
+        for (size_t i = 0; i < db->n_paths; i++)
+                free(db->paths[i].path);
+        free(db->paths);
+        free(db);
+}
+
+size_t dpkg_db_size(const struct dpkg_db *db) {
+        return db ? db->n : 0;
+}
+
+const struct dpkg_package *dpkg_db_package(const struct dpkg_db *db, size_t i) {
+        return db && i < db->n ? &db->pkgs[i] : NULL;
+}
+
+const struct dpkg_package *dpkg_db_find(const struct dpkg_db *db, const char *info_name) {
+        if (!db || !info_name)
+                return NULL;
+        for (size_t lo = 0, hi = db->n; lo < hi;) {
+                size_t mid = lo + (hi - lo) / 2;
+                int c = strcmp(info_name, db->pkgs[mid].info_name);
+                if (c == 0)
+                        return &db->pkgs[mid];
+                if (c < 0)
+                        hi = mid;
+                else
+                        lo = mid + 1;
+        }
+        return NULL;
+}
+
+/* The /usr form of a relative path: "bin/cat" is "usr/bin/cat" where bin
+ * is an alias.  An alias itself ("bin") stays as it is. */
+static char *usr_form(const struct dpkg_db *db, const char *path) {
+        size_t n = strcspn(path, "/");
+
+        for (size_t i = 0; i < ELEMENTSOF(usr_aliases); i++)
+                if (db->alias[i] && path[n] == '/' && strlen(usr_aliases[i]) == n && strneq(path, usr_aliases[i], n)) {
+                        char *r = NULL;
+                        return asprintf(&r, "usr/%s", path) < 0 ? NULL : r;
+                }
+        return strdup(path);
+}
+
+static void find_aliases(struct dpkg_db *db, int root_fd) {
+        for (size_t i = 0; i < ELEMENTSOF(usr_aliases); i++) {
+                char target[PATH_MAX];
+                _cleanup_free_ char *norm = NULL, *want = NULL;
+                ssize_t n = readlinkat(root_fd, usr_aliases[i], target, sizeof(target) - 1);
+
+                if (n <= 0)
+                        continue;
+                target[n] = '\0';
+                norm = path_normalized(target, 0);
+                if (asprintf(&want, "usr/%s", usr_aliases[i]) < 0)
+                        want = NULL;
+                db->alias[i] = norm && want && streq(norm, want);
+        }
+}
+
+static int dpath_cmp(const void *a, const void *b) {
+        const struct dpkg_path *x = a, *y = b;
+        int c = strcmp(x->path, y->path);
+        if (c)
+                return c;
+        return x->pkg < y->pkg ? -1 : x->pkg > y->pkg;
+}
+
+/* Adds the paths of a .list (one absolute path a line) or .md5sums ("<md5>
+ * <path>") of package pkg. */
+static int add_paths(struct dpkg_db *db, size_t pkg, const char *buf, size_t len, bool md5sums) {
+        for (const char *l = buf; l < buf + len;) {
+                const char *eol = memchr(l, '\n', (size_t) (buf + len - l));
+                size_t ll = eol ? (size_t) (eol - l) : (size_t) (buf + len - l);
+                _cleanup_free_ char *line = strndup(l, ll), *rel = NULL;
+                const char *p = line;
+
+                l += ll + 1;
+                if (!line)
+                        return -ENOMEM;
+                if (md5sums) {
+                        p = strchr(line, ' ');
+                        if (!p)
+                                continue;
+                        p += strspn(p, " ");
+                }
+                if (path_normalize(p, PATH_DOTDOT_REFUSE | PATH_CHECK_LENGTH, &rel) < 0 || isempty(rel))
+                        continue;
+                if (db->n_paths >= DPKG_MAX_PATHS)
+                        return -E2BIG;
+                if (db->n_paths == db->cap_paths) {
+                        size_t c = db->cap_paths ? db->cap_paths * 2 : 4096;
+                        struct dpkg_path *q = reallocarray(db->paths, c, sizeof(*q));
+                        if (!q)
+                                return -ENOMEM;
+                        db->paths = q;
+                        db->cap_paths = c;
+                }
+                db->paths[db->n_paths].path = usr_form(db, rel);
+                if (!db->paths[db->n_paths].path)
+                        return -ENOMEM;
+                db->paths[db->n_paths++].pkg = pkg;
+        }
+        return 0;
+}
+
+/* The name of one of pkg's files: "var/lib/dpkg/info/<info_name>.<ext>",
+ * or status.d's "var/lib/dpkg/status.d/<name>.md5sums". */
+static char *info_path(const struct dpkg_package *pkg, const char *ext) {
+        char *r = NULL;
+        int n = pkg->from_status_d ? asprintf(&r, DPKG_DIR "/status.d/%s.%s", pkg->name, ext)
+                                   : asprintf(&r, DPKG_DIR "/info/%s.%s", pkg->info_name, ext);
+        return n < 0 ? NULL : r;
+}
+
+static int load_lists(struct dpkg_db *db, int root_fd, const char *root_name, struct smith_error **err) {
+        size_t w = 0;
+
+        for (size_t i = 0; i < db->n; i++) {
+                const struct dpkg_package *pkg = &db->pkgs[i];
+                _cleanup_free_ char *path = info_path(pkg, pkg->from_status_d ? "md5sums" : "list"), *buf = NULL;
+                size_t len = 0;
+                int r;
+
+                if (!path)
+                        return error_oom(err);
+                r = read_regular(root_fd, path, DPKG_LIST_MAX, &buf, &len);
+                if (r == -ENOENT || r == -EINVAL)
+                        continue; /* a package without files (or a hostile non-file): nothing to attribute */
+                if (r == -EFBIG)
+                        return error_set(err, SMITH_ERR_SOURCE, "'%s' in '%s' is larger than %u MiB", path,
+                                         PATH_FOR_MSG(root_name), DPKG_LIST_MAX >> 20);
+                if (r < 0)
+                        return error_set_errno(err, SMITH_ERR_SOURCE, r, "read '%s' in '%s'", path,
+                                               PATH_FOR_MSG(root_name));
+                r = add_paths(db, i, buf, len, pkg->from_status_d);
+                if (r == -E2BIG)
+                        return error_set(err, SMITH_ERR_SOURCE, "the dpkg database of '%s' lists more than %d paths",
+                                         PATH_FOR_MSG(root_name), DPKG_MAX_PATHS);
+                if (r < 0)
+                        return error_oom(err);
+        }
+        if (db->n_paths > 0)
+                qsort(db->paths, db->n_paths, sizeof(*db->paths), dpath_cmp);
+        /* one owner a path: the first package by name */
+        for (size_t i = 0; i < db->n_paths; i++) {
+                if (w > 0 && streq(db->paths[w - 1].path, db->paths[i].path)) {
+                        free(db->paths[i].path);
+                        continue;
+                }
+                db->paths[w++] = db->paths[i];
+        }
+        db->n_paths = w;
+        return 0;
+}
+
+/* distroless: one stanza a file in status.d/, beside its .md5sums. */
+static int load_status_d(int root_fd, const char *root_name, struct dpkg_package **ret, size_t *ret_n,
+                         struct smith_error **err) {
+        _cleanup_strv_free_ char **names = NULL;
+        struct dpkg_package *all = NULL;
+        size_t n_all = 0;
+        int fd = root_openat(root_fd, DPKG_DIR "/status.d", O_RDONLY | O_DIRECTORY, 0);
+        DIR *d;
+        struct dirent *de;
+
+        *ret = NULL;
+        *ret_n = 0;
+        if (fd < 0)
+                return fd == -ENOENT || fd == -ENOTDIR
+                               ? 0
+                               : error_set_errno(err, SMITH_ERR_SOURCE, fd, "open '" DPKG_DIR "/status.d' in '%s'",
+                                                 PATH_FOR_MSG(root_name));
+        d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return error_oom(err);
+        }
+        while ((de = readdir(d))) {
+                size_t l = strlen(de->d_name);
+                if (de->d_name[0] == '.' || (l > 8 && streq(de->d_name + l - 8, ".md5sums")))
+                        continue; /* <name>.md5sums: read with the package */
+                if (strv_length(names) >= DPKG_MAX_PACKAGES) {
+                        closedir(d);
+                        return error_set(err, SMITH_ERR_SOURCE,
+                                         "'" DPKG_DIR "/status.d' in '%s' lists more than %d packages",
+                                         PATH_FOR_MSG(root_name), DPKG_MAX_PACKAGES);
+                }
+                if (strv_extend(&names, de->d_name) < 0) {
+                        closedir(d);
+                        return error_oom(err);
+                }
+        }
+        closedir(d);
+        strv_sort(names);
+        for (size_t i = 0; names && names[i]; i++) {
+                _cleanup_free_ char *path = NULL, *buf = NULL;
+                struct dpkg_package *pkgs = NULL, *q;
+                size_t n = 0, len = 0;
+                int r;
+
+                if (asprintf(&path, DPKG_DIR "/status.d/%s", names[i]) < 0)
+                        return dpkg_packages_free(all, n_all), error_oom(err);
+                r = read_regular(root_fd, path, DPKG_STATUS_MAX, &buf, &len);
+                if (r == -EINVAL || r == -ENOENT)
+                        continue;
+                if (r < 0) {
+                        dpkg_packages_free(all, n_all);
+                        return error_set_errno(err, SMITH_ERR_SOURCE, r, "read '%s' in '%s'", path,
+                                               PATH_FOR_MSG(root_name));
+                }
+                if (dpkg_status_parse(buf, len, true, &pkgs, &n, err) < 0) {
+                        dpkg_packages_free(all, n_all);
+                        return error_wrap(err, "'%s' in '%s'", path, PATH_FOR_MSG(root_name));
+                }
+                q = n > 0 ? reallocarray(all, n_all + n, sizeof(*all)) : all;
+                if (n > 0 && !q) {
+                        dpkg_packages_free(pkgs, n);
+                        dpkg_packages_free(all, n_all);
+                        return error_oom(err);
+                }
+                all = q;
+                memcpy(all + n_all, pkgs, n * sizeof(*pkgs));
+                n_all += n;
+                free(pkgs);
+        }
+        if (n_all > 0)
+                qsort(all, n_all, sizeof(*all), package_cmp);
+        *ret = all;
+        *ret_n = n_all;
+        return 0;
+}
+
+int dpkg_db_load(int root_fd, const char *root_name, struct dpkg_db **ret, struct smith_error **err) {
+        _cleanup_(dpkg_db_freep) struct dpkg_db *db = calloc(1, sizeof(*db));
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        int r;
+
+        *ret = NULL;
+        if (!db)
+                return error_oom(err);
+        r = read_regular(root_fd, DPKG_DIR "/status", DPKG_STATUS_MAX, &buf, &len);
+        if (r == -EFBIG)
+                return error_set(err, SMITH_ERR_SOURCE, "'" DPKG_DIR "/status' in '%s' is larger than %u MiB",
+                                 PATH_FOR_MSG(root_name), DPKG_STATUS_MAX >> 20);
+        if (r >= 0) {
+                if (dpkg_status_parse(buf, len, false, &db->pkgs, &db->n, err) < 0)
+                        return error_wrap(err, "'" DPKG_DIR "/status' in '%s'", PATH_FOR_MSG(root_name));
+        } else if (r == -ENOENT || r == -ENOTDIR || r == -EINVAL) {
+                if (load_status_d(root_fd, root_name, &db->pkgs, &db->n, err) < 0)
+                        return -1;
+                if (db->n == 0)
+                        return 0; /* no database */
+        } else
+                return error_set_errno(err, SMITH_ERR_SOURCE, r, "read '" DPKG_DIR "/status' in '%s'",
+                                       PATH_FOR_MSG(root_name));
+        find_aliases(db, root_fd);
+        if (load_lists(db, root_fd, root_name, err) < 0)
+                return -1;
+        *ret = TAKE_PTR(db);
+        return 0;
+}
+
+const struct dpkg_package *dpkg_db_owner(const struct dpkg_db *db, const char *path) {
+        _cleanup_free_ char *u = NULL;
+
+        if (!db || db->n_paths == 0)
+                return NULL;
+        u = usr_form(db, path);
+        if (!u)
+                return NULL;
+        for (size_t lo = 0, hi = db->n_paths; lo < hi;) {
+                size_t mid = lo + (hi - lo) / 2;
+                int c = strcmp(u, db->paths[mid].path);
+                if (c == 0)
+                        return &db->pkgs[db->paths[mid].pkg];
+                if (c < 0)
+                        hi = mid;
+                else
+                        lo = mid + 1;
+        }
+        return NULL;
+}
+
+/* --- attribution --- */
+
+static bool is_alias(const struct dpkg_db *db, const char *path) {
+        for (size_t i = 0; i < ELEMENTSOF(usr_aliases); i++)
+                if (db->alias[i] && streq(path, usr_aliases[i]))
+                        return true;
+        return false;
+}
+
+struct attribute {
+        const struct dpkg_db *db;
+        char **paths, **packages; /* parallel: what to set once the walk is done */
+        int r;
+};
+
+static int attribute_one(const struct plan_entry *e, void *userdata) {
+        struct attribute *a = userdata;
+        const struct dpkg_package *pkg;
+
+        /* the merged-/usr links are the root's layout, not a package's file */
+        if (e->from != PLAN_FROM_SOURCE || e->type == PLAN_DIR || is_alias(a->db, e->path))
+                return 0;
+        pkg = dpkg_db_owner(a->db, e->path);
+        if (!pkg)
+                return 0;
+        if (strv_extend(&a->paths, e->path) < 0 || strv_extend(&a->packages, pkg->info_name) < 0)
+                return a->r = -ENOMEM;
+        return 0;
+}
+
+int dpkg_db_attribute(const struct dpkg_db *db, struct plan *p, struct smith_error **err) {
+        struct attribute a = { .db = db };
+        int n = 0;
+
+        if (!db)
+                return 0;
+        if (plan_foreach(p, attribute_one, &a) < 0 || a.r < 0) {
+                strv_free(a.paths);
+                strv_free(a.packages);
+                return error_oom(err);
+        }
+        for (size_t i = 0; a.paths && a.paths[i]; i++, n++)
+                if (plan_set_package(p, a.paths[i], a.packages[i]) < 0) {
+                        strv_free(a.paths);
+                        strv_free(a.packages);
+                        return error_oom(err);
+                }
+        strv_free(a.paths);
+        strv_free(a.packages);
+        return n;
+}
+
+/* --- writing the metadata back --- */
+
+struct shipped {
+        char *path; /* as the image names it, relative */
+        char *pkg;  /* info_name */
+        bool file;  /* a regular file: has an md5sum */
+};
+
+struct collect {
+        struct shipped *s;
+        size_t n, cap;
+        int r;
+};
+
+static int collect_one(const struct plan_entry *e, void *userdata) {
+        struct collect *c = userdata;
+
+        if (!e->package)
+                return 0;
+        if (c->n == c->cap) {
+                size_t cap = c->cap ? c->cap * 2 : 256;
+                struct shipped *q = reallocarray(c->s, cap, sizeof(*q));
+                if (!q)
+                        return c->r = -ENOMEM;
+                c->s = q;
+                c->cap = cap;
+        }
+        /* copies: the plan changes while they are used */
+        c->s[c->n] =
+                (struct shipped){ .path = strdup(e->path), .pkg = strdup(e->package), .file = e->type == PLAN_FILE };
+        if (!c->s[c->n].path || !c->s[c->n].pkg) {
+                free(c->s[c->n].path);
+                free(c->s[c->n].pkg);
+                return c->r = -ENOMEM;
+        }
+        c->n++;
+        return 0;
+}
+
+/* Orders by package, then path: each package's files together, sorted. */
+static int shipped_cmp(const void *a, const void *b) {
+        const struct shipped *x = a, *y = b;
+        int c = strcmp(x->pkg, y->pkg);
+        return c ? c : strcmp(x->path, y->path);
+}
+
+struct md5 {
+        char *path; /* /usr form */
+        char sum[33];
+};
+
+static int md5_cmp(const void *a, const void *b) {
+        return strcmp(((const struct md5 *) a)->path, ((const struct md5 *) b)->path);
+}
+
+static void md5s_free(struct md5 *m, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                free(m[i].path);
+        free(m);
+}
+
+/* A package's md5sums from the root, sorted by /usr path; missing is empty. */
+static int load_md5s(const struct dpkg_db *db, int root_fd, const struct dpkg_package *pkg, struct md5 **ret,
+                     size_t *ret_n) {
+        _cleanup_free_ char *path = info_path(pkg, "md5sums"), *buf = NULL;
+        struct md5 *m = NULL;
+        size_t n = 0, cap = 0, len = 0;
+        int r;
+
+        *ret = NULL;
+        *ret_n = 0;
+        if (!path)
+                return -ENOMEM;
+        r = read_regular(root_fd, path, DPKG_LIST_MAX, &buf, &len);
+        if (r < 0)
+                return r == -ENOENT || r == -EINVAL ? 0 : r;
+        for (const char *l = buf; l < buf + len;) {
+                const char *eol = memchr(l, '\n', (size_t) (buf + len - l));
+                size_t ll = eol ? (size_t) (eol - l) : (size_t) (buf + len - l);
+                _cleanup_free_ char *line = strndup(l, ll), *rel = NULL;
+                const char *p;
+
+                l += ll + 1;
+                if (!line)
+                        goto oom;
+                if (ll < 34 || strspn(line, "0123456789abcdef") != 32 || line[32] != ' ')
+                        continue;
+                p = line + 32 + strspn(line + 32, " ");
+                if (path_normalize(p, PATH_DOTDOT_REFUSE | PATH_CHECK_LENGTH, &rel) < 0 || isempty(rel))
+                        continue;
+                if (n == cap) {
+                        size_t c = cap ? cap * 2 : 64;
+                        struct md5 *q = reallocarray(m, c, sizeof(*q));
+                        if (!q)
+                                goto oom;
+                        m = q;
+                        cap = c;
+                }
+                m[n].path = usr_form(db, rel);
+                if (!m[n].path)
+                        goto oom;
+                memcpy(m[n].sum, line, 32);
+                m[n++].sum[32] = '\0';
+        }
+        if (n > 0)
+                qsort(m, n, sizeof(*m), md5_cmp);
+        *ret = m;
+        *ret_n = n;
+        return 0;
+oom:
+        md5s_free(m, n);
+        return -ENOMEM;
+}
+
+static int add_generated(struct plan *p, const char *path, const struct buf *b, struct smith_error **err) {
+        _cleanup_free_ char *dir = NULL, *where = NULL;
+        const char *slash = strrchr(path, '/');
+        _cleanup_free_ char *parent = strndup(path, (size_t) (slash - path));
+        int r;
+
+        if (!parent)
+                return error_oom(err);
+        dir = plan_resolve(p, parent, true);
+        if (!dir)
+                return error_set(err, SMITH_ERR_SOURCE, "'/%s': too many levels of symbolic links", parent);
+        where = path_join(dir, slash + 1);
+        if (!where)
+                return error_oom(err);
+        r = plan_add_data(p, where, PLAN_FROM_GENERATED, b->data ?: "", b->len, false);
+        if (r < 0)
+                return error_set_errno(err, SMITH_ERR_IO, r, "add '/%s'", path);
+        return 0;
+}
+
+/* One package's .list and .md5sums from its shipped entries s[0..n). */
+static int plan_package_files(const struct dpkg_db *db, int root_fd, const struct dpkg_package *pkg,
+                              const struct shipped *s, size_t n, struct plan *p, struct smith_error **err) {
+        _cleanup_buf_ struct buf list = BUF_INIT(DPKG_LIST_MAX), sums = BUF_INIT(DPKG_LIST_MAX);
+        _cleanup_free_ char *list_name = NULL, *sums_name = NULL;
+        struct md5 *m = NULL;
+        size_t n_m = 0;
+        int r;
+
+        r = load_md5s(db, root_fd, pkg, &m, &n_m);
+        if (r < 0)
+                return error_set_errno(err, SMITH_ERR_SOURCE, r, "read the md5sums of '%s'", pkg->info_name);
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *u = NULL;
+                struct md5 key, *found = NULL;
+
+                if (buf_append_str(&list, "/") < 0 || buf_append_str(&list, s[i].path) < 0 ||
+                    buf_append_str(&list, "\n") < 0)
+                        goto oom;
+                if (!s[i].file || n_m == 0)
+                        continue;
+                u = usr_form(db, s[i].path);
+                if (!u)
+                        goto oom;
+                key.path = u;
+                found = bsearch(&key, m, n_m, sizeof(*m), md5_cmp);
+                if (found && (buf_append_str(&sums, found->sum) < 0 || buf_append_str(&sums, "  ") < 0 ||
+                              buf_append_str(&sums, s[i].path) < 0 || buf_append_str(&sums, "\n") < 0))
+                        goto oom;
+        }
+        md5s_free(m, n_m);
+        m = NULL;
+        if (asprintf(&list_name, DPKG_DIR "/info/%s.list", pkg->info_name) < 0 ||
+            asprintf(&sums_name, DPKG_DIR "/info/%s.md5sums", pkg->info_name) < 0)
+                return error_oom(err);
+        if (add_generated(p, list_name, &list, err) < 0)
+                return -1;
+        if (sums.len > 0 && add_generated(p, sums_name, &sums, err) < 0)
+                return -1;
+        return 0;
+oom:
+        md5s_free(m, n_m);
+        return error_oom(err);
+}
+
+static int plan_os_release(int root_fd, struct plan *p, struct smith_error **err) {
+        static const char *const files[] = { "etc/os-release", "etc/debian_version" };
+
+        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+                _cleanup_buf_ struct buf b = BUF_INIT(DPKG_OS_RELEASE_MAX);
+                size_t len = 0;
+                int r = read_regular(root_fd, files[i], DPKG_OS_RELEASE_MAX, &b.data, &len);
+
+                if (r == -ENOENT || r == -EINVAL || r == -ENOTDIR || r == -ELOOP)
+                        continue;
+                if (r < 0)
+                        return error_set_errno(err, SMITH_ERR_SOURCE, r, "read '/%s'", files[i]);
+                b.len = b.cap = len;
+                if (add_generated(p, files[i], &b, err) < 0)
+                        return -1;
+        }
+        return 0;
+}
+
+int dpkg_db_plan_metadata(const struct dpkg_db *db, int root_fd, struct plan *p, struct smith_error **err) {
+        const struct plan_reason why = { .kind = PLAN_REASON_PACKAGE_METADATA };
+        _cleanup_buf_ struct buf status = BUF_INIT(DPKG_STATUS_MAX + DPKG_MAX_PACKAGES * 64), format = BUF_INIT(8);
+        struct collect c = {};
+        int n = 0, r = 0;
+
+        if (!db)
+                return 0;
+        if (plan_foreach(p, collect_one, &c) < 0 || c.r < 0)
+                r = error_oom(err);
+        if (r < 0 || c.n == 0)
+                goto out;
+        qsort(c.s, c.n, sizeof(*c.s), shipped_cmp);
+        r = plan_set_reason(p, &why);
+        if (r < 0)
+                r = error_oom(err);
+        for (size_t i = 0; r >= 0 && i < c.n;) {
+                const struct dpkg_package *pkg = dpkg_db_find(db, c.s[i].pkg);
+                size_t j = i;
+
+                while (j < c.n && streq(c.s[j].pkg, c.s[i].pkg))
+                        j++;
+                if (pkg) {
+                        if ((status.len > 0 && buf_append_str(&status, "\n") < 0) ||
+                            buf_append_str(&status, pkg->stanza) < 0)
+                                r = error_oom(err);
+                        else
+                                r = plan_package_files(db, root_fd, pkg, c.s + i, j - i, p, err);
+                        n++;
+                }
+                i = j;
+        }
+out:
+        for (size_t i = 0; i < c.n; i++) {
+                free(c.s[i].path);
+                free(c.s[i].pkg);
+        }
+        free(c.s);
+        if (r < 0)
+                return r;
+        if (n == 0)
+                return 0;
+        /* info/format 1: the files of Multi-Arch: same packages are named "<name>:<arch>" */
+        if (buf_append_str(&format, "1\n") < 0)
+                return error_oom(err);
+        if (add_generated(p, DPKG_DIR "/status", &status, err) < 0 ||
+            add_generated(p, DPKG_DIR "/info/format", &format, err) < 0 || plan_os_release(root_fd, p, err) < 0)
+                return -1;
+        return n;
+}
