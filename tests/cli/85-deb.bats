@@ -170,6 +170,26 @@ local-tool_2.0_$arch" ] || fail "packages: $(packages_of image.tar.gz)"
         done
 }
 
+@test "deb: the image carries the packages' dpkg database: dpkg-query lists them and answers -S" {
+        write_yaml hello-bin
+        smith_user -b 1
+        assert_status 0
+        mkdir -p adm/info
+        $OCI cat image.tar.gz var/lib/dpkg/status >adm/status
+        $OCI cat image.tar.gz var/lib/dpkg/info/format >adm/info/format
+        for l in $($OCI ls image.tar.gz | grep -o 'var/lib/dpkg/info/[^ ]*\.list'); do
+                $OCI cat image.tar.gz "$l" >"adm/info/${l##*/}"
+        done
+        run dpkg-query --admindir=adm -W -f '${Package}\n'
+        assert_status 0
+        # only what shipped a file: hello-bin, and the library it links to
+        printf '%s\n' "$output" | grep -qx hello-bin || fail "hello-bin not listed: $output"
+        printf '%s\n' "$output" | grep -qx decoy && fail "the decoy is listed: $output"
+        run dpkg-query --admindir=adm -S /usr/bin/hello
+        assert_status 0
+        assert_output_contains "hello-bin: /usr/bin/hello"
+}
+
 @test "deb: a tampered Packages index fails (exit 4) before it is used" {
         local p="$REPO/dists/stable/main/binary-$(dpkg --print-architecture)"
         printf 'X' | dd of="$p/Packages.xz" bs=1 seek=40 conv=notrunc status=none

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "basic/buf.h"
 #include "basic/fs.h"
 #include "basic/hash.h"
 #include "basic/log.h"
@@ -153,6 +154,9 @@ static int digest_cmp(const void *a, const void *b) {
         return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
+/* What the root holds besides the packages' files (part of its cache key). */
+#define DPKG_DB_VERSION "dpkg-db 1: status and info/<pkg>.list"
+
 static int root_key(const struct pkg_choice *c, size_t n, char ret[static SHA256_HEX_LEN + 1],
                     struct smith_error **err) {
         _cleanup_(sha256_freep) struct sha256 *h = sha256_new();
@@ -165,6 +169,7 @@ static int root_key(const struct pkg_choice *c, size_t n, char ret[static SHA256
                 d[i] = c[i].digest;
         qsort(d, n, sizeof(char *), digest_cmp);
         sha256_update(h, DEB_MERGED_USR_VERSION "\n", strlen(DEB_MERGED_USR_VERSION "\n"));
+        sha256_update(h, DPKG_DB_VERSION "\n", strlen(DPKG_DB_VERSION "\n"));
         for (size_t i = 0; i < n; i++) {
                 sha256_update(h, d[i], strlen(d[i]));
                 sha256_update(h, "\n", 1);
@@ -264,6 +269,54 @@ static int fill_packages(struct source *s, const struct pkg_choice *c, size_t n,
         return 0;
 }
 
+/* What dpkg would have recorded, had it installed the packages: a status
+ * stanza per package and its file list, so that the root carries a package
+ * database like any Debian root, and what shipped from it can be
+ * attributed (pkg/dpkg-db.h) and recorded in the image for scanners. */
+
+static int write_root_file(int root_fd, const char *path, const char *data, size_t len, struct smith_error **err) {
+        _cleanup_close_ int fd = root_openat(root_fd, path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0644);
+        int r;
+
+        if (fd < 0)
+                return error_set_errno(err, SMITH_ERR_SOURCE, fd, "write '/%s'", path);
+        r = write_full(fd, data, len);
+        if (r < 0)
+                return error_set_errno(err, SMITH_ERR_IO, r, "write '/%s'", path);
+        return 0;
+}
+
+static int write_dpkg_db(int root_fd, const struct source *s, struct smith_error **err) {
+        _cleanup_buf_ struct buf status = BUF_INIT(64u << 20);
+        int r;
+
+        r = root_mkdir_p(root_fd, "var/lib/dpkg/info", 0755);
+        if (r < 0)
+                return error_set_errno(err, SMITH_ERR_SOURCE, r, "create '/var/lib/dpkg/info'");
+        for (size_t i = 0; i < s->n_pkgs; i++) {
+                const struct source_package *p = &s->pkgs[i];
+                _cleanup_buf_ struct buf list = BUF_INIT(64u << 20);
+                _cleanup_free_ char *stanza = NULL, *path = NULL;
+
+                if (asprintf(&stanza,
+                             "Package: %s\nStatus: install ok installed\nArchitecture: %s\n%s%s%sVersion: %s\n\n",
+                             p->name, p->arch, p->source && !streq(p->source, p->name) ? "Source: " : "",
+                             p->source && !streq(p->source, p->name) ? p->source : "",
+                             p->source && !streq(p->source, p->name) ? "\n" : "", p->version) < 0)
+                        return error_oom(err);
+                if (buf_append_str(&status, stanza) < 0)
+                        return error_oom(err);
+                for (char **f = p->files; f && *f; f++)
+                        if (buf_append_str(&list, *f) < 0 || buf_append(&list, "\n", 1) < 0)
+                                return error_oom(err);
+                if (asprintf(&path, "var/lib/dpkg/info/%s.list", p->name) < 0)
+                        return error_oom(err);
+                if (write_root_file(root_fd, path, list.data ? list.data : "", list.len, err) < 0)
+                        return -1;
+        }
+        return write_root_file(root_fd, "var/lib/dpkg/status", status.data ? status.data : "", status.len, err);
+}
+
 /* Unpacks the packages into a fresh root in tmp/ and publishes it. */
 static int build_root(struct source *s, struct cache *cache, const char *hex, const struct pkg_choice *c, size_t n,
                       const struct unpack_limits *limits, struct smith_error **err) {
@@ -294,6 +347,8 @@ static int build_root(struct source *s, struct cache *cache, const char *hex, co
                         goto fail;
                 }
         }
+        if (write_dpkg_db(fd, s, err) < 0)
+                goto fail;
         r = rm_rf_at(cache->roots_fd, hex);
         if (r >= 0 && renameat(cache->tmp_fd, tmp_name, cache->roots_fd, hex) < 0)
                 r = -errno;
