@@ -167,3 +167,19 @@ contained() {
         assert_status 4
         assert_output_contains "${digest:7:12}"
 }
+
+@test "hostile: a fifo where the loader's files belong does not hang the build" {
+        mkdir -p src/usr/bin src/etc
+        cp /usr/bin/true src/usr/bin/
+        mkfifo src/etc/ld.so.cache
+        printf 'package: %s\ntype: dir\npaths:\n- /usr/bin/true\n' "$PWD/src" >smith.yaml
+        run timeout 20 "$SMITH"
+        assert_status 0
+        assert_output_contains "'/etc/ld.so.cache': not a regular file: searching without it"
+        rm src/etc/ld.so.cache
+        mkfifo src/etc/ld.so.conf
+        run timeout 20 "$SMITH"
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "'/etc/ld.so.conf' is not a regular file"
+}

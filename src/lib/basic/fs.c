@@ -424,10 +424,31 @@ int read_full_fd(int fd, size_t max, char **ret, size_t *ret_len) {
         return *ret ? 0 : -ENOMEM;
 }
 
-int root_read_file(int root_fd, const char *path, size_t max, char **ret, size_t *ret_len) {
-        _cleanup_close_ int fd = root_openat(root_fd, path, O_RDONLY, 0);
+int root_open_regular(int root_fd, const char *path, int *ret_fd) {
+        /* O_NONBLOCK: a fifo planted in an untrusted tree must not hang us */
+        _cleanup_close_ int fd = root_openat(root_fd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
+        struct stat st;
+        int fl;
+
         if (fd < 0)
                 return fd;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EBADF;
+        fl = fcntl(fd, F_GETFL);
+        if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
+                return -errno;
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+int root_read_file(int root_fd, const char *path, size_t max, char **ret, size_t *ret_len) {
+        _cleanup_close_ int fd = -1;
+        int r = root_open_regular(root_fd, path, &fd);
+
+        if (r < 0)
+                return r;
         return read_full_fd(fd, max, ret, ret_len);
 }
 

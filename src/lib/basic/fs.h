@@ -50,7 +50,11 @@ int root_mkdir_p(int root_fd, const char *path, mode_t mode);
 /* Reads a whole file; fails with -EFBIG if it is larger than max bytes.  The
  * buffer is NUL-terminated (not counted in *ret_len). */
 int read_full_fd(int fd, size_t max, char **ret, size_t *ret_len);
-/* read_full_fd() of a file opened with root_openat(). */
+/* Opens path inside root_fd O_RDONLY, only if it is a regular file (never
+ * a fifo or a device an untrusted tree planted there, which would hang or
+ * feed us forever): -EBADF for anything else, else -errno. */
+int root_open_regular(int root_fd, const char *path, int *ret_fd);
+/* read_full_fd() of a regular file inside root_fd (root_open_regular()). */
 int root_read_file(int root_fd, const char *path, size_t max, char **ret, size_t *ret_len);
 /* read_full_fd() of a plain host path relative to dirfd (AT_FDCWD ok). */
 int read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len);

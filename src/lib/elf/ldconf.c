@@ -231,6 +231,8 @@ static int parse_file(struct conf_state *s, const char *path, unsigned depth, st
                 return 0;
         if (r == -EFBIG)
                 return error_set(err, SMITH_ERR_SOURCE, "'%s': larger than %u bytes", norm, LD_CONF_MAX_SIZE);
+        if (r == -EBADF)
+                return error_set(err, SMITH_ERR_SOURCE, "'%s' is not a regular file", norm);
         if (r < 0)
                 return error_set_errno(err, SMITH_ERR_SOURCE, r, "read '%s'", norm);
 

@@ -202,6 +202,8 @@ int ld_env_new(int root_fd, const char *ld_library_path, struct ld_env **ret, st
         r = root_read_file(env->root_fd, "/etc/ld.so.cache", LD_CACHE_MAX_SIZE, &buf, &len);
         if (r == -EFBIG)
                 log_warn("'/etc/ld.so.cache': larger than %u bytes: searching without it", LD_CACHE_MAX_SIZE);
+        else if (r == -EBADF)
+                log_warn("'/etc/ld.so.cache': not a regular file: searching without it");
         else if (r < 0 && r != -ENOENT && r != -ENOTDIR && r != -EISDIR && r != -ELOOP)
                 return error_set_errno(err, SMITH_ERR_SOURCE, r, "read '/etc/ld.so.cache'");
         if (r >= 0) {

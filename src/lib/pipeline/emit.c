@@ -75,9 +75,11 @@ static int emit_one(const struct plan_entry *e, void *userdata) {
         }
         /* the user's own ./rootfs failing is a local I/O error, not a bad package */
         kind = e->from == PLAN_FROM_OVERLAY ? SMITH_ERR_IO : SMITH_ERR_SOURCE;
-        fd = root_openat(e->src_fd, e->src_path, O_RDONLY | O_NOFOLLOW, 0);
-        if (fd < 0)
-                return error_set_errno(em->err, kind, fd, "open '%s'", PATH_FOR_MSG(e->src_path));
+        r = root_open_regular(e->src_fd, e->src_path, &fd);
+        if (r == -EBADF)
+                return error_set(em->err, kind, "'%s' is no longer a regular file", PATH_FOR_MSG(e->src_path));
+        if (r < 0)
+                return error_set_errno(em->err, kind, r, "open '%s'", PATH_FOR_MSG(e->src_path));
         if (fstat(fd, &st) < 0)
                 return error_set_errno(em->err, kind, errno, "stat '%s'", PATH_FOR_MSG(e->src_path));
         if (!S_ISREG(st.st_mode))

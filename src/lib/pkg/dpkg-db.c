@@ -42,21 +42,6 @@ struct dpkg_db {
 
 /* --- reading files --- */
 
-/* A regular file inside the root (never a FIFO or device a hostile root
- * put there): -ENOENT when missing, -EFBIG past max. */
-static int read_regular(int root_fd, const char *path, size_t max, char **ret, size_t *ret_len) {
-        _cleanup_close_ int fd = root_openat(root_fd, path, O_RDONLY | O_NONBLOCK, 0);
-        struct stat st;
-
-        if (fd < 0)
-                return fd;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode))
-                return -EINVAL;
-        return read_full_fd(fd, max, ret, ret_len);
-}
-
 /* --- status stanzas --- */
 
 static bool name_valid(const char *s, bool arch) {
@@ -414,8 +399,8 @@ static int load_lists(struct dpkg_db *db, int root_fd, const char *root_name, st
 
                 if (!path)
                         return error_oom(err);
-                r = read_regular(root_fd, path, DPKG_LIST_MAX, &buf, &len);
-                if (r == -ENOENT || r == -EINVAL)
+                r = root_read_file(root_fd, path, DPKG_LIST_MAX, &buf, &len);
+                if (r == -ENOENT || r == -EBADF)
                         continue; /* a package without files (or a hostile non-file): nothing to attribute */
                 if (r == -EFBIG)
                         return error_set(err, SMITH_ERR_SOURCE, "'%s' in '%s' is larger than %u MiB", path,
@@ -491,8 +476,8 @@ static int load_status_d(int root_fd, const char *root_name, struct dpkg_package
 
                 if (asprintf(&path, DPKG_DIR "/status.d/%s", names[i]) < 0)
                         return dpkg_packages_free(all, n_all), error_oom(err);
-                r = read_regular(root_fd, path, DPKG_STATUS_MAX, &buf, &len);
-                if (r == -EINVAL || r == -ENOENT)
+                r = root_read_file(root_fd, path, DPKG_STATUS_MAX, &buf, &len);
+                if (r == -EBADF || r == -ENOENT)
                         continue;
                 if (r < 0) {
                         dpkg_packages_free(all, n_all);
@@ -530,14 +515,14 @@ int dpkg_db_load(int root_fd, const char *root_name, struct dpkg_db **ret, struc
         *ret = NULL;
         if (!db)
                 return error_oom(err);
-        r = read_regular(root_fd, DPKG_DIR "/status", DPKG_STATUS_MAX, &buf, &len);
+        r = root_read_file(root_fd, DPKG_DIR "/status", DPKG_STATUS_MAX, &buf, &len);
         if (r == -EFBIG)
                 return error_set(err, SMITH_ERR_SOURCE, "'" DPKG_DIR "/status' in '%s' is larger than %u MiB",
                                  PATH_FOR_MSG(root_name), DPKG_STATUS_MAX >> 20);
         if (r >= 0) {
                 if (dpkg_status_parse(buf, len, false, &db->pkgs, &db->n, err) < 0)
                         return error_wrap(err, "'" DPKG_DIR "/status' in '%s'", PATH_FOR_MSG(root_name));
-        } else if (r == -ENOENT || r == -ENOTDIR || r == -EINVAL) {
+        } else if (r == -ENOENT || r == -ENOTDIR || r == -EBADF) {
                 if (load_status_d(root_fd, root_name, &db->pkgs, &db->n, err) < 0)
                         return -1;
                 if (db->n == 0)
@@ -698,9 +683,9 @@ static int load_md5s(const struct dpkg_db *db, int root_fd, const struct dpkg_pa
         *ret_n = 0;
         if (!path)
                 return -ENOMEM;
-        r = read_regular(root_fd, path, DPKG_LIST_MAX, &buf, &len);
+        r = root_read_file(root_fd, path, DPKG_LIST_MAX, &buf, &len);
         if (r < 0)
-                return r == -ENOENT || r == -EINVAL ? 0 : r;
+                return r == -ENOENT || r == -EBADF ? 0 : r;
         for (const char *l = buf; l < buf + len;) {
                 const char *eol = memchr(l, '\n', (size_t) (buf + len - l));
                 size_t ll = eol ? (size_t) (eol - l) : (size_t) (buf + len - l);
@@ -810,9 +795,9 @@ static int plan_os_release(int root_fd, struct plan *p, struct smith_error **err
         for (size_t i = 0; i < ELEMENTSOF(files); i++) {
                 _cleanup_buf_ struct buf b = BUF_INIT(DPKG_OS_RELEASE_MAX);
                 size_t len = 0;
-                int r = read_regular(root_fd, files[i], DPKG_OS_RELEASE_MAX, &b.data, &len);
+                int r = root_read_file(root_fd, files[i], DPKG_OS_RELEASE_MAX, &b.data, &len);
 
-                if (r == -ENOENT || r == -EINVAL || r == -ENOTDIR || r == -ELOOP)
+                if (r == -ENOENT || r == -EBADF || r == -ENOTDIR || r == -ELOOP)
                         continue;
                 if (r < 0)
                         return error_set_errno(err, SMITH_ERR_SOURCE, r, "read '/%s'", files[i]);

@@ -241,26 +241,10 @@ int cache_blob_commit(struct cache *c, int fd, const char *tmp_name, const char 
 
 int blob_open(int blobs_fd, const char *digest, int *ret_fd) {
         char name[BLOB_PATH_LEN + 1];
-        _cleanup_close_ int fd = -1;
-        struct stat st;
-        int fl;
 
         if (!digest_is_valid(digest))
                 return -EINVAL;
-        blob_path(digest, name);
-        /* O_NONBLOCK: a fifo planted in the layout must not hang us. */
-        fd = root_openat(blobs_fd, name, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
-        if (fd < 0)
-                return fd;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode))
-                return -EBADF;
-        fl = fcntl(fd, F_GETFL);
-        if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
-                return -errno;
-        *ret_fd = TAKE_FD(fd);
-        return 0;
+        return root_open_regular(blobs_fd, blob_path(digest, name), ret_fd);
 }
 
 int cache_pkgs_write(struct cache *c, const char *name, const void *data, size_t len, struct smith_error **err) {

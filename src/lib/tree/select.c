@@ -564,9 +564,11 @@ static int process_elf(struct selector *s, struct elf_item *it, struct smith_err
         _cleanup_close_ int fd = -1;
         int r;
 
-        fd = root_openat(s->root_fd, it->path, O_RDONLY | O_NOFOLLOW, 0);
-        if (fd < 0)
-                return error_set_errno(err, SMITH_ERR_SOURCE, fd, "open '%s' in '%s'", PATH_FOR_MSG(it->path),
+        r = root_open_regular(s->root_fd, it->path, &fd);
+        if (r == -EBADF)
+                return 0; /* no longer a regular file: nothing to follow */
+        if (r < 0)
+                return error_set_errno(err, SMITH_ERR_SOURCE, r, "open '%s' in '%s'", PATH_FOR_MSG(it->path),
                                        s->root_name);
         {
                 struct smith_error *e = NULL;
