@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "basic/fs.h"
+#include "basic/glob.h"
 #include "basic/strv.h"
 #include "elf.h"
 
@@ -32,72 +33,6 @@ struct conf_state {
         unsigned n_files;
 };
 
-/* --- globbing inside the root --- */
-
-static bool has_glob_magic(const char *s) {
-        return strpbrk(s, "*?[") != NULL;
-}
-
-static int glob_expand(int root_fd, const char *prefix, char **comps, size_t i, char ***matches) {
-        _cleanup_strv_free_ char **names = NULL;
-        _cleanup_close_ int fd = -1;
-        DIR *d;
-        int r = 0;
-
-        if (!comps[i]) {
-                if (strv_length(*matches) >= LD_CONF_MAX_MATCHES)
-                        return -E2BIG;
-                return strv_extend(matches, isempty(prefix) ? "/" : prefix);
-        }
-        if (!has_glob_magic(comps[i])) {
-                _cleanup_free_ char *p = NULL;
-                if (asprintf(&p, "%s/%s", prefix, comps[i]) < 0)
-                        return -ENOMEM;
-                return glob_expand(root_fd, p, comps, i + 1, matches);
-        }
-
-        /* Like glob(), an unreadable or missing directory simply matches nothing. */
-        fd = root_openat(root_fd, isempty(prefix) ? "/" : prefix, O_RDONLY | O_DIRECTORY, 0);
-        if (fd < 0)
-                return fd == -ENOMEM ? fd : 0;
-        d = fdopendir(fd);
-        if (!d)
-                return -errno;
-        TAKE_FD(fd);
-        for (;;) {
-                struct dirent *de;
-                errno = 0;
-                de = readdir(d);
-                if (!de)
-                        break;
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
-                if (fnmatch(comps[i], de->d_name, FNM_PERIOD) != 0)
-                        continue;
-                if (strv_length(names) >= LD_CONF_MAX_MATCHES) {
-                        r = -E2BIG;
-                        break;
-                }
-                r = strv_extend(&names, de->d_name);
-                if (r < 0)
-                        break;
-        }
-        closedir(d);
-        if (r < 0)
-                return r;
-        if (names) /* strv_sort() hands NULL to qsort(), which UBSan rejects */
-                strv_sort(names);
-        for (size_t j = 0; names && names[j]; j++) {
-                _cleanup_free_ char *p = NULL;
-                if (asprintf(&p, "%s/%s", prefix, names[j]) < 0)
-                        return -ENOMEM;
-                r = glob_expand(root_fd, p, comps, i + 1, matches);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
 /* Expands an absolute pattern to the sorted matching paths inside the root. */
 static int glob_root(int root_fd, const char *pattern, char ***ret) {
         _cleanup_free_ char *norm = path_normalized(pattern, PATH_ABSOLUTE);
@@ -107,14 +42,13 @@ static int glob_root(int root_fd, const char *pattern, char ***ret) {
         if (!norm)
                 return -ENOMEM;
         comps = strv_split(norm, "/", true);
-        matches = calloc(1, sizeof(char *));
-        if (!comps || !matches)
+        if (!comps)
                 return -ENOMEM;
-        r = glob_expand(root_fd, "", comps, 0, &matches);
+        r = root_glob_expand(root_fd, comps, ROOT_GLOB_PERIOD, LD_CONF_MAX_MATCHES, &matches);
         if (r < 0)
                 return r;
-        *ret = TAKE_PTR(matches);
-        return 0;
+        *ret = matches ? TAKE_PTR(matches) : calloc(1, sizeof(char *));
+        return *ret ? 0 : -ENOMEM;
 }
 
 /* --- parsing --- */

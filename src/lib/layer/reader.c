@@ -359,21 +359,32 @@ void layer_reader_free(struct layer_reader *r) {
         free(r);
 }
 
-int layer_reader_new(int fd, uint64_t max_in, uint64_t max_out, const char *over_msg, unsigned flags,
-                     struct layer_reader **ret, struct smith_error **err) {
-        _cleanup_(layer_reader_freep) struct layer_reader *r = NULL;
-        int q;
+/* A reader with nothing running yet: its lock and its output bound. */
+static struct layer_reader *reader_alloc(uint64_t max_out, const char *over_msg) {
+        struct layer_reader *r = calloc(1, sizeof(*r));
 
-        r = calloc(1, sizeof(*r));
         if (!r)
-                return error_oom(err);
+                return NULL;
         pthread_mutex_init(&r->lock, NULL);
         pthread_cond_init(&r->cond, NULL);
+        r->fd = -1;
+        r->max_out = max_out;
+        if (over_msg && !(r->over_msg = strdup(over_msg))) {
+                layer_reader_free(r);
+                return NULL;
+        }
+        return r;
+}
+
+int layer_reader_new(int fd, uint64_t max_in, uint64_t max_out, const char *over_msg, unsigned flags,
+                     struct layer_reader **ret, struct smith_error **err) {
+        _cleanup_(layer_reader_freep) struct layer_reader *r = reader_alloc(max_out, over_msg);
+        int q;
+
+        if (!r)
+                return error_oom(err);
         r->fd = fd;
         r->max_in = max_in;
-        r->max_out = max_out;
-        if (over_msg && !(r->over_msg = strdup(over_msg)))
-                return error_oom(err);
         r->in = malloc(READER_IN_SIZE);
         if (!r->in)
                 return error_oom(err);
@@ -486,17 +497,12 @@ int layer_reader_finish(struct layer_reader *r, char *ret_digest, uint64_t *ret_
 
 int layer_reader_wrap(struct archive *a, uint64_t max_out, const char *over_msg, struct layer_reader **ret,
                       struct smith_error **err) {
-        _cleanup_(layer_reader_freep) struct layer_reader *r = calloc(1, sizeof(*r));
+        _cleanup_(layer_reader_freep) struct layer_reader *r = reader_alloc(max_out, over_msg);
 
         if (!r)
                 return error_oom(err);
-        pthread_mutex_init(&r->lock, NULL);
-        pthread_cond_init(&r->cond, NULL);
         r->a = a;
         r->borrowed = true;
-        r->max_out = max_out;
-        if (over_msg && !(r->over_msg = strdup(over_msg)))
-                return error_oom(err);
         *ret = TAKE_PTR(r);
         return 0;
 }

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "basic/glob.h"
 #include "basic/log.h"
 #include "basic/strv.h"
 #include "tree/overlay.h"
@@ -35,39 +36,29 @@ static char *place(struct plan *p, const char *rel) {
 static int overlay_walk(struct plan *p, int top_fd, const char *name, const char *rel, int dfd, unsigned depth,
                         struct smith_error **err) {
         _cleanup_strv_free_ char **names = NULL;
-        DIR *d;
-        struct dirent *de;
+        _cleanup_close_ int keep = -1;
+        int q;
 
         if (depth > OVERLAY_MAX_DEPTH) {
                 close(dfd);
                 return error_set(err, SMITH_ERR_IO, "'%s/%s': directories nested too deep", name, rel);
         }
-        d = fdopendir(dfd);
-        if (!d) {
+        keep = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
+        q = keep < 0 ? -errno : dir_list_sorted(dfd, &names);
+        if (keep < 0)
                 close(dfd);
-                return error_set_errno(err, SMITH_ERR_IO, errno, "read '%s/%s'", name, rel);
-        }
-        while ((de = readdir(d))) {
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
-                if (strv_extend(&names, de->d_name) < 0) {
-                        closedir(d);
-                        return error_oom(err);
-                }
-        }
-        strv_sort(names);
+        if (q < 0)
+                return error_set_errno(err, SMITH_ERR_IO, q, "read '%s/%s'", name, rel);
         for (size_t i = 0; names && names[i]; i++) {
                 _cleanup_free_ char *child = NULL, *dest = NULL;
                 struct stat st;
                 int r;
 
                 if (asprintf(&child, "%s%s%s", rel, isempty(rel) ? "" : "/", names[i]) < 0) {
-                        closedir(d);
                         return error_oom(err);
                 }
-                if (fstatat(dirfd(d), names[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                if (fstatat(keep, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
                         r = -errno;
-                        closedir(d);
                         return error_set_errno(err, SMITH_ERR_IO, r, "stat '%s/%s'", name, child);
                 }
                 if (S_ISDIR(st.st_mode))
@@ -75,21 +66,18 @@ static int overlay_walk(struct plan *p, int top_fd, const char *name, const char
                 else
                         dest = place(p, child);
                 if (!dest) {
-                        closedir(d);
                         return error_set(err, SMITH_ERR_IO, "'%s/%s': too many levels of symbolic links", name, child);
                 }
                 if (S_ISDIR(st.st_mode)) {
                         int cfd;
                         r = plan_add_dir(p, dest, PLAN_FROM_OVERLAY);
                         if (r >= 0) {
-                                cfd = openat(dirfd(d), names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                                cfd = openat(keep, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                                 r = cfd < 0 ? -errno : 0;
                                 if (r >= 0) {
                                         r = overlay_walk(p, top_fd, name, child, cfd, depth + 1, err);
-                                        if (r < 0) {
-                                                closedir(d);
+                                        if (r < 0)
                                                 return r;
-                                        }
                                 }
                         }
                 } else if (S_ISREG(st.st_mode)) {
@@ -99,7 +87,7 @@ static int overlay_walk(struct plan *p, int top_fd, const char *name, const char
                                           st.st_dev, st.st_ino, st.st_nlink);
                 } else if (S_ISLNK(st.st_mode)) {
                         char target[4096];
-                        ssize_t n = readlinkat(dirfd(d), names[i], target, sizeof(target) - 1);
+                        ssize_t n = readlinkat(keep, names[i], target, sizeof(target) - 1);
                         if (n < 0)
                                 r = -errno;
                         else {
@@ -110,12 +98,9 @@ static int overlay_walk(struct plan *p, int top_fd, const char *name, const char
                         log_warn("skipping '%s/%s': device, fifo or socket", name, child);
                         r = 0;
                 }
-                if (r < 0) {
-                        closedir(d);
+                if (r < 0)
                         return error_set_errno(err, SMITH_ERR_IO, r, "overlay '%s/%s'", name, child);
-                }
         }
-        closedir(d);
         return 0;
 }
 

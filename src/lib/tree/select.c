@@ -24,6 +24,7 @@
 #include "basic/fs.h"
 #include "basic/log.h"
 #include "basic/strv.h"
+#include "basic/glob.h"
 #include "basic/path.h"
 #include "elf/elf.h"
 #include "select.h"
@@ -60,10 +61,6 @@ struct selector {
 
 /* --- globbing --- */
 
-static bool has_meta(const char *s) {
-        return strpbrk(s, "*?[\\") != NULL;
-}
-
 static bool pattern_is_valid(const char *p) {
         for (; *p; p++) {
                 if (*p == '\\') {
@@ -84,74 +81,6 @@ static bool pattern_is_valid(const char *p) {
                 }
         }
         return true;
-}
-
-static int cmp_strp(const void *a, const void *b) {
-        return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
-static int list_dir_sorted(int dfd, char ***ret) {
-        _cleanup_strv_free_ char **names = NULL;
-        DIR *d = fdopendir(dfd);
-        struct dirent *de;
-
-        if (!d) {
-                close(dfd);
-                return -errno;
-        }
-        while ((de = readdir(d))) {
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
-                if (strv_extend(&names, de->d_name) < 0) {
-                        closedir(d);
-                        return -ENOMEM;
-                }
-        }
-        closedir(d);
-        if (names)
-                qsort(names, strv_length(names), sizeof(char *), cmp_strp);
-        *ret = TAKE_PTR(names);
-        return 0;
-}
-
-static int glob_expand(int root_fd, const char *prefix, char **comps, size_t i, char ***results) {
-        _cleanup_strv_free_ char **names = NULL;
-        int r;
-
-        if (strv_length(*results) > GLOB_MAX_MATCHES)
-                return -E2BIG;
-        if (!comps[i]) {
-                int fd = root_openat(root_fd, isempty(prefix) ? "/" : prefix, O_PATH | O_NOFOLLOW, 0);
-                if (fd < 0)
-                        return fd == -ENOENT || fd == -ENOTDIR || fd == -ELOOP ? 0 : fd;
-                close(fd);
-                return strv_extend(results, isempty(prefix) ? "/" : prefix);
-        }
-        if (!has_meta(comps[i])) {
-                _cleanup_free_ char *next = NULL;
-                if (asprintf(&next, "%s/%s", prefix, comps[i]) < 0)
-                        return -ENOMEM;
-                return glob_expand(root_fd, next, comps, i + 1, results);
-        }
-        {
-                int dfd = root_openat(root_fd, isempty(prefix) ? "/" : prefix, O_RDONLY | O_DIRECTORY, 0);
-                if (dfd < 0)
-                        return dfd == -ENOENT || dfd == -ENOTDIR || dfd == -ELOOP || dfd == -EACCES ? 0 : dfd;
-                r = list_dir_sorted(dfd, &names);
-                if (r < 0)
-                        return r;
-        }
-        for (size_t j = 0; names && names[j]; j++) {
-                _cleanup_free_ char *next = NULL;
-                if (fnmatch(comps[i], names[j], 0) != 0)
-                        continue;
-                if (asprintf(&next, "%s/%s", prefix, names[j]) < 0)
-                        return -ENOMEM;
-                r = glob_expand(root_fd, next, comps, i + 1, results);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
 }
 
 int root_glob(int root_fd, const char *pattern, char ***ret, struct smith_error **err) {
@@ -181,7 +110,7 @@ int root_glob(int root_fd, const char *pattern, char ***ret, struct smith_error 
                 }
                 comps[n] = NULL;
         }
-        r = glob_expand(root_fd, "", comps, 0, &results);
+        r = root_glob_expand(root_fd, comps, ROOT_GLOB_EXISTING, GLOB_MAX_MATCHES, &results);
         if (r == -E2BIG)
                 return error_set(err, SMITH_ERR_SOURCE, "'%s': matches more than %d paths", pattern, GLOB_MAX_MATCHES);
         if (r < 0)
@@ -397,7 +326,7 @@ static int walk_dir(struct selector *s, const char *dir, int dfd, unsigned depth
                 return error_set(err, SMITH_ERR_SOURCE, "'%s' in '%s': directories nested too deep", PATH_FOR_MSG(dir),
                                  s->root_name);
         }
-        r = list_dir_sorted(dfd, &names);
+        r = dir_list_sorted(dfd, &names);
         if (r < 0)
                 return error_set_errno(err, SMITH_ERR_SOURCE, r, "read directory '%s' in '%s'", PATH_FOR_MSG(dir),
                                        s->root_name);
