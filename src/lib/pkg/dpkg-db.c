@@ -495,7 +495,8 @@ static int load_status_d(int root_fd, const char *root_name, struct dpkg_package
                         return error_oom(err);
                 }
                 all = q;
-                memcpy(all + n_all, pkgs, n * sizeof(*pkgs));
+                if (n > 0)
+                        memcpy(all + n_all, pkgs, n * sizeof(*pkgs));
                 n_all += n;
                 free(pkgs);
         }
