@@ -48,14 +48,22 @@ static int load_repos(const struct smith_config *c, const struct source_ctx *ctx
         for (size_t i = 0; i < c->n_repos; i++) {
                 const struct smith_repo *r = &c->repos[i];
                 struct rpm_vars rv = v;
+                _cleanup_free_ char *id = NULL;
 
                 if (!r->rpm_md)
                         continue;
+                /* without a name, the baseurl as an id ("file____srv_repo") */
+                id = strdup(r->name ? r->name : r->uri);
+                if (!id)
+                        return error_oom(err);
+                for (char *q = id; *q; q++)
+                        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-", *q))
+                                *q = '_';
                 n_rpm++;
                 if (r->releasever)
                         rv.releasever = r->releasever;
-                if (rpm_repos_add(out, r->where, r->name ? r->name : r->uri, r->uri, r->gpgkey,
-                                  dir ? dir : ctx->build_dir, r->gpgcheck != 0, r->repo_gpgcheck == 1, &rv, err) < 0)
+                if (rpm_repos_add(out, r->where, id, r->uri, r->gpgkey, dir ? dir : ctx->build_dir, r->gpgcheck != 0,
+                                  r->repo_gpgcheck == 1, &rv, err) < 0)
                         return -1;
         }
         if (n_rpm == 0 && rpm_repos_load_host("/etc/yum.repos.d", &v, out, err) < 0)
@@ -134,7 +142,7 @@ static int rpm_open(struct source *s, const struct smith_config *c, const struct
                         return error_oom(err);
 
         r = http_new(&ho, &h, err);
-        if (r >= 0 && wanted)
+        if (r >= 0 && (wanted || locals))
                 r = load_repos(c, ctx, &repos, err);
         for (size_t i = 0; r >= 0 && i < repos.n; i++)
                 r = rpm_repo_load(&repos.items[i], ctx->cache, h, &idx, err);
