@@ -226,7 +226,9 @@ static int section_end(const char *name, struct section *s, const struct rpm_var
         _cleanup_free_ char *where = NULL, *first = NULL;
         int r = 0;
 
-        if (s->id && s->enabled && s->baseurl) {
+        if (s->id && streq(s->id, "main"))
+                ; /* yum's own settings, not a repository */
+        else if (s->id && s->enabled && s->baseurl) {
                 /* yum takes a list of baseurls; the first is used */
                 size_t k = strcspn(s->baseurl, " \t\n,");
                 first = strndup(s->baseurl, k);
