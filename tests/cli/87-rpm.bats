@@ -259,3 +259,13 @@ local-tool-2.0-1.noarch" ] || fail "packages: $(packages_of image.tar.gz)"
         [ "$(ls -A "$SENTINEL")" = "dir
 secret" ] || fail "files appeared in the sentinel: $(ls -A "$SENTINEL")"
 }
+
+@test "rpm: type deb leaves rpm-md repos to the rpm source (exit 4, one line)" {
+        write_yaml hello-rpm
+        sed -i '1i type: deb' smith.yaml
+        smith_user
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "no package repositories"
+        assert_clean_failure
+}

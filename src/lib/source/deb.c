@@ -53,6 +53,8 @@ static int config_sources(const struct smith_config *c, const struct source_ctx 
                 char *main_only[] = { (char *) "main", NULL };
                 bool flat;
 
+                if (r->rpm_md)
+                        continue; /* the rpm source's */
                 if (r->line) {
                         if (apt_sources_parse_line(r->where, r->line, out, err) < 0)
                                 return -1;
