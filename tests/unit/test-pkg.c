@@ -28,6 +28,7 @@
 #include "pkg/apt-sources.h"
 #include "pkg/apt-verify.h"
 #include "pkg/deb.h"
+#include "pkg/rpm-repo.h"
 #include "pkg/solve.h"
 #include "test-util.h"
 
@@ -654,8 +655,85 @@ static void test_deb_limits(void **state) {
         assert_int_equal(deb_max_uncompressed(UINT64_MAX / 2), UNPACK_DEFAULT_MAX_UNPACKED);
 }
 
+/* --- rpm-md repositories --- */
+
+static void test_rpm_repos_ini(void **state) {
+        static const char text[] = "# yum\n"
+                                   "[main]\n"
+                                   "gpgcheck=1\n"
+                                   "baseurl=http://h/main\n"
+                                   "[local]\n"
+                                   "name=Local $releasever\n"
+                                   "baseurl=file:///srv/${releasever}/$basearch/\n"
+                                   "        http://mirror/$releasever/\n"
+                                   "gpgkey=file:///k/one\n"
+                                   " /k/two\n"
+                                   "gpgcheck=no\n"
+                                   "repo_gpgcheck = True\n"
+                                   "\n"
+                                   "[off]\n"
+                                   "baseurl=http://h/off\n"
+                                   "enabled=0\n"
+                                   "[meta]\n"
+                                   "metalink=https://h/?a=$basearch\n"
+                                   "[plain]\n"
+                                   "baseurl=https://h/plain\n";
+        const struct rpm_vars v = { .basearch = "aarch64", .releasever = "9" };
+        struct rpm_repos s = {};
+        struct smith_error *err = NULL;
+
+        (void) state;
+        assert_int_equal(rpm_repos_parse_ini("x.repo", text, strlen(text), &v, &s, &err), 0);
+        /* [main] holds yum's settings; [off] is disabled, [meta] has no baseurl */
+        assert_int_equal(s.n, 2);
+        assert_string_equal(s.items[0].id, "local");
+        assert_string_equal(s.items[0].baseurl, "file:///srv/9/aarch64");
+        assert_string_equal(s.items[0].where, "x.repo:5");
+        assert_int_equal(strv_length(s.items[0].gpgkeys), 2);
+        assert_string_equal(s.items[0].gpgkeys[0], "/k/one");
+        assert_string_equal(s.items[0].gpgkeys[1], "/k/two");
+        assert_false(s.items[0].gpgcheck);
+        assert_true(s.items[0].repo_gpgcheck);
+        assert_string_equal(s.items[1].id, "plain");
+        assert_true(s.items[1].gpgcheck);
+        assert_false(s.items[1].repo_gpgcheck);
+        assert_null(s.items[1].gpgkeys);
+        rpm_repos_release(&s);
+}
+
+static void rpm_repos_error(const char *text, const char *want) {
+        const struct rpm_vars v = { .basearch = "x86_64", .releasever = NULL };
+        struct rpm_repos s = {};
+        struct smith_error *err = NULL;
+
+        assert_int_equal(rpm_repos_parse_ini("x.repo", text, strlen(text), &v, &s, &err), -1);
+        assert_non_null(err);
+        assert_int_equal(err->kind, SMITH_ERR_CONFIG);
+        assert_string_equal(err->msg, want);
+        error_free(err);
+        rpm_repos_release(&s);
+}
+
+static void test_rpm_repos_errors(void **state) {
+        (void) state;
+        rpm_repos_error("[a b]\nbaseurl=http://h\n", "x.repo:1: repository id 'a b' is not valid");
+        rpm_repos_error("[a\n", "x.repo:1: malformed section header");
+        rpm_repos_error("[a]\nbaseurl\n", "x.repo:2: expected 'key=value'");
+        rpm_repos_error("[a]\nbaseurl=http://h/$releasever\n",
+                        "x.repo:1: baseurl 'http://h/$releasever': unknown variable");
+        rpm_repos_error("[a]\nbaseurl=ftp://h\n", "x.repo:1: baseurl 'ftp://h' is not an http, https or file URL");
+        rpm_repos_error("[a]\nbaseurl=http://h\ngpgcheck=maybe\n",
+                        "x.repo:3: 'gpgcheck' must be a boolean, not 'maybe'");
+        rpm_repos_error("[a]\nbaseurl=http://h\ngpgkey=https://h/key\n",
+                        "x.repo:1: gpgkey 'https://h/key': only local keys are supported");
+        rpm_repos_error("[a]\nbaseurl=http://h\ngpgkey=key.asc\n",
+                        "x.repo:1: gpgkey 'key.asc' is not an absolute path");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_rpm_repos_ini),
+                cmocka_unit_test(test_rpm_repos_errors),
                 cmocka_unit_test(test_sources_list),
                 cmocka_unit_test(test_sources_list_errors),
                 cmocka_unit_test(test_sources_deb822),

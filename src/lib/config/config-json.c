@@ -165,6 +165,14 @@ static void put_bool_field(struct out *o, bool *first, const char *key, bool val
         puts_(o, "true");
 }
 
+/* -1: unset, left out; else false or true, both written */
+static void put_tristate_field(struct out *o, bool *first, const char *key, int value) {
+        if (value < 0)
+                return;
+        put_key(o, first, key);
+        puts_(o, value ? "true" : "false");
+}
+
 static void put_list_field(struct out *o, bool *first, const char *key, char *const *l) {
         if (!l || !l[0])
                 return;
@@ -235,6 +243,16 @@ static void put_repos_field(struct out *o, bool *first, const struct smith_repo 
                         continue;
                 }
                 put(o, "{", 1);
+                if (r->rpm_md) {
+                        put_string_field(o, &f, "baseurl", r->uri);
+                        put_string_field(o, &f, "name", r->name);
+                        put_string_field(o, &f, "gpgkey", r->gpgkey);
+                        put_tristate_field(o, &f, "gpgcheck", r->gpgcheck);
+                        put_tristate_field(o, &f, "repo_gpgcheck", r->repo_gpgcheck);
+                        put_string_field(o, &f, "releasever", r->releasever);
+                        put(o, "}", 1);
+                        continue;
+                }
                 put_string_field(o, &f, "uri", r->uri);
                 put_list_field(o, &f, "suites", r->suites);
                 put_list_field(o, &f, "components", r->components);

@@ -404,6 +404,7 @@ enum field_type {
         FIELD_PACKAGE,
         FIELD_REPOS,
         FIELD_WORDS,
+        FIELD_TRISTATE, /* an int: -1 unset, else the boolean */
 };
 
 struct field {
@@ -444,10 +445,18 @@ static const struct field top_fields[] = {
         { k, t, offsetof(struct smith_repo, m) }
 
 /* A mapping in `repos:`; "url" and "suite" are spellings of "uri" and
- * "suites". */
+ * "suites", "baseurl" (yum's name) of "uri" too, making it an rpm-md
+ * repository. */
 static const struct field repo_fields[] = {
         REPO("uri", FIELD_STRING, uri),
         REPO("url", FIELD_STRING, uri),
+        REPO("baseurl", FIELD_STRING, uri),
+        REPO("type", FIELD_STRING, type),
+        REPO("name", FIELD_STRING, name),
+        REPO("gpgkey", FIELD_STRING, gpgkey),
+        REPO("gpgcheck", FIELD_TRISTATE, gpgcheck),
+        REPO("repo_gpgcheck", FIELD_TRISTATE, repo_gpgcheck),
+        REPO("releasever", FIELD_STRING, releasever),
         REPO("suites", FIELD_WORDS, suites),
         REPO("suite", FIELD_WORDS, suites),
         REPO("components", FIELD_WORDS, components),
@@ -553,6 +562,16 @@ static int parse_words(struct parser *p, const yaml_node_t *n, const char *what,
         return 0;
 }
 
+static bool repo_has_key(struct parser *p, const yaml_node_t *n, const char *key) {
+        for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
+                const yaml_node_t *k = yaml_document_get_node(p->doc, pr->key);
+                if (k && k->type == YAML_SCALAR_NODE && k->data.scalar.length == strlen(key) &&
+                    ascii_caseeq((const char *) k->data.scalar.value, key))
+                        return true;
+        }
+        return false;
+}
+
 /* `repos:` a list of one-line apt sources ("deb [signed-by=...] URI suite
  * main") or mappings; the deb source parses the lines. */
 static int parse_repos(struct parser *p, const yaml_node_t *n, const char *what, struct smith_config *c) {
@@ -586,8 +605,17 @@ static int parse_repos(struct parser *p, const yaml_node_t *n, const char *what,
                                 return -1;
                         continue;
                 }
+                r->gpgcheck = r->repo_gpgcheck = -1;
                 if (parse_fields(p, item, repo_fields, ELEMENTSOF(repo_fields), r, "repos") < 0)
                         return -1;
+                r->rpm_md = repo_has_key(p, item, "baseurl") || (r->type && streq(r->type, "rpm-md"));
+                if (r->type && !streq(r->type, "rpm-md") && !streq(r->type, "deb"))
+                        return parse_error(p, item, "'repos' entry type '%s' not recognized (rpm-md, deb)", r->type);
+                if (r->rpm_md) {
+                        if (!r->uri)
+                                return parse_error(p, item, "'repos' entry without 'baseurl'");
+                        continue;
+                }
                 if (!r->uri)
                         return parse_error(p, item, "'repos' entry without 'uri'");
                 if (!r->suites)
@@ -631,6 +659,13 @@ static int parse_field(struct parser *p, const yaml_node_t *v, const struct fiel
                 return parse_repos(p, v, what, base);
         case FIELD_WORDS:
                 return parse_words(p, v, what, field);
+        case FIELD_TRISTATE: {
+                bool b = false;
+                if (parse_bool(p, v, what, &b) < 0)
+                        return -1;
+                *(int *) field = b;
+                return 0;
+        }
         case FIELD_MOCK:
                 if (node_is_null(v))
                         return 0;

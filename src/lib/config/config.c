@@ -25,6 +25,10 @@ void config_free(struct smith_config *c) {
                 free(r->line);
                 free(r->uri);
                 free(r->signed_by);
+                free(r->type);
+                free(r->name);
+                free(r->gpgkey);
+                free(r->releasever);
                 strv_free(r->suites);
                 strv_free(r->components);
                 free(r->where);

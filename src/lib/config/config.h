@@ -41,12 +41,17 @@ struct smith_mock_config {
 
 /* One item of `repos:`: either the one-line apt form ("deb [opts] URI
  * suite [components...]", kept as written in line, parsed by the deb
- * source) or a mapping.  where is "smith.yaml:LINE:COL" for messages. */
+ * source) or a mapping: an apt repository, or an rpm-md one when it has
+ * `baseurl` or `type: rpm-md` (rpm_md).  where is "smith.yaml:LINE:COL"
+ * for messages. */
 struct smith_repo {
         char *line;                  /* the one-line form, or NULL for a mapping */
-        char *uri, *signed_by;       /* mapping: NULL when unset */
+        char *uri, *signed_by;       /* mapping: NULL when unset (uri: also `baseurl`) */
         char **suites, **components; /* mapping: strv, NULL when unset */
         bool trusted;
+        bool rpm_md;
+        char *type, *name, *gpgkey, *releasever; /* rpm-md: NULL when unset */
+        int gpgcheck, repo_gpgcheck;             /* rpm-md: 1, 0, or -1 when unset */
         char *where;
 };
 

@@ -283,12 +283,15 @@ static void status_parse(struct status *s, char *text) {
         }
 }
 
-static int run_gpgv(int data_fd, int keyring_fd, char *const *keybox_paths, int status_fd, int out_fd, int *ret_status,
-                    struct smith_error **err) {
+/* With sig_fd >= 0 a detached signature (fd 6) over the data (fd 4) is
+ * checked and nothing is written out; else the clearsigned data's text
+ * goes to out_fd. */
+static int run_gpgv(int data_fd, int sig_fd, int keyring_fd, char *const *keybox_paths, int status_fd, int out_fd,
+                    int *ret_status, struct smith_error **err) {
         _cleanup_strv_free_ char **argv = NULL;
-        const int src[] = { out_fd, status_fd, data_fd, keyring_fd };
-        _cleanup_close_ int h0 = -1, h1 = -1, h2 = -1, h3 = -1;
-        int *high[] = { &h0, &h1, &h2, &h3 };
+        const int src[] = { out_fd, status_fd, data_fd, keyring_fd, sig_fd >= 0 ? sig_fd : data_fd };
+        _cleanup_close_ int h0 = -1, h1 = -1, h2 = -1, h3 = -1, h4 = -1;
+        int *high[] = { &h0, &h1, &h2, &h3, &h4 };
         posix_spawn_file_actions_t fa;
         pid_t pid;
         int r, st;
@@ -303,7 +306,10 @@ static int run_gpgv(int data_fd, int keyring_fd, char *const *keybox_paths, int 
                 if (strv_extend(&argv, "--keyring") < 0 || strv_extend(&argv, keybox_paths[i]) < 0)
                         return error_oom(err);
         snprintf(path, sizeof(path), "/proc/self/fd/%d", 4);
-        if (strv_extend(&argv, "--output") < 0 || strv_extend(&argv, "-") < 0 || strv_extend(&argv, path) < 0)
+        if (sig_fd >= 0) {
+                if (strv_extend(&argv, "/proc/self/fd/6") < 0 || strv_extend(&argv, path) < 0)
+                        return error_oom(err);
+        } else if (strv_extend(&argv, "--output") < 0 || strv_extend(&argv, "-") < 0 || strv_extend(&argv, path) < 0)
                 return error_oom(err);
 
         /* above every target first, so no dup2 below overwrites a source */
@@ -319,6 +325,8 @@ static int run_gpgv(int data_fd, int keyring_fd, char *const *keybox_paths, int 
         posix_spawn_file_actions_adddup2(&fa, h1, 3);
         posix_spawn_file_actions_adddup2(&fa, h2, 4);
         posix_spawn_file_actions_adddup2(&fa, h3, 5);
+        if (sig_fd >= 0)
+                posix_spawn_file_actions_adddup2(&fa, h4, 6);
         r = posix_spawnp(&pid, "gpgv", &fa, NULL, argv, environ);
         posix_spawn_file_actions_destroy(&fa);
         if (r != 0)
@@ -336,9 +344,13 @@ static int read_back(int fd, size_t max, char **ret, size_t *ret_len) {
         return read_full_fd(fd, max, ret, ret_len);
 }
 
-int apt_verify_inrelease(const char *data, size_t len, char *const *keyrings, const char *inline_key, char **ret_text,
-                         size_t *ret_len, struct smith_error **err) {
-        _cleanup_close_ int data_fd = -1, keyring_fd = -1, status_fd = -1, out_fd = -1;
+/* what names the signed file in messages ("InRelease", "repomd.xml"); sig
+ * is a detached signature over data, or NULL for clearsigned data whose
+ * signed text is returned (ret_text may be NULL with sig). */
+static int verify(const char *what, const char *data, size_t len, const char *sig, size_t sig_len,
+                  char *const *keyrings, const char *inline_key, char **ret_text, size_t *ret_len,
+                  struct smith_error **err) {
+        _cleanup_close_ int data_fd = -1, keyring_fd = -1, status_fd = -1, out_fd = -1, sig_fd = -1;
         _cleanup_strv_free_ char **keyboxes = NULL;
         _cleanup_free_ char *status_text = NULL, *out = NULL;
         _cleanup_(status_release) struct status s = {};
@@ -348,7 +360,8 @@ int apt_verify_inrelease(const char *data, size_t len, char *const *keyrings, co
         if (memfd_with("smith-inrelease", data, len, &data_fd) < 0 ||
             memfd_with("smith-keyring", NULL, 0, &keyring_fd) < 0 ||
             memfd_with("smith-gpgv-status", NULL, 0, &status_fd) < 0 ||
-            memfd_with("smith-gpgv-out", NULL, 0, &out_fd) < 0)
+            memfd_with("smith-gpgv-out", NULL, 0, &out_fd) < 0 ||
+            (sig && memfd_with("smith-signature", sig, sig_len, &sig_fd) < 0))
                 return error_set_errno(err, SMITH_ERR_IO, errno, "verify: memfd");
         for (size_t i = 0; keyrings && keyrings[i]; i++) {
                 _cleanup_free_ char *k = NULL;
@@ -369,9 +382,9 @@ int apt_verify_inrelease(const char *data, size_t len, char *const *keyrings, co
                 if (add_keyring(keyring_fd, inline_key, strlen(inline_key), "Signed-By", &keybox, err) < 0)
                         return -1;
         }
-        if (lseek(data_fd, 0, SEEK_SET) < 0)
+        if (lseek(data_fd, 0, SEEK_SET) < 0 || (sig_fd >= 0 && lseek(sig_fd, 0, SEEK_SET) < 0))
                 return error_set_errno(err, SMITH_ERR_IO, errno, "verify");
-        if (run_gpgv(data_fd, keyring_fd, keyboxes, status_fd, out_fd, &wstatus, err) < 0)
+        if (run_gpgv(data_fd, sig_fd, keyring_fd, keyboxes, status_fd, out_fd, &wstatus, err) < 0)
                 return -1;
         r = read_back(status_fd, GPGV_STATUS_MAX, &status_text, NULL);
         if (r < 0)
@@ -379,6 +392,8 @@ int apt_verify_inrelease(const char *data, size_t len, char *const *keyrings, co
         status_parse(&s, status_text);
 
         if (s.good && s.good_strong && !s.bad) {
+                if (!ret_text)
+                        return 0;
                 r = read_back(out_fd, len + 1, &out, &out_len);
                 if (r < 0)
                         return error_set_errno(err, SMITH_ERR_IO, r, "read gpgv's output");
@@ -388,22 +403,32 @@ int apt_verify_inrelease(const char *data, size_t len, char *const *keyrings, co
                 return 0;
         }
         if (s.bad)
-                return error_set(err, SMITH_ERR_SOURCE, "InRelease: bad signature from key '%s'",
+                return error_set(err, SMITH_ERR_SOURCE, "%s: bad signature from key '%s'", what,
                                  s.bad_key ? s.bad_key : "?");
         if (s.revoked_key)
-                return error_set(err, SMITH_ERR_SOURCE, "InRelease: signed by revoked key '%s'", s.revoked_key);
+                return error_set(err, SMITH_ERR_SOURCE, "%s: signed by revoked key '%s'", what, s.revoked_key);
         if (s.expired_key)
-                return error_set(err, SMITH_ERR_SOURCE, "InRelease: signed by expired key '%s'", s.expired_key);
+                return error_set(err, SMITH_ERR_SOURCE, "%s: signed by expired key '%s'", what, s.expired_key);
         if (s.unknown_key)
-                return error_set(err, SMITH_ERR_SOURCE, "InRelease: signed by unknown key '%s' (not in %s)",
+                return error_set(err, SMITH_ERR_SOURCE, "%s: signed by unknown key '%s' (not in %s)", what,
                                  s.unknown_key, strv_length(keyrings) == 1 ? keyrings[0] : "the trusted keyrings");
         if (s.good)
                 return error_set(err, SMITH_ERR_SOURCE,
-                                 "InRelease: signed by key '%s' with a weak digest (MD5 or "
+                                 "%s: signed by key '%s' with a weak digest (MD5 or "
                                  "SHA-1)",
-                                 s.good_key ? s.good_key : "?");
+                                 what, s.good_key ? s.good_key : "?");
         if (s.nodata || !WIFEXITED(wstatus))
-                return error_set(err, SMITH_ERR_SOURCE, "InRelease: not signed");
-        return error_set(err, SMITH_ERR_SOURCE, "InRelease: signature check failed (gpgv exit %d)",
+                return error_set(err, SMITH_ERR_SOURCE, "%s: not signed", what);
+        return error_set(err, SMITH_ERR_SOURCE, "%s: signature check failed (gpgv exit %d)", what,
                          WEXITSTATUS(wstatus));
+}
+
+int apt_verify_inrelease(const char *data, size_t len, char *const *keyrings, const char *inline_key, char **ret_text,
+                         size_t *ret_len, struct smith_error **err) {
+        return verify("InRelease", data, len, NULL, 0, keyrings, inline_key, ret_text, ret_len, err);
+}
+
+int apt_verify_detached(const char *what, const char *data, size_t len, const char *sig, size_t sig_len,
+                        char *const *keyrings, struct smith_error **err) {
+        return verify(what, data, len, sig, sig_len, keyrings, NULL, NULL, NULL, err);
 }

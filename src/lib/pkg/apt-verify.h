@@ -34,6 +34,12 @@ int apt_default_keyrings(char ***ret, struct smith_error **err);
 int apt_verify_inrelease(const char *data, size_t len, char *const *keyrings, const char *inline_key, char **ret_text,
                          size_t *ret_len, struct smith_error **err);
 
+/* Verifies a detached signature (sig, binary or armored, as
+ * repomd.xml.asc) over data against the keyring files; what names the
+ * signed file in messages ("repomd.xml: bad signature from key ..."). */
+int apt_verify_detached(const char *what, const char *data, size_t len, const char *sig, size_t sig_len,
+                        char *const *keyrings, struct smith_error **err);
+
 /* The text of a clearsigned message, dash-escaping undone, without any
  * check (for trusted=yes); a message that is not clearsigned is returned
  * whole.  -EINVAL if it is malformed, -ENOMEM. */

@@ -1,6 +1,8 @@
 /* libsolv underneath pkg/solve.h.  libsolv reads the Packages text itself
  * (repo_add_debpackages() over solv_xfopen_fd(), which undoes xz, gzip,
- * bzip2 or zstd by the hint's suffix) and local .debs (repo_add_deb()). */
+ * bzip2 or zstd by the hint's suffix) and local .debs (repo_add_deb()),
+ * and for RPM pools primary.xml (repo_add_rpmmd()) and local .rpm files
+ * (repo_add_rpm()). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -14,6 +16,8 @@
 #include <solv/poolarch.h>
 #include <solv/repo.h>
 #include <solv/repo_deb.h>
+#include <solv/repo_rpmdb.h>
+#include <solv/repo_rpmmd.h>
 #include <solv/repo_solv.h>
 #include <solv/repo_write.h>
 #include <solv/selection.h>
@@ -28,6 +32,7 @@
 struct pkg_pool {
         Pool *pool;
         Repo *local;
+        bool rpm; /* DISTTYPE_RPM */
         Queue local_ids;
         char **local_paths; /* parallel to local_ids: the paths as shown */
 };
@@ -49,7 +54,7 @@ void pkg_pool_free(struct pkg_pool *p) {
         free(p);
 }
 
-int pkg_pool_new(const char *arch, struct pkg_pool **ret, struct smith_error **err) {
+static int pool_new(bool rpm, const char *arch, struct pkg_pool **ret, struct smith_error **err) {
         struct pkg_pool *p = calloc(1, sizeof(*p));
 
         if (!p)
@@ -60,13 +65,32 @@ int pkg_pool_new(const char *arch, struct pkg_pool **ret, struct smith_error **e
                 pkg_pool_free(p);
                 return error_oom(err);
         }
-        if (pool_setdisttype(p->pool, DISTTYPE_DEB) < 0) {
+        p->rpm = rpm;
+        if (pool_setdisttype(p->pool, rpm ? DISTTYPE_RPM : DISTTYPE_DEB) < 0) {
                 pkg_pool_free(p);
-                return error_set(err, SMITH_ERR_SOURCE, "this libsolv cannot handle Debian packages");
+                return error_set(err, SMITH_ERR_SOURCE, "this libsolv cannot handle %s packages",
+                                 rpm ? "RPM" : "Debian");
         }
-        pool_setarch(p->pool, arch);
+        if (rpm) {
+                /* the machine's own architecture and noarch, nothing older (no i686 on x86_64) */
+                _cleanup_free_ char *policy = NULL;
+                if (asprintf(&policy, "%s:noarch", arch) < 0) {
+                        pkg_pool_free(p);
+                        return error_oom(err);
+                }
+                pool_setarchpolicy(p->pool, policy);
+        } else
+                pool_setarch(p->pool, arch);
         *ret = p;
         return 0;
+}
+
+int pkg_pool_new(const char *arch, struct pkg_pool **ret, struct smith_error **err) {
+        return pool_new(false, arch, ret, err);
+}
+
+int pkg_pool_new_rpm(const char *arch, struct pkg_pool **ret, struct smith_error **err) {
+        return pool_new(true, arch, ret, err);
 }
 
 /* --- Packages indexes ---
@@ -345,6 +369,66 @@ int pkg_pool_add_deb(struct pkg_pool *p, const char *control, size_t len, const 
         return 0;
 }
 
+int pkg_pool_add_rpmmd(struct pkg_pool *p, const char *name, const char *base_uri, int fd, const char *hint,
+                       struct smith_error **err) {
+        struct repo_info *ri;
+        Repo *repo;
+        FILE *f;
+        int dfd, r;
+
+        if (!p->rpm)
+                return error_set(err, SMITH_ERR_SOURCE, "index '%s': rpm-md in a Debian pool", name);
+        dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        if (dfd < 0)
+                return error_set_errno(err, SMITH_ERR_IO, errno, "index '%s'", name);
+        f = solv_xfopen_fd(hint, dfd, "r");
+        if (!f) {
+                close(dfd);
+                return error_set(err, SMITH_ERR_SOURCE, "index '%s': cannot open '%s'", name, hint);
+        }
+        ri = calloc(1, sizeof(*ri));
+        if (!ri || !(ri->base_uri = strdup(base_uri))) {
+                fclose(f);
+                repo_info_free(ri);
+                return error_oom(err);
+        }
+        repo = repo_create(p->pool, name);
+        repo->appdata = ri;
+        r = repo_add_rpmmd(repo, f, 0, 0);
+        if (ferror(f))
+                r = -1;
+        fclose(f);
+        if (r != 0)
+                return error_set(err, SMITH_ERR_SOURCE, "index '%s': %s", name,
+                                 pool_errstr(p->pool)[0] ? pool_errstr(p->pool) : "read error");
+        repo_internalize(repo);
+        return 0;
+}
+
+int pkg_pool_add_rpm(struct pkg_pool *p, int fd, const char *shown, struct smith_error **err) {
+        char path[64];
+        Id id;
+
+        if (!p->rpm)
+                return error_set(err, SMITH_ERR_SOURCE, "package '%s': an .rpm in a Debian pool", shown);
+        if (!p->local) {
+                p->local = repo_create(p->pool, "local");
+                p->local->appdata = calloc(1, sizeof(struct repo_info));
+                if (!p->local->appdata)
+                        return error_oom(err);
+        }
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+        id = repo_add_rpm(p->local, path, RPM_ADD_WITH_PKGID | RPM_ADD_WITH_SHA256SUM | REPO_NO_INTERNALIZE);
+        if (!id)
+                return error_set(err, SMITH_ERR_SOURCE, "package '%s': not an RPM package (%s)", shown,
+                                 pool_errstr(p->pool));
+        repo_internalize(p->local);
+        queue_push(&p->local_ids, id);
+        if (strv_extend(&p->local_paths, shown) < 0)
+                return error_oom(err);
+        return 0;
+}
+
 /* The Size the index gave for id, or UINT64_MAX. */
 static uint64_t solvable_size(Solvable *s, Id id) {
         (void) id;
@@ -361,8 +445,16 @@ void pkg_choices_free(struct pkg_choice *c, size_t n) {
                 free(c[i].source);
                 free(c[i].url);
                 free(c[i].local);
+                free(c[i].repo);
         }
         free(c);
+}
+
+char *pkg_choice_nevra(const struct pkg_choice *c) {
+        char *r;
+        if (asprintf(&r, "%s-%s.%s", c->name, c->version, c->arch) < 0)
+                return NULL;
+        return r;
 }
 
 char *pkg_choice_file_name(const struct pkg_choice *c) {
@@ -399,9 +491,10 @@ static int fill_choice(struct pkg_pool *p, Id id, struct pkg_choice *c, struct s
 
         c->name = strdup(pool_id2str(pool, s->name));
         c->version = strdup(pool_id2str(pool, s->evr));
-        c->arch = strdup(s->arch ? pool_id2str(pool, s->arch) : "all");
+        c->arch = strdup(s->arch ? pool_id2str(pool, s->arch) : p->rpm ? "noarch" : "all");
         c->source = strdup(src ? src : pool_id2str(pool, s->name));
-        if (!c->name || !c->version || !c->arch || !c->source)
+        c->repo = strdup(s->repo->name);
+        if (!c->name || !c->version || !c->arch || !c->source || !c->repo)
                 return error_oom(err);
         if (s->repo == p->local) {
                 for (int i = 0; i < p->local_ids.count; i++)

@@ -1,4 +1,9 @@
-/* Dependency solving with libsolv, for Debian packages.
+/* Dependency solving with libsolv, for Debian and RPM packages.
+ *
+ * RPM pools (pkg_pool_new_rpm()) work the same way with rpm's rules:
+ * primary.xml indexes, Requires/Provides with rpm's version comparison,
+ * file requires from the files primary lists, the architecture given plus
+ * noarch; their versions are rpm's EVR ("[epoch:]version-release").
  *
  * One pool (DISTTYPE_DEB, the target architecture plus "all"), one repo per
  * Packages index and one for local .deb files.  What is asked is installed
@@ -29,11 +34,14 @@ struct pkg_choice {
         char *name, *version, *arch, *source; /* source: the source package's name */
         char *url;                            /* where to fetch it; NULL for a local .deb */
         char *local;                          /* a local .deb: its name as shown to pkg_pool_add_deb(), or NULL */
+        char *repo;                           /* the name of the index it comes from ("local" for a file) */
         char digest[DIGEST_STR_LEN + 1];      /* sha256 from the index ("" for a local .deb) */
         uint64_t size;
 };
 
 int pkg_pool_new(const char *arch, struct pkg_pool **ret, struct smith_error **err);
+/* The same with DISTTYPE_RPM: arch is rpm's name ("x86_64"), noarch too. */
+int pkg_pool_new_rpm(const char *arch, struct pkg_pool **ret, struct smith_error **err);
 void pkg_pool_free(struct pkg_pool *p);
 DEFINE_POINTER_CLEANUP(struct pkg_pool, pkg_pool_free)
 
@@ -55,11 +63,21 @@ int pkg_pool_add_saved_index(struct pkg_pool *p, const char *name, const char *b
  * (deb_read_control()); shown names it in messages and pkg_choice.local. */
 int pkg_pool_add_deb(struct pkg_pool *p, const char *control, size_t len, const char *shown, struct smith_error **err);
 
+/* RPM pools: a primary.xml read from fd (borrowed, any compression the
+ * hint's suffix names: .gz, .xz, .zst), its locations relative to
+ * base_uri; and a local .rpm read whole from fd (borrowed), always
+ * installed, shown naming it in messages and pkg_choice.local. */
+int pkg_pool_add_rpmmd(struct pkg_pool *p, const char *name, const char *base_uri, int fd, const char *hint,
+                       struct smith_error **err);
+int pkg_pool_add_rpm(struct pkg_pool *p, int fd, const char *shown, struct smith_error **err);
+
 /* Solves for names (repository package names, may be NULL) plus every local
  * .deb added; returns the packages to unpack, sorted by name. */
 int pkg_solve(struct pkg_pool *p, char *const *names, bool recommends, struct pkg_choice **ret, size_t *ret_n,
               struct smith_error **err);
 void pkg_choices_free(struct pkg_choice *c, size_t n);
 
+/* "name-[epoch:]version-release.arch", rpm's NEVRA. */
+char *pkg_choice_nevra(const struct pkg_choice *c);
 /* "name_version_arch" as dpkg names package files (the epoch left out). */
 char *pkg_choice_file_name(const struct pkg_choice *c);

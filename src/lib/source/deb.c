@@ -33,6 +33,7 @@
 #include "pkg/deb.h"
 #include "pkg/fetch.h"
 #include "pkg/solve.h"
+#include "pkg-root.h"
 #include "source.h"
 
 #define DEB_FETCH_WORKERS 4
@@ -53,6 +54,8 @@ static int config_sources(const struct smith_config *c, const struct source_ctx 
                 char *main_only[] = { (char *) "main", NULL };
                 bool flat;
 
+                if (r->rpm_md)
+                        continue; /* the rpm source's */
                 if (r->line) {
                         if (apt_sources_parse_line(r->where, r->line, out, err) < 0)
                                 return -1;
@@ -111,8 +114,7 @@ static int load_indexes(const struct smith_config *c, const struct source_ctx *c
 
 /* --- local .deb files --- */
 
-/* Copies build_dir/path into the blob store; returns its digest and size. */
-static int store_local(const struct source_ctx *ctx, const char *path, char digest[static DIGEST_STR_LEN + 1],
+int source_store_local(const struct source_ctx *ctx, const char *path, char digest[static DIGEST_STR_LEN + 1],
                        uint64_t *ret_size, struct smith_error **err) {
         _cleanup_close_ int in = openat(ctx->build_dirfd, path, O_RDONLY | O_CLOEXEC), fd = -1;
         _cleanup_(sha256_freep) struct sha256 *h = sha256_new();
@@ -154,10 +156,7 @@ static int digest_cmp(const void *a, const void *b) {
         return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
-/* What the root holds besides the packages' files (part of its cache key). */
-#define DPKG_DB_VERSION "dpkg-db 1: status and info/<pkg>.list"
-
-static int root_key(const struct pkg_choice *c, size_t n, char ret[static SHA256_HEX_LEN + 1],
+static int root_key(const char *layout, const struct pkg_choice *c, size_t n, char ret[static SHA256_HEX_LEN + 1],
                     struct smith_error **err) {
         _cleanup_(sha256_freep) struct sha256 *h = sha256_new();
         _cleanup_free_ const char **d = calloc(n + 1, sizeof(char *));
@@ -168,8 +167,8 @@ static int root_key(const struct pkg_choice *c, size_t n, char ret[static SHA256
         for (size_t i = 0; i < n; i++)
                 d[i] = c[i].digest;
         qsort(d, n, sizeof(char *), digest_cmp);
-        sha256_update(h, DEB_MERGED_USR_VERSION "\n", strlen(DEB_MERGED_USR_VERSION "\n"));
-        sha256_update(h, DPKG_DB_VERSION "\n", strlen(DPKG_DB_VERSION "\n"));
+        sha256_update(h, layout, strlen(layout));
+        sha256_update(h, "\n", 1);
         for (size_t i = 0; i < n; i++) {
                 sha256_update(h, d[i], strlen(d[i]));
                 sha256_update(h, "\n", 1);
@@ -269,6 +268,88 @@ static int fill_packages(struct source *s, const struct pkg_choice *c, size_t n,
         return 0;
 }
 
+/* Unpacks the packages into a fresh root in tmp/ and publishes it. */
+static int build_root(struct source *s, struct cache *cache, const struct pkg_root_ops *ops, const char *hex,
+                      const struct pkg_choice *c, size_t n, const struct unpack_limits *limits,
+                      struct smith_error **err) {
+        uint64_t used = 0; /* what the packages unpacked so far, against limits->max_unpacked */
+        _cleanup_free_ char *tmp_name = NULL, *text = NULL;
+        _cleanup_(json_decrefp) json_t *marker = NULL;
+        _cleanup_close_ int fd = -1;
+        char done[SHA256_HEX_LEN + sizeof(".done")];
+        int r;
+
+        if (cache_tmpdir(cache, "root-", &tmp_name, &fd, err) < 0)
+                return -1;
+        if (ops->prepare && ops->prepare(fd, err) < 0)
+                goto fail;
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_close_ int bfd = -1;
+                _cleanup_free_ char *shown = ops->shown(&c[i]);
+                struct stat st;
+
+                r = blob_open(cache->blobs_fd, c[i].digest, &bfd);
+                if (r < 0 || fstat(bfd, &st) < 0) {
+                        error_set_errno(err, SMITH_ERR_IO, r < 0 ? r : errno, "open package '%s'", c[i].name);
+                        goto fail;
+                }
+                if (ops->unpack(fd, bfd, (uint64_t) st.st_size, limits, &used, &s->pkgs[i].files, err) < 0) {
+                        error_wrap(err, "package '%s'", shown ? shown : c[i].name);
+                        goto fail;
+                }
+        }
+        if (ops->finish && ops->finish(fd, s, err) < 0)
+                goto fail;
+        r = rm_rf_at(cache->roots_fd, hex);
+        if (r >= 0 && renameat(cache->tmp_fd, tmp_name, cache->roots_fd, hex) < 0)
+                r = -errno;
+        if (r < 0) {
+                error_set_errno(err, SMITH_ERR_IO, r, "store root '%s/roots/%s'", cache->path, hex);
+                goto fail;
+        }
+        marker = marker_json(s);
+        text = marker ? json_dumps(marker, JSON_COMPACT) : NULL;
+        if (!text)
+                return error_oom(err);
+        snprintf(done, sizeof(done), "%s.done", hex);
+        r = write_file_atomic_at(cache->roots_fd, done, text, strlen(text), 0644);
+        if (r < 0)
+                return error_set_errno(err, SMITH_ERR_IO, r, "mark root '%s/roots/%s' complete", cache->path, hex);
+        s->root_fd = TAKE_FD(fd);
+        return 0;
+fail:
+        rm_rf_at(cache->tmp_fd, tmp_name);
+        return -1;
+}
+
+int source_pkg_root(struct source *s, struct cache *cache, const struct pkg_root_ops *ops, const struct pkg_choice *c,
+                    size_t n, const struct unpack_limits *limits, struct smith_error **err) {
+        char hex[SHA256_HEX_LEN + 1], key[SHA256_HEX_LEN + sizeof("root-")];
+        _cleanup_close_ int lock_fd = -1;
+        int r;
+
+        if (root_key(ops->layout, c, n, hex, err) < 0)
+                return -1;
+        if (asprintf(&s->root_path, "%s/roots/%s", cache->path, hex) < 0) {
+                s->root_path = NULL;
+                return error_oom(err);
+        }
+        r = open_done(cache, hex, s, err);
+        if (r != 0)
+                return r < 0 ? -1 : 0;
+        snprintf(key, sizeof(key), "root-%s", hex);
+        if (cache_lock(cache, key, &lock_fd, err) < 0)
+                return -1;
+        r = open_done(cache, hex, s, err); /* another builder finished while we waited */
+        if (r != 0)
+                return r < 0 ? -1 : 0;
+        if (fill_packages(s, c, n, err) < 0)
+                return -1;
+        return build_root(s, cache, ops, hex, c, n, limits, err);
+}
+
+#define DPKG_DB_VERSION "dpkg-db 1: status and info/<pkg>.list"
+
 /* What dpkg would have recorded, had it installed the packages: a status
  * stanza per package and its file list, so that the root carries a package
  * database like any Debian root, and what shipped from it can be
@@ -317,85 +398,18 @@ static int write_dpkg_db(int root_fd, const struct source *s, struct smith_error
         return write_root_file(root_fd, "var/lib/dpkg/status", status.data ? status.data : "", status.len, err);
 }
 
-/* Unpacks the packages into a fresh root in tmp/ and publishes it. */
-static int build_root(struct source *s, struct cache *cache, const char *hex, const struct pkg_choice *c, size_t n,
-                      const struct unpack_limits *limits, struct smith_error **err) {
-        uint64_t used = 0; /* what the packages unpacked so far, against limits->max_unpacked */
-        _cleanup_free_ char *tmp_name = NULL, *text = NULL;
-        _cleanup_(json_decrefp) json_t *marker = NULL;
-        _cleanup_close_ int fd = -1;
-        char done[SHA256_HEX_LEN + sizeof(".done")];
-        int r;
-
-        if (cache_tmpdir(cache, "root-", &tmp_name, &fd, err) < 0)
-                return -1;
-        if (deb_merged_usr(fd, err) < 0)
-                goto fail;
-        for (size_t i = 0; i < n; i++) {
-                _cleanup_close_ int bfd = -1;
-                _cleanup_free_ char *shown = pkg_choice_file_name(&c[i]);
-                struct stat st;
-
-                r = blob_open(cache->blobs_fd, c[i].digest, &bfd);
-                if (r < 0 || fstat(bfd, &st) < 0) {
-                        error_set_errno(err, SMITH_ERR_IO, r < 0 ? r : errno, "open package '%s'", c[i].name);
-                        goto fail;
-                }
-                if (deb_unpack(fd, bfd, deb_max_uncompressed((uint64_t) st.st_size), limits, &used, &s->pkgs[i].files,
-                               err) < 0) {
-                        error_wrap(err, "package '%s'", shown ? shown : c[i].name);
-                        goto fail;
-                }
-        }
-        if (write_dpkg_db(fd, s, err) < 0)
-                goto fail;
-        r = rm_rf_at(cache->roots_fd, hex);
-        if (r >= 0 && renameat(cache->tmp_fd, tmp_name, cache->roots_fd, hex) < 0)
-                r = -errno;
-        if (r < 0) {
-                error_set_errno(err, SMITH_ERR_IO, r, "store root '%s/roots/%s'", cache->path, hex);
-                goto fail;
-        }
-        marker = marker_json(s);
-        text = marker ? json_dumps(marker, JSON_COMPACT) : NULL;
-        if (!text)
-                return error_oom(err);
-        snprintf(done, sizeof(done), "%s.done", hex);
-        r = write_file_atomic_at(cache->roots_fd, done, text, strlen(text), 0644);
-        if (r < 0)
-                return error_set_errno(err, SMITH_ERR_IO, r, "mark root '%s/roots/%s' complete", cache->path, hex);
-        s->root_fd = TAKE_FD(fd);
-        return 0;
-fail:
-        rm_rf_at(cache->tmp_fd, tmp_name);
-        return -1;
+static int deb_unpack_sized(int root_fd, int fd, uint64_t size, const struct unpack_limits *limits, uint64_t *used,
+                            char ***ret_paths, struct smith_error **err) {
+        return deb_unpack(root_fd, fd, deb_max_uncompressed(size), limits, used, ret_paths, err);
 }
 
-static int deb_root(struct source *s, struct cache *cache, const struct pkg_choice *c, size_t n,
-                    const struct unpack_limits *limits, struct smith_error **err) {
-        char hex[SHA256_HEX_LEN + 1], key[SHA256_HEX_LEN + sizeof("root-")];
-        _cleanup_close_ int lock_fd = -1;
-        int r;
-
-        if (root_key(c, n, hex, err) < 0)
-                return -1;
-        if (asprintf(&s->root_path, "%s/roots/%s", cache->path, hex) < 0) {
-                s->root_path = NULL;
-                return error_oom(err);
-        }
-        r = open_done(cache, hex, s, err);
-        if (r != 0)
-                return r < 0 ? -1 : 0;
-        snprintf(key, sizeof(key), "root-%s", hex);
-        if (cache_lock(cache, key, &lock_fd, err) < 0)
-                return -1;
-        r = open_done(cache, hex, s, err); /* another builder finished while we waited */
-        if (r != 0)
-                return r < 0 ? -1 : 0;
-        if (fill_packages(s, c, n, err) < 0)
-                return -1;
-        return build_root(s, cache, hex, c, n, limits, err);
-}
+static const struct pkg_root_ops deb_root_ops = {
+        .layout = DEB_MERGED_USR_VERSION "; " DPKG_DB_VERSION,
+        .prepare = deb_merged_usr,
+        .unpack = deb_unpack_sized,
+        .finish = write_dpkg_db,
+        .shown = pkg_choice_file_name,
+};
 
 /* --- the backend --- */
 
@@ -406,7 +420,8 @@ static int deb_root(struct source *s, struct cache *cache, const struct pkg_choi
  * costs time, never the build. */
 #define SOLV_CACHE_VERSION "1"
 
-static int add_index(struct pkg_pool *pool, struct cache *cache, const struct apt_index *x, struct smith_error **err) {
+int source_add_index(struct pkg_pool *pool, struct cache *cache, const struct apt_index *x, bool rpm_md,
+                     struct smith_error **err) {
         char name[sizeof("solv--" SOLV_CACHE_VERSION) + SHA256_HEX_LEN];
         _cleanup_(error_freep) struct smith_error *ignored = NULL;
         _cleanup_free_ char *tmp = NULL;
@@ -418,7 +433,8 @@ static int add_index(struct pkg_pool *pool, struct cache *cache, const struct ap
                         return 0;
                 error_free(TAKE_PTR(ignored));
         }
-        if (pkg_pool_add_index(pool, x->name, x->base_uri, x->fd, x->hint, err) < 0)
+        if ((rpm_md ? pkg_pool_add_rpmmd(pool, x->name, x->base_uri, x->fd, x->hint, err)
+                    : pkg_pool_add_index(pool, x->name, x->base_uri, x->fd, x->hint, err)) < 0)
                 return -1;
         close(TAKE_FD(fd));
         if (cache_tmpfile(cache, &tmp, &fd, &ignored) < 0)
@@ -462,7 +478,7 @@ static int deb_open(struct source *s, const struct smith_config *c, const struct
         }
         r = pkg_pool_new(apt_host_arch(), &pool, err);
         for (size_t i = 0; r >= 0 && i < idx.n; i++)
-                r = add_index(pool, ctx->cache, &idx.items[i], err);
+                r = source_add_index(pool, ctx->cache, &idx.items[i], false, err);
         for (size_t i = 0; r >= 0 && locals && locals[i]; i++) {
                 _cleanup_close_ int fd = openat(ctx->build_dirfd, locals[i], O_RDONLY | O_CLOEXEC);
                 _cleanup_free_ char *control = NULL;
@@ -488,7 +504,7 @@ static int deb_open(struct source *s, const struct smith_config *c, const struct
         }
         for (size_t i = 0; i < n; i++) {
                 if (choices[i].local) {
-                        r = store_local(ctx, choices[i].local, choices[i].digest, &choices[i].size, err);
+                        r = source_store_local(ctx, choices[i].local, choices[i].digest, &choices[i].size, err);
                         if (r < 0)
                                 goto out;
                         continue;
@@ -502,7 +518,7 @@ static int deb_open(struct source *s, const struct smith_config *c, const struct
         r = pkg_fetch_blobs(ctx->cache, &ho, items, n_items, DEB_FETCH_WORKERS, err);
         if (r < 0)
                 goto out;
-        r = deb_root(s, ctx->cache, choices, n, &ctx->limits, err);
+        r = source_pkg_root(s, ctx->cache, &deb_root_ops, choices, n, &ctx->limits, err);
         if (r < 0)
                 goto out;
         for (size_t i = 0; i < s->n_pkgs; i++) {

@@ -77,24 +77,53 @@ static bool has_files(const char *dir, const char *const *suffixes) {
         return found;
 }
 
-/* apt sources configured, and no yum repositories: a Debian machine. */
-static bool host_has_apt(void) {
+static bool host_has_apt_sources(void) {
         static const char *const apt[] = { ".list", ".sources", NULL };
-        static const char *const yum[] = { ".repo", NULL };
         struct stat st;
 
-        if (has_files("/etc/yum.repos.d", yum))
-                return false;
         return (stat("/etc/apt/sources.list", &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) ||
                has_files("/etc/apt/sources.list.d", apt);
 }
 
-/* Package names ("coreutils", "libc6:amd64") or .deb files. */
+/* Package names ("coreutils", "libc6:amd64", "perl-Data-Dumper") or .deb
+ * and .rpm files. */
 static bool looks_like_package(const char *p) {
         size_t n = strlen(p);
-        if (n > 4 && streq(p + n - 4, ".deb"))
+        if (n > 4 && (streq(p + n - 4, ".deb") || streq(p + n - 4, ".rpm")))
                 return true;
-        return n > 0 && !strchr(p, '/') && strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789+-.:") == n;
+        return n > 0 && !strchr(p, '/') &&
+               strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-._:") == n;
+}
+
+/* yum repositories configured, and no apt sources: an RPM machine. */
+static bool host_has_yum(void) {
+        static const char *const yum[] = { ".repo", NULL };
+        return has_files("/etc/yum.repos.d", yum) && !host_has_apt_sources();
+}
+
+static bool is_on_path(const char *prog) {
+        _cleanup_strv_free_ char **dirs = NULL;
+        const char *path = getenv("PATH");
+
+        dirs = strv_split(path ? path : "/usr/bin:/bin", ":", true);
+        for (size_t i = 0; dirs && dirs[i]; i++) {
+                _cleanup_free_ char *p = path_join(dirs[i], prog);
+                if (p && access(p, X_OK) == 0)
+                        return true;
+        }
+        return false;
+}
+
+static bool repos_have_rpm_md(const struct smith_config *c, bool *ret_apt) {
+        bool rpm = false;
+        *ret_apt = false;
+        for (size_t i = 0; i < c->n_repos; i++) {
+                if (c->repos[i].rpm_md)
+                        rpm = true;
+                else
+                        *ret_apt = true;
+        }
+        return rpm;
 }
 
 static bool looks_like_packages(const struct smith_config *c) {
@@ -128,8 +157,13 @@ static int pick_backend(const struct smith_config *c, const struct source_ctx *c
                 *ret = &source_deb_ops;
                 return 0;
         }
+        if (streq(type, "rpm") || (streq(type, "mock") && !is_on_path("mock"))) {
+                *ret = &source_rpm_ops;
+                return 0;
+        }
         if (!isempty(type) && !streq(type, "mock") && !streq(type, "rpm") && !streq(type, "deb"))
-                return error_set(err, SMITH_ERR_CONFIG, "package type '%s' not recognized (oci, dir, mock)", type);
+                return error_set(err, SMITH_ERR_CONFIG, "package type '%s' not recognized (oci, dir, deb, rpm, mock)",
+                                 type);
         if (isempty(type)) {
                 if (source_looks_like_oci(pkg)) {
                         *ret = &source_oci_ops;
@@ -139,7 +173,12 @@ static int pick_backend(const struct smith_config *c, const struct source_ctx *c
                         *ret = is_layout_dir(ctx->build_dirfd, pkg) ? &source_oci_ops : &source_dir_ops;
                         return 0;
                 }
-                if (looks_like_packages(c) && (c->n_repos > 0 || host_has_apt())) {
+                bool apt_repos, rpm_repos = repos_have_rpm_md(c, &apt_repos);
+                if (looks_like_packages(c) && (rpm_repos || (c->n_repos == 0 && host_has_yum()))) {
+                        *ret = &source_rpm_ops;
+                        return 0;
+                }
+                if (looks_like_packages(c) && (apt_repos || (c->n_repos == 0 && host_has_apt_sources()))) {
                         *ret = &source_deb_ops;
                         return 0;
                 }
@@ -147,7 +186,10 @@ static int pick_backend(const struct smith_config *c, const struct source_ctx *c
         return error_set(err, SMITH_ERR_SOURCE,
                          "'%s': not an OCI image or a directory, and %s packages are not supported by this smith "
                          "yet",
-                         pkg, isempty(type) ? "rpm" : type);
+                         pkg,
+                         isempty(type)         ? "rpm"
+                         : streq(type, "mock") ? "mock (run by mock)"
+                                               : type);
 }
 
 int source_open(const struct smith_config *c, const struct source_ctx *ctx, struct source **ret,

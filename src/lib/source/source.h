@@ -6,8 +6,8 @@
  * image layout (tarball or directory) into the cache, `registry` pulls an
  * image from a registry and unpacks it the same way, `deb` solves Debian
  * package names against apt repositories and unpacks the packages into a
- * cached root.  RPM packages are a backend to come; their kind is
- * recognised here so the user gets a clear error rather than a guess. */
+ * cached root, `rpm` (also `mock`, without a mock on PATH) does the same
+ * with RPM packages and rpm-md repositories. */
 #pragma once
 
 #include <stdbool.h>
@@ -56,14 +56,17 @@ extern const struct source_ops source_dir_ops;
 extern const struct source_ops source_oci_ops;
 extern const struct source_ops source_registry_ops;
 extern const struct source_ops source_deb_ops;
+extern const struct source_ops source_rpm_ops;
 
 /* Picks the backend from `type` or, when empty, from the package string as
  * the original did (URLs and .tar/.tar.gz/.tgz[:tag] are OCI images), plus
  * directories (an OCI layout directory is an image, any other is a tree).
  * An http(s) URL, or a docker-style reference naming a registry host that is
- * not a local file, is pulled from the registry.  Package names (and .deb
- * files) are Debian packages when smith.yaml has `repos:` or this machine
- * has apt sources and no yum repositories. */
+ * not a local file, is pulled from the registry.  Package names (and .rpm
+ * files) are RPM packages when smith.yaml's `repos:` names rpm-md
+ * repositories, or it has none and this machine has yum repositories and no
+ * apt sources; package names (and .deb files) are Debian packages when
+ * smith.yaml has apt `repos:` or this machine has apt sources. */
 int source_open(const struct smith_config *c, const struct source_ctx *ctx, struct source **ret,
                 struct smith_error **err);
 void source_free(struct source *s);

@@ -1,0 +1,83 @@
+/* rpm-md repositories: where they are configured, and their metadata,
+ * verified before anything in it is used.
+ *
+ *   configuration  smith.yaml's rpm-md `repos:` mappings, or yum's
+ *                  /etc/yum.repos.d/ *.repo (ini: [id], baseurl, gpgkey,
+ *                  gpgcheck, repo_gpgcheck, enabled), $basearch and
+ *                  $releasever expanded in baseurl and gpgkey.
+ *   repomd.xml     fetched at every build; with repo_gpgcheck its detached
+ *                  signature repomd.xml.asc is checked with gpgv against the
+ *                  repository's gpgkey files (apt-verify.h); read by libsolv
+ *                  (repo_add_repomdxml()).
+ *   primary        the location repomd names, fetched into the blob store
+ *                  with the size and sha256 repomd gives checked before it
+ *                  is opened (fetch.h).
+ *
+ * Only baseurl repositories (no mirrorlist or metalink); gpgkey files are
+ * local (a path or file://).  Errors are SMITH_ERR_CONFIG for the
+ * configuration ("file:line: ..."), SMITH_ERR_SOURCE for a repository.
+ * Ownership: an rpm_repos owns its entries and their strings. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "apt-repo.h"
+#include "basic/error.h"
+
+struct cache;
+struct http;
+
+struct rpm_repo {
+        char *id;           /* "[id]", or smith.yaml's name (else its baseurl) */
+        char *baseurl;      /* expanded, without a trailing '/' */
+        char **gpgkeys;     /* strv of absolute key file paths, or NULL */
+        bool gpgcheck;      /* packages' signatures checked (default true) */
+        bool repo_gpgcheck; /* repomd.xml's signature checked (default false) */
+        char *where;        /* "file:line", for messages */
+};
+
+struct rpm_repos {
+        struct rpm_repo *items;
+        size_t n;
+};
+
+struct rpm_vars {
+        const char *basearch, *releasever; /* releasever may be NULL: "$releasever" is then an error */
+};
+
+#define RPM_REPOS_MAX_FILE (1024 * 1024) /* bytes in one .repo file */
+#define RPM_REPOS_MAX 1000               /* repositories in all */
+#define RPM_REPOMD_MAX (16u << 20)
+
+void rpm_repos_release(struct rpm_repos *r);
+
+/* Appends one repository; gpgkey is yum's list (paths or file:// URLs,
+ * separated by blanks or commas), relative paths starting at base_dir
+ * (may be NULL: must be absolute). */
+int rpm_repos_add(struct rpm_repos *out, const char *where, const char *id, const char *baseurl, const char *gpgkey,
+                  const char *base_dir, bool gpgcheck, bool repo_gpgcheck, const struct rpm_vars *v,
+                  struct smith_error **err);
+
+/* A whole .repo file (name is what messages call it); disabled
+ * repositories and those without a baseurl add nothing. */
+int rpm_repos_parse_ini(const char *name, const char *text, size_t len, const struct rpm_vars *v, struct rpm_repos *out,
+                        struct smith_error **err);
+
+/* dir's (normally "/etc/yum.repos.d") *.repo files in name order. */
+int rpm_repos_load_host(const char *dir, const struct rpm_vars *v, struct rpm_repos *out, struct smith_error **err);
+
+/* s with $basearch, $arch and $releasever (also ${...}) replaced; NULL
+ * with errno EINVAL for an unknown or unset variable, ENOMEM. */
+char *rpm_expand_vars(const char *s, const struct rpm_vars *v);
+
+/* The build machine's architecture in rpm's naming ("x86_64", "aarch64"),
+ * and its VERSION_ID from /etc/os-release (NULL when unknown; freed by the
+ * caller). */
+const char *rpm_host_arch(void);
+char *rpm_host_releasever(void);
+
+/* Loads the repository's primary index into out (appended; the entry's
+ * name is the repository's id, its hint the location's file name). */
+int rpm_repo_load(const struct rpm_repo *r, struct cache *c, struct http *h, struct apt_indexes *out,
+                  struct smith_error **err);

@@ -1,0 +1,46 @@
+/* What the package backends (deb.c, rpm.c) share, defined in deb.c: the
+ * cached root built from verified package blobs, local package files
+ * copied into the blob store, and repository indexes added to a pool
+ * through libsolv's saved form.
+ *
+ * A root is roots/<key>/, key the sha256 of the layout line and the
+ * sorted package digests, built in tmp/ and renamed, complete once
+ * roots/<key>.done exists (JSON: the packages and their files, so a
+ * cached root still says which package put which file there). */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "basic/error.h"
+#include "basic/hash.h"
+#include "pkg/apt-repo.h"
+#include "pkg/solve.h"
+#include "source.h"
+
+struct pkg_root_ops {
+        const char *layout;                                    /* part of the key: what prepare lays down */
+        int (*prepare)(int root_fd, struct smith_error **err); /* before the packages; may be NULL */
+        /* unpacks one package (a blob of size bytes, fd at offset 0) */
+        int (*unpack)(int root_fd, int fd, uint64_t size, const struct unpack_limits *limits, uint64_t *used,
+                      char ***ret_paths, struct smith_error **err);
+        /* after all packages, with s->pkgs filled: records them in the root
+         * the way the package manager would (a package database); may be NULL */
+        int (*finish)(int root_fd, const struct source *s, struct smith_error **err);
+        char *(*shown)(const struct pkg_choice *c); /* how messages name a package */
+};
+
+/* Opens the cached root of the packages c (n of them, their blobs in the
+ * store), building it when needed; fills s->root_fd, root_path, pkgs. */
+int source_pkg_root(struct source *s, struct cache *cache, const struct pkg_root_ops *ops, const struct pkg_choice *c,
+                    size_t n, const struct unpack_limits *limits, struct smith_error **err);
+
+/* Copies build_dir/path into the blob store; returns its digest and size. */
+int source_store_local(const struct source_ctx *ctx, const char *path, char digest[static DIGEST_STR_LEN + 1],
+                       uint64_t *ret_size, struct smith_error **err);
+
+/* Adds the verified index x to pool: from libsolv's saved form in the
+ * cache (pkgs/solv-<index sha256>-1) when a build saved it, else parsed
+ * (a Packages file, or primary.xml with rpm_md) and saved. */
+int source_add_index(struct pkg_pool *pool, struct cache *cache, const struct apt_index *x, bool rpm_md,
+                     struct smith_error **err);

@@ -1,0 +1,271 @@
+#!/usr/bin/env bats
+# The rpm source against a tiny rpm-md repository (tests/fixtures/rpm-repo.sh:
+# rpmbuild, rpmsign, createrepo_c, gpg) served over file:// and by python3
+# -m http.server on 127.0.0.1: what is solved and unpacked, the verification
+# chain (repomd.xml.asc -> repomd.xml -> primary -> .rpm -> its signature),
+# and a hostile payload.  Every build runs as an unprivileged user (uid
+# 65534) with a cache of its own.
+
+load helpers/common
+
+setup_file() {
+        FIX=$(mktemp -d /tmp/smith-rpmrepo.XXXXXX)
+        chmod 0755 "$FIX"
+        "$SMITH_SRC/tests/fixtures/rpm-repo.sh" make "$FIX"
+        chmod -R a+rX "$FIX/repo" "$FIX"/*.asc "$FIX"/*.rpm
+        WWW="$FIX/www"
+        mkdir -p "$WWW"
+        chmod 0755 "$WWW"
+        PORT=$(free_port)
+        "$PYTHON" -m http.server --bind 127.0.0.1 --directory "$WWW" "$PORT" >"$FIX/http.log" 2>&1 &
+        echo $! >"$FIX/http.pid"
+        for _ in $(seq 50); do
+                curl -fs "http://127.0.0.1:$PORT/" >/dev/null 2>&1 && break
+                sleep 0.1
+        done
+        SENTINEL=$(mktemp -d /tmp/smith-sentinel.XXXXXX)
+        TOKEN="sentinel-secret-$RANDOM$RANDOM$RANDOM"
+        export FIX WWW PORT SENTINEL TOKEN
+}
+
+teardown_file() {
+        [ ! -f "$FIX/http.pid" ] || kill "$(cat "$FIX/http.pid")" 2>/dev/null || true
+        rm -rf "$FIX" "$SENTINEL"
+}
+
+setup() {
+        common_setup
+        # this test's copy of the repository, free to damage
+        REPO="$WWW/$BATS_TEST_NUMBER"
+        rm -rf "$REPO"
+        cp -a "$FIX/repo" "$REPO"
+        URL="http://127.0.0.1:$PORT/$BATS_TEST_NUMBER"
+        export RPM_REPO_GNUPG="$FIX/gnupg"
+        U="$T/user"
+        mkdir -p "$U/home" "$U/cache" "$U/tmp"
+        cp "$SMITH" "$U/smith"
+        rm -rf "$SENTINEL"
+        mkdir -m 0755 "$SENTINEL" "$SENTINEL/dir"
+        printf '%s\n' "$TOKEN" >"$SENTINEL/secret"
+}
+
+teardown() {
+        rm -rf "${REPO:-/nonexistent}"
+        common_teardown
+}
+
+# smith_user ARGS: run smith as uid 65534 in $W, with its own HOME, cache
+# and TMPDIR under $U.
+smith_user() {
+        chown -R 65534:65534 "$U" "$W"
+        run setpriv --reuid=65534 --regid=65534 --clear-groups \
+                env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$U/home" XDG_CACHE_HOME="$U/cache" \
+                TMPDIR="$U/tmp" SOURCE_DATE_EPOCH=0 SMITH_NET_RETRY_BASE_MS=50 "$U/smith" "$@"
+}
+
+# write_yaml PACKAGE [BASEURL] [EXTRA REPO KEYS...]: a smith.yaml for
+# PACKAGE from the test's repository, repomd.xml and packages checked.
+write_yaml() {
+        local pkg=$1 url=${2:-$URL}
+        shift 2 || shift $#
+        {
+                echo "package: $pkg"
+                echo "repos:"
+                echo "- name: test"
+                echo "  baseurl: $url"
+                echo "  gpgkey: file://$FIX/key.asc"
+                echo "  repo_gpgcheck: true"
+                for k in "$@"; do echo "  $k"; done
+                echo "paths:"
+                echo "- /usr/bin/hello-rpm"
+                echo "- /usr/share"
+                echo "cmd: [/usr/bin/hello-rpm]"
+        } >smith.yaml
+}
+
+packages_of() {
+        $OCI blob "$1" application/vnd.smith.packages
+}
+
+assert_clean_failure() {
+        [ ! -e image.tar.gz ] || fail "failed but left image.tar.gz"
+        [ -z "$(ls -A "$U/cache/smith/tmp" 2>/dev/null)" ] || fail "left in the cache: $(ls -A "$U/cache/smith/tmp")"
+        [ -z "$(ls -A "$U/tmp")" ] || fail "left in TMPDIR: $(ls -A "$U/tmp")"
+        [ -z "$(leftovers "$W")" ] || fail "left behind: $(leftovers "$W")"
+}
+
+@test "rpm: solves Requires with versions and Provides over http; the newest wins; no decoy; signatures checked" {
+        local arch
+        arch=$(uname -m)
+        write_yaml hello-rpm
+        smith_user -v
+        assert_status 0
+        [ "$(packages_of image.tar.gz)" = "greeter-data-1.0-1.noarch
+hello-rpm-1.0-1.$arch
+libgreet-1.1-1.$arch" ] || fail "packages: $(packages_of image.tar.gz)"
+        $OCI verify image.tar.gz >/dev/null
+        run $OCI ls image.tar.gz
+        grep -qE '^f 0755 .* usr/bin/hello-rpm$' <<<"$output" || fail "no usr/bin/hello-rpm: $output"
+        # the library (0644) and the libm it needs, found by the ELF closure in the package root
+        grep -qE '^f 0644 .* usr/lib64/libgreet.so.1$' <<<"$output" || fail "no libgreet: $output"
+        grep -qE '^f 0644 .* usr/lib64/libm.so.6$' <<<"$output" || fail "no libm: $output"
+        grep -q 'usr/share/greeter/hello.txt' <<<"$output" || fail "no greeter-data: $output"
+        ! grep -q decoy <<<"$output" || fail "the decoy was installed: $output"
+        ! grep -q libgreet-1.0 <<<"$output" || fail "the older libgreet won: $output"
+        [ "$($OCI cat image.tar.gz usr/share/greeter/hello.txt)" = "hello from greeter-data" ]
+        run $OCI blob image.tar.gz application/vnd.smith.spec+json
+        [ "$(jq -r '.repos[0].baseurl' <<<"$output")" = "$URL" ]
+        [ "$(jq -r '.repos[0].repo_gpgcheck' <<<"$output")" = true ]
+}
+
+@test "rpm: a file:// repository, a local .rpm with its dependencies from the repository" {
+        cp "$FIX/local-tool-2.0-1.noarch.rpm" "$W/"
+        write_yaml "[./local-tool-2.0-1.noarch.rpm]" "file://$REPO"
+        smith_user
+        assert_status 0
+        [ "$(packages_of image.tar.gz)" = "greeter-data-1.0-1.noarch
+local-tool-2.0-1.noarch" ] || fail "packages: $(packages_of image.tar.gz)"
+        [ "$($OCI cat image.tar.gz usr/share/local-tool/2.0)" = "local-tool 2.0" ]
+}
+
+@test "rpm: a warm build takes everything from the cache and gives the same image" {
+        write_yaml hello-rpm
+        smith_user -b 1 -i one.tar.gz
+        assert_status 0
+        rm -f "$REPO"/*.rpm
+        smith_user -b 1 -i two.tar.gz
+        assert_status 0
+        cmp one.tar.gz two.tar.gz
+        ls "$U/cache/smith/pkgs/" | grep -q '^solv-' || fail "no saved index in the cache"
+}
+
+@test "rpm: type mock without mock on PATH uses the rpm source and says so under -v" {
+        write_yaml hello-rpm
+        sed -i '1i type: mock' smith.yaml
+        smith_user -v
+        assert_status 0
+        assert_output_contains "'mock' is not on PATH"
+        run $OCI blob image.tar.gz application/vnd.smith.spec+json
+        [ "$(jq -r .type <<<"$output")" = mock ]
+}
+
+@test "rpm: an unknown package fails (exit 4) with one line" {
+        write_yaml no-such-package
+        smith_user
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "no-such-package"
+        assert_clean_failure
+}
+
+@test "rpm: a tampered primary fails (exit 4) before it is used" {
+        printf 'X' | dd of="$REPO/repodata/primary.xml.gz" bs=1 seek=40 conv=notrunc status=none
+        write_yaml hello-rpm
+        smith_user
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "checksum mismatch"
+        assert_output_contains "primary.xml.gz"
+        assert_clean_failure
+}
+
+@test "rpm: a package that does not match primary's checksum fails (exit 4) and is not stored" {
+        local f="$REPO/libgreet-1.1-1.$(uname -m).rpm"
+        printf 'X' | dd of="$f" bs=1 seek=3000 conv=notrunc status=none
+        write_yaml hello-rpm
+        smith_user
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "libgreet"
+        assert_output_contains "checksum mismatch"
+        assert_clean_failure
+        [ -z "$(find "$U/cache/smith/blobs" -type f -size +300k)" ] || fail "the tampered package was stored"
+}
+
+@test "rpm: repomd.xml signed by another key fails (exit 4) with repo_gpgcheck" {
+        "$SMITH_SRC/tests/fixtures/rpm-repo.sh" index "$REPO" other@smith
+        write_yaml hello-rpm
+        smith_user
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "repository 'test': repomd.xml: signed by unknown key"
+        assert_clean_failure
+}
+
+@test "rpm: repomd.xml without a signature fails (exit 4) with repo_gpgcheck, and is used without it" {
+        rm "$REPO/repodata/repomd.xml.asc"
+        write_yaml hello-rpm
+        smith_user
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "repomd.xml: not signed"
+        assert_clean_failure
+        sed -i 's/repo_gpgcheck: true/repo_gpgcheck: false/' smith.yaml
+        smith_user
+        assert_status 0
+}
+
+@test "rpm: a package signed by another key fails (exit 4) with gpgcheck" {
+        "$SMITH_SRC/tests/fixtures/rpm-repo.sh" sign "$REPO/greeter-data-1.0-1.noarch.rpm" other@smith
+        "$SMITH_SRC/tests/fixtures/rpm-repo.sh" index "$REPO"
+        write_yaml hello-rpm
+        smith_user
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "package 'greeter-data-1.0-1.noarch' from 'test'"
+        assert_output_contains "not in the repository's gpgkey"
+        assert_clean_failure
+}
+
+@test "rpm: an unsigned package fails (exit 4) with gpgcheck and installs with gpgcheck: false" {
+        write_yaml unsigned-thing
+        smith_user
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "package 'unsigned-thing-1.0-1.noarch' from 'test': not signed"
+        assert_clean_failure
+        write_yaml unsigned-thing "$URL" "gpgcheck: false"
+        smith_user
+        assert_status 0
+        [ "$($OCI cat image.tar.gz usr/share/unsigned/file)" = unsigned ]
+}
+
+@test "rpm: a payload swapped under a good signature fails (exit 4) with gpgcheck" {
+        # the header (and its signature) kept, the payload another one: createrepo_c
+        # writes primary from the file as it is, so only the payload digest can tell
+        "$PYTHON" "$SMITH_SRC/tests/fixtures/rpm-hostile.py" "$REPO/greeter-data-1.0-1.noarch.rpm" "$T/g.rpm" "$SENTINEL"
+        mv "$T/g.rpm" "$REPO/greeter-data-1.0-1.noarch.rpm"
+        "$SMITH_SRC/tests/fixtures/rpm-repo.sh" index "$REPO"
+        write_yaml hello-rpm
+        smith_user
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "payload digest mismatch"
+        assert_clean_failure
+        [ "$(cat "$SENTINEL/secret")" = "$TOKEN" ]
+}
+
+@test "rpm hostile: a cpio with ../ names, an absolute name and a link out stays contained" {
+        "$PYTHON" "$SMITH_SRC/tests/fixtures/rpm-hostile.py" "$REPO/unsigned-thing-1.0-1.noarch.rpm" "$T/h.rpm" "$SENTINEL"
+        mv "$T/h.rpm" "$REPO/unsigned-thing-1.0-1.noarch.rpm"
+        "$SMITH_SRC/tests/fixtures/rpm-repo.sh" index "$REPO"
+        write_yaml unsigned-thing "$URL" "gpgcheck: false"
+        smith_user
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "escapes the root"
+        assert_clean_failure
+        [ "$(cat "$SENTINEL/secret")" = "$TOKEN" ] || fail "the sentinel was written"
+        [ "$(ls -A "$SENTINEL")" = "dir
+secret" ] || fail "files appeared in the sentinel: $(ls -A "$SENTINEL")"
+}
+
+@test "rpm: type deb leaves rpm-md repos to the rpm source (exit 4, one line)" {
+        write_yaml hello-rpm
+        sed -i '1i type: deb' smith.yaml
+        smith_user
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "no package repositories"
+        assert_clean_failure
+}
