@@ -36,13 +36,13 @@ _printf_(3, 4) static int parse_error(struct parser *p, const yaml_node_t *n, co
                 m = NULL;
         va_end(ap);
         if (!m)
-                return error_set_errno(p->err, SMITH_ERR_IO, ENOMEM, "parse '%s'", p->name);
+                return error_oom(p->err);
         return error_set(p->err, SMITH_ERR_CONFIG, "%s:%zu:%zu: %s", p->name, (size_t) n->start_mark.line + 1,
                          (size_t) n->start_mark.column + 1, m);
 }
 
 static int oom(struct parser *p) {
-        return error_set_errno(p->err, SMITH_ERR_IO, ENOMEM, "parse '%s'", p->name);
+        return error_oom(p->err);
 }
 
 #define SHOWN_MAX 64
@@ -726,7 +726,7 @@ static int yaml_error(const char *name, const yaml_parser_t *parser, const char 
 
         switch (parser->error) {
         case YAML_MEMORY_ERROR:
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "parse '%s'", name);
+                return error_oom(err);
         case YAML_READER_ERROR:
                 /* Only a byte offset here; count lines and characters ourselves. */
                 line = 1;
@@ -767,7 +767,7 @@ _printf_(4, 5) static int event_error(const char *name, const yaml_event_t *ev, 
                 m = NULL;
         va_end(ap);
         if (!m)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "parse '%s'", name);
+                return error_oom(err);
         return error_set(err, SMITH_ERR_CONFIG, "%s:%zu:%zu: %s", name, (size_t) ev->start_mark.line + 1,
                          (size_t) ev->start_mark.column + 1, m);
 }
@@ -782,7 +782,7 @@ static int yaml_precheck(const char *name, const char *data, size_t len, struct 
         size_t depth = 0, anchors = 0;
 
         if (!yaml_parser_initialize(&parser_storage))
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "parse '%s'", name);
+                return error_oom(err);
         parser = &parser_storage;
         yaml_parser_set_input_string(parser, (const unsigned char *) data, len);
 
@@ -840,9 +840,9 @@ int config_parse(const char *name, const char *data, size_t len, struct smith_co
                 return -1;
         c = config_new();
         if (!c)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "parse '%s'", name);
+                return error_oom(err);
         if (!yaml_parser_initialize(&parser_storage))
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "parse '%s'", name);
+                return error_oom(err);
         parser = &parser_storage;
         yaml_parser_set_input_string(parser, (const unsigned char *) data, len);
 

@@ -100,7 +100,7 @@ static int image_string(const json_t *v, const char *key, char **ret, struct smi
         if (s[0] == '\0')
                 return 0;
         *ret = strdup(s);
-        return *ret ? 0 : error_set_errno(err, SMITH_ERR_IO, ENOMEM, "image config");
+        return *ret ? 0 : error_oom(err);
 }
 
 /* A []string: null elements decode as "" in Go. */
@@ -120,7 +120,7 @@ static int image_strv(const json_t *v, const char *key, char ***ret, struct smit
                                  CONFIG_MAX_ITEMS);
         l = calloc(n + 1, sizeof(char *));
         if (!l)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "image config");
+                return error_oom(err);
         for (size_t i = 0; i < n; i++) {
                 const json_t *item = json_array_get(v, i);
 
@@ -131,7 +131,7 @@ static int image_strv(const json_t *v, const char *key, char ***ret, struct smit
                 else
                         return image_type_error(err, key, "a list of strings");
                 if (!l[i])
-                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "image config");
+                        return error_oom(err);
         }
         *ret = TAKE_PTR(l);
         return 0;
@@ -158,7 +158,7 @@ static int image_map(const json_t *v, const char *key, char ***ret_keys, char **
                                  CONFIG_MAX_ITEMS);
         keys = calloc(n + 1, sizeof(char *));
         if (!keys)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "image config");
+                return error_oom(err);
         json_object_foreach((json_t *) v, k, val) {
                 if (i >= n)
                         break;
@@ -167,18 +167,18 @@ static int image_map(const json_t *v, const char *key, char ***ret_keys, char **
                         return image_type_error(err, key, ret_values ? "an object of strings" : "an object of objects");
                 keys[i] = strdup(k);
                 if (!keys[i++])
-                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "image config");
+                        return error_oom(err);
         }
         strv_sort(keys);
         if (ret_values) {
                 values = calloc(n + 1, sizeof(char *));
                 if (!values)
-                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "image config");
+                        return error_oom(err);
                 for (size_t j = 0; j < i; j++) {
                         const json_t *s = json_object_get(v, keys[j]);
                         values[j] = strdup(json_is_string(s) ? json_string_value(s) : "");
                         if (!values[j])
-                                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "image config");
+                                return error_oom(err);
                 }
                 *ret_values = TAKE_PTR(values);
         }

@@ -203,12 +203,12 @@ int source_open(const struct smith_config *c, const struct source_ctx *ctx, stru
                 return r;
         s = calloc(1, sizeof(*s));
         if (!s)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "source");
+                return error_oom(err);
         s->ops = ops;
         s->root_fd = -1;
         s->name = strdup(c->package);
         if (!s->name)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "source");
+                return error_oom(err);
         r = ops->open(s, c, ctx, err);
         if (r < 0)
                 return r;

@@ -41,7 +41,7 @@ static int cache_find_path(char **ret, struct smith_error **err) {
                 return error_set(err, SMITH_ERR_IO,
                                  "no cache directory: set XDG_CACHE_HOME or HOME to an absolute path");
         if (!p)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "cache directory");
+                return error_oom(err);
         *ret = p;
         return 0;
 }
@@ -98,7 +98,7 @@ int cache_open(struct cache **ret, struct smith_error **err) {
 
         c = calloc(1, sizeof(*c));
         if (!c)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "cache");
+                return error_oom(err);
         c->fd = c->blobs_fd = c->roots_fd = c->tmp_fd = -1;
         if (cache_find_path(&c->path, err) < 0)
                 return -1;
@@ -108,7 +108,7 @@ int cache_open(struct cache **ret, struct smith_error **err) {
                 _cleanup_free_ char *parent = strdup(c->path);
                 char *slash = parent ? strrchr(parent, '/') : NULL;
                 if (!parent)
-                        return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "cache");
+                        return error_oom(err);
                 if (slash && slash != parent) {
                         *slash = '\0';
                         r = mkdir_p(parent, 0755);
@@ -149,7 +149,7 @@ int cache_lock(struct cache *c, const char *key, int *ret_fd, struct smith_error
         if (!is_plain_name(key))
                 return error_set(err, SMITH_ERR_IO, "invalid cache lock name '%s'", key);
         if (asprintf(&name, "locks/%s", key) < 0)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "lock '%s'", key);
+                return error_oom(err);
         fd = openat(c->fd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0)
                 return error_set_errno(err, SMITH_ERR_IO, errno, "open lock '%s/%s'", c->path, name);
@@ -175,7 +175,7 @@ int cache_tmpfile(struct cache *c, char **ret_name, int *ret_fd, struct smith_er
         int fd;
 
         if (asprintf(&path, "%s/tmp/blob-XXXXXX", c->path) < 0)
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "temp file");
+                return error_oom(err);
         fd = mkostemp(path, O_CLOEXEC);
         if (fd < 0)
                 return error_set_errno(err, SMITH_ERR_IO, errno, "create temp file in '%s/tmp'", c->path);
@@ -184,7 +184,7 @@ int cache_tmpfile(struct cache *c, char **ret_name, int *ret_fd, struct smith_er
         if (!name) {
                 close(fd);
                 unlink(path);
-                return error_set_errno(err, SMITH_ERR_IO, ENOMEM, "temp file");
+                return error_oom(err);
         }
         *ret_name = name;
         *ret_fd = fd;
