@@ -524,6 +524,29 @@ int rm_rf_at(int dirfd, const char *name) {
         return 0;
 }
 
+int dir_list_sorted(int dfd, char ***ret) {
+        _cleanup_strv_free_ char **names = NULL;
+        DIR *d = fdopendir(dfd);
+        struct dirent *de;
+
+        if (!d) {
+                close(dfd);
+                return -errno;
+        }
+        while ((de = readdir(d))) {
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                if (strv_extend(&names, de->d_name) < 0) {
+                        closedir(d);
+                        return -ENOMEM;
+                }
+        }
+        closedir(d);
+        strv_sort(names);
+        *ret = TAKE_PTR(names);
+        return 0;
+}
+
 static bool has_suffix_in(const char *s, const char *const *suffixes) {
         size_t n = strlen(s);
 
@@ -538,23 +561,24 @@ static bool has_suffix_in(const char *s, const char *const *suffixes) {
 int dir_list_configs(const char *dir, const char *const *suffixes, char ***ret) {
         static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.";
         _cleanup_strv_free_ char **names = NULL;
-        struct dirent *de;
-        DIR *d = opendir(dir);
+        int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r;
+        size_t k = 0;
 
         *ret = NULL;
-        if (!d)
+        if (dfd < 0)
                 return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
-        while ((de = readdir(d))) {
-                if (strspn(de->d_name, ok) != strlen(de->d_name) || !has_suffix_in(de->d_name, suffixes))
-                        continue;
-                if (strv_extend(&names, de->d_name) < 0) {
-                        closedir(d);
-                        return -ENOMEM;
-                }
+        r = dir_list_sorted(dfd, &names);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; names && names[i]; i++) {
+                if (strspn(names[i], ok) == strlen(names[i]) && has_suffix_in(names[i], suffixes))
+                        names[k++] = names[i];
+                else
+                        free(names[i]);
         }
-        closedir(d);
-        strv_sort(names);
-        *ret = TAKE_PTR(names);
+        if (names)
+                names[k] = NULL;
+        *ret = k > 0 ? TAKE_PTR(names) : NULL;
         return 0;
 }
 

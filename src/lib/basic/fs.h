@@ -65,6 +65,10 @@ int write_full(int fd, const void *buf, size_t len);
  * missing name is fine.  -errno. */
 int rm_rf_at(int dirfd, const char *name);
 
+/* The names in the directory open on dfd (taken: closed either way), "."
+ * and ".." left out, sorted bytewise.  -errno. */
+int dir_list_sorted(int dfd, char ***ret);
+
 /* The names in directory dir that end in one of suffixes (NULL-terminated)
  * and hold only letters, digits, '_', '-' and '.' (apt's rule for its
  * configuration directories), sorted.  A missing dir gives 0 and NULL.

@@ -16,29 +16,6 @@ static bool has_meta(const char *s) {
         return strpbrk(s, "*?[\\") != NULL;
 }
 
-int dir_list_sorted(int dfd, char ***ret) {
-        _cleanup_strv_free_ char **names = NULL;
-        DIR *d = fdopendir(dfd);
-        struct dirent *de;
-
-        if (!d) {
-                close(dfd);
-                return -errno;
-        }
-        while ((de = readdir(d))) {
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
-                if (strv_extend(&names, de->d_name) < 0) {
-                        closedir(d);
-                        return -ENOMEM;
-                }
-        }
-        closedir(d);
-        strv_sort(names);
-        *ret = TAKE_PTR(names);
-        return 0;
-}
-
 static bool missing(int r) {
         return r == -ENOENT || r == -ENOTDIR || r == -ELOOP || r == -EACCES;
 }

@@ -7,10 +7,6 @@
 
 #include <stddef.h>
 
-/* The names in the directory open on dfd (taken: closed either way), "."
- * and ".." left out, sorted bytewise.  -errno. */
-int dir_list_sorted(int dfd, char ***ret);
-
 enum root_glob_flags {
         ROOT_GLOB_PERIOD = 1 << 0,   /* as glob(): a leading '.' is only matched by a '.' */
         ROOT_GLOB_EXISTING = 1 << 1, /* a match must exist (a literal last component too) */

@@ -411,6 +411,28 @@ static const struct pkg_root_ops deb_root_ops = {
         .shown = pkg_choice_file_name,
 };
 
+int source_fetch_choices(const struct source_ctx *ctx, const struct http_opts *ho, struct pkg_choice *choices, size_t n,
+                         unsigned workers, struct smith_error **err) {
+        _cleanup_free_ struct pkg_fetch_item *items = calloc(n + 1, sizeof(*items));
+        size_t n_items = 0;
+
+        if (!items)
+                return error_oom(err);
+        for (size_t i = 0; i < n; i++) {
+                if (choices[i].local) {
+                        if (source_store_local(ctx, choices[i].local, choices[i].digest, &choices[i].size, err) < 0)
+                                return -1;
+                        continue;
+                }
+                items[n_items++] = (struct pkg_fetch_item){ .url = choices[i].url,
+                                                            .what = choices[i].name,
+                                                            .digest = choices[i].digest,
+                                                            .size = choices[i].size };
+        }
+        log_info("%zu packages, %zu to check or fetch", n, n_items);
+        return pkg_fetch_blobs(ctx->cache, ho, items, n_items, workers, err);
+}
+
 /* --- the backend --- */
 
 /* An index into the pool: from libsolv's saved form in the cache when a
@@ -452,11 +474,10 @@ static int deb_open(struct source *s, const struct smith_config *c, const struct
         _cleanup_strv_free_ char **names = NULL, **wanted = NULL, **locals = NULL;
         _cleanup_(http_freep) struct http *h = NULL;
         _cleanup_(pkg_pool_freep) struct pkg_pool *pool = NULL;
-        _cleanup_free_ struct pkg_fetch_item *items = NULL;
         struct http_opts ho = { .insecure = ctx->insecure, .error_kind = SMITH_ERR_SOURCE };
         struct apt_indexes idx = {};
         struct pkg_choice *choices = NULL;
-        size_t n = 0, n_items = 0;
+        size_t n = 0;
         int r;
 
         names = c->package_list ? strv_copy(c->package_list) : strv_split(c->package, " ", true);
@@ -497,25 +518,7 @@ static int deb_open(struct source *s, const struct smith_config *c, const struct
         if (r < 0)
                 goto out;
 
-        items = calloc(n + 1, sizeof(*items));
-        if (!items) {
-                r = error_oom(err);
-                goto out;
-        }
-        for (size_t i = 0; i < n; i++) {
-                if (choices[i].local) {
-                        r = source_store_local(ctx, choices[i].local, choices[i].digest, &choices[i].size, err);
-                        if (r < 0)
-                                goto out;
-                        continue;
-                }
-                items[n_items++] = (struct pkg_fetch_item){ .url = choices[i].url,
-                                                            .what = choices[i].name,
-                                                            .digest = choices[i].digest,
-                                                            .size = choices[i].size };
-        }
-        log_info("%zu packages, %zu to check or fetch", n, n_items);
-        r = pkg_fetch_blobs(ctx->cache, &ho, items, n_items, DEB_FETCH_WORKERS, err);
+        r = source_fetch_choices(ctx, &ho, choices, n, DEB_FETCH_WORKERS, err);
         if (r < 0)
                 goto out;
         r = source_pkg_root(s, ctx->cache, &deb_root_ops, choices, n, &ctx->limits, err);

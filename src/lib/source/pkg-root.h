@@ -44,3 +44,10 @@ int source_store_local(const struct source_ctx *ctx, const char *path, char dige
  * (a Packages file, or primary.xml with rpm_md) and saved. */
 int source_add_index(struct pkg_pool *pool, struct cache *cache, const struct apt_index *x, bool rpm_md,
                      struct smith_error **err);
+
+struct http_opts;
+/* Puts the blobs of the chosen packages in the store: local files copied
+ * (their digest and size filled in), the rest fetched by workers and
+ * verified against what the signed metadata says. */
+int source_fetch_choices(const struct source_ctx *ctx, const struct http_opts *ho, struct pkg_choice *choices, size_t n,
+                         unsigned workers, struct smith_error **err);

@@ -121,12 +121,11 @@ static int rpm_open(struct source *s, const struct smith_config *c, const struct
         _cleanup_strv_free_ char **names = NULL, **wanted = NULL, **locals = NULL;
         _cleanup_(http_freep) struct http *h = NULL;
         _cleanup_(pkg_pool_freep) struct pkg_pool *pool = NULL;
-        _cleanup_free_ struct pkg_fetch_item *items = NULL;
         struct http_opts ho = { .insecure = ctx->insecure, .error_kind = SMITH_ERR_SOURCE };
         struct rpm_repos repos = {};
         struct apt_indexes idx = {};
         struct pkg_choice *choices = NULL;
-        size_t n = 0, n_items = 0;
+        size_t n = 0;
         int r;
 
         if (c->type && streq(c->type, "mock"))
@@ -163,25 +162,7 @@ static int rpm_open(struct source *s, const struct smith_config *c, const struct
         if (r < 0)
                 goto out;
 
-        items = calloc(n + 1, sizeof(*items));
-        if (!items) {
-                r = error_oom(err);
-                goto out;
-        }
-        for (size_t i = 0; i < n; i++) {
-                if (choices[i].local) {
-                        r = source_store_local(ctx, choices[i].local, choices[i].digest, &choices[i].size, err);
-                        if (r < 0)
-                                goto out;
-                        continue;
-                }
-                items[n_items++] = (struct pkg_fetch_item){ .url = choices[i].url,
-                                                            .what = choices[i].name,
-                                                            .digest = choices[i].digest,
-                                                            .size = choices[i].size };
-        }
-        log_info("%zu packages, %zu to check or fetch", n, n_items);
-        r = pkg_fetch_blobs(ctx->cache, &ho, items, n_items, RPM_FETCH_WORKERS, err);
+        r = source_fetch_choices(ctx, &ho, choices, n, RPM_FETCH_WORKERS, err);
         if (r >= 0)
                 r = check_signatures(ctx, &repos, choices, n, err);
         if (r >= 0)

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "basic/glob.h"
+#include "basic/fs.h"
 #include "basic/log.h"
 #include "basic/strv.h"
 #include "tree/overlay.h"
