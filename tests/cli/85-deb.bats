@@ -324,6 +324,20 @@ EOF
         [ -z "$output" ] || fail "-f printed: $output"
         [ "$(packages_of third.tar.gz)" = "$(packages_of first.tar.gz)" ]
 
+        # and in a network namespace with no interface up at all, the
+        # server running again: the cache alone builds it
+        "$PYTHON" -m http.server --bind 127.0.0.1 --directory "$WWW" "$port" >/dev/null 2>&1 &
+        pid=$!
+        chown -R 65534:65534 "$U" "$W"
+        run unshare --net setpriv --reuid=65534 --regid=65534 --clear-groups \
+                env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$U/home" XDG_CACHE_HOME="$U/cache" \
+                TMPDIR="$U/tmp" SOURCE_DATE_EPOCH=0 SMITH_NET_RETRY_BASE_MS=10 "$U/smith" -i fifth.tar.gz
+        kill "$pid"
+        wait "$pid" 2>/dev/null || true
+        assert_status 0
+        assert_output_contains "unreachable: using metadata from"
+        [ "$(packages_of fifth.tar.gz)" = "$(packages_of first.tar.gz)" ]
+
         # without a cache, an unreachable repository is one error line
         rm -rf "$U/cache"
         mkdir -p "$U/cache"
