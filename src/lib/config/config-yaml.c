@@ -169,20 +169,35 @@ static int parse_bool(struct parser *p, const yaml_node_t *n, const char *what, 
 }
 
 /* With lines, also each entry's line (1-based), for messages about it later. */
+/* What a collection field starts with: nothing to do for null or an empty
+ * collection (0), else 1 and the entry count, which is bounded.  kinds are
+ * the node types accepted (a mapping, a sequence, or either); expected
+ * words the error when it is neither. */
+enum { TAKES_LIST = 1 << 0, TAKES_MAP = 1 << 1 };
+
+static int collection_count(struct parser *p, const yaml_node_t *n, const char *what, unsigned kinds,
+                            const char *expected, size_t *ret_count) {
+        bool list = n->type == YAML_SEQUENCE_NODE, map = n->type == YAML_MAPPING_NODE;
+
+        *ret_count = 0;
+        if (node_is_null(n))
+                return 0;
+        if (!((kinds & TAKES_LIST) && list) && !((kinds & TAKES_MAP) && map))
+                return parse_error(p, n, "'%s' must be %s", what, expected);
+        *ret_count = list ? n_items(n) : n_pairs(n);
+        if (*ret_count > CONFIG_MAX_ITEMS)
+                return parse_error(p, n, "'%s' has more than %d entries", what, CONFIG_MAX_ITEMS);
+        return *ret_count > 0;
+}
+
 static int parse_list(struct parser *p, const yaml_node_t *n, const char *what, char ***field, unsigned **lines) {
         _cleanup_strv_free_ char **l = NULL;
         _cleanup_free_ unsigned *ls = NULL;
         size_t count;
+        int r = collection_count(p, n, what, TAKES_LIST, "a list of strings", &count);
 
-        if (node_is_null(n))
-                return 0;
-        if (n->type != YAML_SEQUENCE_NODE)
-                return parse_error(p, n, "'%s' must be a list of strings", what);
-        count = n_items(n);
-        if (count == 0)
-                return 0;
-        if (count > CONFIG_MAX_ITEMS)
-                return parse_error(p, n, "'%s' has more than %d entries", what, CONFIG_MAX_ITEMS);
+        if (r <= 0)
+                return r;
         l = calloc(count + 1, sizeof(char *));
         if (!l || (lines && !(ls = calloc(count, sizeof(unsigned)))))
                 return oom(p);
@@ -298,16 +313,10 @@ static int entries_take(struct parser *p, struct entries *es, char ***ret_keys, 
 static int parse_labels(struct parser *p, const yaml_node_t *n, const char *what, struct smith_config *c) {
         _cleanup_(entries_release) struct entries es = {};
         size_t count;
+        int r = collection_count(p, n, what, TAKES_MAP, "a mapping of strings to strings", &count);
 
-        if (node_is_null(n))
-                return 0;
-        if (n->type != YAML_MAPPING_NODE)
-                return parse_error(p, n, "'%s' must be a mapping of strings to strings", what);
-        count = n_pairs(n);
-        if (count == 0)
-                return 0;
-        if (count > CONFIG_MAX_ITEMS)
-                return parse_error(p, n, "'%s' has more than %d entries", what, CONFIG_MAX_ITEMS);
+        if (r <= 0)
+                return r;
         es.e = calloc(count, sizeof(struct entry));
         if (!es.e)
                 return oom(p);
@@ -347,16 +356,10 @@ static int parse_ports(struct parser *p, const yaml_node_t *n, const char *what,
         _cleanup_(entries_release) struct entries es = {};
         bool is_list = n->type == YAML_SEQUENCE_NODE;
         size_t count;
+        int r = collection_count(p, n, what, TAKES_LIST | TAKES_MAP, "a mapping or a list of strings", &count);
 
-        if (node_is_null(n))
-                return 0;
-        if (n->type != YAML_MAPPING_NODE && !is_list)
-                return parse_error(p, n, "'%s' must be a mapping or a list of strings", what);
-        count = is_list ? n_items(n) : n_pairs(n);
-        if (count == 0)
-                return 0;
-        if (count > CONFIG_MAX_ITEMS)
-                return parse_error(p, n, "'%s' has more than %d entries", what, CONFIG_MAX_ITEMS);
+        if (r <= 0)
+                return r;
         es.e = calloc(count, sizeof(struct entry));
         if (!es.e)
                 return oom(p);
@@ -577,13 +580,8 @@ static bool repo_has_key(struct parser *p, const yaml_node_t *n, const char *key
 static int parse_repos(struct parser *p, const yaml_node_t *n, const char *what, struct smith_config *c) {
         size_t count;
 
-        if (node_is_null(n))
-                return 0;
-        if (n->type != YAML_SEQUENCE_NODE)
-                return parse_error(p, n, "'%s' must be a list of strings or mappings", what);
-        count = n_items(n);
-        if (count > CONFIG_MAX_ITEMS)
-                return parse_error(p, n, "'%s' has more than %d entries", what, CONFIG_MAX_ITEMS);
+        if (collection_count(p, n, what, TAKES_LIST, "a list of strings or mappings", &count) < 0)
+                return -1;
         /* a repeated "repos" key was refused already: c->repos is NULL */
         c->repos = count ? calloc(count, sizeof(struct smith_repo)) : NULL;
         if (count && !c->repos)

@@ -261,25 +261,6 @@ int cache_pkgs_write(struct cache *c, const char *name, const void *data, size_t
         return 0;
 }
 
-int cache_pkgs_read(struct cache *c, const char *name, size_t max, char **ret, size_t *ret_len, time_t *ret_mtime) {
-        _cleanup_free_ char *p = NULL;
-        _cleanup_close_ int fd = -1;
-        struct stat st;
-
-        if (!is_plain_name(name))
-                return -EINVAL;
-        if (asprintf(&p, "pkgs/%s", name) < 0)
-                return -ENOMEM;
-        fd = openat(c->fd, p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (ret_mtime)
-                *ret_mtime = st.st_mtime;
-        return read_full_fd(fd, max, ret, ret_len);
-}
-
 int cache_pkgs_open(struct cache *c, const char *name, int *ret_fd) {
         _cleanup_free_ char *p = NULL;
         int fd;
@@ -293,6 +274,20 @@ int cache_pkgs_open(struct cache *c, const char *name, int *ret_fd) {
                 return -errno;
         *ret_fd = fd;
         return 0;
+}
+
+int cache_pkgs_read(struct cache *c, const char *name, size_t max, char **ret, size_t *ret_len, time_t *ret_mtime) {
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+        int r = cache_pkgs_open(c, name, &fd);
+
+        if (r < 0)
+                return r;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (ret_mtime)
+                *ret_mtime = st.st_mtime;
+        return read_full_fd(fd, max, ret, ret_len);
 }
 
 int cache_pkgs_commit(struct cache *c, const char *tmp_name, const char *name, struct smith_error **err) {
