@@ -29,7 +29,6 @@
 #include "basic/strv.h"
 #include "layer/unpack.h"
 
-#define NAME_COMPONENT_MAX 255
 
 /* --- entry names --- */
 
@@ -40,48 +39,11 @@ static char *name_for_msg(const char *s) {
         return strdup(path_for_msg(s, buf));
 }
 
-/* Strips leading "/" and "./", drops "." and empty components.  Returns 0,
- * -EXDEV for a ".." component, -ENAMETOOLONG for overlong names or
- * components.  An empty result means the root itself. */
+/* An entry name as a path below the root: leading "/" and "./", "." and
+ * empty components dropped; -EXDEV for a ".." component, -ENAMETOOLONG for
+ * overlong names or components.  An empty result means the root itself. */
 static int normalize_name(const char *in, char **ret) {
-        size_t len = strlen(in);
-        char *out, *o;
-        const char *p = in;
-
-        if (len > UNPACK_MAX_NAME)
-                return -ENAMETOOLONG;
-        out = malloc(len + 1);
-        if (!out)
-                return -ENOMEM;
-        o = out;
-        while (*p) {
-                size_t n;
-                while (*p == '/')
-                        p++;
-                n = strcspn(p, "/");
-                if (n == 0)
-                        break;
-                if (n == 1 && p[0] == '.') {
-                        p += n;
-                        continue;
-                }
-                if (n == 2 && p[0] == '.' && p[1] == '.') {
-                        free(out);
-                        return -EXDEV;
-                }
-                if (n > NAME_COMPONENT_MAX) {
-                        free(out);
-                        return -ENAMETOOLONG;
-                }
-                if (o != out)
-                        *o++ = '/';
-                memcpy(o, p, n);
-                o += n;
-                p += n;
-        }
-        *o = '\0';
-        *ret = out;
-        return 0;
+        return path_normalize(in, PATH_DOTDOT_REFUSE | PATH_CHECK_LENGTH, ret);
 }
 
 /* --- applying entries --- */
