@@ -29,7 +29,6 @@
 #include "basic/strv.h"
 #include "layer/unpack.h"
 
-
 /* --- entry names --- */
 
 /* A hostile name may be huge or hold control characters: quote its head
