@@ -322,8 +322,21 @@ fail:
         return -1;
 }
 
-int source_pkg_root(struct source *s, struct cache *cache, const struct pkg_root_ops *ops, const struct pkg_choice *c,
-                    size_t n, const struct unpack_limits *limits, struct smith_error **err) {
+/* The packages blob: one line per package in the root, as ops names them. */
+static int list_packages(struct source *s, const struct pkg_root_ops *ops, struct smith_error **err) {
+        for (size_t i = 0; i < s->n_pkgs; i++) {
+                struct pkg_choice pc = { .name = s->pkgs[i].name,
+                                         .version = s->pkgs[i].version,
+                                         .arch = s->pkgs[i].arch };
+                if (strv_consume(&s->packages, ops->shown(&pc)) < 0)
+                        return error_oom(err);
+        }
+        strv_sort(s->packages);
+        return 0;
+}
+
+static int open_root(struct source *s, struct cache *cache, const struct pkg_root_ops *ops, const struct pkg_choice *c,
+                     size_t n, const struct unpack_limits *limits, struct smith_error **err) {
         char hex[SHA256_HEX_LEN + 1], key[SHA256_HEX_LEN + sizeof("root-")];
         _cleanup_close_ int lock_fd = -1;
         int r;
@@ -346,6 +359,13 @@ int source_pkg_root(struct source *s, struct cache *cache, const struct pkg_root
         if (fill_packages(s, c, n, err) < 0)
                 return -1;
         return build_root(s, cache, ops, hex, c, n, limits, err);
+}
+
+int source_pkg_root(struct source *s, struct cache *cache, const struct pkg_root_ops *ops, const struct pkg_choice *c,
+                    size_t n, const struct unpack_limits *limits, struct smith_error **err) {
+        if (open_root(s, cache, ops, c, n, limits, err) < 0)
+                return -1;
+        return list_packages(s, ops, err);
 }
 
 #define DPKG_DB_VERSION "dpkg-db 1: status and info/<pkg>.list"
@@ -524,16 +544,6 @@ static int deb_open(struct source *s, const struct smith_config *c, const struct
         r = source_pkg_root(s, ctx->cache, &deb_root_ops, choices, n, &ctx->limits, err);
         if (r < 0)
                 goto out;
-        for (size_t i = 0; i < s->n_pkgs; i++) {
-                struct pkg_choice pc = { .name = s->pkgs[i].name,
-                                         .version = s->pkgs[i].version,
-                                         .arch = s->pkgs[i].arch };
-                if (strv_consume(&s->packages, pkg_choice_file_name(&pc)) < 0) {
-                        r = error_oom(err);
-                        goto out;
-                }
-        }
-        strv_sort(s->packages);
 out:
         pkg_choices_free(choices, n);
         apt_indexes_release(&idx);

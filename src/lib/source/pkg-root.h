@@ -31,7 +31,8 @@ struct pkg_root_ops {
 };
 
 /* Opens the cached root of the packages c (n of them, their blobs in the
- * store), building it when needed; fills s->root_fd, root_path, pkgs. */
+ * store), building it when needed; fills s->root_fd, root_path, pkgs, and
+ * the packages blob's lines (s->packages, as ops->shown names them). */
 int source_pkg_root(struct source *s, struct cache *cache, const struct pkg_root_ops *ops, const struct pkg_choice *c,
                     size_t n, const struct unpack_limits *limits, struct smith_error **err);
 

@@ -169,16 +169,6 @@ static int rpm_open(struct source *s, const struct smith_config *c, const struct
                 r = source_pkg_root(s, ctx->cache, &rpm_root_ops, choices, n, &ctx->limits, err);
         if (r < 0)
                 goto out;
-        for (size_t i = 0; i < s->n_pkgs; i++) {
-                struct pkg_choice pc = { .name = s->pkgs[i].name,
-                                         .version = s->pkgs[i].version,
-                                         .arch = s->pkgs[i].arch };
-                if (strv_consume(&s->packages, pkg_choice_nevra(&pc)) < 0) {
-                        r = error_oom(err);
-                        goto out;
-                }
-        }
-        strv_sort(s->packages);
 out:
         pkg_choices_free(choices, n);
         apt_indexes_release(&idx);
