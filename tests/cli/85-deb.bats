@@ -55,15 +55,6 @@ teardown() {
         common_teardown
 }
 
-# smith_user ARGS: run smith as uid 65534 in $W, with its own HOME, cache
-# and TMPDIR under $U.
-smith_user() {
-        chown -R 65534:65534 "$U" "$W"
-        run setpriv --reuid=65534 --regid=65534 --clear-groups \
-                env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$U/home" XDG_CACHE_HOME="$U/cache" \
-                TMPDIR="$U/tmp" SOURCE_DATE_EPOCH=0 SMITH_NET_RETRY_BASE_MS="${SMITH_NET_RETRY_BASE_MS:-200}" \
-                "$U/smith" "$@"
-}
 
 # write_yaml PACKAGE [KEY]: a smith.yaml for PACKAGE from both suites.
 write_yaml() {
