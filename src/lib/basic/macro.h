@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
@@ -35,6 +36,36 @@ static inline void closep(int *fd) {
 static inline void fclosep(FILE **f) {
         if (*f)
                 fclose(*f);
+}
+
+/* free_many(a, b, c): frees each pointer, as systemd's free_many_charp();
+ * a destructor says what it owns in one line. */
+static inline void free_many_array(void *const *p, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                free(p[i]);
+}
+#define free_many(...) \
+        free_many_array((void *const[]){ __VA_ARGS__ }, sizeof((void *const[]){ __VA_ARGS__ }) / sizeof(void *))
+
+/* close_many(a, b): closes each descriptor that is >= 0. */
+static inline void close_many_array(const int *fds, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (fds[i] >= 0)
+                        close(fds[i]);
+}
+#define close_many(...) \
+        close_many_array((const int[]){ __VA_ARGS__ }, sizeof((const int[]){ __VA_ARGS__ }) / sizeof(int))
+
+/* Frees a secret (password, token) after overwriting it, as systemd's
+ * erase_and_free(). */
+static inline void erase_and_free(char *s) {
+        if (s)
+                explicit_bzero(s, strlen(s));
+        free(s);
+}
+
+static inline void erase_and_freep(char **p) {
+        erase_and_free(*p);
 }
 
 #define _cleanup_free_ _cleanup_(freep)

@@ -98,3 +98,12 @@ bool path_is_safe_relative(const char *p) {
         }
         return true;
 }
+
+bool path_is_safe_location(const char *p) {
+        if (!p || !path_is_safe_relative(p))
+                return false;
+        for (const char *q = p; *q; q++)
+                if ((unsigned char) *q <= 0x20 || *q == 0x7f || *q == '\\' || *q == '?' || *q == '#')
+                        return false;
+        return true;
+}

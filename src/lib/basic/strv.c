@@ -109,3 +109,8 @@ void strv_free(char **l) {
                 free(l[i]);
         free(l);
 }
+
+void strv_free_array(char **const *l, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                strv_free(l[i]);
+}

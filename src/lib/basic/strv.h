@@ -19,6 +19,10 @@ char **strv_split(const char *s, const char *sep, bool drop_empty);
 char *strv_join(char *const *l, const char *sep);
 void strv_sort(char **l);
 void strv_free(char **l);
+void strv_free_array(char **const *l, size_t n);
+/* strv_free_many(a, b, c): strv_free() of each, for destructors. */
+#define strv_free_many(...) \
+        strv_free_array((char **const[]){ __VA_ARGS__ }, sizeof((char **const[]){ __VA_ARGS__ }) / sizeof(char **))
 static inline void strv_freep(char ***l) {
         strv_free(*l);
 }

@@ -17,43 +17,16 @@ struct smith_config *config_new(void) {
 void config_free(struct smith_config *c) {
         if (!c)
                 return;
-        free(c->type);
-        free(c->package);
-        strv_free(c->package_list);
         for (size_t i = 0; i < c->n_repos; i++) {
                 struct smith_repo *r = &c->repos[i];
-                free(r->line);
-                free(r->uri);
-                free(r->signed_by);
-                free(r->type);
-                free(r->name);
-                free(r->gpgkey);
-                free(r->releasever);
-                strv_free(r->suites);
-                strv_free(r->components);
-                free(r->where);
+                free_many(r->line, r->uri, r->signed_by, r->type, r->name, r->gpgkey, r->releasever, r->where);
+                strv_free_many(r->suites, r->components);
         }
-        free(c->repos);
-        free(c->parent);
-        free(c->user);
-        free(c->dir);
-        free(c->mock.config);
-        free(c->mock.pre_build);
-        free(c->mock.post_build);
-        strv_free(c->mock.deps);
-        strv_free(c->mock.debugdeps);
-        strv_free(c->mock.debugpaths);
-        strv_free(c->paths);
-        free(c->path_lines);
-        strv_free(c->excludes);
-        strv_free(c->groups);
-        strv_free(c->mounts);
-        strv_free(c->entrypoint);
-        strv_free(c->cmd);
-        strv_free(c->env);
-        strv_free(c->label_keys);
-        strv_free(c->label_values);
-        strv_free(c->ports);
+        free_many(c->type, c->package, c->repos, c->parent, c->user, c->dir, c->path_lines);
+        free_many(c->mock.config, c->mock.pre_build, c->mock.post_build);
+        strv_free_many(c->package_list, c->mock.deps, c->mock.debugdeps, c->mock.debugpaths);
+        strv_free_many(c->paths, c->excludes, c->groups, c->mounts, c->entrypoint, c->cmd, c->env);
+        strv_free_many(c->label_keys, c->label_values, c->ports);
         free(c);
 }
 

@@ -511,11 +511,10 @@ int elf_host_info(struct elf_info *ret) {
 void elf_info_release(struct elf_info *e) {
         if (!e)
                 return;
-        free(e->interp);
+        free_many(e->interp, e->soname);
         strv_free(e->needed);
         strv_free(e->rpath);
         strv_free(e->runpath);
-        free(e->soname);
         *e = (struct elf_info){};
 }
 

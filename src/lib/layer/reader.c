@@ -350,8 +350,7 @@ void layer_reader_free(struct layer_reader *r) {
         sha256_free(r->h_in);
         sha256_free(r->h_out);
         error_free(r->error);
-        free(r->over_msg);
-        free(r->in);
+        free_many(r->over_msg, r->in);
         for (size_t i = 0; i < READER_SLOTS; i++)
                 free(r->slot[i]);
         pthread_cond_destroy(&r->cond);

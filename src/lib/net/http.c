@@ -94,10 +94,7 @@ void http_file_sink_release(struct http_file_sink *s) {
 }
 
 static void response_reset_headers(struct http_response *rs) {
-        free(rs->location);
-        free(rs->retry_after);
-        free(rs->content_type);
-        free(rs->content_digest);
+        free_many(rs->location, rs->retry_after, rs->content_type, rs->content_digest);
         strv_free(rs->www_authenticate);
         rs->location = rs->retry_after = rs->content_type = rs->content_digest = NULL;
         rs->www_authenticate = NULL;

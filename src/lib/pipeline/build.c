@@ -53,12 +53,7 @@ struct build {
 };
 
 static void build_release(struct build *b) {
-        if (b->dirfd >= 0)
-                close(b->dirfd);
-        if (b->rootfs_fd >= 0)
-                close(b->rootfs_fd);
-        if (b->layer_fd >= 0)
-                close(b->layer_fd);
+        close_many(b->dirfd, b->rootfs_fd, b->layer_fd);
         plan_free(b->plan);
         oci_image_free(b->parent);
         source_free(b->src);

@@ -12,12 +12,8 @@
 #include "deb822.h"
 
 void apt_release_release(struct apt_release *r) {
-        free(r->origin);
-        free(r->label);
-        free(r->suite);
-        free(r->codename);
-        strv_free(r->components);
-        strv_free(r->archs);
+        free_many(r->origin, r->label, r->suite, r->codename);
+        strv_free_many(r->components, r->archs);
         for (size_t i = 0; i < r->n_files; i++)
                 free(r->files[i].path);
         free(r->files);

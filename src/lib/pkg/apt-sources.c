@@ -19,13 +19,8 @@
 void apt_sources_release(struct apt_sources *s) {
         for (size_t i = 0; i < s->n; i++) {
                 struct apt_source *a = &s->items[i];
-                free(a->uri);
-                free(a->suite);
-                strv_free(a->components);
-                strv_free(a->signed_by);
-                free(a->signed_by_key);
-                strv_free(a->archs);
-                free(a->where);
+                free_many(a->uri, a->suite, a->signed_by_key, a->where);
+                strv_free_many(a->components, a->signed_by, a->archs);
         }
         free(s->items);
         s->items = NULL;

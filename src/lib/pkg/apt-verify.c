@@ -229,11 +229,7 @@ struct status {
 };
 
 static void status_release(struct status *s) {
-        free(s->bad_key);
-        free(s->expired_key);
-        free(s->revoked_key);
-        free(s->unknown_key);
-        free(s->good_key);
+        free_many(s->bad_key, s->expired_key, s->revoked_key, s->unknown_key, s->good_key);
 }
 
 /* The key id after a keyword, made safe for a message. */

@@ -26,10 +26,8 @@
 
 void rpm_repos_release(struct rpm_repos *r) {
         for (size_t i = 0; i < r->n; i++) {
-                free(r->items[i].id);
-                free(r->items[i].baseurl);
+                free_many(r->items[i].id, r->items[i].baseurl, r->items[i].where);
                 strv_free(r->items[i].gpgkeys);
-                free(r->items[i].where);
         }
         free(r->items);
         r->items = NULL;
@@ -380,16 +378,6 @@ int rpm_repos_load_host(const char *dir, const struct rpm_vars *v, struct rpm_re
 
 /* --- metadata --- */
 
-/* A location from repomd or primary: relative, no "..", printable. */
-static bool location_ok(const char *f) {
-        if (!f || !path_is_safe_relative(f))
-                return false;
-        for (const char *q = f; *q; q++)
-                if ((unsigned char) *q <= 0x20 || *q == 0x7f || *q == '\\' || *q == '?' || *q == '#')
-                        return false;
-        return true;
-}
-
 struct repomd_file {
         char *location;
         char digest[DIGEST_STR_LEN + 1];
@@ -438,7 +426,7 @@ static int repomd_primary(const char *id, const char *xml, size_t len, struct re
                 error_set(err, SMITH_ERR_SOURCE, "repository '%s': repomd.xml lists no primary", id);
         else if (!ret->location)
                 error_oom(err);
-        else if (!location_ok(ret->location))
+        else if (!path_is_safe_location(ret->location))
                 error_set(err, SMITH_ERR_SOURCE, "repository '%s': refusing primary location '%.200s'", id, loc);
         else if (!ret->digest[0])
                 error_set(err, SMITH_ERR_SOURCE, "repository '%s': repomd.xml gives primary no SHA256 checksum", id);

@@ -468,16 +468,6 @@ char *pkg_choice_file_name(const struct pkg_choice *c) {
         return r;
 }
 
-/* A Filename from an index: relative, no "..", printable, no blanks. */
-static bool filename_ok(const char *f) {
-        if (!f || !path_is_safe_relative(f))
-                return false;
-        for (const char *q = f; *q; q++)
-                if ((unsigned char) *q <= 0x20 || *q == 0x7f || *q == '\\' || *q == '?' || *q == '#')
-                        return false;
-        return true;
-}
-
 static int choice_cmp(const void *a, const void *b) {
         const struct pkg_choice *x = a, *y = b;
         int r = strcmp(x->name, y->name);
@@ -512,7 +502,7 @@ static int fill_choice(struct pkg_pool *p, Id id, struct pkg_choice *c, struct s
                 uint64_t size = solvable_size(s, id);
                 _cleanup_free_ char *file = NULL;
 
-                if (!filename_ok(loc))
+                if (!path_is_safe_location(loc))
                         return error_set(err, SMITH_ERR_SOURCE, "package '%s' in '%s': refusing Filename '%.200s'",
                                          c->name, s->repo->name, loc ? loc : "");
                 if (type != REPOKEY_TYPE_SHA256 || !sum || strlen(sum) != SHA256_HEX_LEN)

@@ -186,14 +186,8 @@ int registry_challenges_parse(const char *value, struct registry_challenge **lis
 
 /* --- Basic and Bearer --- */
 
-static void erase_freep(char **p) {
-        if (*p)
-                explicit_bzero(*p, strlen(*p));
-        free(*p);
-}
-
 static char *basic_header(const char *user, const char *pass) {
-        _cleanup_(erase_freep) char *pair = NULL, *b64 = NULL;
+        _cleanup_(erase_and_freep) char *pair = NULL, *b64 = NULL;
         char *h = NULL;
 
         if (asprintf(&pair, "%s:%s", user, pass ? pass : "") < 0) {
@@ -211,7 +205,7 @@ static int set_basic(struct registry_client *c) {
 
         if (!h)
                 return -ENOMEM;
-        erase_freep(&c->authorization);
+        erase_and_freep(&c->authorization);
         c->authorization = h;
         return 0;
 }
@@ -352,7 +346,7 @@ static char *token_get_url(const struct registry_client *c, char *const *scope_l
  * else docker's GET, with Basic credentials when we have them. */
 static int fetch_token(struct registry_client *c, const char *scopes, struct smith_error **err) {
         _cleanup_free_ char *url = NULL, *realm_red = NULL;
-        _cleanup_(erase_freep) char *basic = NULL, *form = NULL;
+        _cleanup_(erase_and_freep) char *basic = NULL, *form = NULL;
         _cleanup_strv_free_ char **scope_list = strv_split(scopes, " ", true);
         _cleanup_free_ char *realm_origin = http_url_origin(c->realm);
         char *form_headers[] = { (char *) "Content-Type: application/x-www-form-urlencoded",
@@ -439,7 +433,7 @@ static int fetch_token(struct registry_client *c, const char *scopes, struct smi
         if (expires > 86400 * 30)
                 expires = 86400 * 30;
 
-        _cleanup_(erase_freep) char *h = NULL, *next_refresh = NULL;
+        _cleanup_(erase_and_freep) char *h = NULL, *next_refresh = NULL;
         bool rotated = !isempty(refresh);
         if (asprintf(&h, "Bearer %s", tok) < 0)
                 h = NULL;
@@ -448,11 +442,11 @@ static int fetch_token(struct registry_client *c, const char *scopes, struct smi
         json_decref(TAKE_PTR(j)); /* tok and refresh point into j: not used after this */
         if (!h || (rotated && !next_refresh))
                 return error_oom(err);
-        erase_freep(&c->authorization);
+        erase_and_freep(&c->authorization);
         c->authorization = TAKE_PTR(h);
         /* the realm rotated the refresh token: the old one may be dead now */
         if (next_refresh) {
-                erase_freep(&c->identity_token);
+                erase_and_freep(&c->identity_token);
                 c->identity_token = TAKE_PTR(next_refresh);
         }
         c->mode = AUTH_BEARER;

@@ -114,30 +114,17 @@ int registry_client_new(const struct registry_ref *ref, const struct registry_op
         return 0;
 }
 
-static void erase_free(char *s) {
-        if (s)
-                explicit_bzero(s, strlen(s));
-        free(s);
-}
-
 void registry_client_free(struct registry_client *c) {
         if (!c)
                 return;
         registry_ref_free(c->ref);
         http_free(c->http);
-        free(c->ca_file);
-        free(c->platform);
-        free(c->base);
-        free(c->origin);
-        erase_free(c->username);
-        erase_free(c->password);
-        erase_free(c->identity_token);
-        erase_free(c->authorization);
-        free(c->realm);
-        free(c->service);
-        free(c->token_scopes);
-        strv_free(c->scopes);
-        strv_free(c->mount_from);
+        free_many(c->ca_file, c->platform, c->base, c->origin, c->realm, c->service, c->token_scopes);
+        erase_and_free(c->username);
+        erase_and_free(c->password);
+        erase_and_free(c->identity_token);
+        erase_and_free(c->authorization);
+        strv_free_many(c->scopes, c->mount_from);
         free(c);
 }
 

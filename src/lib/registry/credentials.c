@@ -70,18 +70,12 @@ int registry_base64_decode(const char *s, char **ret, size_t *ret_len) {
 
 /* --- helpers --- */
 
-static void erase_free(char *s) {
-        if (s)
-                explicit_bzero(s, strlen(s));
-        free(s);
-}
-
 void registry_credentials_release(struct registry_credentials *cr) {
         if (!cr)
                 return;
-        erase_free(cr->username);
-        erase_free(cr->password);
-        erase_free(cr->identity_token);
+        erase_and_free(cr->username);
+        erase_and_free(cr->password);
+        erase_and_free(cr->identity_token);
         *cr = (struct registry_credentials){ 0 };
 }
 

@@ -150,15 +150,8 @@ static bool component_is_host(const char *s, size_t len) {
 void registry_ref_free(struct registry_ref *r) {
         if (!r)
                 return;
-        free(r->scheme);
-        free(r->host);
-        free(r->repository);
-        free(r->tag);
-        free(r->digest);
-        if (r->password)
-                explicit_bzero(r->password, strlen(r->password));
-        free(r->username);
-        free(r->password);
+        free_many(r->scheme, r->host, r->repository, r->tag, r->digest, r->username);
+        erase_and_free(r->password);
         free(r);
 }
 

@@ -218,10 +218,7 @@ int source_open(const struct smith_config *c, const struct source_ctx *ctx, stru
 
 void source_packages_clear(struct source *s) {
         for (size_t i = 0; i < s->n_pkgs; i++) {
-                free(s->pkgs[i].name);
-                free(s->pkgs[i].version);
-                free(s->pkgs[i].arch);
-                free(s->pkgs[i].source);
+                free_many(s->pkgs[i].name, s->pkgs[i].version, s->pkgs[i].arch, s->pkgs[i].source);
                 strv_free(s->pkgs[i].files);
         }
         free(s->pkgs);

@@ -49,16 +49,8 @@ static int cache_find_path(char **ret, struct smith_error **err) {
 void cache_free(struct cache *c) {
         if (!c)
                 return;
-        if (c->fd >= 0)
-                close(c->fd);
-        if (c->blobs_fd >= 0)
-                close(c->blobs_fd);
-        if (c->roots_fd >= 0)
-                close(c->roots_fd);
-        if (c->tmp_fd >= 0)
-                close(c->tmp_fd);
-        free(c->path);
-        free(c);
+        close_many(c->fd, c->blobs_fd, c->roots_fd, c->tmp_fd);
+        free_many(c->path, c);
 }
 
 /* Removes what killed builders left in tmp/.  Whoever creates something

@@ -58,11 +58,7 @@ static void entry_free(void *p) {
         struct plan_entry *e = p;
         if (!e)
                 return;
-        free(e->path);
-        free(e->src_path);
-        free(e->data);
-        free(e->target);
-        free(e->package);
+        free_many(e->path, e->src_path, e->data, e->target, e->package);
         reason_release(&e->why);
         free(e);
 }

@@ -198,10 +198,8 @@ static int queue_elf(struct selector *s, const char *path, const char *origin, c
         it->origin = strdup(origin);
         it->loader_rpaths = strv_copy(loader_rpaths);
         if (!it->path || !it->origin || !it->loader_rpaths) {
-                free(it->path);
-                free(it->origin);
                 strv_free(it->loader_rpaths);
-                free(it);
+                free_many(it->path, it->origin, it);
                 return -ENOMEM;
         }
         if (s->tail)
@@ -424,12 +422,8 @@ void selector_free(struct selector *s) {
         }
         tdestroy(s->seen, free);
         ld_env_free(s->ld);
-        strv_free(s->excludes);
-        strv_free(s->pending);
-        free(s->missing_example);
-        free(s->missing_example_by);
-        free(s->root_name);
-        free(s);
+        strv_free_many(s->excludes, s->pending);
+        free_many(s->missing_example, s->missing_example_by, s->root_name, s);
 }
 
 int selector_add_pattern(struct selector *s, const char *pattern, unsigned line, struct smith_error **err) {
