@@ -51,6 +51,8 @@ struct dpkg_db;
 int dpkg_status_parse(const char *buf, size_t len, bool status_d, struct dpkg_package **ret, size_t *ret_n,
                       struct smith_error **err);
 void dpkg_packages_free(struct dpkg_package *pkgs, size_t n);
+/* qsort order of packages: by info_name, then by stanza. */
+int dpkg_package_cmp(const void *a, const void *b);
 
 /* Reads root_fd's database; root_name is for messages.  *ret is NULL when
  * the root has none (no status file and no status.d).  Errors are
