@@ -4,6 +4,7 @@
  * known keys and the walk over the document. */
 #pragma once
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <yaml.h>
@@ -20,6 +21,9 @@ struct parser {
 };
 
 /* --- messages --- */
+/* "name:line:column: what", line and column 1-based from libyaml's mark. */
+int cfg_verror(struct smith_error **err, const char *name, yaml_mark_t mark, const char *fmt, va_list ap)
+        _printf_(4, 0);
 _printf_(3, 4) int cfg_error(struct parser *p, const yaml_node_t *n, const char *fmt, ...);
 int cfg_oom(struct parser *p);
 #define SHOWN_MAX 64

@@ -11,18 +11,23 @@
 
 /* --- messages --- */
 
-_printf_(3, 4) int cfg_error(struct parser *p, const yaml_node_t *n, const char *fmt, ...) {
+int cfg_verror(struct smith_error **err, const char *name, yaml_mark_t mark, const char *fmt, va_list ap) {
         _cleanup_free_ char *m = NULL;
+
+        if (vasprintf(&m, fmt, ap) < 0)
+                return error_oom(err);
+        return error_set(err, SMITH_ERR_CONFIG, "%s:%zu:%zu: %s", name, (size_t) mark.line + 1,
+                         (size_t) mark.column + 1, m);
+}
+
+_printf_(3, 4) int cfg_error(struct parser *p, const yaml_node_t *n, const char *fmt, ...) {
         va_list ap;
+        int r;
 
         va_start(ap, fmt);
-        if (vasprintf(&m, fmt, ap) < 0)
-                m = NULL;
+        r = cfg_verror(p->err, p->name, n->start_mark, fmt, ap);
         va_end(ap);
-        if (!m)
-                return error_oom(p->err);
-        return error_set(p->err, SMITH_ERR_CONFIG, "%s:%zu:%zu: %s", p->name, (size_t) n->start_mark.line + 1,
-                         (size_t) n->start_mark.column + 1, m);
+        return r;
 }
 
 int cfg_oom(struct parser *p) {

@@ -382,17 +382,13 @@ static void yaml_event_deletep(yaml_event_t **ev) {
 
 _printf_(4, 5) static int event_error(const char *name, const yaml_event_t *ev, struct smith_error **err,
                                       const char *fmt, ...) {
-        _cleanup_free_ char *m = NULL;
         va_list ap;
+        int r;
 
         va_start(ap, fmt);
-        if (vasprintf(&m, fmt, ap) < 0)
-                m = NULL;
+        r = cfg_verror(err, name, ev->start_mark, fmt, ap);
         va_end(ap);
-        if (!m)
-                return error_oom(err);
-        return error_set(err, SMITH_ERR_CONFIG, "%s:%zu:%zu: %s", name, (size_t) ev->start_mark.line + 1,
-                         (size_t) ev->start_mark.column + 1, m);
+        return r;
 }
 
 /* libyaml's scanner spends O(nesting) on every token and its loader
