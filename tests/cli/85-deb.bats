@@ -401,3 +401,23 @@ EOF
         assert_status 4
         assert_output_contains "uncompressed"
 }
+
+@test "deb: Recommends are left out, and installed with packages: {recommends: true}" {
+        cat >smith.yaml <<EOF2
+package: hello-rec
+repos:
+- deb [signed-by=$FIX/key.gpg] $URL stable main
+paths: [/usr/share]
+EOF2
+        smith_user -i off.tar.gz
+        assert_status 0
+        [ "$(packages_of off.tar.gz)" = "hello-rec_1.0_all" ] || fail "packages: $(packages_of off.tar.gz)"
+        printf 'packages:\n  recommends: true\n' >>smith.yaml
+        smith_user -i on.tar.gz
+        assert_status 0
+        [ "$(packages_of on.tar.gz)" = "hello-rec_1.0_all
+rec-extra_1.0_all" ] || fail "packages: $(packages_of on.tar.gz)"
+        [ "$($OCI cat on.tar.gz usr/share/rec-extra/1.0)" = "rec-extra 1.0" ]
+        run $OCI blob on.tar.gz application/vnd.smith.spec+json
+        [ "$(jq -c .packages <<<"$output")" = '{"recommends":true}' ]
+}

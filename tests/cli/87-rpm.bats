@@ -262,3 +262,16 @@ secret" ] || fail "files appeared in the sentinel: $(ls -A "$SENTINEL")"
         assert_output_contains "no package repositories"
         assert_clean_failure
 }
+
+@test "rpm: weak dependencies (Recommends) are left out, and installed with packages: {recommends: true}" {
+        write_yaml rec-rpm
+        smith_user -i off.tar.gz
+        assert_status 0
+        [ "$(packages_of off.tar.gz)" = "rec-rpm-1.0-1.noarch" ] || fail "packages: $(packages_of off.tar.gz)"
+        printf 'packages: {recommends: true}\n' >>smith.yaml
+        smith_user -i on.tar.gz
+        assert_status 0
+        [ "$(packages_of on.tar.gz)" = "decoy-1.0-1.noarch
+rec-rpm-1.0-1.noarch" ] || fail "packages: $(packages_of on.tar.gz)"
+        [ "$($OCI cat on.tar.gz usr/share/decoy/decoy.txt)" = decoy ]
+}

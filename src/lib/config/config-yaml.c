@@ -408,6 +408,7 @@ enum field_type {
         FIELD_REPOS,
         FIELD_WORDS,
         FIELD_TRISTATE, /* an int: -1 unset, else the boolean */
+        FIELD_PACKAGES,
 };
 
 struct field {
@@ -442,6 +443,7 @@ static const struct field top_fields[] = {
         TOP("ports", FIELD_PORTS, ports),
         TOP("repos", FIELD_REPOS, repos),
         TOP("package-metadata", FIELD_BOOL_NOT, no_package_metadata),
+        TOP("packages", FIELD_PACKAGES, packages),
 };
 
 #define REPO(k, t, m) \
@@ -472,6 +474,11 @@ static const struct field mock_fields[] = {
         MOCK("post-build", FIELD_STRING, post_build), MOCK("deps", FIELD_LIST, deps),
         MOCK("debuginfo", FIELD_BOOL, debuginfo),     MOCK("debugdeps", FIELD_LIST, debugdeps),
         MOCK("debugpaths", FIELD_LIST, debugpaths),
+};
+
+/* `packages:`, a mapping like `mock:` */
+static const struct field packages_fields[] = {
+        { "recommends", FIELD_BOOL, offsetof(struct smith_packages_config, recommends) },
 };
 
 static char ascii_lower(char ch) {
@@ -670,6 +677,12 @@ static int parse_field(struct parser *p, const yaml_node_t *v, const struct fiel
                 if (v->type != YAML_MAPPING_NODE)
                         return parse_error(p, v, "'%s' must be a mapping", what);
                 return parse_fields(p, v, mock_fields, ELEMENTSOF(mock_fields), field, f->key);
+        case FIELD_PACKAGES:
+                if (node_is_null(v))
+                        return 0;
+                if (v->type != YAML_MAPPING_NODE)
+                        return parse_error(p, v, "'%s' must be a mapping", what);
+                return parse_fields(p, v, packages_fields, ELEMENTSOF(packages_fields), field, f->key);
         }
         return parse_error(p, v, "internal error: unknown field type");
 }
