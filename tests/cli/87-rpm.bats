@@ -275,3 +275,37 @@ secret" ] || fail "files appeared in the sentinel: $(ls -A "$SENTINEL")"
 rec-rpm-1.0-1.noarch" ] || fail "packages: $(packages_of on.tar.gz)"
         [ "$($OCI cat on.tar.gz usr/share/decoy/decoy.txt)" = decoy ]
 }
+
+@test "rpm: a local .rpm is signature-checked with gpgcheck (an unsigned one is refused), digests always" {
+        cp "$FIX/local-unsigned-1.0-1.noarch.rpm" "$W/"
+        write_yaml "[./local-unsigned-1.0-1.noarch.rpm]"
+        smith_user
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "package './local-unsigned-1.0-1.noarch.rpm': not signed (gpgcheck is on)"
+        assert_clean_failure
+        # signed by a key no repository with gpgcheck trusts
+        cp "$FIX/local-tool-2.0-1.noarch.rpm" "$W/other.rpm"
+        "$SMITH_SRC/tests/fixtures/rpm-repo.sh" sign "$W/other.rpm" other@smith
+        write_yaml "[./other.rpm]"
+        smith_user
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "package './other.rpm': signed by a key not in the repository's gpgkey"
+        assert_clean_failure
+        # gpgcheck: false everywhere: only the digests, and they hold
+        write_yaml "[./local-unsigned-1.0-1.noarch.rpm]" "$URL" "gpgcheck: false"
+        smith_user
+        assert_status 0
+        [ "$($OCI cat image.tar.gz usr/share/local-unsigned/file)" = local-unsigned ]
+        # a payload swapped under the header fails its digest even then
+        rm -f image.tar.gz
+        "$PYTHON" "$SMITH_SRC/tests/fixtures/rpm-hostile.py" "$W/local-unsigned-1.0-1.noarch.rpm" "$W/swapped.rpm" "$SENTINEL"
+        write_yaml "[./swapped.rpm]" "$URL" "gpgcheck: false"
+        smith_user
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "package './swapped.rpm': payload digest mismatch"
+        assert_clean_failure
+        [ "$(cat "$SENTINEL/secret")" = "$TOKEN" ]
+}
