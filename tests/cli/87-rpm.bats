@@ -309,3 +309,78 @@ rec-rpm-1.0-1.noarch" ] || fail "packages: $(packages_of on.tar.gz)"
         assert_clean_failure
         [ "$(cat "$SENTINEL/secret")" = "$TOKEN" ]
 }
+
+@test "rpm: offline, the second build uses the cached repomd.xml and says how old it is; -f does not ask" {
+        # a server of this test's own, to stop
+        local port pid
+        port=$(free_port)
+        "$PYTHON" -m http.server --bind 127.0.0.1 --directory "$WWW" "$port" >/dev/null 2>&1 &
+        pid=$!
+        for _ in $(seq 50); do
+                curl -fs "http://127.0.0.1:$port/" >/dev/null 2>&1 && break
+                sleep 0.1
+        done
+        URL="http://127.0.0.1:$port/$BATS_TEST_NUMBER"
+        write_yaml hello-rpm
+        smith_user -i first.tar.gz
+        kill "$pid"
+        wait "$pid" 2>/dev/null || true
+        assert_status 0
+        ! curl -fs "http://127.0.0.1:$port/" >/dev/null 2>&1 || fail "the server still answers"
+
+        SMITH_NET_RETRY_BASE_MS=10 smith_user -i second.tar.gz
+        assert_status 0
+        [ "$(grep -c 'warning: repository' <<<"$output")" = 1 ] || fail "expected one warning: $output"
+        assert_output_contains "warning: repository 'test' unreachable: using metadata from"
+        assert_output_contains " ago"
+        [ "$(packages_of second.tar.gz)" = "$(packages_of first.tar.gz)" ]
+
+        smith_user -f -i third.tar.gz
+        assert_status 0
+        ! grep -q 'warning: repository' <<<"$output" || fail "-f warned: $output"
+        [ "$(packages_of third.tar.gz)" = "$(packages_of first.tar.gz)" ]
+
+        # in a network namespace with no interface up at all, the server
+        # running again: the cache alone builds it (repomd.xml.asc checked again)
+        "$PYTHON" -m http.server --bind 127.0.0.1 --directory "$WWW" "$port" >/dev/null 2>&1 &
+        pid=$!
+        chown -R 65534:65534 "$U" "$W"
+        run unshare --net setpriv --reuid=65534 --regid=65534 --clear-groups \
+                env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$U/home" XDG_CACHE_HOME="$U/cache" \
+                TMPDIR="$U/tmp" SOURCE_DATE_EPOCH=0 SMITH_NET_RETRY_BASE_MS=10 "$U/smith" -i fifth.tar.gz
+        kill "$pid"
+        wait "$pid" 2>/dev/null || true
+        assert_status 0
+        assert_output_contains "warning: repository 'test' unreachable: using metadata from"
+        [ "$(packages_of fifth.tar.gz)" = "$(packages_of first.tar.gz)" ]
+
+        # a damaged cached signature is not trusted offline
+        for f in "$U"/cache/smith/pkgs/repomd-*.asc; do cp "$FIX/other.asc" "$f"; done
+        smith_user -f -i sixth.tar.gz
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "repository 'test'"
+
+        # without a cache, an unreachable repository is one error line
+        rm -rf "$U/cache"
+        mkdir -p "$U/cache"
+        smith_user -i fourth.tar.gz
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "repository 'test'"
+        assert_clean_failure
+}
+
+@test "rpm: repomd.xml is asked for conditionally: unchanged, the server answers 304" {
+        write_yaml hello-rpm
+        smith_user -b 1 -i one.tar.gz
+        assert_status 0
+        smith_user -b 1 -i two.tar.gz
+        assert_status 0
+        ! grep -q 'warning: repository' <<<"$output" || fail "a 304 warned: $output"
+        [ "$(grep -c "\"GET /$BATS_TEST_NUMBER/repodata/repomd.xml HTTP/1.1\" 200 " "$FIX/http.log")" = 1 ] ||
+                fail "repomd.xml downloaded again"
+        [ "$(grep -c "\"GET /$BATS_TEST_NUMBER/repodata/repomd.xml HTTP/1.1\" 304 " "$FIX/http.log")" = 1 ] ||
+                fail "no 304"
+        cmp one.tar.gz two.tar.gz
+}

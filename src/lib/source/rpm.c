@@ -174,7 +174,7 @@ static int rpm_open(struct source *s, const struct smith_config *c, const struct
         if (r >= 0 && (wanted || locals))
                 r = load_repos(c, ctx, &repos, err);
         for (size_t i = 0; r >= 0 && i < repos.n; i++)
-                r = rpm_repo_load(&repos.items[i], ctx->cache, h, &idx, err);
+                r = rpm_repo_load(&repos.items[i], ctx->cache, h, ctx->fast, &idx, err);
         if (r >= 0)
                 r = pkg_pool_new_rpm(rpm_host_arch(), &pool, err);
         for (size_t i = 0; r >= 0 && i < idx.n; i++)
