@@ -384,3 +384,75 @@ rec-rpm-1.0-1.noarch" ] || fail "packages: $(packages_of on.tar.gz)"
                 fail "no 304"
         cmp one.tar.gz two.tar.gz
 }
+
+@test "rpm: a Requires on a path only filelists lists loads filelists (checksum-verified), only then" {
+        write_yaml hello-rpm
+        smith_user -v -i plain.tar.gz
+        assert_status 0
+        ! grep -q "GET /$BATS_TEST_NUMBER/repodata/filelists" "$FIX/http.log" || fail "filelists fetched without need"
+        # opt-user Requires /opt/greeter/data, which primary does not list
+        ! zcat "$REPO/repodata/primary.xml.gz" | grep -q '<file>/opt/greeter/data</file>' || fail "primary lists it"
+        write_yaml opt-user
+        sed -i 's|^- /usr/share$|- /usr/share\n- /opt|' smith.yaml
+        smith_user -v -i opt.tar.gz
+        assert_status 0
+        assert_output_contains "repository 'test': a path is required that primary does not list: reading filelists"
+        [ "$(packages_of opt.tar.gz)" = "opt-data-1.0-1.noarch
+opt-user-1.0-1.noarch" ] || fail "packages: $(packages_of opt.tar.gz)"
+        [ "$($OCI cat opt.tar.gz opt/greeter/data)" = "opt data" ]
+        grep -q "GET /$BATS_TEST_NUMBER/repodata/filelists.xml.gz" "$FIX/http.log" || fail "filelists not fetched"
+        # warm: primary from libsolv's saved form, filelists from the blob store
+        smith_user -b 1 -i warm1.tar.gz
+        assert_status 0
+        smith_user -b 1 -i warm2.tar.gz
+        assert_status 0
+        cmp warm1.tar.gz warm2.tar.gz
+        [ "$(grep -c "GET /$BATS_TEST_NUMBER/repodata/filelists.xml.gz" "$FIX/http.log")" = 1 ] || fail "filelists fetched again"
+        # a filelists that is not the one repomd.xml names is refused
+        rm -rf "$U/cache"
+        mkdir -p "$U/cache"
+        printf 'X' | dd of="$REPO/repodata/filelists.xml.gz" bs=1 seek=40 conv=notrunc status=none
+        smith_user -i bad.tar.gz
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "filelists.xml.gz"
+        assert_output_contains "checksum mismatch"
+        assert_clean_failure
+}
+
+@test "rpm: filelists compressed with xz or zstd are read too" {
+        local c
+        # xz by createrepo_c; zstd (which this createrepo_c cannot write) by hand, repomd.xml to match
+        rm -rf "$REPO/repodata"
+        createrepo_c --quiet --simple-md-filenames --no-database --general-compress-type xz "$REPO" >/dev/null
+        mkdir "$REPO/zst"
+        cp -a "$REPO"/*.rpm "$REPO/repodata" "$REPO/zst/"
+        "$PYTHON" - "$REPO/zst/repodata" <<'PY'
+import hashlib, lzma, os, re, subprocess, sys
+d = sys.argv[1]
+xml = lzma.open(os.path.join(d, "filelists.xml.xz")).read()
+zst = subprocess.run(["zstd", "-q", "-c"], input=xml, capture_output=True, check=True).stdout
+os.unlink(os.path.join(d, "filelists.xml.xz"))
+open(os.path.join(d, "filelists.xml.zst"), "wb").write(zst)
+md = open(os.path.join(d, "repomd.xml")).read()
+def fix(m):
+    b = m.group(0)
+    b = re.sub(r'<checksum type="sha256">[0-9a-f]+</checksum>',
+               '<checksum type="sha256">%s</checksum>' % hashlib.sha256(zst).hexdigest(), b)
+    b = b.replace("filelists.xml.xz", "filelists.xml.zst")
+    return re.sub(r"<size>\d+</size>", "<size>%d</size>" % len(zst), b)
+md = re.sub(r'<data type="filelists">.*?</data>', fix, md, flags=re.S)
+open(os.path.join(d, "repomd.xml"), "w").write(md)
+PY
+        for c in xz zst; do
+                rm -rf "$U/cache"
+                mkdir -p "$U/cache"
+                if [ "$c" = xz ]; then write_yaml opt-user; else write_yaml opt-user "$URL/zst"; fi
+                sed -i -e 's|^- /usr/share$|- /usr/share\n- /opt|' -e 's/repo_gpgcheck: true/repo_gpgcheck: false/' smith.yaml
+                smith_user -i "$c.tar.gz"
+                assert_status 0
+                [ "$($OCI cat "$c.tar.gz" opt/greeter/data)" = "opt data" ]
+        done
+        grep -q "GET /$BATS_TEST_NUMBER/repodata/filelists.xml.xz" "$FIX/http.log" || fail "no xz filelists fetched"
+        grep -q "GET /$BATS_TEST_NUMBER/zst/repodata/filelists.xml.zst" "$FIX/http.log" || fail "no zst filelists fetched"
+}

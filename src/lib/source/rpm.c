@@ -146,6 +146,29 @@ static int check_signatures(const struct source_ctx *ctx, const struct rpm_repos
         return 0;
 }
 
+/* Every repository's filelists into the pool; returns how many. */
+static int add_filelists(const struct source_ctx *ctx, struct http *h, const struct rpm_repos *repos,
+                         struct pkg_pool *pool, struct smith_error **err) {
+        int added = 0;
+
+        for (size_t i = 0; i < repos->n; i++) {
+                _cleanup_close_ int fd = -1;
+                const char *hint = NULL;
+                int k = rpm_repo_open_filelists(&repos->items[i], ctx->cache, h, &fd, &hint, err);
+
+                if (k < 0)
+                        return -1;
+                if (k > 0)
+                        continue;
+                log_info("repository '%s': a path is required that primary does not list: reading filelists",
+                         repos->items[i].id);
+                if (pkg_pool_add_rpmmd_filelists(pool, repos->items[i].id, fd, hint, err) < 0)
+                        return -1;
+                added++;
+        }
+        return added;
+}
+
 static int rpm_open(struct source *s, const struct smith_config *c, const struct source_ctx *ctx,
                     struct smith_error **err) {
         _cleanup_strv_free_ char **names = NULL, **wanted = NULL, **locals = NULL;
@@ -189,6 +212,15 @@ static int rpm_open(struct source *s, const struct smith_config *c, const struct
         if (r < 0)
                 goto out;
         r = pkg_solve(pool, wanted, c->packages.recommends, &choices, &n, err);
+        if (r < 0 && pkg_pool_lacks_files(pool)) {
+                /* a path primary does not list: the repositories' filelists, then again */
+                _cleanup_(error_freep) struct smith_error *first = TAKE_PTR(*err);
+                int k = add_filelists(ctx, h, &repos, pool, err);
+                if (k > 0)
+                        r = pkg_solve(pool, wanted, c->packages.recommends, &choices, &n, err);
+                else if (k == 0)
+                        *err = TAKE_PTR(first);
+        }
         if (r < 0)
                 goto out;
 
