@@ -401,3 +401,90 @@ EOF
         assert_status 4
         assert_output_contains "uncompressed"
 }
+
+@test "deb: Recommends are left out, and installed with packages: {recommends: true}" {
+        cat >smith.yaml <<EOF2
+package: hello-rec
+repos:
+- deb [signed-by=$FIX/key.gpg] $URL stable main
+paths: [/usr/share]
+EOF2
+        smith_user -i off.tar.gz
+        assert_status 0
+        [ "$(packages_of off.tar.gz)" = "hello-rec_1.0_all" ] || fail "packages: $(packages_of off.tar.gz)"
+        printf 'packages:\n  recommends: true\n' >>smith.yaml
+        smith_user -i on.tar.gz
+        assert_status 0
+        [ "$(packages_of on.tar.gz)" = "hello-rec_1.0_all
+rec-extra_1.0_all" ] || fail "packages: $(packages_of on.tar.gz)"
+        [ "$($OCI cat on.tar.gz usr/share/rec-extra/1.0)" = "rec-extra 1.0" ]
+        run $OCI blob on.tar.gz application/vnd.smith.spec+json
+        [ "$(jq -c .packages <<<"$output")" = '{"recommends":true}' ]
+}
+
+# http_log_count PATH STATUS: requests for PATH (below this test's repository)
+# the shared server answered with STATUS.
+http_log_count() {
+        grep -c "\"GET /$BATS_TEST_NUMBER/$1 HTTP/1.1\" $2 " "$FIX/http.log" || true
+}
+
+# resign SUITE [DATE] [VALID_UNTIL]: Release and InRelease again, with that
+# Date and Valid-Until, the file newer than any copy a client holds.
+resign() {
+        DEB_REPO_DATE=${2:-now} DEB_REPO_VALID_UNTIL=${3:-} \
+                "$SMITH_SRC/tests/fixtures/deb-repo.sh" release "$REPO" "$1"
+        touch -d "@$(($(date +%s) + 5))" "$REPO/dists/$1/InRelease"
+}
+
+@test "deb: InRelease is asked for conditionally: unchanged, the server answers 304 and nothing is downloaded" {
+        write_yaml hello-bin
+        smith_user -b 1 -i one.tar.gz
+        assert_status 0
+        [ "$(http_log_count dists/stable/InRelease 200)" = 1 ] || fail "first build: $(cat "$FIX/http.log")"
+        smith_user -b 1 -i two.tar.gz
+        assert_status 0
+        [ -z "$output" ] || fail "a 304 printed: $output"
+        [ "$(http_log_count dists/stable/InRelease 200)" = 1 ] || fail "InRelease downloaded again"
+        [ "$(http_log_count dists/stable/InRelease 304)" = 1 ] || fail "no 304 for stable"
+        [ "$(http_log_count dists/updates/InRelease 304)" = 1 ] || fail "no 304 for updates"
+        cmp one.tar.gz two.tar.gz
+        # a new InRelease is downloaded, verified and used
+        resign stable "now + 1 minute"
+        smith_user -i three.tar.gz
+        assert_status 0
+        [ "$(http_log_count dists/stable/InRelease 200)" = 2 ] || fail "the new InRelease was not downloaded"
+        # a new InRelease with a bad signature is refused, though the cached one was fine
+        sed -i 's/^Suite: stable/Suite: stablX/' "$REPO/dists/stable/InRelease"
+        touch -d "@$(($(date +%s) + 10))" "$REPO/dists/stable/InRelease"
+        smith_user -i four.tar.gz
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "repository '$URL stable'"
+}
+
+@test "deb: an InRelease older than the cached one is refused (a rollback), naming the repository and both dates" {
+        write_yaml hello-bin
+        resign stable "2026-01-02 03:04:05 UTC"
+        smith_user -i one.tar.gz
+        assert_status 0
+        resign stable "2026-01-01 00:00:00 UTC"
+        smith_user -i two.tar.gz
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "repository '$URL stable': Release Date 'Thu, 01 Jan 2026 00:00:00 UTC' is older than the cached copy's 'Fri, 02 Jan 2026 03:04:05 UTC'"
+        assert_clean_failure
+        # and the cached copy is still the newer one: a newer Release passes
+        resign stable "2026-01-03 00:00:00 UTC"
+        smith_user -i three.tar.gz
+        assert_status 0
+}
+
+@test "deb: a Release whose Valid-Until has passed is refused (exit 4)" {
+        write_yaml hello-bin
+        resign stable "now - 2 days" "now - 1 day"
+        smith_user
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "repository '$URL stable': Release expired (Valid-Until is in the past)"
+        assert_clean_failure
+}

@@ -262,3 +262,197 @@ secret" ] || fail "files appeared in the sentinel: $(ls -A "$SENTINEL")"
         assert_output_contains "no package repositories"
         assert_clean_failure
 }
+
+@test "rpm: weak dependencies (Recommends) are left out, and installed with packages: {recommends: true}" {
+        write_yaml rec-rpm
+        smith_user -i off.tar.gz
+        assert_status 0
+        [ "$(packages_of off.tar.gz)" = "rec-rpm-1.0-1.noarch" ] || fail "packages: $(packages_of off.tar.gz)"
+        printf 'packages: {recommends: true}\n' >>smith.yaml
+        smith_user -i on.tar.gz
+        assert_status 0
+        [ "$(packages_of on.tar.gz)" = "decoy-1.0-1.noarch
+rec-rpm-1.0-1.noarch" ] || fail "packages: $(packages_of on.tar.gz)"
+        [ "$($OCI cat on.tar.gz usr/share/decoy/decoy.txt)" = decoy ]
+}
+
+@test "rpm: a local .rpm is signature-checked with gpgcheck (an unsigned one is refused), digests always" {
+        cp "$FIX/local-unsigned-1.0-1.noarch.rpm" "$W/"
+        write_yaml "[./local-unsigned-1.0-1.noarch.rpm]"
+        smith_user
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "package './local-unsigned-1.0-1.noarch.rpm': not signed (gpgcheck is on)"
+        assert_clean_failure
+        # signed by a key no repository with gpgcheck trusts
+        cp "$FIX/local-tool-2.0-1.noarch.rpm" "$W/other.rpm"
+        "$SMITH_SRC/tests/fixtures/rpm-repo.sh" sign "$W/other.rpm" other@smith
+        write_yaml "[./other.rpm]"
+        smith_user
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "package './other.rpm': signed by a key not in the repository's gpgkey"
+        assert_clean_failure
+        # gpgcheck: false everywhere: only the digests, and they hold
+        write_yaml "[./local-unsigned-1.0-1.noarch.rpm]" "$URL" "gpgcheck: false"
+        smith_user
+        assert_status 0
+        [ "$($OCI cat image.tar.gz usr/share/local-unsigned/file)" = local-unsigned ]
+        # a payload swapped under the header fails its digest even then
+        rm -f image.tar.gz
+        "$PYTHON" "$SMITH_SRC/tests/fixtures/rpm-hostile.py" "$W/local-unsigned-1.0-1.noarch.rpm" "$W/swapped.rpm" "$SENTINEL"
+        write_yaml "[./swapped.rpm]" "$URL" "gpgcheck: false"
+        smith_user
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "package './swapped.rpm': payload digest mismatch"
+        assert_clean_failure
+        [ "$(cat "$SENTINEL/secret")" = "$TOKEN" ]
+}
+
+@test "rpm: offline, the second build uses the cached repomd.xml and says how old it is; -f does not ask" {
+        # a server of this test's own, to stop
+        local port pid
+        port=$(free_port)
+        "$PYTHON" -m http.server --bind 127.0.0.1 --directory "$WWW" "$port" >/dev/null 2>&1 &
+        pid=$!
+        for _ in $(seq 50); do
+                curl -fs "http://127.0.0.1:$port/" >/dev/null 2>&1 && break
+                sleep 0.1
+        done
+        URL="http://127.0.0.1:$port/$BATS_TEST_NUMBER"
+        write_yaml hello-rpm
+        smith_user -i first.tar.gz
+        kill "$pid"
+        wait "$pid" 2>/dev/null || true
+        assert_status 0
+        ! curl -fs "http://127.0.0.1:$port/" >/dev/null 2>&1 || fail "the server still answers"
+
+        SMITH_NET_RETRY_BASE_MS=10 smith_user -i second.tar.gz
+        assert_status 0
+        [ "$(grep -c 'warning: repository' <<<"$output")" = 1 ] || fail "expected one warning: $output"
+        assert_output_contains "warning: repository 'test' unreachable: using metadata from"
+        assert_output_contains " ago"
+        [ "$(packages_of second.tar.gz)" = "$(packages_of first.tar.gz)" ]
+
+        smith_user -f -i third.tar.gz
+        assert_status 0
+        ! grep -q 'warning: repository' <<<"$output" || fail "-f warned: $output"
+        [ "$(packages_of third.tar.gz)" = "$(packages_of first.tar.gz)" ]
+
+        # in a network namespace with no interface up at all, the server
+        # running again: the cache alone builds it (repomd.xml.asc checked again)
+        "$PYTHON" -m http.server --bind 127.0.0.1 --directory "$WWW" "$port" >/dev/null 2>&1 &
+        pid=$!
+        chown -R 65534:65534 "$U" "$W"
+        run unshare --net setpriv --reuid=65534 --regid=65534 --clear-groups \
+                env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$U/home" XDG_CACHE_HOME="$U/cache" \
+                TMPDIR="$U/tmp" SOURCE_DATE_EPOCH=0 SMITH_NET_RETRY_BASE_MS=10 "$U/smith" -i fifth.tar.gz
+        kill "$pid"
+        wait "$pid" 2>/dev/null || true
+        assert_status 0
+        assert_output_contains "warning: repository 'test' unreachable: using metadata from"
+        [ "$(packages_of fifth.tar.gz)" = "$(packages_of first.tar.gz)" ]
+
+        # a damaged cached signature is not trusted offline
+        for f in "$U"/cache/smith/pkgs/repomd-*.asc; do cp "$FIX/other.asc" "$f"; done
+        smith_user -f -i sixth.tar.gz
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "repository 'test'"
+
+        # without a cache, an unreachable repository is one error line
+        rm -rf "$U/cache"
+        mkdir -p "$U/cache"
+        smith_user -i fourth.tar.gz
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "repository 'test'"
+        assert_clean_failure
+}
+
+@test "rpm: repomd.xml is asked for conditionally: unchanged, the server answers 304" {
+        write_yaml hello-rpm
+        smith_user -b 1 -i one.tar.gz
+        assert_status 0
+        smith_user -b 1 -i two.tar.gz
+        assert_status 0
+        ! grep -q 'warning: repository' <<<"$output" || fail "a 304 warned: $output"
+        [ "$(grep -c "\"GET /$BATS_TEST_NUMBER/repodata/repomd.xml HTTP/1.1\" 200 " "$FIX/http.log")" = 1 ] ||
+                fail "repomd.xml downloaded again"
+        [ "$(grep -c "\"GET /$BATS_TEST_NUMBER/repodata/repomd.xml HTTP/1.1\" 304 " "$FIX/http.log")" = 1 ] ||
+                fail "no 304"
+        cmp one.tar.gz two.tar.gz
+}
+
+@test "rpm: a Requires on a path only filelists lists loads filelists (checksum-verified), only then" {
+        write_yaml hello-rpm
+        smith_user -v -i plain.tar.gz
+        assert_status 0
+        ! grep -q "GET /$BATS_TEST_NUMBER/repodata/filelists" "$FIX/http.log" || fail "filelists fetched without need"
+        # opt-user Requires /opt/greeter/data, which primary does not list
+        ! zcat "$REPO/repodata/primary.xml.gz" | grep -q '<file>/opt/greeter/data</file>' || fail "primary lists it"
+        write_yaml opt-user
+        sed -i 's|^- /usr/share$|- /usr/share\n- /opt|' smith.yaml
+        smith_user -v -i opt.tar.gz
+        assert_status 0
+        assert_output_contains "repository 'test': a path is required that primary does not list: reading filelists"
+        [ "$(packages_of opt.tar.gz)" = "opt-data-1.0-1.noarch
+opt-user-1.0-1.noarch" ] || fail "packages: $(packages_of opt.tar.gz)"
+        [ "$($OCI cat opt.tar.gz opt/greeter/data)" = "opt data" ]
+        grep -q "GET /$BATS_TEST_NUMBER/repodata/filelists.xml.gz" "$FIX/http.log" || fail "filelists not fetched"
+        # warm: primary from libsolv's saved form, filelists from the blob store
+        smith_user -b 1 -i warm1.tar.gz
+        assert_status 0
+        smith_user -b 1 -i warm2.tar.gz
+        assert_status 0
+        cmp warm1.tar.gz warm2.tar.gz
+        [ "$(grep -c "GET /$BATS_TEST_NUMBER/repodata/filelists.xml.gz" "$FIX/http.log")" = 1 ] || fail "filelists fetched again"
+        # a filelists that is not the one repomd.xml names is refused
+        rm -rf "$U/cache"
+        mkdir -p "$U/cache"
+        printf 'X' | dd of="$REPO/repodata/filelists.xml.gz" bs=1 seek=40 conv=notrunc status=none
+        smith_user -i bad.tar.gz
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "filelists.xml.gz"
+        assert_output_contains "checksum mismatch"
+        assert_clean_failure
+}
+
+@test "rpm: filelists compressed with xz or zstd are read too" {
+        local c
+        # xz by createrepo_c; zstd (which this createrepo_c cannot write) by hand, repomd.xml to match
+        rm -rf "$REPO/repodata"
+        createrepo_c --quiet --simple-md-filenames --no-database --general-compress-type xz "$REPO" >/dev/null
+        mkdir "$REPO/zst"
+        cp -a "$REPO"/*.rpm "$REPO/repodata" "$REPO/zst/"
+        "$PYTHON" - "$REPO/zst/repodata" <<'PY'
+import hashlib, lzma, os, re, subprocess, sys
+d = sys.argv[1]
+xml = lzma.open(os.path.join(d, "filelists.xml.xz")).read()
+zst = subprocess.run(["zstd", "-q", "-c"], input=xml, capture_output=True, check=True).stdout
+os.unlink(os.path.join(d, "filelists.xml.xz"))
+open(os.path.join(d, "filelists.xml.zst"), "wb").write(zst)
+md = open(os.path.join(d, "repomd.xml")).read()
+def fix(m):
+    b = m.group(0)
+    b = re.sub(r'<checksum type="sha256">[0-9a-f]+</checksum>',
+               '<checksum type="sha256">%s</checksum>' % hashlib.sha256(zst).hexdigest(), b)
+    b = b.replace("filelists.xml.xz", "filelists.xml.zst")
+    return re.sub(r"<size>\d+</size>", "<size>%d</size>" % len(zst), b)
+md = re.sub(r'<data type="filelists">.*?</data>', fix, md, flags=re.S)
+open(os.path.join(d, "repomd.xml"), "w").write(md)
+PY
+        for c in xz zst; do
+                rm -rf "$U/cache"
+                mkdir -p "$U/cache"
+                if [ "$c" = xz ]; then write_yaml opt-user; else write_yaml opt-user "$URL/zst"; fi
+                sed -i -e 's|^- /usr/share$|- /usr/share\n- /opt|' -e 's/repo_gpgcheck: true/repo_gpgcheck: false/' smith.yaml
+                smith_user -i "$c.tar.gz"
+                assert_status 0
+                [ "$($OCI cat "$c.tar.gz" opt/greeter/data)" = "opt data" ]
+        done
+        grep -q "GET /$BATS_TEST_NUMBER/repodata/filelists.xml.xz" "$FIX/http.log" || fail "no xz filelists fetched"
+        grep -q "GET /$BATS_TEST_NUMBER/zst/repodata/filelists.xml.zst" "$FIX/http.log" || fail "no zst filelists fetched"
+}

@@ -650,6 +650,24 @@ static void test_repos_errors(void **state) {
         check_error("repos:\n- {uri: [a], suites: s}\n", "smith.yaml:2:9: 'repos.uri' must be a string");
 }
 
+static void test_packages(void **state) {
+        _cleanup_(config_freep) struct smith_config *off = parse_ok("package: hello\n");
+        _cleanup_(config_freep) struct smith_config *on = parse_ok("packages: {recommends: yes}\n");
+        _cleanup_(config_freep) struct smith_config *null = parse_ok("packages:\n");
+
+        assert_false(off->packages.recommends);
+        assert_true(on->packages.recommends);
+        assert_false(null->packages.recommends);
+        /* in the spec only when on, so earlier specs keep their bytes */
+        check_spec("packages: {recommends: true}\n", "{\"mock\":{},\"packages\":{\"recommends\":true}}");
+        check_spec("packages: {recommends: false}\n", "{\"mock\":{}}");
+        check_error("packages: [recommends]\n", "smith.yaml:1:11: 'packages' must be a mapping");
+        check_error("packages: {recommend: true}\n",
+                    "smith.yaml:1:12: unknown key 'recommend' in 'packages' (did you mean 'recommends'?)");
+        check_error("packages: {recommends: maybe}\n",
+                    "smith.yaml:1:24: 'packages.recommends' must be true or false");
+}
+
 /* --- image defaults --- */
 
 static json_t *json_parse(const char *s) {
@@ -792,6 +810,7 @@ int main(void) {
                 cmocka_unit_test(test_repos),
                 cmocka_unit_test(test_repos_spec),
                 cmocka_unit_test(test_repos_errors),
+                cmocka_unit_test(test_packages),
                 cmocka_unit_test(test_image_defaults_fill),
                 cmocka_unit_test(test_image_defaults_keep),
                 cmocka_unit_test(test_image_defaults_bad),

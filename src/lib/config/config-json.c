@@ -305,6 +305,11 @@ int config_to_spec_json(const struct smith_config *c, char **ret, size_t *ret_le
                 put_key(&o, &first, "package-metadata");
                 puts_(&o, "false");
         }
+        /* the same: only when asked for */
+        if (c->packages.recommends) {
+                put_key(&o, &first, "packages");
+                puts_(&o, "{\"recommends\":true}");
+        }
         put(&o, "}", 1);
 
         if (o.failed == EFBIG)

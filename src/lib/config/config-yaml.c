@@ -33,6 +33,7 @@ enum field_type {
         FIELD_REPOS,
         FIELD_WORDS,
         FIELD_TRISTATE, /* an int: -1 unset, else the boolean */
+        FIELD_PACKAGES,
 };
 
 struct field {
@@ -67,6 +68,7 @@ static const struct field top_fields[] = {
         TOP("ports", FIELD_PORTS, ports),
         TOP("repos", FIELD_REPOS, repos),
         TOP("package-metadata", FIELD_BOOL_NOT, no_package_metadata),
+        TOP("packages", FIELD_PACKAGES, packages),
 };
 
 #define REPO(k, t, m) \
@@ -97,6 +99,11 @@ static const struct field mock_fields[] = {
         MOCK("post-build", FIELD_STRING, post_build), MOCK("deps", FIELD_LIST, deps),
         MOCK("debuginfo", FIELD_BOOL, debuginfo),     MOCK("debugdeps", FIELD_LIST, debugdeps),
         MOCK("debugpaths", FIELD_LIST, debugpaths),
+};
+
+/* `packages:`, a mapping like `mock:` */
+static const struct field packages_fields[] = {
+        { "recommends", FIELD_BOOL, offsetof(struct smith_packages_config, recommends) },
 };
 
 static char ascii_lower(char ch) {
@@ -290,11 +297,14 @@ static int parse_field(struct parser *p, const yaml_node_t *v, const struct fiel
                 return 0;
         }
         case FIELD_MOCK:
+        case FIELD_PACKAGES:
                 if (cfg_is_null(v))
                         return 0;
                 if (v->type != YAML_MAPPING_NODE)
                         return cfg_error(p, v, "'%s' must be a mapping", what);
-                return parse_fields(p, v, mock_fields, ELEMENTSOF(mock_fields), field, f->key);
+                if (f->type == FIELD_MOCK)
+                        return parse_fields(p, v, mock_fields, ELEMENTSOF(mock_fields), field, f->key);
+                return parse_fields(p, v, packages_fields, ELEMENTSOF(packages_fields), field, f->key);
         }
         return cfg_error(p, v, "internal error: unknown field type");
 }

@@ -39,6 +39,11 @@ struct smith_mock_config {
         char **debugdeps, **debugpaths;
 };
 
+/* `packages:`, how package sources (deb, rpm) solve. */
+struct smith_packages_config {
+        bool recommends; /* Recommends (rpm: weak dependencies) installed too (default false) */
+};
+
 /* One item of `repos:`: either the one-line apt form ("deb [opts] URI
  * suite [components...]", kept as written in line, parsed by the deb
  * source) or a mapping: an apt repository, or an rpm-md one when it has
@@ -69,6 +74,7 @@ struct smith_config {
         unsigned *path_lines;              /* parallel to paths: each entry's line in the file (1-based) */
         bool nss, root;
         bool no_package_metadata; /* `package-metadata: false` (on by default) */
+        struct smith_packages_config packages;
 };
 
 /* An empty config (what an empty smith.yaml gives), or NULL on ENOMEM. */

@@ -14,6 +14,7 @@
 #include "apt-repo.h"
 #include "apt-verify.h"
 #include "fetch.h"
+#include "repo-meta.h"
 #include "net/http.h"
 #include "store/cache.h"
 
@@ -31,19 +32,7 @@ void apt_indexes_release(struct apt_indexes *x) {
 }
 
 void apt_format_age(time_t s, char *buf, size_t len) {
-        static const struct {
-                time_t secs;
-                const char *unit;
-        } units[] = { { 86400, "day" }, { 3600, "hour" }, { 60, "minute" }, { 1, "second" } };
-
-        if (s < 1)
-                s = 0;
-        for (size_t i = 0; i < ELEMENTSOF(units); i++)
-                if (s >= units[i].secs || i + 1 == ELEMENTSOF(units)) {
-                        long long n = (long long) (s / units[i].secs);
-                        snprintf(buf, len, "%lld %s%s ago", n, units[i].unit, n == 1 ? "" : "s");
-                        return;
-                }
+        pkg_format_age(s, buf, len);
 }
 
 /* Where the suite's files live: URI/dists/suite/, or URI/suite for a flat
@@ -100,68 +89,95 @@ static int release_text(const struct apt_source *src, const char *signed_, size_
                                     ret_len, err);
 }
 
-/* Fetches (or takes from the cache) and verifies the suite's Release. */
+static void format_date(time_t t, char buf[static 64]) {
+        struct tm tm;
+
+        if (!gmtime_r(&t, &tm) || strftime(buf, 64, "%a, %d %b %Y %H:%M:%S UTC", &tm) == 0)
+                snprintf(buf, 64, "%lld", (long long) t);
+}
+
+/* A fetched Release older than the copy the cache holds for the same
+ * repository is refused, as apt refuses it: a mirror (or someone between)
+ * serving an old, validly signed Release would otherwise roll the
+ * repository back to packages with known holes.  The cached copy passed
+ * verification when it was stored, so only its Date is read here. */
+static int check_rollback(const char *shown, const struct apt_release *fresh, const char *cached, size_t cached_len,
+                          struct smith_error **err) {
+        _cleanup_free_ char *text = NULL;
+        struct apt_release old = {};
+        char was[64], now[64];
+        size_t len = 0;
+        time_t old_date;
+
+        if (!cached || fresh->date == 0)
+                return 0;
+        if (apt_clearsigned_text(cached, cached_len, &text, &len) < 0) {
+                /* an unsigned Release (trusted: true) */
+                free(text);
+                text = strndup(cached, cached_len);
+                len = cached_len;
+                if (!text)
+                        return error_oom(err);
+        }
+        if (apt_release_parse(text, len, &old, NULL) < 0)
+                return 0; /* unreadable: nothing to compare with, it is replaced */
+        old_date = old.date;
+        apt_release_release(&old);
+        if (old_date == 0 || fresh->date >= old_date)
+                return 0;
+        format_date(fresh->date, now);
+        format_date(old_date, was);
+        return error_set(
+                err, SMITH_ERR_SOURCE,
+                "repository '%s': Release Date '%s' is older than the cached copy's '%s': refusing the rollback", shown,
+                now, was);
+}
+
+/* Fetches (conditionally, or takes from the cache: repo-meta.h) and
+ * verifies the suite's Release. */
 static int load_release(const struct apt_source *src, const struct apt_repo_opts *o, const char *shown,
                         struct apt_release *ret, struct smith_error **err) {
-        _cleanup_free_ char *base = dist_url(src), *url = NULL, *data = NULL, *cached = NULL, *text = NULL;
-        _cleanup_(error_freep) struct smith_error *fetch_err = NULL;
-        char name[11 + SHA256_HEX_LEN + 1], age[64];
-        size_t len = 0, cached_len = 0, text_len = 0;
-        time_t mtime = 0;
-        bool unreachable = false, from_cache = false, have_cache;
+        _cleanup_free_ char *base = dist_url(src), *url = NULL, *text = NULL;
+        _cleanup_(pkg_meta_release) struct pkg_meta m = {};
+        char name[11 + SHA256_HEX_LEN + 1];
+        struct pkg_meta_request rq;
+        size_t text_len = 0;
         int r;
 
-        if (!base || cache_name(src, name) < 0)
+        if (!base || cache_name(src, name) < 0 || asprintf(&url, "%s/InRelease", base) < 0)
                 return error_oom(err);
-        have_cache = cache_pkgs_read(o->cache, name, APT_INRELEASE_MAX, &cached, &cached_len, &mtime) == 0;
-        if (o->fast && have_cache)
-                from_cache = true;
-        else {
-                if (asprintf(&url, "%s/InRelease", base) < 0)
+        rq = (struct pkg_meta_request){
+                .name = name, .url = url, .shown = shown, .max = APT_INRELEASE_MAX, .fast = o->fast, .now = o->now
+        };
+        r = pkg_meta_fetch(o->cache, o->http, &rq, &m, err);
+        if (r == 1 && src->trusted) {
+                /* an unsigned repository may have only Release */
+                free(url);
+                if (asprintf(&url, "%s/Release", base) < 0)
                         return error_oom(err);
-                /* with a copy to fall back on, do not wait long for a server that is gone */
-                r = pkg_fetch_small(o->http, url, APT_INRELEASE_MAX, have_cache ? 2 : 0, &data, &len, &unreachable,
-                                    &fetch_err);
-                if (r == 1 && src->trusted) {
-                        /* an unsigned repository may have only Release */
-                        free(url);
-                        if (asprintf(&url, "%s/Release", base) < 0)
-                                return error_oom(err);
-                        r = pkg_fetch_small(o->http, url, APT_INRELEASE_MAX, have_cache ? 2 : 0, &data, &len,
-                                            &unreachable, &fetch_err);
-                }
-                if (r == 1)
-                        return error_set(err, SMITH_ERR_SOURCE, "repository '%s': no InRelease at '%s'", shown, url);
-                if (r < 0) {
-                        if (!unreachable || !have_cache) {
-                                *err = TAKE_PTR(fetch_err);
-                                return error_wrap(err, "repository '%s'", shown);
-                        }
-                        apt_format_age(o->now - mtime, age, sizeof(age));
-                        log_warn("repository '%s' unreachable: using metadata from %s", shown, age);
-                        from_cache = true;
-                }
+                rq.url = url;
+                r = pkg_meta_fetch(o->cache, o->http, &rq, &m, err);
         }
-        if (from_cache) {
-                free(data);
-                data = TAKE_PTR(cached);
-                len = cached_len;
-        }
-        r = release_text(src, data, len, &text, &text_len, err);
+        if (r == 1)
+                return error_set(err, SMITH_ERR_SOURCE, "repository '%s': no InRelease at '%s'", shown, url);
+        if (r < 0)
+                return error_wrap(err, "repository '%s'", shown);
+        r = release_text(src, m.data, m.len, &text, &text_len, err);
         if (r < 0)
                 return error_wrap(err, "repository '%s'", shown);
         r = apt_release_parse(text, text_len, ret, err);
         if (r < 0)
                 return error_wrap(err, "repository '%s'", shown);
-        if (!from_cache && ret->valid_until != 0 && ret->valid_until < o->now) {
+        /* what the server says is current (a new copy, or a 304) must not have expired */
+        if (m.from != PKG_META_CACHED && ret->valid_until != 0 && ret->valid_until < o->now) {
                 apt_release_release(ret);
                 return error_set(err, SMITH_ERR_SOURCE,
                                  "repository '%s': Release expired (Valid-Until is in the "
                                  "past)",
                                  shown);
         }
-        if (!from_cache && (!have_cache || cached_len != len || memcmp(cached, data, len) != 0) &&
-            cache_pkgs_write(o->cache, name, data, len, err) < 0) {
+        if (m.from == PKG_META_FETCHED && (check_rollback(shown, ret, m.cached, m.cached_len, err) < 0 ||
+                                           pkg_meta_store(o->cache, &rq, &m, err) < 0)) {
                 apt_release_release(ret);
                 return -1;
         }

@@ -1,12 +1,15 @@
 /* An apt repository's metadata, verified before anything in it is used:
  *
- *   InRelease  fetched at every build (small), checked with gpgv against the
- *              source's keyrings (apt-verify.h; not with trusted=yes), kept
- *              in the cache's pkgs/ once it passed.  When the server cannot
- *              be reached, or with -f, the cached copy is checked again and
- *              used, with a warning naming its age when it stands in.
- *   Release    the signed text: Valid-Until (for a fresh copy) and the SHA256
- *              table (apt-release.h).
+ *   InRelease  asked for at every build, conditionally (a 304 keeps the
+ *              cached copy), checked with gpgv against the source's
+ *              keyrings (apt-verify.h; not with trusted=yes), kept in the
+ *              cache's pkgs/ once it passed.  When the server cannot be
+ *              reached, or with -f, the cached copy is checked again and
+ *              used, with a warning naming its age when it stands in
+ *              (repo-meta.h).
+ *   Release    the signed text: Valid-Until (for what the server says is
+ *              current), a Date not older than the cached copy's (no
+ *              rollback), and the SHA256 table (apt-release.h).
  *   Packages   per component, the first of Packages.xz, .gz or plain that
  *              the table lists and the server has (by-hash when the
  *              repository offers it), fetched into the blob store with its

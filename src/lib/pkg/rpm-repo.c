@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <solv/chksum.h>
@@ -21,13 +22,20 @@
 #include "basic/log.h"
 #include "basic/strv.h"
 #include "fetch.h"
+#include "repo-meta.h"
 #include "rpm-repo.h"
 #include "store/cache.h"
+
+void rpm_md_file_release(struct rpm_md_file *f) {
+        free(f->location);
+        *f = (struct rpm_md_file){};
+}
 
 void rpm_repos_release(struct rpm_repos *r) {
         for (size_t i = 0; i < r->n; i++) {
                 free_many(r->items[i].id, r->items[i].baseurl, r->items[i].where);
                 strv_free(r->items[i].gpgkeys);
+                rpm_md_file_release(&r->items[i].filelists);
         }
         free(r->items);
         r->items = NULL;
@@ -378,21 +386,49 @@ int rpm_repos_load_host(const char *dir, const struct rpm_vars *v, struct rpm_re
 
 /* --- metadata --- */
 
-struct repomd_file {
-        char *location;
-        char digest[DIGEST_STR_LEN + 1];
-        uint64_t size;
-};
+/* The entry of repomd.xml of the given type ("primary", "filelists"), read
+ * by libsolv; *ret untouched (location NULL) when there is none. */
+static int repomd_entry(Pool *pool, Repo *repo, const char *id, const char *type, struct rpm_md_file *ret,
+                        struct smith_error **err) {
+        Dataiterator di;
+        const char *loc = NULL, *sum = NULL;
+        Id sum_type = 0;
+        uint64_t size = 0;
+        int r = 0;
 
-/* The primary entry of repomd.xml, read by libsolv. */
-static int repomd_primary(const char *id, const char *xml, size_t len, struct repomd_file *ret,
-                          struct smith_error **err) {
+        dataiterator_init(&di, pool, repo, SOLVID_META, REPOSITORY_REPOMD_TYPE, type, SEARCH_STRING);
+        dataiterator_prepend_keyname(&di, REPOSITORY_REPOMD);
+        if (dataiterator_step(&di)) {
+                dataiterator_setpos_parent(&di);
+                loc = pool_lookup_str(pool, SOLVID_POS, REPOSITORY_REPOMD_LOCATION);
+                sum = pool_lookup_checksum(pool, SOLVID_POS, REPOSITORY_REPOMD_CHECKSUM, &sum_type);
+                size = pool_lookup_num(pool, SOLVID_POS, REPOSITORY_REPOMD_SIZE, 0);
+        }
+        dataiterator_free(&di);
+        if (!loc)
+                return 0;
+        if (!path_is_safe_location(loc))
+                return error_set(err, SMITH_ERR_SOURCE, "repository '%s': refusing %s location '%.200s'", id, type,
+                                 loc);
+        if (!sum || sum_type != REPOKEY_TYPE_SHA256 || strlen(sum) != SHA256_HEX_LEN)
+                return error_set(err, SMITH_ERR_SOURCE, "repository '%s': repomd.xml gives %s no SHA256 checksum", id,
+                                 type);
+        if (size == 0)
+                return error_set(err, SMITH_ERR_SOURCE, "repository '%s': repomd.xml gives %s no size", id, type);
+        ret->location = strdup(loc);
+        if (!ret->location)
+                r = error_oom(err);
+        snprintf(ret->digest, sizeof(ret->digest), "sha256:%s", sum);
+        ret->size = size;
+        return r;
+}
+
+/* repomd.xml's primary (required) and filelists (optional) entries. */
+static int repomd_read(const char *id, const char *xml, size_t len, struct rpm_md_file *ret_primary,
+                       struct rpm_md_file *ret_filelists, struct smith_error **err) {
         Pool *pool = pool_create();
         Repo *repo;
-        Dataiterator di;
         FILE *f;
-        const char *loc = NULL, *sum = NULL;
-        Id type = 0;
         int r = -1;
 
         if (!pool)
@@ -410,28 +446,11 @@ static int repomd_primary(const char *id, const char *xml, size_t len, struct re
         }
         fclose(f);
         repo_internalize(repo);
-        dataiterator_init(&di, pool, repo, SOLVID_META, REPOSITORY_REPOMD_TYPE, "primary", SEARCH_STRING);
-        dataiterator_prepend_keyname(&di, REPOSITORY_REPOMD);
-        if (dataiterator_step(&di)) {
-                dataiterator_setpos_parent(&di);
-                loc = pool_lookup_str(pool, SOLVID_POS, REPOSITORY_REPOMD_LOCATION);
-                sum = pool_lookup_checksum(pool, SOLVID_POS, REPOSITORY_REPOMD_CHECKSUM, &type);
-                ret->size = pool_lookup_num(pool, SOLVID_POS, REPOSITORY_REPOMD_SIZE, 0);
-                ret->location = loc ? strdup(loc) : NULL;
-                if (sum && type == REPOKEY_TYPE_SHA256 && strlen(sum) == SHA256_HEX_LEN)
-                        snprintf(ret->digest, sizeof(ret->digest), "sha256:%s", sum);
-        }
-        dataiterator_free(&di);
-        if (!loc)
+        if (repomd_entry(pool, repo, id, "primary", ret_primary, err) < 0 ||
+            repomd_entry(pool, repo, id, "filelists", ret_filelists, err) < 0)
+                goto out;
+        if (!ret_primary->location)
                 error_set(err, SMITH_ERR_SOURCE, "repository '%s': repomd.xml lists no primary", id);
-        else if (!ret->location)
-                error_oom(err);
-        else if (!path_is_safe_location(ret->location))
-                error_set(err, SMITH_ERR_SOURCE, "repository '%s': refusing primary location '%.200s'", id, loc);
-        else if (!ret->digest[0])
-                error_set(err, SMITH_ERR_SOURCE, "repository '%s': repomd.xml gives primary no SHA256 checksum", id);
-        else if (ret->size == 0)
-                error_set(err, SMITH_ERR_SOURCE, "repository '%s': repomd.xml gives primary no size", id);
         else
                 r = 0;
 out:
@@ -439,46 +458,84 @@ out:
         return r;
 }
 
-int rpm_repo_load(const struct rpm_repo *r, struct cache *c, struct http *h, struct apt_indexes *out,
-                  struct smith_error **err) {
-        _cleanup_free_ char *url = NULL, *xml = NULL, *sig_url = NULL, *sig = NULL, *purl = NULL, *what = NULL;
-        struct repomd_file primary = {};
-        struct apt_index *items, *x;
-        size_t len = 0, sig_len = 0;
-        const char *hint;
-        int fd = -1, k;
+static int cache_name(const struct rpm_repo *r, char ret[static 7 + SHA256_HEX_LEN + 1]) {
+        _cleanup_free_ char *id = NULL;
+        char d[DIGEST_STR_LEN + 1];
 
-        if (asprintf(&url, "%s/repodata/repomd.xml", r->baseurl) < 0)
+        if (asprintf(&id, "rpm\n%s", r->baseurl) < 0)
+                return -ENOMEM;
+        sha256_digest_of(id, strlen(id), d);
+        snprintf(ret, 7 + SHA256_HEX_LEN + 1, "repomd-%s", digest_hex(d));
+        return 0;
+}
+
+/* repomd.xml.asc: with a fresh repomd.xml fetched too, else the cached one
+ * (fetched when there is none), and checked. */
+static int check_repomd_signature(const struct rpm_repo *r, struct cache *c, struct http *h, const char *url,
+                                  const char *name, const struct pkg_meta *m, struct smith_error **err) {
+        _cleanup_free_ char *sig_url = NULL, *sig = NULL, *sig_name = NULL;
+        size_t sig_len = 0;
+        bool fetched = false;
+        int k = -1;
+
+        if (!r->gpgkeys)
+                return error_set(err, SMITH_ERR_SOURCE, "repository '%s': repo_gpgcheck without a gpgkey", r->id);
+        if (asprintf(&sig_url, "%s.asc", url) < 0 || asprintf(&sig_name, "%s.asc", name) < 0)
                 return error_oom(err);
-        k = pkg_fetch_small(h, url, RPM_REPOMD_MAX, 0, &xml, &len, NULL, err);
-        if (k == 1)
-                return error_set(err, SMITH_ERR_SOURCE, "repository '%s': no repodata/repomd.xml at '%s'", r->id,
-                                 r->baseurl);
-        if (k < 0)
-                return error_wrap(err, "repository '%s'", r->id);
-        if (r->repo_gpgcheck) {
-                if (!r->gpgkeys)
-                        return error_set(err, SMITH_ERR_SOURCE, "repository '%s': repo_gpgcheck without a gpgkey",
-                                         r->id);
-                if (asprintf(&sig_url, "%s.asc", url) < 0)
-                        return error_oom(err);
+        if (m->from != PKG_META_FETCHED)
+                k = cache_pkgs_read(c, sig_name, 1u << 20, &sig, &sig_len, NULL);
+        if (k < 0) {
+                free(TAKE_PTR(sig));
                 k = pkg_fetch_small(h, sig_url, 1u << 20, 0, &sig, &sig_len, NULL, err);
                 if (k == 1)
                         return error_set(err, SMITH_ERR_SOURCE, "repository '%s': repomd.xml: not signed (no '%s')",
                                          r->id, "repomd.xml.asc");
                 if (k < 0)
                         return error_wrap(err, "repository '%s'", r->id);
-                if (apt_verify_detached("repomd.xml", xml, len, sig, sig_len, r->gpgkeys, err) < 0)
-                        return error_wrap(err, "repository '%s'", r->id);
+                fetched = true;
         }
-        if (repomd_primary(r->id, xml, len, &primary, err) < 0) {
-                free(primary.location);
+        if (apt_verify_detached("repomd.xml", m->data, m->len, sig, sig_len, r->gpgkeys, err) < 0)
+                return error_wrap(err, "repository '%s'", r->id);
+        return fetched ? cache_pkgs_write(c, sig_name, sig, sig_len, err) : 0;
+}
+
+int rpm_repo_load(struct rpm_repo *r, struct cache *c, struct http *h, bool fast, struct apt_indexes *out,
+                  struct smith_error **err) {
+        _cleanup_free_ char *url = NULL, *purl = NULL, *what = NULL;
+        _cleanup_(pkg_meta_release) struct pkg_meta m = {};
+        char name[7 + SHA256_HEX_LEN + 1];
+        struct rpm_md_file primary = {};
+        struct pkg_meta_request rq;
+        struct apt_index *items, *x;
+        const char *hint;
+        int fd = -1, k;
+
+        if (asprintf(&url, "%s/repodata/repomd.xml", r->baseurl) < 0 || cache_name(r, name) < 0)
+                return error_oom(err);
+        rq = (struct pkg_meta_request){
+                .name = name, .url = url, .shown = r->id, .max = RPM_REPOMD_MAX, .fast = fast, .now = time(NULL)
+        };
+        k = pkg_meta_fetch(c, h, &rq, &m, err);
+        if (k == 1)
+                return error_set(err, SMITH_ERR_SOURCE, "repository '%s': no repodata/repomd.xml at '%s'", r->id,
+                                 r->baseurl);
+        if (k < 0)
+                return error_wrap(err, "repository '%s'", r->id);
+        if (r->repo_gpgcheck && check_repomd_signature(r, c, h, url, name, &m, err) < 0)
+                return -1;
+        rpm_md_file_release(&r->filelists);
+        if (repomd_read(r->id, m.data, m.len, &primary, &r->filelists, err) < 0) {
+                rpm_md_file_release(&primary);
+                return -1;
+        }
+        if (pkg_meta_store(c, &rq, &m, err) < 0) {
+                rpm_md_file_release(&primary);
                 return -1;
         }
         hint = strrchr(primary.location, '/') ? strrchr(primary.location, '/') + 1 : primary.location;
         if (asprintf(&purl, "%s/%s", r->baseurl, primary.location) < 0 ||
             asprintf(&what, "repository '%s': '%s'", r->id, primary.location) < 0) {
-                free(primary.location);
+                rpm_md_file_release(&primary);
                 return error_oom(err);
         }
         k = pkg_fetch_blob(c, h, purl, what, primary.digest, primary.size, err);
@@ -487,13 +544,13 @@ int rpm_repo_load(const struct rpm_repo *r, struct cache *c, struct http *h, str
         if (k >= 0 && (k = blob_open(c->blobs_fd, primary.digest, &fd)) < 0)
                 k = error_set_errno(err, SMITH_ERR_IO, k, "open %s", what);
         if (k < 0) {
-                free(primary.location);
+                rpm_md_file_release(&primary);
                 return -1;
         }
         items = realloc(out->items, (out->n + 1) * sizeof(*items));
         if (!items) {
                 close(fd);
-                free(primary.location);
+                rpm_md_file_release(&primary);
                 return error_oom(err);
         }
         out->items = items;
@@ -502,8 +559,30 @@ int rpm_repo_load(const struct rpm_repo *r, struct cache *c, struct http *h, str
                 .fd = fd, .name = strdup(r->id), .base_uri = strdup(r->baseurl), .hint = strdup(hint)
         };
         memcpy(x->digest, primary.digest, sizeof(x->digest));
-        free(primary.location);
+        rpm_md_file_release(&primary);
         if (!x->name || !x->base_uri || !x->hint)
                 return error_oom(err);
+        return 0;
+}
+
+int rpm_repo_open_filelists(const struct rpm_repo *r, struct cache *c, struct http *h, int *ret_fd,
+                            const char **ret_hint, struct smith_error **err) {
+        _cleanup_free_ char *url = NULL, *what = NULL;
+        const char *loc = r->filelists.location;
+        int k;
+
+        if (!loc)
+                return 1;
+        if (asprintf(&url, "%s/%s", r->baseurl, loc) < 0 || asprintf(&what, "repository '%s': '%s'", r->id, loc) < 0)
+                return error_oom(err);
+        k = pkg_fetch_blob(c, h, url, what, r->filelists.digest, r->filelists.size, err);
+        if (k == 1)
+                return error_set(err, SMITH_ERR_SOURCE, "%s: not on the server", what);
+        if (k < 0)
+                return -1;
+        k = blob_open(c->blobs_fd, r->filelists.digest, ret_fd);
+        if (k < 0)
+                return error_set_errno(err, SMITH_ERR_IO, k, "open %s", what);
+        *ret_hint = strrchr(loc, '/') ? strrchr(loc, '/') + 1 : loc;
         return 0;
 }

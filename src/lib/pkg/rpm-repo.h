@@ -5,13 +5,19 @@
  *                  /etc/yum.repos.d/ *.repo (ini: [id], baseurl, gpgkey,
  *                  gpgcheck, repo_gpgcheck, enabled), $basearch and
  *                  $releasever expanded in baseurl and gpgkey.
- *   repomd.xml     fetched at every build; with repo_gpgcheck its detached
- *                  signature repomd.xml.asc is checked with gpgv against the
- *                  repository's gpgkey files (apt-verify.h); read by libsolv
- *                  (repo_add_repomdxml()).
+ *   repomd.xml     asked for at every build, conditionally, kept in the
+ *                  cache's pkgs/repomd-<hash of the baseurl>, standing in
+ *                  (with a warning naming its age) when the repository
+ *                  cannot be reached, used without asking with -f
+ *                  (repo-meta.h); with repo_gpgcheck its detached signature
+ *                  repomd.xml.asc (kept beside it) is checked with gpgv
+ *                  against the repository's gpgkey files (apt-verify.h), a
+ *                  cached copy too; read by libsolv (repo_add_repomdxml()).
  *   primary        the location repomd names, fetched into the blob store
  *                  with the size and sha256 repomd gives checked before it
  *                  is opened (fetch.h).
+ *   filelists      the same, only when asked for (rpm_repo_open_filelists():
+ *                  a requirement on a path primary's file subset lacks).
  *
  * Only baseurl repositories (no mirrorlist or metalink); gpgkey files are
  * local (a path or file://).  Errors are SMITH_ERR_CONFIG for the
@@ -21,20 +27,31 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "apt-repo.h"
 #include "basic/error.h"
+#include "basic/hash.h"
 
 struct cache;
 struct http;
 
+/* A file repomd.xml names, its location checked (relative, no ".."). */
+struct rpm_md_file {
+        char *location; /* NULL: repomd.xml lists none */
+        char digest[DIGEST_STR_LEN + 1];
+        uint64_t size;
+};
+void rpm_md_file_release(struct rpm_md_file *f);
+
 struct rpm_repo {
-        char *id;           /* "[id]", or smith.yaml's name (else its baseurl) */
-        char *baseurl;      /* expanded, without a trailing '/' */
-        char **gpgkeys;     /* strv of absolute key file paths, or NULL */
-        bool gpgcheck;      /* packages' signatures checked (default true) */
-        bool repo_gpgcheck; /* repomd.xml's signature checked (default false) */
-        char *where;        /* "file:line", for messages */
+        char *id;                     /* "[id]", or smith.yaml's name (else its baseurl) */
+        char *baseurl;                /* expanded, without a trailing '/' */
+        char **gpgkeys;               /* strv of absolute key file paths, or NULL */
+        bool gpgcheck;                /* packages' signatures checked (default true) */
+        bool repo_gpgcheck;           /* repomd.xml's signature checked (default false) */
+        char *where;                  /* "file:line", for messages */
+        struct rpm_md_file filelists; /* filled by rpm_repo_load() */
 };
 
 struct rpm_repos {
@@ -78,6 +95,14 @@ const char *rpm_host_arch(void);
 char *rpm_host_releasever(void);
 
 /* Loads the repository's primary index into out (appended; the entry's
- * name is the repository's id, its hint the location's file name). */
-int rpm_repo_load(const struct rpm_repo *r, struct cache *c, struct http *h, struct apt_indexes *out,
+ * name is the repository's id, its hint the location's file name) and
+ * notes where its filelists are (r->filelists); fast is -f. */
+int rpm_repo_load(struct rpm_repo *r, struct cache *c, struct http *h, bool fast, struct apt_indexes *out,
                   struct smith_error **err);
+
+/* The repository's filelists (after rpm_repo_load()), fetched into the
+ * blob store when needed with repomd's size and sha256 checked, opened
+ * read-only (*ret_hint, pointing into r, names its compression).  Returns
+ * 0, 1 if repomd.xml lists none, or -1 with err. */
+int rpm_repo_open_filelists(const struct rpm_repo *r, struct cache *c, struct http *h, int *ret_fd,
+                            const char **ret_hint, struct smith_error **err);

@@ -27,6 +27,10 @@ struct unpack_limits;
 /* Verifies the .rpm read from fd (at offset 0) against the armored or
  * binary OpenPGP public keys in the files keyfiles (absolute paths). */
 int rpm_verify(int fd, char *const *keyfiles, struct smith_error **err);
+/* The same without the signature (gpgcheck off): the header's digests and
+ * the payload's SHA256 against the one the header gives, so a damaged or
+ * altered package is still refused. */
+int rpm_verify_digests(int fd, struct smith_error **err);
 
 /* Unpacks the payload of the .rpm read from fd (at offset 0) into root_fd;
  * *used and *ret_paths as deb_unpack(). */

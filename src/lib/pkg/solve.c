@@ -405,6 +405,48 @@ int pkg_pool_add_rpmmd(struct pkg_pool *p, const char *name, const char *base_ur
         return 0;
 }
 
+int pkg_pool_add_rpmmd_filelists(struct pkg_pool *p, const char *name, int fd, const char *hint,
+                                 struct smith_error **err) {
+        Repo *repo = find_repo(p, name);
+        FILE *f;
+        int dfd, r;
+
+        if (!p->rpm || !repo)
+                return error_set(err, SMITH_ERR_SOURCE, "filelists of '%s': no such rpm-md index", name);
+        dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        if (dfd < 0)
+                return error_set_errno(err, SMITH_ERR_IO, errno, "filelists of '%s'", name);
+        f = solv_xfopen_fd(hint, dfd, "r");
+        if (!f) {
+                close(dfd);
+                return error_set(err, SMITH_ERR_SOURCE, "filelists of '%s': cannot open '%s'", name, hint);
+        }
+        /* the files join the packages primary added, matched by pkgid */
+        r = repo_add_rpmmd(repo, f, 0, REPO_EXTEND_SOLVABLES);
+        if (ferror(f))
+                r = -1;
+        fclose(f);
+        if (r != 0)
+                return error_set(err, SMITH_ERR_SOURCE, "filelists of '%s': %s", name,
+                                 pool_errstr(p->pool)[0] ? pool_errstr(p->pool) : "read error");
+        repo_internalize(repo);
+        return 0;
+}
+
+bool pkg_pool_lacks_files(struct pkg_pool *p) {
+        Pool *pool = p->pool;
+        Queue q;
+        bool lacks = false;
+
+        queue_init(&q);
+        pool_addfileprovides_queue(pool, &q, NULL);
+        pool_createwhatprovides(pool);
+        for (int i = 0; i < q.count && !lacks; i++)
+                lacks = !pool->whatprovidesdata[pool_whatprovides(pool, q.elements[i])];
+        queue_free(&q);
+        return lacks;
+}
+
 int pkg_pool_add_rpm(struct pkg_pool *p, int fd, const char *shown, struct smith_error **err) {
         char path[64];
         Id id;

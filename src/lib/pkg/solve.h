@@ -2,7 +2,8 @@
  *
  * RPM pools (pkg_pool_new_rpm()) work the same way with rpm's rules:
  * primary.xml indexes, Requires/Provides with rpm's version comparison,
- * file requires from the files primary lists, the architecture given plus
+ * file requires from the files primary lists (and filelists, added when
+ * a path is required that primary does not list), the architecture given plus
  * noarch; their versions are rpm's EVR ("[epoch:]version-release").
  *
  * One pool (DISTTYPE_DEB, the target architecture plus "all"), one repo per
@@ -70,6 +71,15 @@ int pkg_pool_add_deb(struct pkg_pool *p, const char *control, size_t len, const 
 int pkg_pool_add_rpmmd(struct pkg_pool *p, const char *name, const char *base_uri, int fd, const char *hint,
                        struct smith_error **err);
 int pkg_pool_add_rpm(struct pkg_pool *p, int fd, const char *shown, struct smith_error **err);
+
+/* True when a dependency on a path (Requires: /usr/share/x) is provided by
+ * nothing in the pool: primary lists only some files (those in bin
+ * directories and /etc), the rest only its filelists. */
+bool pkg_pool_lacks_files(struct pkg_pool *p);
+/* Adds the files of a filelists.xml read from fd (borrowed; compressed as
+ * the hint's suffix says) to the packages of the rpm-md index name. */
+int pkg_pool_add_rpmmd_filelists(struct pkg_pool *p, const char *name, int fd, const char *hint,
+                                 struct smith_error **err);
 
 /* Solves for names (repository package names, may be NULL) plus every local
  * .deb added; returns the packages to unpack, sorted by name. */

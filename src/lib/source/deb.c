@@ -534,7 +534,7 @@ static int deb_open(struct source *s, const struct smith_config *c, const struct
         }
         if (r < 0)
                 goto out;
-        r = pkg_solve(pool, wanted, false, &choices, &n, err);
+        r = pkg_solve(pool, wanted, c->packages.recommends, &choices, &n, err);
         if (r < 0)
                 goto out;
 

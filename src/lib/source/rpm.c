@@ -10,8 +10,10 @@
  *   librpm against its repository's keys -> payloads unpacked, contained and
  *   without running anything, into one cached root (pkg/rpm.h, pkg-root.h).
  *
- * Local .rpm files are trusted as given (their dependencies come from the
- * repositories), as local .deb files are. */
+ * Local .rpm files (their dependencies come from the repositories) are
+ * held to the repositories' rule: when any repository has gpgcheck on,
+ * each must be signed by a key of one of those repositories; otherwise
+ * only its digests (header and payload) are checked. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -94,26 +96,77 @@ static const struct pkg_root_ops rpm_root_ops = {
         .shown = pkg_choice_nevra,
 };
 
+/* A local .rpm: signed by a key of a repository with gpgcheck when there
+ * is one (keys, the union of their gpgkeys), else its digests only. */
+static int check_local(int fd, bool gpgcheck, char *const *keys, const char *shown, struct smith_error **err) {
+        if (!gpgcheck)
+                return rpm_verify_digests(fd, err) < 0 ? error_wrap(err, "package '%s'", shown) : 0;
+        if (!keys)
+                return error_set(err, SMITH_ERR_SOURCE,
+                                 "package '%s': gpgcheck is on but no repository with gpgcheck has a gpgkey", shown);
+        return rpm_verify(fd, keys, err) < 0 ? error_wrap(err, "package '%s'", shown) : 0;
+}
+
 /* With gpgcheck, every package from that repository is checked, at every
- * build (the keys may have changed since the blob was stored). */
+ * build (the keys may have changed since the blob was stored); local
+ * packages as check_local() says. */
 static int check_signatures(const struct source_ctx *ctx, const struct rpm_repos *repos, const struct pkg_choice *c,
                             size_t n, struct smith_error **err) {
+        _cleanup_strv_free_ char **local_keys = NULL;
+        bool any_gpgcheck = false;
+
+        for (size_t i = 0; i < repos->n; i++) {
+                if (!repos->items[i].gpgcheck)
+                        continue;
+                any_gpgcheck = true;
+                for (char **k = repos->items[i].gpgkeys; k && *k; k++)
+                        if (!strv_contains(local_keys, *k) && strv_extend(&local_keys, *k) < 0)
+                                return error_oom(err);
+        }
         for (size_t i = 0; i < n; i++) {
                 const struct rpm_repo *r = c[i].local ? NULL : find_repo(repos, c[i].repo);
                 _cleanup_free_ char *shown = NULL;
                 _cleanup_close_ int fd = -1;
                 int k;
 
-                if (!r || !r->gpgcheck)
+                if (!c[i].local && (!r || !r->gpgcheck))
                         continue;
                 shown = pkg_choice_nevra(&c[i]);
                 k = blob_open(ctx->cache->blobs_fd, c[i].digest, &fd);
                 if (k < 0)
                         return error_set_errno(err, SMITH_ERR_IO, k, "open package '%s'", c[i].name);
+                if (c[i].local) {
+                        if (check_local(fd, any_gpgcheck, local_keys, c[i].local, err) < 0)
+                                return -1;
+                        continue;
+                }
                 if (rpm_verify(fd, r->gpgkeys, err) < 0)
                         return error_wrap(err, "package '%s' from '%s'", shown ? shown : c[i].name, r->id);
         }
         return 0;
+}
+
+/* Every repository's filelists into the pool; returns how many. */
+static int add_filelists(const struct source_ctx *ctx, struct http *h, const struct rpm_repos *repos,
+                         struct pkg_pool *pool, struct smith_error **err) {
+        int added = 0;
+
+        for (size_t i = 0; i < repos->n; i++) {
+                _cleanup_close_ int fd = -1;
+                const char *hint = NULL;
+                int k = rpm_repo_open_filelists(&repos->items[i], ctx->cache, h, &fd, &hint, err);
+
+                if (k < 0)
+                        return -1;
+                if (k > 0)
+                        continue;
+                log_info("repository '%s': a path is required that primary does not list: reading filelists",
+                         repos->items[i].id);
+                if (pkg_pool_add_rpmmd_filelists(pool, repos->items[i].id, fd, hint, err) < 0)
+                        return -1;
+                added++;
+        }
+        return added;
 }
 
 static int rpm_open(struct source *s, const struct smith_config *c, const struct source_ctx *ctx,
@@ -144,7 +197,7 @@ static int rpm_open(struct source *s, const struct smith_config *c, const struct
         if (r >= 0 && (wanted || locals))
                 r = load_repos(c, ctx, &repos, err);
         for (size_t i = 0; r >= 0 && i < repos.n; i++)
-                r = rpm_repo_load(&repos.items[i], ctx->cache, h, &idx, err);
+                r = rpm_repo_load(&repos.items[i], ctx->cache, h, ctx->fast, &idx, err);
         if (r >= 0)
                 r = pkg_pool_new_rpm(rpm_host_arch(), &pool, err);
         for (size_t i = 0; r >= 0 && i < idx.n; i++)
@@ -158,7 +211,16 @@ static int rpm_open(struct source *s, const struct smith_config *c, const struct
         }
         if (r < 0)
                 goto out;
-        r = pkg_solve(pool, wanted, false, &choices, &n, err);
+        r = pkg_solve(pool, wanted, c->packages.recommends, &choices, &n, err);
+        if (r < 0 && pkg_pool_lacks_files(pool)) {
+                /* a path primary does not list: the repositories' filelists, then again */
+                _cleanup_(error_freep) struct smith_error *first = TAKE_PTR(*err);
+                int k = add_filelists(ctx, h, &repos, pool, err);
+                if (k > 0)
+                        r = pkg_solve(pool, wanted, c->packages.recommends, &choices, &n, err);
+                else if (k == 0)
+                        *err = TAKE_PTR(first);
+        }
         if (r < 0)
                 goto out;
 
