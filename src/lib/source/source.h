@@ -74,6 +74,9 @@ void source_free(struct source *s);
 void source_packages_clear(struct source *s);
 DEFINE_POINTER_CLEANUP(struct source, source_free)
 
+/* Whether an executable prog is in one of $PATH's directories. */
+bool source_is_on_path(const char *prog);
+
 /* The original's isOci(): a URL, or a file name ending in .tar, .tar.gz or
  * .tgz once an optional ":tag" is taken off. */
 bool source_looks_like_oci(const char *package);
