@@ -130,6 +130,12 @@ libgreet-1.1-1.$ARCH" ] || fail "packages: $(packages_of image.tar.gz)"
         assert_output_contains "': 1 repositories"
         run $OCI blob image.tar.gz application/vnd.smith.spec+json
         [ "$(jq -r '.mock.config' <<<"$output")" = cfg/fixture.cfg ]
+        ! $OCI ls image.tar.gz | grep -q usr/lib/debug || fail "debug files without mock.debuginfo"
+        # without a type, mock.config's packages are RPM packages too (this machine has apt sources)
+        sed -i '/^type: mock$/d' smith.yaml
+        smith_user
+        assert_status 0
+        [ "$(packages_of image.tar.gz | head -n1)" = "greeter-data-1.0-1.noarch" ] || fail "packages: $(packages_of image.tar.gz)"
 }
 
 @test "mock: a mock config smith cannot read fails with file:line and one line" {
@@ -241,4 +247,63 @@ post root-ok" ] || fail "order: $(cat order)"
         assert_output_contains "'mock' is on PATH, but smith does not run it"
         [ ! -e "$T/mock-ran" ] || fail "mock was run"
         $OCI ls image.tar.gz | grep -q 'usr/bin/hello-rpm' || fail "no hello-rpm"
+}
+
+@test "mock: debuginfo brings the .debug file of the copied program by build-id, and nothing else" {
+        local bid dbg
+        bid=$(cat "$FIX/hello-rpm.build-id")
+        write_cfg
+        write_yaml "debuginfo: true"
+        smith_user -v
+        assert_status 0
+        # libgreet's ELF files were copied too, but it has no debuginfo package
+        assert_output_contains "no debuginfo package for 'libgreet'"
+        run $OCI ls image.tar.gz
+        local ls=$output
+        grep -qE "^l .* usr/lib/debug/.build-id/${bid:0:2}/${bid:2}.debug -> ../../usr/bin/hello-rpm-1.0-1.$ARCH.debug\$" <<<"$ls" ||
+                fail "no .build-id .debug link: $ls"
+        grep -qE "^l .* usr/lib/debug/.build-id/${bid:0:2}/${bid:2} -> ../../../../../usr/bin/hello-rpm\$" <<<"$ls" ||
+                fail "no .build-id link: $ls"
+        grep -qE "^f 0644 .* usr/lib/debug/usr/bin/hello-rpm-1.0-1.$ARCH.debug\$" <<<"$ls" || fail "no .debug file: $ls"
+        # the .debug file is the one for this very program
+        dbg="$T/hello.debug"
+        $OCI cat image.tar.gz "usr/lib/debug/usr/bin/hello-rpm-1.0-1.$ARCH.debug" >"$dbg"
+        [ "$(readelf -n "$dbg" | sed -n 's/.*Build ID: *//p')" = "$bid" ] || fail "wrong .debug file"
+        readelf -S "$dbg" | grep -q '\.debug_info' || fail "no debug sections in the .debug file"
+        # not the other debug file of the package, and no debuginfo package in the packages blob
+        ! grep -q 'other-1.0' <<<"$ls" || fail "an unrelated .debug file was copied: $ls"
+        ! grep -q '.build-id/ee' <<<"$ls" || fail "an unrelated build-id was copied: $ls"
+        ! packages_of image.tar.gz | grep -q debuginfo || fail "debuginfo in the packages blob"
+        # the program itself is the stripped one, with its debuglink
+        $OCI cat image.tar.gz usr/bin/hello-rpm >"$T/hello"
+        readelf -S "$T/hello" | grep -q gnu_debuglink || fail "hello-rpm has no debuglink"
+        ! readelf -S "$T/hello" | grep -q '\.debug_info' || fail "hello-rpm is not stripped"
+
+        # without debuginfo: nothing under /usr/lib/debug
+        write_yaml
+        smith_user
+        assert_status 0
+        ! $OCI ls image.tar.gz | grep -q usr/lib/debug || fail "debug files without mock.debuginfo"
+}
+
+@test "mock: debugdeps are installed in the debuginfo root and debugpaths copied from it" {
+        write_cfg
+        write_yaml "debuginfo: true" "debugdeps: [decoy]" "debugpaths: [/usr/share/decoy, /usr/lib/debug/usr/bin/other-*]"
+        smith_user
+        assert_status 0
+        run $OCI ls image.tar.gz
+        grep -q 'usr/share/decoy/decoy.txt' <<<"$output" || fail "debugdeps/debugpaths not copied: $output"
+        grep -q "usr/lib/debug/usr/bin/other-1.0-1.$ARCH.debug" <<<"$output" || fail "debugpaths glob not copied: $output"
+        grep -q "usr/lib/debug/usr/bin/hello-rpm-1.0-1.$ARCH.debug" <<<"$output" || fail "no hello-rpm .debug: $output"
+        ! packages_of image.tar.gz | grep -q decoy || fail "decoy in the packages blob"
+        # a debugdeps package that does not exist is an error
+        write_yaml "debuginfo: true" "debugdeps: [no-such-debug-thing]"
+        rm image.tar.gz
+        smith_user
+        assert_status 4
+        # after the selection's warnings (the fixture has no libc), one error line
+        [ "$(grep -v '^smith: warning: ' <<<"$output")" = \
+                "smith: mock.debuginfo: package 'no-such-debug-thing' not found in the repositories" ] ||
+                fail "output: $output"
+        assert_clean_failure
 }

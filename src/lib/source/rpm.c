@@ -178,6 +178,17 @@ static int check_signatures(const struct source_ctx *ctx, const struct rpm_repos
         return 0;
 }
 
+/* What mock.debuginfo needs once the image's files are chosen: the pool
+ * the packages were solved in, their repositories (for the signature
+ * checks) and what was asked for. */
+struct rpm_state {
+        struct pkg_pool *pool;
+        struct rpm_repos repos;
+        char **wanted;
+        struct source_ctx ctx; /* a copy: the caller's goes away after open */
+        struct http_opts ho;
+};
+
 static int rpm_open(struct source *s, const struct smith_config *c, const struct source_ctx *ctx,
                     struct smith_error **err) {
         _cleanup_strv_free_ char **names = NULL, **wanted = NULL, **locals = NULL;
@@ -237,8 +248,19 @@ static int rpm_open(struct source *s, const struct smith_config *c, const struct
                 r = source_pkg_root(s, ctx->cache, &rpm_root_ops, choices, n, &ctx->limits, err);
         if (r >= 0 && !isempty(c->mock.post_build))
                 r = mock_hook_run("post-build", c->mock.post_build, ctx, s->root_path, err);
-        if (r < 0)
-                goto out;
+        if (r >= 0 && c->mock.debuginfo) {
+                /* kept for rpm_debuginfo(), after the selection */
+                struct rpm_state *st = calloc(1, sizeof(*st));
+                if (!st) {
+                        r = error_oom(err);
+                        goto out;
+                }
+                *st = (struct rpm_state){
+                        .pool = TAKE_PTR(pool), .repos = repos, .wanted = TAKE_PTR(wanted), .ctx = *ctx, .ho = ho
+                };
+                repos = (struct rpm_repos){};
+                s->priv = st;
+        }
 out:
         mock_cfg_release(&mc);
         pkg_choices_free(choices, n);
@@ -247,7 +269,100 @@ out:
         return r < 0 ? -1 : 0;
 }
 
+/* --- mock.debuginfo --- */
+
+/* "<name>-debuginfo" when the repositories have it, else the source
+ * package's; NULL (and a warning) when neither is there. */
+static char *debuginfo_of(const struct source *s, struct pkg_pool *pool, const char *name) {
+        _cleanup_free_ char *own = NULL, *src = NULL;
+        const char *source = NULL;
+
+        for (size_t i = 0; i < s->n_pkgs; i++)
+                if (streq(s->pkgs[i].name, name))
+                        source = s->pkgs[i].source;
+        if (asprintf(&own, "%s-debuginfo", name) < 0)
+                return NULL;
+        if (pkg_pool_has(pool, own))
+                return TAKE_PTR(own);
+        if (source && !streq(source, name) && asprintf(&src, "%s-debuginfo", source) >= 0 && pkg_pool_has(pool, src))
+                return TAKE_PTR(src);
+        log_warn("no debuginfo package for '%s' in the repositories ('%s' not found)", name, own);
+        return strdup("");
+}
+
+static int rpm_debuginfo(struct source *s, char *const *pkgs, char *const *extra, struct smith_error **err) {
+        struct rpm_state *st = s->priv;
+        _cleanup_strv_free_ char **names = NULL;
+        _cleanup_(source_freep) struct source *tmp = NULL;
+        struct pkg_choice *choices = NULL;
+        size_t n = 0, n_debug = 0;
+        int r;
+
+        if (!st)
+                return error_set(err, SMITH_ERR_IO, "debuginfo: the package pool is gone");
+        names = strv_copy(st->wanted);
+        if (st->wanted && !names)
+                return error_oom(err);
+        for (size_t i = 0; pkgs && pkgs[i]; i++) {
+                _cleanup_free_ char *d = debuginfo_of(s, st->pool, pkgs[i]);
+                if (!d)
+                        return error_oom(err);
+                if (*d && !strv_contains(names, d)) {
+                        if (strv_extend(&names, d) < 0)
+                                return error_oom(err);
+                        n_debug++;
+                }
+        }
+        for (size_t i = 0; extra && extra[i]; i++) {
+                if (isempty(extra[i]) || strv_contains(names, extra[i]))
+                        continue;
+                if (is_local_rpm(extra[i])) {
+                        _cleanup_close_ int fd = openat(st->ctx.build_dirfd, extra[i], O_RDONLY | O_CLOEXEC);
+                        if (fd < 0)
+                                return error_set_errno(err, SMITH_ERR_SOURCE, errno, "mock.debugdeps '%s'", extra[i]);
+                        if (pkg_pool_add_rpm(st->pool, fd, extra[i], err) < 0)
+                                return -1;
+                } else if (strv_extend(&names, extra[i]) < 0)
+                        return error_oom(err);
+                n_debug++;
+        }
+        if (n_debug == 0)
+                return 0;
+        tmp = calloc(1, sizeof(*tmp));
+        if (!tmp)
+                return error_oom(err);
+        tmp->root_fd = -1;
+        r = pkg_solve(st->pool, names, false, &choices, &n, err);
+        if (r >= 0)
+                r = source_fetch_choices(&st->ctx, &st->ho, choices, n, RPM_FETCH_WORKERS, err);
+        if (r >= 0)
+                r = check_signatures(&st->ctx, &st->repos, choices, n, err);
+        if (r >= 0)
+                r = source_pkg_root(tmp, st->ctx.cache, &rpm_root_ops, choices, n, &st->ctx.limits, err);
+        pkg_choices_free(choices, n);
+        if (r < 0)
+                return error_wrap(err, "mock.debuginfo");
+        log_info("mock.debuginfo: %zu packages in the debuginfo root", n);
+        if (s->debug_root_fd >= 0)
+                close(s->debug_root_fd);
+        s->debug_root_fd = TAKE_FD(tmp->root_fd);
+        return 0;
+}
+
+static void rpm_release(struct source *s) {
+        struct rpm_state *st = s->priv;
+        if (!st)
+                return;
+        pkg_pool_free(st->pool);
+        rpm_repos_release(&st->repos);
+        strv_free(st->wanted);
+        free(st);
+        s->priv = NULL;
+}
+
 const struct source_ops source_rpm_ops = {
         .kind = "rpm",
         .open = rpm_open,
+        .release = rpm_release,
+        .debuginfo = rpm_debuginfo,
 };

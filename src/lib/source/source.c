@@ -206,6 +206,7 @@ int source_open(const struct smith_config *c, const struct source_ctx *ctx, stru
                 return error_oom(err);
         s->ops = ops;
         s->root_fd = -1;
+        s->debug_root_fd = -1;
         s->name = strdup(c->package);
         if (!s->name)
                 return error_oom(err);
@@ -236,6 +237,8 @@ void source_free(struct source *s) {
                 s->ops->release(s);
         if (s->root_fd >= 0)
                 close(s->root_fd);
+        if (s->debug_root_fd >= 0)
+                close(s->debug_root_fd);
         free(s->root_path);
         oci_image_free(s->image);
         strv_free(s->packages);
