@@ -73,6 +73,8 @@ static void test_skipped_and_rendered(void **state) {
                  "if config_opts['target_arch'] == 'x86_64':\n"
                  "    config_opts['legacy_target_arch'] = 'i686'\n"
                  "config_opts['mirrored'] = config_opts['target_arch'] != 'i686'\n"
+                 "x = a or'([' and r'\\d' # ) \\\n"
+                 "   + \"]\"\n"
                  "config_opts['name'] = 'F{{ releasever }}'\n"
                  "config_opts['releasever'] = '{{ major }}'\n"
                  "config_opts['major'] = '9'\n"
@@ -83,7 +85,7 @@ static void test_skipped_and_rendered(void **state) {
         /* one level of rendering, as the values stand at the end */
         assert_string_equal(c.repos, "[y]\nname=F{{ releasever }} {{ nothing }} {{ major }}{{");
         assert_int_equal(c.n_lines, 2);
-        assert_int_equal(c.line_no[1], 14);
+        assert_int_equal(c.line_no[1], 16);
         mock_cfg_release(&c);
 
         /* nothing kept: no repository text */

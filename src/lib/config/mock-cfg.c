@@ -134,6 +134,18 @@ static bool string_at(const struct src *s, size_t pos, size_t *ret_quote, bool *
         size_t q = pos;
         bool raw = false;
 
+        if (pos < s->len && (s->s[pos] == '\'' || s->s[pos] == '"')) {
+                /* a quote always starts one; raw when an r prefix stands before it */
+                size_t b = pos;
+                while (b > 0 && pos - b < 2 && strchr("rRbBuUfF", s->s[b - 1]) && s->s[b - 1] != '\0')
+                        b--;
+                for (size_t i = b; i < pos && !(b > 0 && is_ident(s->s[b - 1])); i++)
+                        if (s->s[i] == 'r' || s->s[i] == 'R')
+                                raw = true;
+                *ret_quote = pos;
+                *ret_raw = raw;
+                return true;
+        }
         if (pos > 0 && is_ident(s->s[pos - 1]))
                 return false;
         while (q < s->len && q - pos < 2 && strchr("rRbBuUfF", s->s[q]) && s->s[q] != '\0') {
