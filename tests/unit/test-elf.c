@@ -236,8 +236,52 @@ static void test_read_host_id(void **state) {
         assert_true(strv_contains(info.needed, "libc.so.6"));
         assert_true(strv_contains(info.needed, "libselinux.so.1"));
         assert_null(info.soname);
+        /* Debian links with --build-id=sha1 */
+        assert_non_null(info.build_id);
+        assert_int_equal(strlen(info.build_id), 40);
+        assert_int_equal(strspn(info.build_id, "0123456789abcdef"), 40);
         elf_info_release(&info);
         assert_null(info.needed);
+}
+
+/* The build-id note read from /usr/bin/id, then the same file with the
+ * note's sizes made hostile: elf_read() still succeeds, without one. */
+static void test_read_build_id(void **state) {
+        _cleanup_(error_freep) struct smith_error *err = NULL;
+        _cleanup_free_ char *data = NULL, *hex = NULL;
+        static const uint8_t head[] = { 4, 0, 0, 0, 20, 0, 0, 0, 3, 0, 0, 0, 'G', 'N', 'U', 0 };
+        struct elf_info info = {};
+        size_t len = 0;
+        uint8_t *p;
+
+#if !defined(__x86_64__)
+        skip();
+#endif
+        if (read_file_at(AT_FDCWD, "/usr/bin/id", 16 * 1024 * 1024, &data, &len) < 0)
+                skip();
+        p = memmem(data, len, head, sizeof(head));
+        assert_non_null(p);
+        hex = malloc(41);
+        assert_non_null(hex);
+        for (size_t i = 0; i < 20; i++)
+                snprintf(hex + i * 2, 3, "%02x", p[16 + i]);
+        assert_int_equal(read_image((const uint8_t *) data, len, &info, &err), 0);
+        assert_string_equal(info.build_id, hex);
+        elf_info_release(&info);
+
+        p[4] = 0xff, p[5] = 0xff, p[6] = 0xff, p[7] = 0x7f; /* descsz past the segment */
+        assert_int_equal(read_image((const uint8_t *) data, len, &info, &err), 0);
+        assert_null(info.build_id);
+        elf_info_release(&info);
+        p[4] = 0, p[5] = 0, p[6] = 0, p[7] = 0; /* empty */
+        assert_int_equal(read_image((const uint8_t *) data, len, &info, &err), 0);
+        assert_null(info.build_id);
+        elf_info_release(&info);
+        p[4] = 20, p[0] = 0xf0; /* namesz past the segment */
+        assert_int_equal(read_image((const uint8_t *) data, len, &info, &err), 0);
+        assert_null(info.build_id);
+        elf_info_release(&info);
+        assert_null(err);
 }
 
 static void test_read_host_libc(void **state) {
@@ -1278,6 +1322,7 @@ static void test_search_host(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_read_host_id),
+                cmocka_unit_test(test_read_build_id),
                 cmocka_unit_test(test_read_host_libc),
                 cmocka_unit_test(test_read_not_elf),
                 cmocka_unit_test(test_read_image64),

@@ -156,7 +156,7 @@ static int split_path(const struct elf_file *f, const char *s, char ***ret, stru
 
 struct phdr {
         uint32_t type;
-        uint64_t offset, vaddr, filesz;
+        uint64_t offset, vaddr, filesz, align;
 };
 
 struct ehdr {
@@ -192,10 +192,12 @@ static void decode_phdr(const struct elf_file *f, const uint8_t *b, struct phdr 
                 p->offset = get64(f, b + 8);
                 p->vaddr = get64(f, b + 16);
                 p->filesz = get64(f, b + 32);
+                p->align = get64(f, b + 48);
         } else {
                 p->offset = get32(f, b + 4);
                 p->vaddr = get32(f, b + 8);
                 p->filesz = get32(f, b + 16);
+                p->align = get32(f, b + 28);
         }
 }
 
@@ -383,6 +385,47 @@ static int read_interp(const struct elf_file *f, const struct phdr *p, char **re
         return 0;
 }
 
+/* The GNU build-id note in the PT_NOTE segment p, as lowercase hex in
+ * *ret (left NULL when the segment has none).  Notes are what the linker
+ * wrote, but the file is untrusted: a segment too large or outside the
+ * file, or a malformed note, is simply not read further (a build-id is
+ * optional, and elf_read() must not fail on notes it does not need). */
+static int read_build_id(const struct elf_file *f, const struct phdr *p, char **ret, struct smith_error **err) {
+        _cleanup_free_ uint8_t *buf = NULL;
+        uint64_t align = p->align == 8 ? 8 : 4, off = 0;
+        int r;
+
+        if (p->filesz < 12 || p->filesz > ELF_MAX_NOTES || !range_in_file(f, p->offset, p->filesz))
+                return 0;
+        buf = malloc(p->filesz);
+        if (!buf)
+                return error_oom(err);
+        r = read_at(f, buf, p->filesz, p->offset, err);
+        if (r < 0)
+                return r;
+        while (off + 12 <= p->filesz) {
+                uint64_t namesz = get32(f, buf + off), descsz = get32(f, buf + off + 4), name_off, desc_off;
+                uint32_t type = get32(f, buf + off + 8);
+
+                name_off = off + 12;
+                desc_off = name_off + ((namesz + align - 1) & ~(align - 1));
+                if (namesz > p->filesz || descsz > p->filesz || desc_off > p->filesz || descsz > p->filesz - desc_off)
+                        return 0;
+                if (type == NT_GNU_BUILD_ID && namesz == 4 && memcmp(buf + name_off, "GNU", 4) == 0 && descsz > 0 &&
+                    descsz <= ELF_MAX_BUILD_ID) {
+                        char *hex = malloc(descsz * 2 + 1);
+                        if (!hex)
+                                return error_oom(err);
+                        for (uint64_t i = 0; i < descsz; i++)
+                                snprintf(hex + i * 2, 3, "%02x", buf[desc_off + i]);
+                        *ret = hex;
+                        return 0;
+                }
+                off = desc_off + ((descsz + align - 1) & ~(align - 1));
+        }
+        return 0;
+}
+
 /* Reads e_ident and the rest of the header; 1 if this is not an ELF. */
 static int read_header(int fd, const char *name, struct elf_file *f, uint8_t b[static sizeof(Elf64_Ehdr)],
                        struct smith_error **err) {
@@ -466,6 +509,13 @@ int elf_read(int fd, const char *name, struct elf_info *ret, struct smith_error 
                 else if (ph[i].type == PT_INTERP && !interp)
                         interp = &ph[i];
         }
+        for (unsigned i = 0, n_notes = 0; i < phnum && !info.build_id && n_notes < ELF_MAX_NOTE_SEGMENTS; i++)
+                if (ph[i].type == PT_NOTE) {
+                        n_notes++;
+                        r = read_build_id(&f, &ph[i], &info.build_id, err);
+                        if (r < 0)
+                                return r;
+                }
 
         info.elf_class = f.elf_class;
         info.data = f.data;
@@ -511,7 +561,7 @@ int elf_host_info(struct elf_info *ret) {
 void elf_info_release(struct elf_info *e) {
         if (!e)
                 return;
-        free_many(e->interp, e->soname);
+        free_many(e->interp, e->soname, e->build_id);
         strv_free(e->needed);
         strv_free(e->rpath);
         strv_free(e->runpath);

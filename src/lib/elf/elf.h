@@ -2,7 +2,8 @@
  *
  * This module answers two questions without running anything from the root
  * (so foreign architectures and hostile roots are safe): what does this ELF
- * file need (elf_read: interpreter, DT_NEEDED, RPATH, RUNPATH, SONAME), and
+ * file need (elf_read: interpreter, DT_NEEDED, RPATH, RUNPATH, SONAME, and
+ * its build-id), and
  * where would glibc's ld.so find each needed library inside the root
  * (ld_env_*: the root's own ld.so.cache and ld.so.conf, LD_LIBRARY_PATH and
  * the default directories for the object's class and machine).
@@ -27,6 +28,9 @@
 #define ELF_MAX_PHDRS 65536U
 #define ELF_MAX_DYN_ENTRIES 100000U
 #define ELF_MAX_STRING 4096U
+#define ELF_MAX_NOTES (64U * 1024U) /* bytes in one PT_NOTE segment read for the build-id */
+#define ELF_MAX_NOTE_SEGMENTS 16U
+#define ELF_MAX_BUILD_ID 64U /* bytes of a build-id (GNU ld writes 20: sha1) */
 /* Limits on the loader configuration read from a root. */
 #define LD_CACHE_MAX_SIZE (64U * 1024U * 1024U)
 #define LD_CONF_MAX_SIZE (1024U * 1024U)
@@ -48,6 +52,7 @@ struct elf_info {
                            * an empty DT_RUNPATH still gives a non-NULL (empty) strv, since its mere
                            * presence makes ld.so ignore DT_RPATH */
         char *soname;     /* DT_SONAME, or NULL */
+        char *build_id;   /* the NT_GNU_BUILD_ID note of a PT_NOTE segment, lowercase hex, or NULL */
 };
 
 /* Parses the ELF file open on fd.  Returns 0 and fills *ret for an ELF; 1

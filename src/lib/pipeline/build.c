@@ -17,6 +17,7 @@
 #include "basic/log.h"
 #include "basic/strv.h"
 #include "build.h"
+#include "pipeline/debuginfo.h"
 #include "pipeline/emit.h"
 #include "tree/overlay.h"
 #include "config/config.h"
@@ -161,7 +162,10 @@ static int plan_source(struct build *b, struct smith_error **err) {
                 if (r < 0)
                         return r;
         }
-        return selector_finish(sel, err);
+        r = selector_finish(sel, err);
+        if (r >= 0 && b->cfg->mock.debuginfo)
+                r = debuginfo_plan(b->plan, b->src, b->cfg, err);
+        return r;
 }
 
 static int plan_overlay(struct build *b, struct smith_error **err) {

@@ -216,20 +216,21 @@ static int parse_bool(const char *v, bool *ret) {
 
 struct section {
         char *id, *baseurl, *gpgkey;
-        bool gpgcheck, repo_gpgcheck, enabled;
-        size_t line;
+        bool gpgcheck, repo_gpgcheck, enabled, mirrors; /* mirrors: a mirrorlist or metalink */
+        char *where;                                    /* "file:line" of its header */
 };
 
 static void section_clear(struct section *s) {
         free(s->id);
         free(s->baseurl);
         free(s->gpgkey);
+        free(s->where);
         *s = (struct section){ .gpgcheck = true, .enabled = true };
 }
 
-static int section_end(const char *name, struct section *s, const struct rpm_vars *v, struct rpm_repos *out,
-                       struct smith_error **err) {
-        _cleanup_free_ char *where = NULL, *first = NULL;
+static int section_end(struct section *s, const struct rpm_ini_origin *o, const struct rpm_vars *v,
+                       struct rpm_repos *out, struct smith_error **err) {
+        _cleanup_free_ char *first = NULL;
         int r = 0;
 
         if (s->id && streq(s->id, "main"))
@@ -238,12 +239,16 @@ static int section_end(const char *name, struct section *s, const struct rpm_var
                 /* yum takes a list of baseurls; the first is used */
                 size_t k = strcspn(s->baseurl, " \t\n,");
                 first = strndup(s->baseurl, k);
-                if (!first || asprintf(&where, "%s:%zu", name, s->line) < 0)
+                if (!first)
                         return error_oom(err);
-                r = rpm_repos_add(out, where, s->id, first, s->gpgkey, NULL, s->gpgcheck, s->repo_gpgcheck, v, err);
-        } else if (s->id && s->enabled)
-                log_info("%s:%zu: repository '%s' has no baseurl (mirrorlist and metalink are not supported)", name,
-                         s->line, s->id);
+                r = rpm_repos_add(out, s->where, s->id, first, s->gpgkey, NULL, s->gpgcheck, s->repo_gpgcheck, v, err);
+        } else if (s->id && s->enabled && o && o->warn_mirrors && s->mirrors)
+                log_warn("%s: repository '%s' has only a mirrorlist or metalink, which smith does not support: "
+                         "skipped (give it a baseurl)",
+                         s->where, s->id);
+        else if (s->id && s->enabled)
+                log_info("%s: repository '%s' has no baseurl (mirrorlist and metalink are not supported)", s->where,
+                         s->id);
         section_clear(s);
         return r;
 }
@@ -259,6 +264,11 @@ static char *strip(char *s) {
 
 int rpm_repos_parse_ini(const char *name, const char *text, size_t len, const struct rpm_vars *v, struct rpm_repos *out,
                         struct smith_error **err) {
+        return rpm_repos_parse_ini_origin(name, text, len, NULL, v, out, err);
+}
+
+int rpm_repos_parse_ini_origin(const char *name, const char *text, size_t len, const struct rpm_ini_origin *o,
+                               const struct rpm_vars *v, struct rpm_repos *out, struct smith_error **err) {
         _cleanup_free_ char *copy = NULL;
         struct section s = { .gpgcheck = true, .enabled = true };
         char **last = NULL; /* the value a continuation line extends */
@@ -273,12 +283,17 @@ int rpm_repos_parse_ini(const char *name, const char *text, size_t len, const st
         if (strlen(copy) != len)
                 return error_set(err, SMITH_ERR_CONFIG, "%s: holds a NUL byte", name);
         for (char *l = copy, *next; r >= 0 && l; l = next) {
-                char *line, *eq, *key, *val;
+                char *line, *eq, *key, *val, where[512];
 
                 next = strchr(l, '\n');
                 if (next)
                         *next++ = '\0';
                 lineno++;
+                if (o && lineno - 1 < o->n)
+                        snprintf(where, sizeof(where), "%.400s:%zu", o->files[o->line_file[lineno - 1]],
+                                 o->line_no[lineno - 1]);
+                else
+                        snprintf(where, sizeof(where), "%.400s:%zu", name, lineno);
                 if ((l[0] == ' ' || l[0] == '\t') && last && *strip(l)) {
                         /* a continuation line: one more word of the value */
                         char *joined;
@@ -298,23 +313,22 @@ int rpm_repos_parse_ini(const char *name, const char *text, size_t len, const st
                 if (line[0] == '[') {
                         char *end = strchr(line, ']');
                         if (!end || *strip(end + 1))
-                                r = error_set(err, SMITH_ERR_CONFIG, "%s:%zu: malformed section header", name, lineno);
-                        else if ((r = section_end(name, &s, v, out, err)) >= 0) {
+                                r = error_set(err, SMITH_ERR_CONFIG, "%s: malformed section header", where);
+                        else if ((r = section_end(&s, o, v, out, err)) >= 0) {
                                 *end = '\0';
                                 s.id = strdup(strip(line + 1));
-                                s.line = lineno;
-                                if (!s.id)
+                                s.where = strdup(where);
+                                if (!s.id || !s.where)
                                         r = error_oom(err);
                                 else if (!id_ok(s.id))
-                                        r = error_set(err, SMITH_ERR_CONFIG,
-                                                      "%s:%zu: repository id '%.200s' is not valid", name, lineno,
-                                                      s.id);
+                                        r = error_set(err, SMITH_ERR_CONFIG, "%s: repository id '%.200s' is not valid",
+                                                      where, s.id);
                         }
                         continue;
                 }
                 eq = strchr(line, '=');
                 if (!eq) {
-                        r = error_set(err, SMITH_ERR_CONFIG, "%s:%zu: expected 'key=value'", name, lineno);
+                        r = error_set(err, SMITH_ERR_CONFIG, "%s: expected 'key=value'", where);
                         continue;
                 }
                 *eq = '\0';
@@ -322,10 +336,12 @@ int rpm_repos_parse_ini(const char *name, const char *text, size_t len, const st
                 val = strip(eq + 1);
                 if (!s.id) {
                         if (!streq(key, "") && strchr(key, ' '))
-                                r = error_set(err, SMITH_ERR_CONFIG, "%s:%zu: expected 'key=value'", name, lineno);
+                                r = error_set(err, SMITH_ERR_CONFIG, "%s: expected 'key=value'", where);
                         continue; /* before any section: [main]-like settings, ignored */
                 }
-                if (streq(key, "baseurl") || streq(key, "gpgkey")) {
+                if (streq(key, "mirrorlist") || streq(key, "metalink"))
+                        s.mirrors = true;
+                else if (streq(key, "baseurl") || streq(key, "gpgkey")) {
                         char **slot = streq(key, "baseurl") ? &s.baseurl : &s.gpgkey;
                         free(*slot);
                         *slot = strdup(val);
@@ -337,12 +353,12 @@ int rpm_repos_parse_ini(const char *name, const char *text, size_t len, const st
                                   : streq(key, "enabled") ? &s.enabled
                                                           : &s.repo_gpgcheck;
                         if (parse_bool(val, b) < 0)
-                                r = error_set(err, SMITH_ERR_CONFIG, "%s:%zu: '%s' must be a boolean, not '%.100s'",
-                                              name, lineno, key, val);
+                                r = error_set(err, SMITH_ERR_CONFIG, "%s: '%s' must be a boolean, not '%.100s'", where,
+                                              key, val);
                 }
         }
         if (r >= 0)
-                r = section_end(name, &s, v, out, err);
+                r = section_end(&s, o, v, out, err);
         section_clear(&s);
         return r < 0 ? -1 : 0;
 }

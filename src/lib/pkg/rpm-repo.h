@@ -81,6 +81,21 @@ int rpm_repos_add(struct rpm_repos *out, const char *where, const char *id, cons
 int rpm_repos_parse_ini(const char *name, const char *text, size_t len, const struct rpm_vars *v, struct rpm_repos *out,
                         struct smith_error **err);
 
+/* Where each line of an ini text comes from, when it was cut out of
+ * another file (a mock configuration's 'dnf.conf' string): line i (0-based)
+ * is files[line_file[i]]:line_no[i].  warn_mirrors: a repository with only
+ * a mirrorlist or metalink is a warning, not a -v note. */
+struct rpm_ini_origin {
+        char *const *files;
+        const size_t *line_file, *line_no;
+        size_t n;
+        bool warn_mirrors;
+};
+
+/* rpm_repos_parse_ini() with messages naming o's lines (o may be NULL). */
+int rpm_repos_parse_ini_origin(const char *name, const char *text, size_t len, const struct rpm_ini_origin *o,
+                               const struct rpm_vars *v, struct rpm_repos *out, struct smith_error **err);
+
 /* dir's (normally "/etc/yum.repos.d") *.repo files in name order. */
 int rpm_repos_load_host(const char *dir, const struct rpm_vars *v, struct rpm_repos *out, struct smith_error **err);
 

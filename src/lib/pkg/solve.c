@@ -578,6 +578,19 @@ static int problems_error(Solver *solv, struct smith_error **err) {
         return error_set(err, SMITH_ERR_SOURCE, "cannot install the packages: %s", all ? all : "no solution");
 }
 
+bool pkg_pool_has(struct pkg_pool *p, const char *name) {
+        Queue sel;
+        bool found;
+
+        queue_init(&sel);
+        pool_addfileprovides(p->pool);
+        pool_createwhatprovides(p->pool);
+        selection_make(p->pool, &sel, name, SELECTION_NAME);
+        found = sel.count > 0;
+        queue_free(&sel);
+        return found;
+}
+
 int pkg_solve(struct pkg_pool *p, char *const *names, bool recommends, struct pkg_choice **ret, size_t *ret_n,
               struct smith_error **err) {
         Pool *pool = p->pool;

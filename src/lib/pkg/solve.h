@@ -86,6 +86,8 @@ int pkg_pool_add_rpmmd_filelists(struct pkg_pool *p, const char *name, int fd, c
 int pkg_solve(struct pkg_pool *p, char *const *names, bool recommends, struct pkg_choice **ret, size_t *ret_n,
               struct smith_error **err);
 void pkg_choices_free(struct pkg_choice *c, size_t n);
+/* Whether a package of that name is in the pool (by name, not Provides). */
+bool pkg_pool_has(struct pkg_pool *p, const char *name);
 
 /* "name-[epoch:]version-release.arch", rpm's NEVRA. */
 char *pkg_choice_nevra(const struct pkg_choice *c);

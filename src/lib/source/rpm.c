@@ -1,7 +1,10 @@
-/* The `rpm` source (and `mock` without a mock to run): `package:` names RPM
- * packages (one, a list, and/or local .rpm files), plus `mock.deps`.  The
- * repositories are smith.yaml's rpm-md `repos:` or, without them, this
- * machine's /etc/yum.repos.d.
+/* The `rpm` source (and `mock`, which smith never runs): `package:` names
+ * RPM packages (one, a list, and/or local .rpm files), plus `mock.deps`.
+ * The repositories are smith.yaml's rpm-md `repos:`, plus those of
+ * `mock.config` (config/mock-cfg.h); without either, the original's
+ * /etc/mock/default.cfg when it exists (type rpm or mock), else this
+ * machine's /etc/yum.repos.d.  mock.pre-build runs before anything is
+ * fetched, mock.post-build once the root is there (mock-hooks.h).
  *
  *   repositories -> verified repomd.xml and primary (pkg/rpm-repo.h) ->
  *   libsolv, an RPM pool (pkg/solve.h) -> packages fetched in parallel into
@@ -23,6 +26,8 @@
 #include "basic/fs.h"
 #include "basic/log.h"
 #include "basic/strv.h"
+#include "config/mock-cfg.h"
+#include "mock-hooks.h"
 #include "net/http.h"
 #include "pkg/fetch.h"
 #include "pkg/rpm-repo.h"
@@ -39,14 +44,45 @@ static bool is_local_rpm(const char *name) {
         return n > 4 && streq(name + n - 4, ".rpm");
 }
 
-static int load_repos(const struct smith_config *c, const struct source_ctx *ctx, struct rpm_repos *out,
-                      struct smith_error **err) {
-        _cleanup_free_ char *host_rel = rpm_host_releasever(), *cwd = get_current_dir_name(), *dir = NULL;
+#define MOCK_DEFAULT_CFG MOCK_CFG_DIR "/default.cfg"
+
+/* mock.config as mock -r takes it: a path (relative to the build
+ * directory), else a name in /etc/mock (".cfg" added when missing); without
+ * it, with no rpm-md repos and type rpm or mock, the original's default
+ * when it exists.  NULL: no mock configuration. */
+static char *mock_config_path(const struct smith_config *c, const char *dir, size_t n_rpm) {
+        const char *m = c->mock.config;
+        _cleanup_free_ char *rel = NULL;
+        char *p = NULL;
+
+        if (isempty(m)) {
+                if (n_rpm == 0 && c->type && (streq(c->type, "rpm") || streq(c->type, "mock")) &&
+                    access(MOCK_DEFAULT_CFG, F_OK) == 0)
+                        return strdup(MOCK_DEFAULT_CFG);
+                return NULL;
+        }
+        if (m[0] == '/')
+                return strdup(m);
+        rel = path_join(dir, m);
+        if (!rel)
+                return NULL;
+        if (strchr(m, '/') || access(rel, F_OK) == 0)
+                return TAKE_PTR(rel);
+        size_t n = strlen(m);
+        if (asprintf(&p, "%s/%s%s", MOCK_CFG_DIR, m, n > 4 && streq(m + n - 4, ".cfg") ? "" : ".cfg") < 0)
+                return NULL;
+        return p;
+}
+
+static int load_repos(const struct smith_config *c, const struct source_ctx *ctx, struct mock_cfg *mc,
+                      struct rpm_repos *out, struct smith_error **err) {
+        _cleanup_free_ char *host_rel = rpm_host_releasever(), *cwd = get_current_dir_name(), *dir = NULL,
+                            *mock_path = NULL;
         struct rpm_vars v = { .basearch = rpm_host_arch(), .releasever = host_rel };
         size_t n_rpm = 0;
 
         if (ctx->build_dir[0] != '/' && cwd)
-                dir = path_join(cwd, ctx->build_dir);
+                dir = streq(ctx->build_dir, ".") ? strdup(cwd) : path_join(cwd, ctx->build_dir);
         for (size_t i = 0; i < c->n_repos; i++) {
                 const struct smith_repo *r = &c->repos[i];
                 struct rpm_vars rv = v;
@@ -68,12 +104,38 @@ static int load_repos(const struct smith_config *c, const struct source_ctx *ctx
                                   r->repo_gpgcheck == 1, &rv, err) < 0)
                         return -1;
         }
-        if (n_rpm == 0 && rpm_repos_load_host("/etc/yum.repos.d", &v, out, err) < 0)
+        mock_path = mock_config_path(c, dir ? dir : ctx->build_dir, n_rpm);
+        if (!mock_path && !isempty(c->mock.config))
+                return error_oom(err);
+        if (mock_path) {
+                struct rpm_vars mv = v;
+                size_t before = out->n;
+                if (mock_cfg_load(mock_path, MOCK_CFG_DIR, mc, err) < 0)
+                        return -1;
+                if (mc->releasever)
+                        mv.releasever = mc->releasever;
+                if (mc->target_arch)
+                        mv.basearch = mc->target_arch;
+                if (!mc->repos)
+                        return error_set(err, SMITH_ERR_CONFIG,
+                                         "mock config '%s': no config_opts['dnf.conf'] or ['yum.conf']", mock_path);
+                struct rpm_ini_origin o = { .files = mc->files,
+                                            .line_file = mc->line_file,
+                                            .line_no = mc->line_no,
+                                            .n = mc->n_lines,
+                                            .warn_mirrors = true };
+                if (rpm_repos_parse_ini_origin(mock_path, mc->repos, mc->repos_len, &o, &mv, out, err) < 0)
+                        return -1;
+                log_info("mock config '%s': %zu repositories", mock_path, out->n - before);
+                if (out->n == before)
+                        return error_set(err, SMITH_ERR_SOURCE,
+                                         "mock config '%s': no enabled repository with a baseurl", mock_path);
+        } else if (n_rpm == 0 && rpm_repos_load_host("/etc/yum.repos.d", &v, out, err) < 0)
                 return -1;
         if (out->n == 0)
                 return error_set(err, SMITH_ERR_SOURCE,
-                                 "no rpm-md repositories: add 'repos:' with a 'baseurl' to smith.yaml or configure "
-                                 "/etc/yum.repos.d");
+                                 "no rpm-md repositories: add 'repos:' with a 'baseurl' or 'mock.config' to smith.yaml "
+                                 "or configure /etc/yum.repos.d");
         return 0;
 }
 
@@ -169,6 +231,17 @@ static int add_filelists(const struct source_ctx *ctx, struct http *h, const str
         return added;
 }
 
+/* What mock.debuginfo needs once the image's files are chosen: the pool
+ * the packages were solved in, their repositories (for the signature
+ * checks) and what was asked for. */
+struct rpm_state {
+        struct pkg_pool *pool;
+        struct rpm_repos repos;
+        char **wanted;
+        struct source_ctx ctx; /* a copy: the caller's goes away after open */
+        struct http_opts ho;
+};
+
 static int rpm_open(struct source *s, const struct smith_config *c, const struct source_ctx *ctx,
                     struct smith_error **err) {
         _cleanup_strv_free_ char **names = NULL, **wanted = NULL, **locals = NULL;
@@ -176,13 +249,19 @@ static int rpm_open(struct source *s, const struct smith_config *c, const struct
         _cleanup_(pkg_pool_freep) struct pkg_pool *pool = NULL;
         struct http_opts ho = { .insecure = ctx->insecure, .error_kind = SMITH_ERR_SOURCE };
         struct rpm_repos repos = {};
+        struct mock_cfg mc = {};
         struct apt_indexes idx = {};
         struct pkg_choice *choices = NULL;
         size_t n = 0;
         int r;
 
         if (c->type && streq(c->type, "mock"))
-                log_info("'mock' is not on PATH: installing the packages with smith's own RPM source");
+                log_info(source_is_on_path("mock")
+                                 ? "'mock' is on PATH, but smith does not run it: installing the packages with "
+                                   "smith's own RPM source"
+                                 : "'mock' is not on PATH: installing the packages with smith's own RPM source");
+        if (!isempty(c->mock.pre_build) && mock_hook_run("pre-build", c->mock.pre_build, ctx, NULL, err) < 0)
+                return -1;
         names = c->package_list ? strv_copy(c->package_list) : strv_split(c->package, " ", true);
         if (!names)
                 return error_oom(err);
@@ -195,11 +274,11 @@ static int rpm_open(struct source *s, const struct smith_config *c, const struct
 
         r = http_new(&ho, &h, err);
         if (r >= 0 && (wanted || locals))
-                r = load_repos(c, ctx, &repos, err);
+                r = load_repos(c, ctx, &mc, &repos, err);
         for (size_t i = 0; r >= 0 && i < repos.n; i++)
                 r = rpm_repo_load(&repos.items[i], ctx->cache, h, ctx->fast, &idx, err);
         if (r >= 0)
-                r = pkg_pool_new_rpm(rpm_host_arch(), &pool, err);
+                r = pkg_pool_new_rpm(mc.target_arch ? mc.target_arch : rpm_host_arch(), &pool, err);
         for (size_t i = 0; r >= 0 && i < idx.n; i++)
                 r = source_add_index(pool, ctx->cache, &idx.items[i], true, err);
         for (size_t i = 0; r >= 0 && locals && locals[i]; i++) {
@@ -229,16 +308,123 @@ static int rpm_open(struct source *s, const struct smith_config *c, const struct
                 r = check_signatures(ctx, &repos, choices, n, err);
         if (r >= 0)
                 r = source_pkg_root(s, ctx->cache, &rpm_root_ops, choices, n, &ctx->limits, err);
-        if (r < 0)
-                goto out;
+        if (r >= 0 && !isempty(c->mock.post_build))
+                r = mock_hook_run("post-build", c->mock.post_build, ctx, s->root_path, err);
+        if (r >= 0 && c->mock.debuginfo) {
+                /* kept for rpm_debuginfo(), after the selection */
+                struct rpm_state *st = calloc(1, sizeof(*st));
+                if (!st) {
+                        r = error_oom(err);
+                        goto out;
+                }
+                *st = (struct rpm_state){
+                        .pool = TAKE_PTR(pool), .repos = repos, .wanted = TAKE_PTR(wanted), .ctx = *ctx, .ho = ho
+                };
+                repos = (struct rpm_repos){};
+                s->priv = st;
+        }
 out:
+        mock_cfg_release(&mc);
         pkg_choices_free(choices, n);
         apt_indexes_release(&idx);
         rpm_repos_release(&repos);
         return r < 0 ? -1 : 0;
 }
 
+/* --- mock.debuginfo --- */
+
+/* "<name>-debuginfo" when the repositories have it, else the source
+ * package's; NULL (and a warning) when neither is there. */
+static char *debuginfo_of(const struct source *s, struct pkg_pool *pool, const char *name) {
+        _cleanup_free_ char *own = NULL, *src = NULL;
+        const char *source = NULL;
+
+        for (size_t i = 0; i < s->n_pkgs; i++)
+                if (streq(s->pkgs[i].name, name))
+                        source = s->pkgs[i].source;
+        if (asprintf(&own, "%s-debuginfo", name) < 0)
+                return NULL;
+        if (pkg_pool_has(pool, own))
+                return TAKE_PTR(own);
+        if (source && !streq(source, name) && asprintf(&src, "%s-debuginfo", source) >= 0 && pkg_pool_has(pool, src))
+                return TAKE_PTR(src);
+        log_warn("no debuginfo package for '%s' in the repositories ('%s' not found)", name, own);
+        return strdup("");
+}
+
+static int rpm_debuginfo(struct source *s, char *const *pkgs, char *const *extra, struct smith_error **err) {
+        struct rpm_state *st = s->priv;
+        _cleanup_strv_free_ char **names = NULL;
+        _cleanup_(source_freep) struct source *tmp = NULL;
+        struct pkg_choice *choices = NULL;
+        size_t n = 0, n_debug = 0;
+        int r;
+
+        if (!st)
+                return error_set(err, SMITH_ERR_IO, "debuginfo: the package pool is gone");
+        names = strv_copy(st->wanted);
+        if (st->wanted && !names)
+                return error_oom(err);
+        for (size_t i = 0; pkgs && pkgs[i]; i++) {
+                _cleanup_free_ char *d = debuginfo_of(s, st->pool, pkgs[i]);
+                if (!d)
+                        return error_oom(err);
+                if (*d && !strv_contains(names, d)) {
+                        if (strv_extend(&names, d) < 0)
+                                return error_oom(err);
+                        n_debug++;
+                }
+        }
+        for (size_t i = 0; extra && extra[i]; i++) {
+                if (isempty(extra[i]) || strv_contains(names, extra[i]))
+                        continue;
+                if (is_local_rpm(extra[i])) {
+                        _cleanup_close_ int fd = openat(st->ctx.build_dirfd, extra[i], O_RDONLY | O_CLOEXEC);
+                        if (fd < 0)
+                                return error_set_errno(err, SMITH_ERR_SOURCE, errno, "mock.debugdeps '%s'", extra[i]);
+                        if (pkg_pool_add_rpm(st->pool, fd, extra[i], err) < 0)
+                                return -1;
+                } else if (strv_extend(&names, extra[i]) < 0)
+                        return error_oom(err);
+                n_debug++;
+        }
+        if (n_debug == 0)
+                return 0;
+        tmp = calloc(1, sizeof(*tmp));
+        if (!tmp)
+                return error_oom(err);
+        tmp->root_fd = -1;
+        r = pkg_solve(st->pool, names, false, &choices, &n, err);
+        if (r >= 0)
+                r = source_fetch_choices(&st->ctx, &st->ho, choices, n, RPM_FETCH_WORKERS, err);
+        if (r >= 0)
+                r = check_signatures(&st->ctx, &st->repos, choices, n, err);
+        if (r >= 0)
+                r = source_pkg_root(tmp, st->ctx.cache, &rpm_root_ops, choices, n, &st->ctx.limits, err);
+        pkg_choices_free(choices, n);
+        if (r < 0)
+                return error_wrap(err, "mock.debuginfo");
+        log_info("mock.debuginfo: %zu packages in the debuginfo root", n);
+        if (s->debug_root_fd >= 0)
+                close(s->debug_root_fd);
+        s->debug_root_fd = TAKE_FD(tmp->root_fd);
+        return 0;
+}
+
+static void rpm_release(struct source *s) {
+        struct rpm_state *st = s->priv;
+        if (!st)
+                return;
+        pkg_pool_free(st->pool);
+        rpm_repos_release(&st->repos);
+        strv_free(st->wanted);
+        free(st);
+        s->priv = NULL;
+}
+
 const struct source_ops source_rpm_ops = {
         .kind = "rpm",
         .open = rpm_open,
+        .release = rpm_release,
+        .debuginfo = rpm_debuginfo,
 };

@@ -101,7 +101,7 @@ static bool host_has_yum(void) {
         return has_files("/etc/yum.repos.d", yum) && !host_has_apt_sources();
 }
 
-static bool is_on_path(const char *prog) {
+bool source_is_on_path(const char *prog) {
         _cleanup_strv_free_ char **dirs = NULL;
         const char *path = getenv("PATH");
 
@@ -157,7 +157,8 @@ static int pick_backend(const struct smith_config *c, const struct source_ctx *c
                 *ret = &source_deb_ops;
                 return 0;
         }
-        if (streq(type, "rpm") || (streq(type, "mock") && !is_on_path("mock"))) {
+        /* smith never runs mock: with or without it on PATH, its own RPM source (rpm.c says so under -v) */
+        if (streq(type, "rpm") || streq(type, "mock")) {
                 *ret = &source_rpm_ops;
                 return 0;
         }
@@ -174,7 +175,9 @@ static int pick_backend(const struct smith_config *c, const struct source_ctx *c
                         return 0;
                 }
                 bool apt_repos, rpm_repos = repos_have_rpm_md(c, &apt_repos);
-                if (looks_like_packages(c) && (rpm_repos || (c->n_repos == 0 && host_has_yum()))) {
+                /* a mock configuration names rpm-md repositories too */
+                if (looks_like_packages(c) &&
+                    (rpm_repos || (!apt_repos && !isempty(c->mock.config)) || (c->n_repos == 0 && host_has_yum()))) {
                         *ret = &source_rpm_ops;
                         return 0;
                 }
@@ -186,10 +189,7 @@ static int pick_backend(const struct smith_config *c, const struct source_ctx *c
         return error_set(err, SMITH_ERR_SOURCE,
                          "'%s': not an OCI image or a directory, and %s packages are not supported by this smith "
                          "yet",
-                         pkg,
-                         isempty(type)         ? "rpm"
-                         : streq(type, "mock") ? "mock (run by mock)"
-                                               : type);
+                         pkg, isempty(type) ? "rpm" : type);
 }
 
 int source_open(const struct smith_config *c, const struct source_ctx *ctx, struct source **ret,
@@ -206,6 +206,7 @@ int source_open(const struct smith_config *c, const struct source_ctx *ctx, stru
                 return error_oom(err);
         s->ops = ops;
         s->root_fd = -1;
+        s->debug_root_fd = -1;
         s->name = strdup(c->package);
         if (!s->name)
                 return error_oom(err);
@@ -233,6 +234,8 @@ void source_free(struct source *s) {
                 s->ops->release(s);
         if (s->root_fd >= 0)
                 close(s->root_fd);
+        if (s->debug_root_fd >= 0)
+                close(s->debug_root_fd);
         free(s->root_path);
         oci_image_free(s->image);
         strv_free(s->packages);

@@ -43,6 +43,8 @@ struct source {
         char **packages;             /* package list for the spec blob, or NULL */
         struct source_package *pkgs; /* deb: the packages in the root, sorted by name */
         size_t n_pkgs;
+        int debug_root_fd; /* mock.debuginfo: the root with the debuginfo packages (owned), or -1 */
+        void *priv;        /* the backend's own state, freed by its release() */
 };
 
 struct source_ops {
@@ -50,6 +52,12 @@ struct source_ops {
         int (*open)(struct source *s, const struct smith_config *c, const struct source_ctx *ctx,
                     struct smith_error **err);
         void (*release)(struct source *s);
+        /* mock.debuginfo (may be NULL: not supported): fills s->debug_root_fd
+         * with a root holding the debuginfo packages of pkgs (package names
+         * in s->pkgs; one without a debuginfo package is a warning) and the
+         * extra packages (mock.debugdeps: names or .rpm files), with what
+         * they need; nothing to install leaves it at -1. */
+        int (*debuginfo)(struct source *s, char *const *pkgs, char *const *extra, struct smith_error **err);
 };
 
 extern const struct source_ops source_dir_ops;
@@ -73,6 +81,9 @@ void source_free(struct source *s);
 /* Forgets what s->pkgs held. */
 void source_packages_clear(struct source *s);
 DEFINE_POINTER_CLEANUP(struct source, source_free)
+
+/* Whether an executable prog is in one of $PATH's directories. */
+bool source_is_on_path(const char *prog);
 
 /* The original's isOci(): a URL, or a file name ending in .tar, .tar.gz or
  * .tgz once an optional ":tag" is taken off. */
