@@ -98,8 +98,9 @@ static void response_reset_headers(struct http_response *rs) {
         free(rs->retry_after);
         free(rs->content_type);
         free(rs->content_digest);
+        free(rs->oci_subject);
         strv_free(rs->www_authenticate);
-        rs->location = rs->retry_after = rs->content_type = rs->content_digest = NULL;
+        rs->location = rs->retry_after = rs->content_type = rs->content_digest = rs->oci_subject = NULL;
         rs->www_authenticate = NULL;
 }
 
@@ -299,6 +300,8 @@ static size_t header_cb(char *buf, size_t size, size_t n, void *ud) {
                 set_header(&x->rs->content_type, colon, len - nl - 1);
         else if (nl == 21 && strncasecmp(buf, "docker-content-digest", 21) == 0)
                 set_header(&x->rs->content_digest, colon, len - nl - 1);
+        else if (nl == 11 && strncasecmp(buf, "oci-subject", 11) == 0)
+                set_header(&x->rs->oci_subject, colon, len - nl - 1);
         else if (nl == 16 && strncasecmp(buf, "www-authenticate", 16) == 0 &&
                  strv_length(x->rs->www_authenticate) < HTTP_MAX_CHALLENGES) {
                 char *v = header_value(colon, len - nl - 1);
