@@ -260,3 +260,34 @@ json.dump({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+
         run "$SMITH" download -r "http://$OREG/t/cat:1" -i got.tar.gz
         assert_refused "more than 256 artifacts"
 }
+
+@test "hostile: artifacts whose blobs claim more than 4 GiB together are refused before any is fetched" {
+        oci_registry_start
+        run "$SMITH" upload -r "http://$OREG/t/cat:1" -i "$CAT"
+        assert_status 0
+        : >"$OREG_LOG"
+        IMG="$IMG" DATA="$OREG_DATA" $PYTHON -c '
+import hashlib, json, os
+img, data = os.environ["IMG"], os.environ["DATA"]
+listed = []
+for i in range(5):
+    m = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                    "artifactType": "application/spdx+json",
+                    "config": {"mediaType": "application/vnd.oci.empty.v1+json",
+                               "digest": "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",
+                               "size": 2},
+                    "layers": [{"mediaType": "application/spdx+json",
+                                "digest": "sha256:" + hashlib.sha256(b"%d" % i).hexdigest(), "size": 1 << 30}],
+                    "subject": {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": img,
+                                "size": 1}}).encode()
+    d = hashlib.sha256(m).hexdigest()
+    open(os.path.join(data, "manifests", d), "wb").write(m)
+    listed.append({"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": "sha256:" + d,
+                   "size": len(m), "artifactType": "application/spdx+json"})
+json.dump({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": listed},
+          open(os.path.join(data, "override", img.split(":")[1]), "w"))
+'
+        run "$SMITH" download -r "http://$OREG/t/cat:1" -i got.tar.gz
+        assert_refused "more than 4294967296 bytes of blobs"
+        ! grep -q "blobs/sha256:44136fa" "$OREG_LOG" || fail "a blob was fetched: $(cat "$OREG_LOG")"
+}

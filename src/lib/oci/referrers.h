@@ -30,10 +30,11 @@
 
 struct oci_image;
 
-#define OCI_REFERRERS_MAX 256              /* artifacts of one image */
-#define OCI_ARTIFACT_MAX_BLOBS 64          /* config and layers of one artifact */
-#define OCI_ARTIFACT_MAX_BLOB (1LL << 30)  /* bytes of one of them */
-#define OCI_REFERRERS_INDEX_MAX (1U << 12) /* entries of an index kept when it is extended */
+#define OCI_REFERRERS_MAX 256               /* artifacts of one image */
+#define OCI_ARTIFACT_MAX_BLOBS 64           /* config and layers of one artifact */
+#define OCI_ARTIFACT_MAX_BLOB (1LL << 30)   /* bytes of one of them */
+#define OCI_ARTIFACTS_MAX_BYTES (4LL << 30) /* all blobs of an image's artifacts, pulled */
+#define OCI_REFERRERS_INDEX_MAX (1U << 12)  /* entries of an index kept when it is extended */
 
 struct oci_artifact_blob {
         char digest[DIGEST_STR_LEN + 1];

@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "basic/fs.h"
+#include "basic/log.h"
 #include "oci/image.h"
 #include "oci/layout_read.h"
 #include "oci/referrers.h"
@@ -324,6 +325,7 @@ static int do_pull_referrers(struct registry_client *c, struct cache *cache, con
         char tag[DIGEST_STR_LEN + 1];
         const char *what = "referrers";
         size_t len = 0, i;
+        int64_t total = 0;
         long status = 0;
         json_t *e;
         int q;
@@ -355,7 +357,8 @@ static int do_pull_referrers(struct registry_client *c, struct cache *cache, con
                         return error_set(err, SMITH_ERR_REGISTRY, "tag '%s': %s", tag, m ? m : "failed");
                 }
                 if (q == 0) {
-                        registry_verbose(c, "no referrers for", subject, 0, NULL);
+                        if (c->verbose)
+                                log_info("no artifacts refer to '%s'", subject);
                         return 0;
                 }
         }
@@ -374,6 +377,14 @@ static int do_pull_referrers(struct registry_client *c, struct cache *cache, con
                 if (oci_referrers_add(&r, e, m, mlen, subject, SMITH_ERR_REGISTRY, err) < 0)
                         return -1;
         }
+        /* and all their blobs bounded together before the first is fetched */
+        for (size_t k = 0; k < r.n; k++)
+                for (size_t b = 0; b < r.artifacts[k].n_blobs; b++) {
+                        total += r.artifacts[k].blobs[b].size;
+                        if (total > OCI_ARTIFACTS_MAX_BYTES)
+                                return error_set(err, SMITH_ERR_REGISTRY, "artifacts: more than %lld bytes of blobs",
+                                                 (long long) OCI_ARTIFACTS_MAX_BYTES);
+                }
         for (size_t k = 0; k < r.n; k++)
                 for (size_t b = 0; b < r.artifacts[k].n_blobs; b++)
                         if (pull_blob(c, cache, r.artifacts[k].blobs[b].digest, r.artifacts[k].blobs[b].size, err) < 0)

@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "basic/log.h"
 #include "basic/strv.h"
 #include "oci/image.h"
 #include "oci/referrers.h"
@@ -389,7 +390,8 @@ static int update_fallback(struct registry_client *c, const char *subject, const
                 added++;
         }
         if (added == 0 && old) {
-                registry_verbose(c, "referrers tag up to date", subject, 0, tag);
+                if (c->verbose)
+                        log_info("tag '%s' lists every artifact already", tag);
                 return 0;
         }
         if (json_object_set_new(doc, "schemaVersion", json_integer(2)) < 0 ||
