@@ -182,6 +182,10 @@ static void test_hostile_indexes(void **state) {
         parse_fails("{\"schemaVersion\":2}", "not an image index");
         parse_fails("{\"schemaVersion\":2,\"mediaType\":\"x\",\"manifests\":[]}", "not an image index");
         parse_fails("{\"schemaVersion\":2,\"manifests\":[],\"manifests\":[]}", "not a JSON object");
+        parse_fails("{\"schemaVersion\":2,\"manifests\":[7]}", "entry 0 is not a descriptor");
+        parse_fails("{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"" OCI_MT_MANIFEST "\",\"digest\":\"" OTHER
+                    "\",\"size\":1,\"annotations\":\"x\"}]}",
+                    "'annotations' is not an object");
         parse_fails("{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"" OCI_MT_MANIFEST
                     "\",\"digest\":\"sha256:../../etc\",\"size\":1}]}",
                     "invalid digest");

@@ -76,10 +76,12 @@ static int copy_annotations(const json_t *a, const char *what, const char *diges
         size_t n = 0;
 
         *ret = NULL;
-        if (!a || json_object_size(a) == 0)
+        if (!a)
                 return 0;
         if (!json_is_object(a))
                 return error_set(err, kind, "%s '%s': 'annotations' is not an object", what, digest);
+        if (json_object_size(a) == 0)
+                return 0;
         keys = calloc(json_object_size(a), sizeof(*keys));
         c = json_object();
         if (!keys || !c)
@@ -140,10 +142,12 @@ int oci_referrers_index_parse(const char *buf, size_t len, const char *what, enu
                 size_t k;
                 bool dup = false;
 
-                if (check_descriptor(e, "artifact", OCI_JSON_MAX, kind, &dg, &sz, err) < 0)
-                        return error_wrap(err, "%s", what);
+                if (!json_is_object(e))
+                        return error_set(err, kind, "%s: entry %zu is not a descriptor", what, i);
                 if (!streq(str_of(e, "mediaType") ?: "", OCI_MT_MANIFEST))
                         continue; /* an index as an artifact: not followed */
+                if (check_descriptor(e, "artifact", OCI_JSON_MAX, kind, &dg, &sz, err) < 0)
+                        return error_wrap(err, "%s", what);
                 if (at && (!json_is_string(at) || isempty(json_string_value(at))))
                         return error_set(err, kind, "%s: artifact '%s': 'artifactType' is not a media type", what, dg);
                 json_array_foreach(out, k, x) {

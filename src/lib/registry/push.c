@@ -240,64 +240,6 @@ static int push_blob(struct registry_client *c, int blobs_fd, const char *digest
         return 0;
 }
 
-static int do_push(struct registry_client *c, int blobs_fd, char *const *blob_digests, const int64_t *blob_sizes,
-                   const char *manifest, size_t manifest_len, const char *media_type, struct smith_error **err) {
-        _cleanup_free_ char *url = NULL, *ct = NULL;
-        char digest[DIGEST_STR_LEN + 1];
-        struct http_request rq;
-        _cleanup_http_response_ struct http_response rs = { 0 };
-        const char *reference;
-
-        if (isempty(media_type) || strchr(media_type, '\r') || strchr(media_type, '\n'))
-                return error_set(err, SMITH_ERR_REGISTRY, "manifest without a media type");
-        if (manifest_len > REGISTRY_MAX_MANIFEST)
-                return error_set(err, SMITH_ERR_REGISTRY, "manifest is larger than %u bytes", REGISTRY_MAX_MANIFEST);
-        sha256_digest_of(manifest, manifest_len, digest);
-        if (c->ref->digest && !streq(c->ref->digest, digest))
-                return error_set(err, SMITH_ERR_USAGE, "the manifest's digest is '%s', not the one asked for", digest);
-        if (registry_set_scopes(c, "pull,push") < 0)
-                return error_oom(err);
-        for (size_t i = 0; blob_digests && blob_digests[i]; i++)
-                if (push_blob(c, blobs_fd, blob_digests[i], blob_sizes ? blob_sizes[i] : -1, err) < 0)
-                        return error_wrap(err, "blob '%s'", blob_digests[i]);
-
-        reference = c->ref->tag ? c->ref->tag : c->ref->digest;
-        url = registry_url_for(c, "manifests", reference);
-        if (!url || asprintf(&ct, "Content-Type: %s", media_type) < 0) {
-                ct = NULL;
-                return error_oom(err);
-        }
-        char *headers[] = { ct, NULL };
-        http_request_init(&rq, "PUT", url);
-        rq.headers = headers;
-        rq.body = manifest;
-        rq.body_len = manifest_len;
-        if (registry_request(c, &rq, &rs, err) < 0)
-                return error_wrap(err, "manifest");
-        if (rs.status != 201 && rs.status != 200 && rs.status != 204) {
-                registry_status_error(err, &rs, "manifest");
-                return -1;
-        }
-        registry_verbose(c, "pushed manifest", digest, (int64_t) manifest_len, NULL);
-        return 0;
-}
-
-int registry_push(struct registry_client *c, int blobs_fd, char *const *blob_digests, const int64_t *blob_sizes,
-                  const char *manifest, size_t manifest_len, const char *media_type, struct smith_error **err) {
-        _cleanup_free_ char *display = registry_ref_display(c->ref);
-
-        if (do_push(c, blobs_fd, blob_digests, blob_sizes, manifest, manifest_len, media_type, err) < 0)
-                return error_wrap(err, "push '%s'", display ? display : "(image)");
-        return 0;
-}
-
-/* --- referrers (OCI distribution 1.1) --- */
-
-/* The tag of the referrers tag schema: "sha256-<hex>". */
-static void fallback_tag(const char *subject, char out[static DIGEST_STR_LEN + 1]) {
-        snprintf(out, DIGEST_STR_LEN + 1, "sha256-%s", digest_hex(subject));
-}
-
 /* PUT of a document under reference; *ret_rs is the registry's answer. */
 static int put_document(struct registry_client *c, const char *reference, const char *media_type, const char *body,
                         size_t len, struct http_response *ret_rs, struct smith_error **err) {
@@ -318,6 +260,48 @@ static int put_document(struct registry_client *c, const char *reference, const 
         if (ret_rs->status != 201 && ret_rs->status != 200 && ret_rs->status != 204)
                 return registry_status_error(err, ret_rs, NULL);
         return 0;
+}
+
+static int do_push(struct registry_client *c, int blobs_fd, char *const *blob_digests, const int64_t *blob_sizes,
+                   const char *manifest, size_t manifest_len, const char *media_type, struct smith_error **err) {
+        char digest[DIGEST_STR_LEN + 1];
+        _cleanup_http_response_ struct http_response rs = { 0 };
+        const char *reference;
+
+        if (isempty(media_type) || strchr(media_type, '\r') || strchr(media_type, '\n'))
+                return error_set(err, SMITH_ERR_REGISTRY, "manifest without a media type");
+        if (manifest_len > REGISTRY_MAX_MANIFEST)
+                return error_set(err, SMITH_ERR_REGISTRY, "manifest is larger than %u bytes", REGISTRY_MAX_MANIFEST);
+        sha256_digest_of(manifest, manifest_len, digest);
+        if (c->ref->digest && !streq(c->ref->digest, digest))
+                return error_set(err, SMITH_ERR_USAGE, "the manifest's digest is '%s', not the one asked for", digest);
+        if (registry_set_scopes(c, "pull,push") < 0)
+                return error_oom(err);
+        for (size_t i = 0; blob_digests && blob_digests[i]; i++)
+                if (push_blob(c, blobs_fd, blob_digests[i], blob_sizes ? blob_sizes[i] : -1, err) < 0)
+                        return error_wrap(err, "blob '%s'", blob_digests[i]);
+
+        reference = c->ref->tag ? c->ref->tag : c->ref->digest;
+        if (put_document(c, reference, media_type, manifest, manifest_len, &rs, err) < 0)
+                return error_wrap(err, "manifest");
+        registry_verbose(c, "pushed manifest", digest, (int64_t) manifest_len, NULL);
+        return 0;
+}
+
+int registry_push(struct registry_client *c, int blobs_fd, char *const *blob_digests, const int64_t *blob_sizes,
+                  const char *manifest, size_t manifest_len, const char *media_type, struct smith_error **err) {
+        _cleanup_free_ char *display = registry_ref_display(c->ref);
+
+        if (do_push(c, blobs_fd, blob_digests, blob_sizes, manifest, manifest_len, media_type, err) < 0)
+                return error_wrap(err, "push '%s'", display ? display : "(image)");
+        return 0;
+}
+
+/* --- referrers (OCI distribution 1.1) --- */
+
+/* The tag of the referrers tag schema: "sha256-<hex>". */
+static void fallback_tag(const char *subject, char out[static DIGEST_STR_LEN + 1]) {
+        snprintf(out, DIGEST_STR_LEN + 1, "sha256-%s", digest_hex(subject));
 }
 
 /* Pushes one artifact: its blobs, then its manifest by digest.  *ret_kept
