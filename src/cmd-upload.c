@@ -7,7 +7,10 @@
  * types the manifest goes up byte for byte, so the registry's digest is the
  * file's; with -d, or for Docker Hub as in the original, it is rewritten with
  * Docker v2 media types (the same config and layer bytes).  The tag is the
- * URL's (default latest). */
+ * URL's (default latest).  Then the image's OCI 1.1 artifacts (SBOMs,
+ * provenance), which a layout keeps in an index beside the image
+ * (oci/referrers.h): pushed with the referrers API where the registry has
+ * it, else listed in the index tagged sha256-<hex> of the manifest. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,6 +25,7 @@
 #include "layer/unpack.h"
 #include "oci/image.h"
 #include "oci/layout_read.h"
+#include "oci/referrers.h"
 #include "registry/registry.h"
 #include "store/cache.h"
 
@@ -33,6 +37,8 @@ static int upload(const struct transfer_opts *o, struct smith_error **err) {
         _cleanup_free_ char *shown = NULL, *manifest = NULL;
         _cleanup_free_ int64_t *sizes = NULL;
         _cleanup_strv_free_ char **digests = NULL;
+        _cleanup_(oci_referrers_release) struct oci_referrers refs = {};
+        char digest[DIGEST_STR_LEN + 1];
         struct registry_opts ro;
         struct unpack_limits limits = {};
         const char *media_type = NULL;
@@ -60,6 +66,17 @@ static int upload(const struct transfer_opts *o, struct smith_error **err) {
                                &manifest_len, &media_type, err);
         if (r < 0)
                 return r;
+        sha256_digest_of(manifest, manifest_len, digest);
+        /* the artifacts are read (and checked) before anything is pushed */
+        r = oci_image_referrers(img, &refs, err);
+        if (r < 0)
+                return r;
+        if (refs.n > 0 && !streq(digest, img->manifest_digest)) {
+                /* they name the layout's manifest, not the rewritten one */
+                log_warn("'%s': %zu artifact%s not uploaded: they refer to the OCI manifest, not the docker one",
+                         o->image, refs.n, refs.n == 1 ? "" : "s");
+                oci_referrers_release(&refs);
+        }
 
         /* layers first, then the config, as registries expect */
         sizes = calloc(img->n_layers + 1, sizeof(*sizes));
@@ -81,13 +98,13 @@ static int upload(const struct transfer_opts *o, struct smith_error **err) {
         if (r < 0)
                 return r;
         r = registry_push(client, img->blobs_fd, digests, sizes, manifest, manifest_len, media_type, err);
+        if (r >= 0)
+                r = registry_push_referrers(client, img->blobs_fd, digest, &refs, err);
         if (r < 0)
                 return error_wrap(err, "upload '%s'", o->image); /* the client's errors name the ref */
-        if (o->verbose) {
-                char digest[DIGEST_STR_LEN + 1];
-                sha256_digest_of(manifest, manifest_len, digest);
-                log_info("uploaded '%s' to '%s': %s", o->image, shown, digest);
-        }
+        if (o->verbose)
+                log_info("uploaded '%s' to '%s': %s%s", o->image, shown, digest,
+                         refs.n > 0 ? " (with its artifacts)" : "");
         return 0;
 }
 

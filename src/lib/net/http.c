@@ -94,9 +94,10 @@ void http_file_sink_release(struct http_file_sink *s) {
 }
 
 static void response_reset_headers(struct http_response *rs) {
-        free_many(rs->location, rs->retry_after, rs->content_type, rs->content_digest, rs->etag, rs->last_modified);
+        free_many(rs->location, rs->retry_after, rs->content_type, rs->content_digest, rs->etag, rs->last_modified,
+                  rs->oci_subject);
         strv_free(rs->www_authenticate);
-        rs->location = rs->retry_after = rs->content_type = rs->content_digest = NULL;
+        rs->location = rs->retry_after = rs->content_type = rs->content_digest = rs->oci_subject = NULL;
         rs->etag = rs->last_modified = NULL;
         rs->www_authenticate = NULL;
 }
@@ -301,6 +302,8 @@ static size_t header_cb(char *buf, size_t size, size_t n, void *ud) {
                 set_header(&x->rs->etag, colon, len - nl - 1);
         else if (nl == 13 && strncasecmp(buf, "last-modified", 13) == 0)
                 set_header(&x->rs->last_modified, colon, len - nl - 1);
+        else if (nl == 11 && strncasecmp(buf, "oci-subject", 11) == 0)
+                set_header(&x->rs->oci_subject, colon, len - nl - 1);
         else if (nl == 16 && strncasecmp(buf, "www-authenticate", 16) == 0 &&
                  strv_length(x->rs->www_authenticate) < HTTP_MAX_CHALLENGES) {
                 char *v = header_value(colon, len - nl - 1);

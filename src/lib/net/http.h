@@ -86,6 +86,7 @@ struct http_response {
         char *url; /* the last URL asked (after redirects) */
         char *location, *retry_after, *content_type, *content_digest;
         char *etag, *last_modified; /* validators for conditional requests, or NULL */
+        char *oci_subject;          /* OCI-Subject: a registry that keeps referrers (OCI distribution 1.1) */
         char **www_authenticate;
         char *body; /* NUL-terminated */
         size_t body_len;

@@ -30,6 +30,10 @@ struct oci_desc {
 
 /* Checks and borrows the descriptor j; what names it in messages. */
 int oci_parse_descriptor(json_t *j, const char *what, struct oci_desc *d, struct smith_error **err);
+/* Reads the blob d describes below blobs_fd, at most max bytes, whole,
+ * and checks its size and digest; what names it in messages. */
+int oci_read_blob_verified(int blobs_fd, const char *what, const struct oci_desc *d, size_t max, char **ret,
+                           size_t *ret_len, struct smith_error **err);
 /* Parses a JSON object (duplicate keys refused); what names it in messages. */
 int oci_parse_json(const char *buf, size_t len, const char *what, json_t **ret, struct smith_error **err);
 

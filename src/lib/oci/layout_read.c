@@ -126,6 +126,11 @@ static int read_verified_blob_max(int blobs_fd, const char *what, const struct o
         return 0;
 }
 
+int oci_read_blob_verified(int blobs_fd, const char *what, const struct oci_desc *d, size_t max, char **ret,
+                           size_t *ret_len, struct smith_error **err) {
+        return read_verified_blob_max(blobs_fd, what, d, max, ret, ret_len, err);
+}
+
 /* A small blob: index, manifest, config. */
 static int read_verified_blob(int blobs_fd, const char *what, const struct oci_desc *d, char **ret, size_t *ret_len,
                               struct smith_error **err) {
@@ -183,6 +188,9 @@ static int choose_entry(json_t *index, const char *tag, bool tag_given, struct o
                         return error_set(err, SMITH_ERR_SOURCE, "index.json: manifest %zu is not an object", i);
                 if (!oci_in_list(oci_manifest_types, json_string_value(mt)) &&
                     !oci_in_list(oci_index_types, json_string_value(mt)))
+                        continue;
+                /* the index of an image's artifacts (referrers.h) is no image */
+                if (json_is_object(ann) && json_object_get(ann, OCI_ANNOTATION_REFERRERS))
                         continue;
                 n_images++;
                 only = e;

@@ -2,12 +2,17 @@
  * schema 2's: named here only, so that one place knows them. */
 #pragma once
 
+/* index.json's entry for the index of an image's artifacts (oci/referrers.h) */
+#define OCI_ANNOTATION_REFERRERS "vnd.smith.referrers"
+
 #define OCI_MT_MANIFEST "application/vnd.oci.image.manifest.v1+json"
 #define OCI_MT_INDEX "application/vnd.oci.image.index.v1+json"
 #define OCI_MT_CONFIG "application/vnd.oci.image.config.v1+json"
 #define OCI_MT_LAYER_TAR "application/vnd.oci.image.layer.v1.tar"
 #define OCI_MT_LAYER_GZIP "application/vnd.oci.image.layer.v1.tar+gzip"
 #define OCI_MT_LAYER_ZSTD "application/vnd.oci.image.layer.v1.tar+zstd"
+#define OCI_MT_EMPTY "application/vnd.oci.empty.v1+json" /* "{}", the config of artifacts */
+#define OCI_EMPTY_DIGEST "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
 #define OCI_MT_LAYOUT "1.0.0" /* imageLayoutVersion of the oci-layout file */
 
 #define DOCKER_MT_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"

@@ -2,7 +2,11 @@
  * index resolved to the platform asked for, oci_index_pick()), its config
  * and every layer not already there.  A blob streams into a cache temp file
  * while it is hashed and is committed only when its size and digest match;
- * a body cut short is fetched again.  Nothing holds a layer in memory. */
+ * a body cut short is fetched again.  Nothing holds a layer in memory.
+ * Then, for `smith download`, the image's OCI 1.1 artifacts: the referrers
+ * answer (or the sha256-<hex> tag where the registry has no referrers
+ * API), each artifact manifest verified and checked to refer to the image,
+ * and their blobs. */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -11,8 +15,10 @@
 #include <jansson.h>
 
 #include "basic/fs.h"
+#include "basic/log.h"
 #include "oci/image.h"
 #include "oci/layout_read.h"
+#include "oci/referrers.h"
 #include "registry-internal.h"
 #include "store/cache.h"
 
@@ -276,15 +282,158 @@ int registry_pull(struct registry_client *c, struct cache *cache, struct registr
         return 0;
 }
 
-int registry_pull_image(const struct registry_ref *ref, const struct registry_opts *o, struct cache *cache,
-                        struct oci_image **ret, struct smith_error **err) {
+/* --- referrers (OCI distribution 1.1) --- */
+
+/* GET of an index listing artifacts: 1 and the body when the answer is an
+ * image index, 0 when there is none (*ret_status says why), -1 on errors. */
+static int get_listing(struct registry_client *c, const char *url, char **ret_body, size_t *ret_len, long *ret_status,
+                       struct smith_error **err) {
+        char *headers[] = { (char *) "Accept: " OCI_MT_INDEX, NULL };
+        struct http_request rq;
+        _cleanup_http_response_ struct http_response rs = { 0 };
+        _cleanup_(json_decrefp) json_t *j = NULL;
+
+        http_request_init(&rq, "GET", url);
+        rq.headers = headers;
+        rq.follow = true;
+        rq.max_body = REGISTRY_MAX_MANIFEST;
+        if (registry_request(c, &rq, &rs, err) < 0)
+                return -1;
+        *ret_status = rs.status;
+        if (rs.status != 200)
+                return 0;
+        j = json_loadb(rs.body ? rs.body : "", rs.body_len, 0, NULL);
+        if (!json_is_array(json_object_get(j, "manifests")))
+                return 0;
+        *ret_body = rs.body ? TAKE_PTR(rs.body) : strdup("");
+        *ret_len = rs.body_len;
+        return *ret_body ? 1 : error_oom(err);
+}
+
+/* An answer that says the registry is unwell (after the retries), not that
+ * it has no referrers API or no referrers: 429 and 5xx.  Anything else but
+ * an index (404, 400, 401, 405, an HTML page...) means there is none. */
+static bool answer_failed(long status) {
+        return status == 429 || status >= 500;
+}
+
+static int do_pull_referrers(struct registry_client *c, struct cache *cache, const char *subject,
+                             struct oci_referrers *ret, struct smith_error **err) {
+        _cleanup_(oci_referrers_release) struct oci_referrers r = {};
+        _cleanup_free_ char *url = registry_url_for(c, "referrers", subject), *body = NULL;
+        _cleanup_(json_decrefp) json_t *list = NULL;
+        char tag[DIGEST_STR_LEN + 1];
+        const char *what = "referrers";
+        size_t len = 0, i;
+        int64_t total = 0;
+        long status = 0;
+        json_t *e;
+        int q;
+
+        if (!url)
+                return error_oom(err);
+        if (registry_set_scopes(c, "pull") < 0)
+                return error_oom(err);
+        q = get_listing(c, url, &body, &len, &status, err);
+        if (q < 0)
+                return -1;
+        if (q == 0 && answer_failed(status)) {
+                _cleanup_free_ char *m = registry_error_message(NULL, 0, status);
+                return error_set(err, SMITH_ERR_REGISTRY, "referrers: %s", m ? m : "failed");
+        }
+        if (q == 0) {
+                /* the referrers tag schema */
+                snprintf(tag, sizeof(tag), "sha256-%s", digest_hex(subject));
+                free(url);
+                url = registry_url_for(c, "manifests", tag);
+                if (!url)
+                        return error_oom(err);
+                what = tag;
+                q = get_listing(c, url, &body, &len, &status, err);
+                if (q < 0)
+                        return -1;
+                if (q == 0 && answer_failed(status)) {
+                        _cleanup_free_ char *m = registry_error_message(NULL, 0, status);
+                        return error_set(err, SMITH_ERR_REGISTRY, "tag '%s': %s", tag, m ? m : "failed");
+                }
+                if (q == 0) {
+                        if (c->verbose)
+                                log_info("no artifacts refer to '%s'", subject);
+                        return 0;
+                }
+        }
+        if (oci_referrers_index_parse(body, len, what, SMITH_ERR_REGISTRY, &list, err) < 0)
+                return -1;
+        /* every manifest checked before any blob is fetched */
+        json_array_foreach(list, i, e) {
+                const char *dg = json_string_value(json_object_get(e, "digest"));
+                int64_t size = json_integer_value(json_object_get(e, "size"));
+                _cleanup_free_ char *mt = NULL;
+                char *m = NULL, got[DIGEST_STR_LEN + 1];
+                size_t mlen;
+
+                if (get_manifest(c, dg, dg, size, &m, &mlen, &mt, got, err) < 0)
+                        return -1; /* its errors name the manifest */
+                if (oci_referrers_add(&r, e, m, mlen, subject, SMITH_ERR_REGISTRY, err) < 0)
+                        return -1;
+        }
+        /* and all their blobs bounded together before the first is fetched */
+        for (size_t k = 0; k < r.n; k++)
+                for (size_t b = 0; b < r.artifacts[k].n_blobs; b++) {
+                        total += r.artifacts[k].blobs[b].size;
+                        if (total > OCI_ARTIFACTS_MAX_BYTES)
+                                return error_set(err, SMITH_ERR_REGISTRY, "artifacts: more than %lld bytes of blobs",
+                                                 (long long) OCI_ARTIFACTS_MAX_BYTES);
+                }
+        for (size_t k = 0; k < r.n; k++)
+                for (size_t b = 0; b < r.artifacts[k].n_blobs; b++)
+                        if (pull_blob(c, cache, r.artifacts[k].blobs[b].digest, r.artifacts[k].blobs[b].size, err) < 0)
+                                return error_wrap(err, "artifact '%s'", r.artifacts[k].digest);
+        *ret = r;
+        r = (struct oci_referrers){};
+        return 0;
+}
+
+int registry_pull_referrers(struct registry_client *c, struct cache *cache, const char *subject,
+                            struct oci_referrers *ret, struct smith_error **err) {
+        _cleanup_free_ char *display = registry_ref_display(c->ref);
+
+        *ret = (struct oci_referrers){};
+        if (!digest_is_valid(subject))
+                return error_set(err, SMITH_ERR_REGISTRY, "invalid subject digest");
+        if (do_pull_referrers(c, cache, subject, ret, err) < 0)
+                return error_wrap(err, "pull referrers of '%s'", display ? display : "(image)");
+        return 0;
+}
+
+int registry_pull_image_referrers(const struct registry_ref *ref, const struct registry_opts *o, struct cache *cache,
+                                  struct oci_image **ret, struct oci_referrers *ret_referrers,
+                                  struct smith_error **err) {
         _cleanup_(registry_client_freep) struct registry_client *c = NULL;
+        _cleanup_(oci_image_freep) struct oci_image *img = NULL;
+        _cleanup_(oci_referrers_release) struct oci_referrers r = {};
         _cleanup_free_ char *shown = registry_ref_display(ref);
         struct registry_manifest_ref m;
 
         if (!shown)
                 return error_oom(err);
-        if (registry_client_new(ref, o, &c, err) < 0 || registry_pull(c, cache, &m, err) < 0)
+        if (registry_client_new(ref, o, &c, err) < 0 || registry_pull(c, cache, &m, err) < 0 ||
+            oci_image_from_store(cache->blobs_fd, m.media_type, m.digest, m.size, shown, &img, err) < 0)
                 return -1;
-        return oci_image_from_store(cache->blobs_fd, m.media_type, m.digest, m.size, shown, ret, err);
+        /* artifacts refer to the manifest by digest: only an OCI manifest is
+         * kept byte for byte, so only its artifacts still refer to it */
+        if (ret_referrers && streq(m.media_type, OCI_MT_MANIFEST) &&
+            registry_pull_referrers(c, cache, m.digest, &r, err) < 0)
+                return -1;
+        *ret = TAKE_PTR(img);
+        if (ret_referrers) {
+                *ret_referrers = r;
+                r = (struct oci_referrers){};
+        }
+        return 0;
+}
+
+int registry_pull_image(const struct registry_ref *ref, const struct registry_opts *o, struct cache *cache,
+                        struct oci_image **ret, struct smith_error **err) {
+        return registry_pull_image_referrers(ref, o, cache, ret, NULL, err);
 }

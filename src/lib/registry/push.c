@@ -2,14 +2,22 @@
  * cross-repository mount when this process saw the blob in another
  * repository of the registry; else POST then PUT, or PATCH chunks for large
  * blobs; a failed upload restarts that blob), then the manifest.  Uploads
- * are read from their files with pread(). */
+ * are read from their files with pread().  Then the image's OCI 1.1
+ * artifacts: their blobs and manifests, and where the registry does not
+ * keep referrers itself (no OCI-Subject in its answer), the index tagged
+ * sha256-<hex> of the image updated (the referrers tag schema). */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
+#include "basic/log.h"
 #include "basic/strv.h"
+#include "oci/image.h"
+#include "oci/referrers.h"
 #include "registry-internal.h"
 
 static char *with_digest(const char *location, const char *digest) {
@@ -232,11 +240,31 @@ static int push_blob(struct registry_client *c, int blobs_fd, const char *digest
         return 0;
 }
 
+/* PUT of a document under reference; *ret_rs is the registry's answer. */
+static int put_document(struct registry_client *c, const char *reference, const char *media_type, const char *body,
+                        size_t len, struct http_response *ret_rs, struct smith_error **err) {
+        _cleanup_free_ char *url = registry_url_for(c, "manifests", reference), *ct = NULL;
+        struct http_request rq;
+
+        if (!url || asprintf(&ct, "Content-Type: %s", media_type) < 0) {
+                ct = NULL;
+                return error_oom(err);
+        }
+        char *headers[] = { ct, NULL };
+        http_request_init(&rq, "PUT", url);
+        rq.headers = headers;
+        rq.body = body;
+        rq.body_len = len;
+        if (registry_request(c, &rq, ret_rs, err) < 0)
+                return -1;
+        if (ret_rs->status != 201 && ret_rs->status != 200 && ret_rs->status != 204)
+                return registry_status_error(err, ret_rs, NULL);
+        return 0;
+}
+
 static int do_push(struct registry_client *c, int blobs_fd, char *const *blob_digests, const int64_t *blob_sizes,
                    const char *manifest, size_t manifest_len, const char *media_type, struct smith_error **err) {
-        _cleanup_free_ char *url = NULL, *ct = NULL;
         char digest[DIGEST_STR_LEN + 1];
-        struct http_request rq;
         _cleanup_http_response_ struct http_response rs = { 0 };
         const char *reference;
 
@@ -254,22 +282,8 @@ static int do_push(struct registry_client *c, int blobs_fd, char *const *blob_di
                         return error_wrap(err, "blob '%s'", blob_digests[i]);
 
         reference = c->ref->tag ? c->ref->tag : c->ref->digest;
-        url = registry_url_for(c, "manifests", reference);
-        if (!url || asprintf(&ct, "Content-Type: %s", media_type) < 0) {
-                ct = NULL;
-                return error_oom(err);
-        }
-        char *headers[] = { ct, NULL };
-        http_request_init(&rq, "PUT", url);
-        rq.headers = headers;
-        rq.body = manifest;
-        rq.body_len = manifest_len;
-        if (registry_request(c, &rq, &rs, err) < 0)
+        if (put_document(c, reference, media_type, manifest, manifest_len, &rs, err) < 0)
                 return error_wrap(err, "manifest");
-        if (rs.status != 201 && rs.status != 200 && rs.status != 204) {
-                registry_status_error(err, &rs, "manifest");
-                return -1;
-        }
         registry_verbose(c, "pushed manifest", digest, (int64_t) manifest_len, NULL);
         return 0;
 }
@@ -280,5 +294,126 @@ int registry_push(struct registry_client *c, int blobs_fd, char *const *blob_dig
 
         if (do_push(c, blobs_fd, blob_digests, blob_sizes, manifest, manifest_len, media_type, err) < 0)
                 return error_wrap(err, "push '%s'", display ? display : "(image)");
+        return 0;
+}
+
+/* --- referrers (OCI distribution 1.1) --- */
+
+/* The tag of the referrers tag schema: "sha256-<hex>". */
+static void fallback_tag(const char *subject, char out[static DIGEST_STR_LEN + 1]) {
+        snprintf(out, DIGEST_STR_LEN + 1, "sha256-%s", digest_hex(subject));
+}
+
+/* Pushes one artifact: its blobs, then its manifest by digest.  *ret_kept
+ * says whether the registry keeps referrers itself (OCI-Subject). */
+static int push_artifact(struct registry_client *c, int blobs_fd, const struct oci_artifact *a, const char *subject,
+                         bool *ret_kept, struct smith_error **err) {
+        _cleanup_http_response_ struct http_response rs = { 0 };
+
+        for (size_t i = 0; i < a->n_blobs; i++)
+                if (push_blob(c, blobs_fd, a->blobs[i].digest, a->blobs[i].size, err) < 0)
+                        return error_wrap(err, "blob '%s'", a->blobs[i].digest);
+        if (put_document(c, a->digest, OCI_MT_MANIFEST, a->manifest, a->manifest_len, &rs, err) < 0)
+                return error_wrap(err, "manifest");
+        *ret_kept = rs.oci_subject && streq(rs.oci_subject, subject);
+        registry_verbose(c, "pushed artifact", a->digest, a->size, *ret_kept ? "(referrers API)" : NULL);
+        return 0;
+}
+
+/* The referrers tag schema: the index tagged sha256-<hex> of the subject
+ * gets the artifacts it does not list yet, after the ones it has. */
+static int update_fallback(struct registry_client *c, const char *subject, const struct oci_referrers *r,
+                           struct smith_error **err) {
+        _cleanup_free_ char *url = NULL, *body = NULL;
+        _cleanup_(json_decrefp) json_t *old = NULL, *doc = json_object(), *arr = json_array();
+        char *headers[] = { (char *) "Accept: " OCI_MT_INDEX, NULL };
+        char tag[DIGEST_STR_LEN + 1], digest[DIGEST_STR_LEN + 1];
+        struct http_request rq;
+        _cleanup_http_response_ struct http_response rs = { 0 }, put = { 0 };
+        json_t *manifests = NULL, *e;
+        size_t len, i, added = 0;
+
+        fallback_tag(subject, tag);
+        url = registry_url_for(c, "manifests", tag);
+        if (!url || !doc || !arr)
+                return error_oom(err);
+        http_request_init(&rq, "GET", url);
+        rq.headers = headers;
+        rq.follow = true;
+        rq.max_body = REGISTRY_MAX_MANIFEST;
+        if (registry_request(c, &rq, &rs, err) < 0)
+                return -1;
+        if (rs.status == 200) {
+                const char *mt;
+                old = json_loadb(rs.body ? rs.body : "", rs.body_len, JSON_REJECT_DUPLICATES, NULL);
+                manifests = json_object_get(old, "manifests");
+                mt = json_string_value(json_object_get(old, "mediaType"));
+                if (!json_is_array(manifests) || (mt && !streq(mt, OCI_MT_INDEX)))
+                        return error_set(err, SMITH_ERR_REGISTRY,
+                                         "tag '%s' holds something else than an image index: not overwritten", tag);
+                if (json_array_size(manifests) > OCI_REFERRERS_INDEX_MAX)
+                        return error_set(err, SMITH_ERR_REGISTRY, "tag '%s' lists more than %u manifests", tag,
+                                         OCI_REFERRERS_INDEX_MAX);
+        } else if (rs.status != 404)
+                return registry_status_error(err, &rs, tag);
+        json_array_foreach(manifests, i, e) {
+                if (json_array_append(arr, e) < 0)
+                        return error_oom(err);
+        }
+        for (size_t k = 0; k < r->n; k++) {
+                bool have = false;
+                json_array_foreach(arr, i, e) {
+                        const char *dg = json_string_value(json_object_get(e, "digest"));
+                        if (dg && streq(dg, r->artifacts[k].digest))
+                                have = true;
+                }
+                if (have)
+                        continue;
+                if (json_array_append(arr, r->artifacts[k].descriptor) < 0)
+                        return error_oom(err);
+                added++;
+        }
+        if (added == 0 && old) {
+                if (c->verbose)
+                        log_info("tag '%s' lists every artifact already", tag);
+                return 0;
+        }
+        if (json_object_set_new(doc, "schemaVersion", json_integer(2)) < 0 ||
+            json_object_set_new(doc, "mediaType", json_string(OCI_MT_INDEX)) < 0 ||
+            json_object_set(doc, "manifests", arr) < 0)
+                return error_oom(err);
+        if (oci_json_dump(doc, &body, &len, err) < 0)
+                return -1;
+        if (len > REGISTRY_MAX_MANIFEST)
+                return error_set(err, SMITH_ERR_REGISTRY, "tag '%s': index larger than %u bytes", tag,
+                                 REGISTRY_MAX_MANIFEST);
+        if (put_document(c, tag, OCI_MT_INDEX, body, len, &put, err) < 0)
+                return error_wrap(err, "tag '%s'", tag);
+        sha256_digest_of(body, len, digest);
+        registry_verbose(c, "pushed referrers tag", digest, (int64_t) len, tag);
+        return 0;
+}
+
+int registry_push_referrers(struct registry_client *c, int blobs_fd, const char *subject, const struct oci_referrers *r,
+                            struct smith_error **err) {
+        _cleanup_free_ char *display = registry_ref_display(c->ref);
+        bool all_kept = true;
+
+        if (!digest_is_valid(subject))
+                return error_set(err, SMITH_ERR_REGISTRY, "invalid subject digest");
+        if (r->n == 0)
+                return 0;
+        if (registry_set_scopes(c, "pull,push") < 0)
+                return error_oom(err);
+        for (size_t i = 0; i < r->n; i++) {
+                bool kept = false;
+                if (push_artifact(c, blobs_fd, &r->artifacts[i], subject, &kept, err) < 0)
+                        return error_wrap(err, "push artifact '%s' to '%s'", r->artifacts[i].digest,
+                                          display ? display : "(image)");
+                all_kept = all_kept && kept;
+        }
+        /* a registry without the referrers API: the tag schema */
+        if (!all_kept && update_fallback(c, subject, r, err) < 0)
+                return error_wrap(err, "push referrers of '%s' to '%s'", subject, display ? display : "(image)");
         return 0;
 }

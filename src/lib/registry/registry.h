@@ -111,6 +111,25 @@ struct oci_image;
 int registry_pull_image(const struct registry_ref *ref, const struct registry_opts *o, struct cache *cache,
                         struct oci_image **ret, struct smith_error **err);
 
+struct oci_referrers;
+
+/* The image's OCI 1.1 artifacts (oci/referrers.h): GET referrers/<subject>
+ * (Accept: an OCI index), and where the registry has no referrers API
+ * (404, or an answer that is not an index) the index tagged
+ * sha256-<hex> (the referrers tag schema).  Each artifact manifest listed
+ * is fetched by digest (bounded, verified) and must name subject as its
+ * subject, all of them before any blob; then their blobs go into the
+ * store, verified as layers are.  No referrers is no error (*ret zeroed).
+ * The client must have pulled from the repository (its scopes). */
+int registry_pull_referrers(struct registry_client *c, struct cache *cache, const char *subject,
+                            struct oci_referrers *ret, struct smith_error **err);
+/* registry_pull_image(), and when the image is an OCI manifest (kept byte
+ * for byte, so its artifacts still refer to it), registry_pull_referrers()
+ * into *ret_referrers (NULL: not asked). */
+int registry_pull_image_referrers(const struct registry_ref *ref, const struct registry_opts *o, struct cache *cache,
+                                  struct oci_image **ret, struct oci_referrers *ret_referrers,
+                                  struct smith_error **err);
+
 /* Also try a cross-repository mount from repository (of the same registry)
  * for blobs the registry lacks, e.g. the repository the image's base came
  * from.  A mount the registry refuses falls back to an upload. */
@@ -126,3 +145,12 @@ int registry_client_add_mount_source(struct registry_client *c, const char *repo
  * upload restarts that blob. */
 int registry_push(struct registry_client *c, int blobs_fd, char *const *blob_digests, const int64_t *blob_sizes,
                   const char *manifest, size_t manifest_len, const char *media_type, struct smith_error **err);
+
+/* After registry_push() of the manifest subject: every artifact of r, its
+ * blobs as above, then its manifest PUT by digest.  When an answer carries
+ * no OCI-Subject (a registry without the referrers API), the index tagged
+ * sha256-<hex of subject> is read (404: none yet) and PUT back with the
+ * artifacts it lacked appended after the ones it had; one that holds
+ * something else than an image index is an error, never overwritten. */
+int registry_push_referrers(struct registry_client *c, int blobs_fd, const char *subject, const struct oci_referrers *r,
+                            struct smith_error **err);

@@ -15,6 +15,18 @@ json and hashlib, so a test never trusts smith to describe its own output.
   oci.py verify IMAGE                every descriptor's digest and size, every layer's diff_id
   oci.py grep IMAGE STRING           exit 0 if STRING occurs in any blob or uncompressed layer
   oci.py strings IMAGE               every string value in index.json and the JSON blobs
+  oci.py add-referrers IMAGE OUT [REF] [--subject DIGEST] [--name NAME]
+                                     OUT (.tar.gz): IMAGE with three OCI 1.1 artifacts
+                                     (SPDX, CycloneDX, provenance documents) referring to its
+                                     manifest REF (default latest), kept as smith keeps them:
+                                     index.json's second entry, an index annotated
+                                     vnd.smith.referrers=<manifest digest>, lists the artifact
+                                     manifests; --subject makes the artifacts name DIGEST as
+                                     their subject instead (hostile); --name puts NAME in the
+                                     documents (other artifacts for the same image)
+  oci.py referrers IMAGE [REF]       the artifacts kept for manifest REF, each checked (digests,
+                                     sizes, subject): "ARTIFACTTYPE MANIFEST-DIGEST BLOB-DIGEST..."
+                                     one a line, in the nested index's order
 """
 import gzip
 import hashlib
@@ -27,6 +39,108 @@ import tarfile
 REF = "org.opencontainers.image.ref.name"
 MANIFEST = ("application/vnd.oci.image.manifest.v1+json",
             "application/vnd.docker.distribution.manifest.v2+json")
+OCI_MANIFEST = MANIFEST[0]
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+EMPTY = "application/vnd.oci.empty.v1+json"
+REFERRERS = "vnd.smith.referrers"
+
+
+def digest_of(data):
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def dumps(doc):
+    return json.dumps(doc, separators=(",", ":")).encode()
+
+
+def write_targz(path, files):
+    """files: name -> bytes; written sorted, uid/gid 0, mtime 0."""
+    with tarfile.open(path, "w:gz") as t:
+        for d in ("blobs", "blobs/sha256"):
+            ti = tarfile.TarInfo(d)
+            ti.type, ti.mode = tarfile.DIRTYPE, 0o755
+            t.addfile(ti)
+        for name in sorted(files):
+            ti = tarfile.TarInfo(name)
+            ti.size, ti.mode = len(files[name]), 0o644
+            t.addfile(ti, io.BytesIO(files[name]))
+
+
+def add_referrers(lay, out, ref, subject_override, name):
+    entry = None
+    for d in lay.index()["manifests"]:
+        if d.get("mediaType") in MANIFEST and d.get("annotations", {}).get(REF) == ref:
+            entry = d
+    if entry is None:
+        raise SystemExit("no manifest tagged %r" % ref)
+    subject = {"mediaType": entry["mediaType"], "digest": entry["digest"], "size": entry["size"]}
+    if subject_override:
+        subject["digest"] = subject_override
+    files = dict(lay.files)
+
+    def put(data):
+        files["blobs/sha256/" + digest_of(data).split(":", 1)[1]] = data
+        return digest_of(data)
+    empty = b"{}"
+    put(empty)
+    docs = [
+        ("application/spdx+json", {"spdxVersion": "SPDX-2.3", "SPDXID": "SPDXRef-DOCUMENT",
+                                   "name": name, "packages": []}),
+        ("application/vnd.cyclonedx+json", {"bomFormat": "CycloneDX", "specVersion": "1.5",
+                                            "components": [], "name": name}),
+        ("application/vnd.smith.provenance+json", {"name": name, "entries": [{"path": "/usr/bin/cat"}]}),
+    ]
+    listed = []
+    for at, doc in docs:
+        blob = json.dumps(doc, indent=1).encode()
+        man = {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "artifactType": at,
+            "config": {"mediaType": EMPTY, "digest": put(empty), "size": len(empty)},
+            "layers": [{"mediaType": at, "digest": put(blob), "size": len(blob)}],
+            "subject": subject,
+            "annotations": {"org.opencontainers.image.created": "1970-01-01T00:00:00Z"},
+        }
+        mb = dumps(man)
+        listed.append({"mediaType": OCI_MANIFEST, "digest": put(mb), "size": len(mb),
+                       "annotations": man["annotations"], "artifactType": at})
+    nested = dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": listed})
+    index = lay.index()
+    index["manifests"].append({"mediaType": OCI_INDEX, "digest": put(nested), "size": len(nested),
+                               "annotations": {REFERRERS: entry["digest"]}})
+    files["index.json"] = dumps(index)
+    write_targz(out, files)
+
+
+def referrers(lay, ref):
+    entry = None
+    for d in lay.index()["manifests"]:
+        if d.get("mediaType") in MANIFEST and d.get("annotations", {}).get(REF) == ref:
+            entry = d
+    if entry is None:
+        raise SystemExit("no manifest tagged %r" % ref)
+    nested = [d for d in lay.index()["manifests"]
+              if d.get("mediaType") == OCI_INDEX and d.get("annotations", {}).get(REFERRERS) == entry["digest"]]
+    if len(nested) != 1:
+        raise SystemExit("%d referrers indexes for %s" % (len(nested), entry["digest"]))
+
+    def checked(desc):
+        data = lay.blob(desc["digest"])
+        if digest_of(data) != desc["digest"] or len(data) != desc["size"]:
+            raise SystemExit("blob %s does not match its descriptor" % desc["digest"])
+        return data
+    idx = json.loads(checked(nested[0]))
+    for d in idx["manifests"]:
+        man = json.loads(checked(d))
+        if man["subject"]["digest"] != entry["digest"]:
+            raise SystemExit("artifact %s refers to %s" % (d["digest"], man["subject"]["digest"]))
+        if d.get("artifactType") != man.get("artifactType"):
+            raise SystemExit("artifact %s listed as %s" % (d["digest"], d.get("artifactType")))
+        blobs = [man["config"]] + man["layers"]
+        for b in blobs:
+            checked(b)
+        print(" ".join([man["artifactType"], d["digest"]] + [b["digest"] for b in blobs]))
 
 
 class Layout:
@@ -180,6 +294,15 @@ def main(argv):
                 continue
             for v in walk(doc):
                 print(v.replace("\n", "\\n"))
+    elif cmd == "add-referrers":
+        opt = {"--subject": None, "--name": "smith-test"}
+        for i, f in enumerate(argv):
+            if f in opt:
+                opt[f] = argv[i + 1]
+        rest = [r for r in rest if r not in opt.values()]
+        add_referrers(lay, rest[0], rest[1] if len(rest) > 1 else "latest", opt["--subject"], opt["--name"])
+    elif cmd == "referrers":
+        referrers(lay, rest[0] if rest else "latest")
     elif cmd == "grep":
         needle = rest[0].encode()
         for name, data in lay.files.items():
