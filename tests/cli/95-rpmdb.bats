@@ -81,6 +81,9 @@ libgreet-1.1-1.$ARCH" ] || fail "rpm -qa: $(q -qa)"
         link=$(q -ql hello-rpm | grep '^/usr/lib/.build-id/.*/' | head -n1)
         run q -qf "$link"
         [ "$status" -ne 0 ] || fail "a file that did not ship is owned: $output"
+        # rpm -V checks what shipped and only that (smith owns, dates and may chmod what it copies)
+        run q -V --nouser --nogroup --nomtime --nomode --nodeps hello-rpm libgreet
+        assert_status 0
         # the headers' digests still hold (rpm would skip a damaged header); installed at SOURCE_DATE_EPOCH
         [ "$(q -q --qf '%{INSTALLTIME} %{INSTALLTID}\n' hello-rpm)" = "0 0" ]
         run "$SMITH" inspect --json "$W/image.tar.gz" /usr/bin/hello-rpm

@@ -604,6 +604,7 @@ int rpm_db_attribute(const struct rpm_db *db, struct plan *p, struct smith_error
 /* What shipped: each path (/usr form) with its package's index. */
 struct shipped {
         const struct rpm_db *db;
+        struct plan *plan;
         struct rpm_path *s;
         size_t n, cap;
         int r;
@@ -708,8 +709,9 @@ static void patch_blob(const struct shipped *c, size_t pkg, uint8_t *b, size_t n
                         continue;
                 if (fn && path_normalize(fn, PATH_DOTDOT_REFUSE | PATH_CHECK_LENGTH, &rel) >= 0 && !isempty(rel))
                         u = usr_form(c->db, rel);
-                /* directories stay: rpm -V checks nothing of them that smith changes */
-                if (S_ISDIR(rpmfilesFMode(files, i)) || (u && was_shipped(c, u, pkg)))
+                /* a directory is there when the image has it, whoever put it there */
+                if (S_ISDIR(rpmfilesFMode(files, i)) ? rel && (plan_get(c->plan, rel) || (u && plan_get(c->plan, u)))
+                                                     : u && was_shipped(c, u, pkg))
                         continue;
                 b[st + i] = RPMFILE_STATE_NOTINSTALLED;
         }
@@ -839,7 +841,7 @@ static int plan_release(int root_fd, struct plan *p, struct smith_error **err) {
 int rpm_db_plan_metadata(struct rpm_db *db, int root_fd, struct plan *p, int64_t install_time,
                          struct smith_error **err) {
         const struct plan_reason why = { .kind = PLAN_REASON_PACKAGE_METADATA };
-        struct shipped c = { .db = db };
+        struct shipped c = { .db = db, .plan = p };
         _cleanup_free_ char *path = NULL, *data = NULL;
         struct rpm_env env;
         size_t len = 0;
