@@ -469,6 +469,24 @@ static int convert(struct rpm_db *db, struct smith_error **err) {
         return 0;
 }
 
+/* The copy is an sqlite database with rpm's Packages table, asked of
+ * sqlite before librpm sees it (librpm 4.18 leaks its handle on a file
+ * that is not a database). */
+static int check_sqlite(const char *path, struct smith_error **err) {
+        sqlite3 *s = NULL;
+        sqlite3_stmt *st = NULL;
+        int r = 0;
+
+        if (sqlite3_open_v2(path, &s, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+            sqlite3_prepare_v2(s, "SELECT hnum, blob FROM Packages LIMIT 1", -1, &st, NULL) != SQLITE_OK ||
+            (sqlite3_step(st) != SQLITE_ROW && sqlite3_errcode(s) != SQLITE_DONE))
+                r = error_set(err, SMITH_ERR_SOURCE, "not an rpm database: %s",
+                              s ? sqlite3_errmsg(s) : "out of memory");
+        sqlite3_finalize(st);
+        sqlite3_close(s);
+        return r;
+}
+
 int rpm_db_load(int root_fd, const char *root_name, struct rpm_db **ret, struct smith_error **err) {
         _cleanup_(rpm_db_freep) struct rpm_db *db = NULL;
         _cleanup_close_ int fd = -1;
@@ -508,6 +526,10 @@ int rpm_db_load(int root_fd, const char *root_name, struct rpm_db **ret, struct 
         r = 0;
         if (!streq(strrchr(found, '/') + 1, RPMDB_DB))
                 r = convert(db, err);
+        if (r == 0) {
+                _cleanup_free_ char *sq = path_join(db->dbpath, RPMDB_DB);
+                r = sq ? check_sqlite(sq, err) : error_oom(err);
+        }
         if (r == 0)
                 r = read_headers(db, err);
         env_leave(&env);
