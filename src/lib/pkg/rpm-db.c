@@ -1008,6 +1008,8 @@ int rpm_db_install(int root_fd, const int *fds, size_t n, struct smith_error **e
         struct rpm_env env;
         int r;
 
+        if (n == 0)
+                return 0;
         r = make_tmp(&tmp, &dbpath);
         if (r < 0)
                 return error_set_errno(err, SMITH_ERR_IO, r, "create a temporary directory");
