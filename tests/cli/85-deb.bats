@@ -181,6 +181,36 @@ local-tool_2.0_$arch" ] || fail "packages: $(packages_of image.tar.gz)"
         assert_output_contains "hello-bin: /usr/bin/hello"
 }
 
+@test "deb: the image carries base-files' os-release and debian_version, and nothing else of it" {
+        write_yaml hello-bin
+        smith_user -b 1
+        assert_status 0
+        run $OCI ls image.tar.gz
+        grep -qE '^l .* etc/os-release -> \.\./usr/lib/os-release$' <<<"$output" || fail "no etc/os-release link: $output"
+        ! grep -qE 'etc/issue|usr/share/base-files' <<<"$output" || fail "more of base-files shipped: $output"
+        mkdir img
+        tar -C img -xzf image.tar.gz
+        umoci unpack --rootless --image img:latest bundle >/dev/null
+        (. bundle/rootfs/etc/os-release && [ "$ID $VERSION_ID" = "debian 12" ]) ||
+                fail "os-release: $(cat bundle/rootfs/etc/os-release)"
+        [ "$($OCI cat image.tar.gz etc/debian_version)" = 12.8 ]
+        # base-files is neither a package of the image nor in its dpkg database
+        ! packages_of image.tar.gz | grep -q base-files || fail "packages: $(packages_of image.tar.gz)"
+        ! $OCI cat image.tar.gz var/lib/dpkg/status | grep -q base-files || fail "base-files in the status"
+        run "$U/smith" inspect --json image.tar.gz /etc/debian_version
+        [ "$(jq -r '.[0].reason.text' <<<"$output")" = "package metadata" ]
+        # package-metadata: false: none of it, and base-files is not even fetched
+        echo "package-metadata: false" >>smith.yaml
+        rm -rf "$U/cache/smith"
+        smith_user -v -b 1 -i off.tar.gz
+        assert_status 0
+        [ "$(grep -c 'to check or fetch' <<<"$output")" = 1 ] || fail "base-files fetched: $output"
+        run $OCI ls off.tar.gz
+        ! grep -qE 'etc/os-release|etc/debian_version' <<<"$output" || fail "os-release with package-metadata false"
+        [ -z "$(ls -A "$U/tmp")" ] || fail "left in TMPDIR: $(ls -A "$U/tmp")"
+        [ -z "$(ls -A "$U/cache/smith/tmp")" ] || fail "left in the cache: $(ls -A "$U/cache/smith/tmp")"
+}
+
 @test "deb: a tampered Packages index fails (exit 4) before it is used" {
         local p="$REPO/dists/stable/main/binary-$(dpkg --print-architecture)"
         printf 'X' | dd of="$p/Packages.xz" bs=1 seek=40 conv=notrunc status=none

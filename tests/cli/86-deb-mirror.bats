@@ -67,6 +67,14 @@ EOF
         # only what coreutils needs: no Essential set (no dpkg, no bash)
         ! grep -qE '^(dpkg|bash|base-files)_' <<<"$output" || fail "essential packages pulled in: $output"
         [ "$($OCI config image.tar.gz | jq -r .config.User)" = "10:10" ]
+        # yet the image says what it is: os-release and debian_version from the mirror's base-files, only those
+        mkdir img
+        tar -C img -xzf image.tar.gz
+        umoci unpack --rootless --image img:latest bundle >/dev/null
+        (. bundle/rootfs/etc/os-release && [ "$ID $VERSION_ID" = "debian 12" ]) ||
+                fail "os-release: $(cat bundle/rootfs/etc/os-release)"
+        grep -qE '^12\.' bundle/rootfs/etc/debian_version || fail "debian_version: $(cat bundle/rootfs/etc/debian_version)"
+        [ ! -e bundle/rootfs/etc/issue ] && [ ! -e bundle/rootfs/usr/share/base-files ]
 }
 
 @test "mirror: nginx-light serves a page on 127.0.0.1, read-only, as uid 10" {

@@ -15,6 +15,7 @@
 #include "basic/fs.h"
 #include "basic/hash.h"
 #include "basic/log.h"
+#include "basic/path.h"
 #include "basic/strv.h"
 #include "build.h"
 #include "pipeline/debuginfo.h"
@@ -25,6 +26,7 @@
 #include "oci/layout_read.h"
 #include "oci/layout_write.h"
 #include "pkg/dpkg-db.h"
+#include "pkg/rpm-db.h"
 #include "smith-version.h"
 #include "store/cache.h"
 #include "source/source.h"
@@ -178,9 +180,66 @@ static int plan_overlay(struct build *b, struct smith_error **err) {
         return overlay_add_tree(b->plan, b->rootfs_fd, "rootfs", err);
 }
 
+/* The release files the source gives beside its root (deb: from
+ * base-files), where the root gave none. */
+static int plan_release(struct build *b, struct smith_error **err) {
+        const struct plan_reason why = { .kind = PLAN_REASON_PACKAGE_METADATA };
+
+        if (b->src->n_release > 0 && plan_set_reason(b->plan, &why) < 0)
+                return error_oom(err);
+        for (size_t i = 0; i < b->src->n_release; i++) {
+                const struct source_file *f = &b->src->release[i];
+                const char *slash = strrchr(f->path, '/');
+                _cleanup_free_ char *parent = slash ? strndup(f->path, (size_t) (slash - f->path)) : NULL, *dir = NULL,
+                                    *where = NULL;
+                int r;
+
+                if (!parent)
+                        return error_oom(err);
+                dir = plan_resolve(b->plan, parent, true);
+                if (!dir)
+                        return error_set(err, SMITH_ERR_SOURCE, "'/%s': too many levels of symbolic links", parent);
+                where = path_join(dir, slash + 1);
+                if (!where)
+                        return error_oom(err);
+                if (plan_get(b->plan, where))
+                        continue;
+                r = f->target
+                            ? plan_add_symlink(b->plan, where, PLAN_FROM_GENERATED, f->target)
+                            : plan_add_data(b->plan, where, PLAN_FROM_GENERATED, f->data ? f->data : "", f->len, false);
+                if (r < 0)
+                        return error_set_errno(err, SMITH_ERR_IO, r, "add '/%s'", f->path);
+        }
+        return 0;
+}
+
+/* The same for an rpm database.  The packages smith installed itself (the
+ * rpm source) were installed at SOURCE_DATE_EPOCH (or 0); an image's or a
+ * directory's keep the times they have. */
+static int plan_rpm_packages(struct build *b, struct smith_error **err) {
+        _cleanup_(rpm_db_freep) struct rpm_db *db = NULL;
+        int64_t when = b->src->ops == &source_rpm_ops ? (b->epoch >= 0 ? b->epoch : 0) : -1;
+        int r;
+
+        r = rpm_db_load(b->src->root_fd, b->src->name, &db, err);
+        if (r < 0)
+                return error_wrap(err, "package metadata");
+        if (!db)
+                return 0;
+        r = rpm_db_attribute(db, b->plan, err);
+        if (r < 0)
+                return r;
+        log_info("%d files attributed to rpm packages", r);
+        r = rpm_db_plan_metadata(db, b->src->root_fd, b->plan, when, err);
+        if (r < 0)
+                return error_wrap(err, "package metadata");
+        log_info("rpm package metadata for %d packages", r);
+        return 0;
+}
+
 /* The package each file from the source came from, and the database and
- * os-release of those packages in the image, so scanners and dpkg see
- * them.  After the overlay: what rootfs/ replaced is not the package's. */
+ * os-release of those packages in the image, so scanners and dpkg (or rpm)
+ * see them.  After the overlay: what rootfs/ replaced is not the package's. */
 static int plan_packages(struct build *b, struct smith_error **err) {
         _cleanup_(dpkg_db_freep) struct dpkg_db *db = NULL;
         int r;
@@ -191,7 +250,7 @@ static int plan_packages(struct build *b, struct smith_error **err) {
         if (r < 0)
                 return error_wrap(err, "package metadata");
         if (!db)
-                return 0;
+                return plan_rpm_packages(b, err);
         r = dpkg_db_attribute(db, b->plan, err);
         if (r < 0)
                 return r;
@@ -200,7 +259,9 @@ static int plan_packages(struct build *b, struct smith_error **err) {
         if (r < 0)
                 return error_wrap(err, "package metadata");
         log_info("package metadata for %d packages", r);
-        return 0;
+        if (r > 0 && plan_release(b, err) < 0)
+                return -1;
+        return plan_rpm_packages(b, err);
 }
 
 /* --- the image --- */

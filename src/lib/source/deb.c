@@ -33,6 +33,7 @@
 #include "pkg/deb.h"
 #include "pkg/fetch.h"
 #include "pkg/solve.h"
+#include "deb-release.h"
 #include "pkg-root.h"
 #include "source.h"
 
@@ -300,6 +301,8 @@ static int build_root(struct source *s, struct cache *cache, const struct pkg_ro
         }
         if (ops->finish && ops->finish(fd, s, err) < 0)
                 goto fail;
+        if (ops->record && ops->record(fd, cache->blobs_fd, c, n, err) < 0)
+                goto fail;
         r = rm_rf_at(cache->roots_fd, hex);
         if (r >= 0 && renameat(cache->tmp_fd, tmp_name, cache->roots_fd, hex) < 0)
                 r = -errno;
@@ -544,6 +547,8 @@ static int deb_open(struct source *s, const struct smith_config *c, const struct
         r = source_pkg_root(s, ctx->cache, &deb_root_ops, choices, n, &ctx->limits, err);
         if (r < 0)
                 goto out;
+        if (!c->no_package_metadata)
+                r = deb_source_release(s, pool, ctx, &ho, err);
 out:
         pkg_choices_free(choices, n);
         apt_indexes_release(&idx);

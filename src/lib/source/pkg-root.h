@@ -27,6 +27,9 @@ struct pkg_root_ops {
         /* after all packages, with s->pkgs filled: records them in the root
          * the way the package manager would (a package database); may be NULL */
         int (*finish)(int root_fd, const struct source *s, struct smith_error **err);
+        /* after finish, given the packages themselves (c[i]'s blob in
+         * blobs_fd): records what finish cannot from the paths alone; may be NULL */
+        int (*record)(int root_fd, int blobs_fd, const struct pkg_choice *c, size_t n, struct smith_error **err);
         char *(*shown)(const struct pkg_choice *c); /* how messages name a package */
 };
 

@@ -30,6 +30,7 @@
 #include "mock-hooks.h"
 #include "net/http.h"
 #include "pkg/fetch.h"
+#include "pkg/rpm-db.h"
 #include "pkg/rpm-repo.h"
 #include "pkg/rpm.h"
 #include "pkg/solve.h"
@@ -37,7 +38,7 @@
 #include "source.h"
 
 #define RPM_FETCH_WORKERS 4
-#define RPM_LAYOUT_VERSION "rpm 1: payloads only"
+#define RPM_LAYOUT_VERSION "rpm 2: payloads and var/lib/rpm/rpmdb.sqlite"
 
 static bool is_local_rpm(const char *name) {
         size_t n = strlen(name);
@@ -152,9 +153,34 @@ static int rpm_unpack_sized(int root_fd, int fd, uint64_t size, const struct unp
         return rpm_unpack(root_fd, fd, limits, used, ret_paths, err);
 }
 
+/* The root's rpm database, as rpm would have written it: the packages'
+ * headers, so that what ships from the root can be attributed and recorded
+ * in the image (pkg/rpm-db.h). */
+static int rpm_record_db(int root_fd, int blobs_fd, const struct pkg_choice *c, size_t n, struct smith_error **err) {
+        _cleanup_free_ int *fds = calloc(n + 1, sizeof(*fds));
+        int r = 0;
+
+        if (!fds)
+                return error_oom(err);
+        for (size_t i = 0; i < n; i++)
+                fds[i] = -1;
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                r = blob_open(blobs_fd, c[i].digest, &fds[i]);
+                if (r < 0)
+                        r = error_set_errno(err, SMITH_ERR_IO, r, "open package '%s'", c[i].name);
+        }
+        if (r >= 0)
+                r = rpm_db_install(root_fd, fds, n, err);
+        for (size_t i = 0; i < n; i++)
+                if (fds[i] >= 0)
+                        close(fds[i]);
+        return r < 0 ? -1 : 0;
+}
+
 static const struct pkg_root_ops rpm_root_ops = {
         .layout = RPM_LAYOUT_VERSION,
         .unpack = rpm_unpack_sized,
+        .record = rpm_record_db,
         .shown = pkg_choice_nevra,
 };
 

@@ -240,6 +240,12 @@ void source_free(struct source *s) {
         oci_image_free(s->image);
         strv_free(s->packages);
         source_packages_clear(s);
+        for (size_t i = 0; i < s->n_release; i++) {
+                free(s->release[i].path);
+                free(s->release[i].data);
+                free(s->release[i].target);
+        }
+        free(s->release);
         free(s->name);
         free(s);
 }

@@ -34,6 +34,16 @@ struct source_package {
         char **files;                         /* strv of the paths it put in the root ("/usr/bin/cat") */
 };
 
+/* A file the source adds to the image's package metadata beside what its
+ * root holds (deb: the os-release of the repository's base-files, whose
+ * other files are not installed): its data, or a symlink's target. */
+struct source_file {
+        char *path; /* relative: "etc/os-release" */
+        char *data; /* NULL for a symlink */
+        size_t len;
+        char *target; /* a symlink's target, or NULL */
+};
+
 struct source {
         const struct source_ops *ops;
         char *name;  /* for messages: the package as written */
@@ -43,6 +53,8 @@ struct source {
         char **packages;             /* package list for the spec blob, or NULL */
         struct source_package *pkgs; /* deb: the packages in the root, sorted by name */
         size_t n_pkgs;
+        struct source_file *release; /* deb: os-release and debian_version when the root has none */
+        size_t n_release;
         int debug_root_fd; /* mock.debuginfo: the root with the debuginfo packages (owned), or -1 */
         void *priv;        /* the backend's own state, freed by its release() */
 };
