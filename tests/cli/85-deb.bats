@@ -152,6 +152,8 @@ local-tool_2.0_$arch" ] || fail "packages: $(packages_of image.tar.gz)"
         for f in "$U/cache/smith/pkgs"/solv-*; do
                 printf 'garbage' >"$f"
         done
+        # the solve is cached too: without it, the indexes are loaded
+        rm -f "$U/cache/smith/pkgs"/solve-*
         smith_user -b 1 -i two.tar.gz
         assert_status 0
         cmp one.tar.gz two.tar.gz
@@ -159,6 +161,36 @@ local-tool_2.0_$arch" ] || fail "packages: $(packages_of image.tar.gz)"
         for f in "$U/cache/smith/pkgs"/solv-*; do
                 [ "$(stat -c %s "$f")" -gt 7 ] || fail "'$f' was not saved again"
         done
+}
+
+@test "deb: a warm build takes the solve from the cache: no index is loaded; a damaged entry is solved again" {
+        write_yaml hello-bin
+        smith_user -b 1 -i one.tar.gz
+        assert_status 0
+        [ "$(ls "$U/cache/smith/pkgs/" | grep -c '^solve-')" = 1 ] || fail "no solve in the cache"
+        for f in "$U/cache/smith/pkgs"/solv-*; do
+                printf 'garbage' >"$f"
+        done
+        smith_user -b 1 -i two.tar.gz
+        assert_status 0
+        cmp one.tar.gz two.tar.gz
+        # the saved indexes were not needed, so not read (nor saved again)
+        for f in "$U/cache/smith/pkgs"/solv-*; do
+                [ "$(cat "$f")" = garbage ] || fail "'$f' was loaded"
+        done
+        # a damaged solve entry: solved again from the indexes, same image
+        for f in "$U/cache/smith/pkgs"/solve-*; do
+                printf '{"packages":[{"name":"x"}]}' >"$f"
+        done
+        smith_user -b 1 -i three.tar.gz
+        assert_status 0
+        cmp one.tar.gz three.tar.gz
+        # another package list is another solve
+        write_yaml base-thing
+        smith_user -b 1 -i four.tar.gz
+        assert_status 0
+        packages_of four.tar.gz | grep -q '^base-thing_1.0_'
+        ! packages_of four.tar.gz | grep -q '^hello-bin_' || fail "the old solve was used"
 }
 
 @test "deb: the image carries the packages' dpkg database: dpkg-query lists them and answers -S" {

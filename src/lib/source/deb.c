@@ -497,6 +497,8 @@ static int deb_open(struct source *s, const struct smith_config *c, const struct
         struct http_opts ho = { .insecure = ctx->insecure, .error_kind = SMITH_ERR_SOURCE };
         struct apt_indexes idx = {};
         struct pkg_choice *choices = NULL;
+        char key[SHA256_HEX_LEN + 1];
+        bool have_key = false;
         size_t n = 0;
         int r;
 
@@ -516,6 +518,17 @@ static int deb_open(struct source *s, const struct smith_config *c, const struct
                 r = load_indexes(c, ctx, h, &idx, err);
                 if (r < 0)
                         goto out;
+        }
+        /* without local files, the answer depends on the indexes and names only */
+        if (!locals && source_solve_key("deb", apt_host_arch(), &idx, wanted, key) == 0) {
+                have_key = true;
+                r = source_solve_load(ctx->cache, key, &choices, &n);
+                if (r < 0) {
+                        r = error_oom(err);
+                        goto out;
+                }
+                if (r > 0)
+                        goto solved;
         }
         r = pkg_pool_new(apt_host_arch(), &pool, err);
         for (size_t i = 0; r >= 0 && i < idx.n; i++)
@@ -537,7 +550,10 @@ static int deb_open(struct source *s, const struct smith_config *c, const struct
         r = pkg_solve(pool, wanted, false, &choices, &n, err);
         if (r < 0)
                 goto out;
-
+        pkg_pool_free(TAKE_PTR(pool));
+        if (have_key)
+                source_solve_save(ctx->cache, key, choices, n);
+solved:
         r = source_fetch_choices(ctx, &ho, choices, n, DEB_FETCH_WORKERS, err);
         if (r < 0)
                 goto out;

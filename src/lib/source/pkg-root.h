@@ -52,3 +52,13 @@ struct http_opts;
  * verified against what the signed metadata says. */
 int source_fetch_choices(const struct source_ctx *ctx, const struct http_opts *ho, struct pkg_choice *choices, size_t n,
                          unsigned workers, struct smith_error **err);
+
+/* The solve cache (solve-cache.c): the key of a solve of the wanted names
+ * (in order) over the indexes idx (in order) for kind ("deb", "rpm") and
+ * arch; the packages an earlier build chose for that key (1, with *ret and
+ * *ret_n; 0 when there is no usable entry); and saving them after a solve
+ * (failures ignored; nothing is saved when a choice is a local file). */
+int source_solve_key(const char *kind, const char *arch, const struct apt_indexes *idx, char *const *wanted,
+                     char ret[static SHA256_HEX_LEN + 1]);
+int source_solve_load(struct cache *cache, const char *key, struct pkg_choice **ret, size_t *ret_n);
+void source_solve_save(struct cache *cache, const char *key, const struct pkg_choice *c, size_t n);
