@@ -193,6 +193,43 @@ local-tool_2.0_$arch" ] || fail "packages: $(packages_of image.tar.gz)"
         ! packages_of four.tar.gz | grep -q '^hello-bin_' || fail "the old solve was used"
 }
 
+# smith_user_spy ARGS: smith_user with $U/bin first on PATH.
+smith_user_spy() {
+        chown -R 65534:65534 "$U" "$W"
+        run setpriv --reuid=65534 --regid=65534 --clear-groups \
+                env -i PATH="$U/bin:/usr/sbin:/usr/bin:/sbin:/bin" HOME="$U/home" XDG_CACHE_HOME="$U/cache" \
+                TMPDIR="$U/tmp" SOURCE_DATE_EPOCH=0 "$U/smith" "$@"
+}
+
+@test "deb: an unchanged InRelease is not checked again, unless the keys changed" {
+        cp "$FIX/key.gpg" "$T/key.gpg"
+        write_yaml hello-bin "$T/key.gpg"
+        smith_user -b 1 -i one.tar.gz
+        assert_status 0
+        mkdir -p "$U/bin"
+        printf '#!/bin/sh\necho run >>"%s"\nexec /usr/bin/gpgv "$@"\n' "$U/gpgv.log" >"$U/bin/gpgv"
+        chmod 0755 "$U/bin/gpgv"
+        smith_user_spy -b 1 -i two.tar.gz
+        assert_status 0
+        [ ! -e "$U/gpgv.log" ] || fail "gpgv ran $(wc -l <"$U/gpgv.log") times for unchanged InRelease files"
+        cmp one.tar.gz two.tar.gz
+        # a changed InRelease is checked (and this one is refused)
+        sed -i 's/^Origin: smith-tests$/Origin: smith-evil/' "$REPO/dists/stable/InRelease"
+        smith_user_spy -b 1 -i three.tar.gz
+        assert_status 4
+        assert_output_contains "bad signature"
+        [ -e "$U/gpgv.log" ] || fail "a changed InRelease was not checked"
+        cp -a "$FIX/repo/dists/stable/InRelease" "$REPO/dists/stable/InRelease"
+        rm -f "$U/gpgv.log"
+        # the same InRelease against another keyring is checked again: refused
+        GNUPGHOME=$FIX/gnupg gpg --batch --export other@smith >"$T/key.gpg"
+        smith_user_spy -b 1 -i four.tar.gz
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "unknown key"
+        [ -e "$U/gpgv.log" ] || fail "the new keyring was not used"
+}
+
 @test "deb: the image carries the packages' dpkg database: dpkg-query lists them and answers -S" {
         write_yaml hello-bin
         smith_user -b 1
