@@ -230,6 +230,34 @@ smith_user_spy() {
         [ -e "$U/gpgv.log" ] || fail "the new keyring was not used"
 }
 
+@test "deb: a warm build takes the compressed layer from the cache; a damaged one is compressed again" {
+        write_yaml hello-bin
+        smith_user -b 1 -i one.tar.gz
+        assert_status 0
+        local entry digest blob
+        entry=$(ls "$U/cache/smith/pkgs/" | grep '^layer-')
+        [ -n "$entry" ] || fail "no layer in the cache"
+        digest=$(cut -d' ' -f1 <"$U/cache/smith/pkgs/$entry")
+        blob="$U/cache/smith/blobs/sha256/${digest#sha256:}"
+        [ -f "$blob" ] || fail "the entry names $digest, not in the cache"
+        smith_user -b 1 -i two.tar.gz
+        assert_status 0
+        cmp one.tar.gz two.tar.gz
+        # damaged in the cache: compressed again, the same bytes, and stored again
+        chmod u+w "$blob"
+        printf 'X' | dd of="$blob" bs=1 seek=100 conv=notrunc status=none
+        smith_user -b 1 -i three.tar.gz
+        assert_status 0
+        cmp one.tar.gz three.tar.gz
+        [ "$(sha256sum <"$blob" | cut -d' ' -f1)" = "${digest#sha256:}" ] || fail "not stored again"
+        # a changed tree is another layer
+        sed -i 's|^- /usr/bin/hello$|- /usr/bin/hello\n- /usr/share|' smith.yaml
+        smith_user -b 1 -i four.tar.gz
+        assert_status 0
+        ! cmp -s one.tar.gz four.tar.gz || fail "the same image for another tree"
+        [ "$(ls "$U/cache/smith/pkgs/" | grep -c '^layer-')" = 2 ] || fail "the second layer was not stored"
+}
+
 @test "deb: the image carries the packages' dpkg database: dpkg-query lists them and answers -S" {
         write_yaml hello-bin
         smith_user -b 1
