@@ -443,7 +443,7 @@ hostile() {
         local case=$1 before after
         cp "$FIX/hostile/hostile-$case.deb" "$W/"
         cat >smith.yaml <<EOF
-package: [./hostile-$case.deb]
+package: [./hostile-$case.deb${HOSTILE_MORE:+, $HOSTILE_MORE}]
 repos:
 - deb [signed-by=$FIX/key.gpg] $URL stable main
 paths: [/]
@@ -497,4 +497,19 @@ EOF
         hostile bomb
         assert_status 4
         assert_output_contains "uncompressed"
+}
+
+@test "deb hostile: among other packages (decompressed ahead of their unpacking) the same checks hold" {
+        HOSTILE_MORE=hello-bin
+        hostile bomb
+        assert_status 4
+        assert_output_contains "uncompressed"
+        for case in dotdot hardlink hardlink-abs; do
+                hostile "$case"
+                assert_status 4
+        done
+        hostile absolute
+        assert_status 0
+        $OCI ls image.tar.gz | grep -q "${SENTINEL#/}/absolute" || fail "not in the image: $($OCI ls image.tar.gz)"
+        packages_of image.tar.gz | grep -q '^hello-bin_'
 }

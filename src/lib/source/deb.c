@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -277,12 +278,15 @@ static int build_root(struct source *s, struct cache *cache, const struct pkg_ro
         _cleanup_(json_decrefp) json_t *marker = NULL;
         _cleanup_close_ int fd = -1;
         char done[SHA256_HEX_LEN + sizeof(".done")];
+        void *ahead = NULL;
         int r;
 
         if (cache_tmpdir(cache, "root-", &tmp_name, &fd, err) < 0)
                 return -1;
         if (ops->prepare && ops->prepare(fd, err) < 0)
                 goto fail;
+        if (ops->ahead_start)
+                ahead = ops->ahead_start(cache, c, n);
         for (size_t i = 0; i < n; i++) {
                 _cleanup_close_ int bfd = -1;
                 _cleanup_free_ char *shown = ops->shown(&c[i]);
@@ -293,11 +297,15 @@ static int build_root(struct source *s, struct cache *cache, const struct pkg_ro
                         error_set_errno(err, SMITH_ERR_IO, r < 0 ? r : errno, "open package '%s'", c[i].name);
                         goto fail;
                 }
-                if (ops->unpack(fd, bfd, (uint64_t) st.st_size, limits, &used, &s->pkgs[i].files, err) < 0) {
+                if ((ahead ? ops->unpack_ahead(ahead, i, fd, bfd, (uint64_t) st.st_size, limits, &used,
+                                               &s->pkgs[i].files, err)
+                           : ops->unpack(fd, bfd, (uint64_t) st.st_size, limits, &used, &s->pkgs[i].files, err)) < 0) {
                         error_wrap(err, "package '%s'", shown ? shown : c[i].name);
                         goto fail;
                 }
         }
+        if (ahead)
+                ops->ahead_stop(TAKE_PTR(ahead));
         if (ops->finish && ops->finish(fd, s, err) < 0)
                 goto fail;
         r = rm_rf_at(cache->roots_fd, hex);
@@ -318,6 +326,8 @@ static int build_root(struct source *s, struct cache *cache, const struct pkg_ro
         s->root_fd = TAKE_FD(fd);
         return 0;
 fail:
+        if (ahead)
+                ops->ahead_stop(ahead);
         rm_rf_at(cache->tmp_fd, tmp_name);
         return -1;
 }
@@ -423,12 +433,141 @@ static int deb_unpack_sized(int root_fd, int fd, uint64_t size, const struct unp
         return deb_unpack(root_fd, fd, deb_max_uncompressed(size), limits, used, ret_paths, err);
 }
 
+/* Decompressing ahead: a thread decompresses the data tars of the next
+ * packages (at most DEB_AHEAD of them, each at most DEB_AHEAD_MAX bytes)
+ * into unnamed files in the cache's tmp/ while the packages before are unpacked, so that xz and the file
+ * creation overlap.  Whatever it cannot do (a damaged package, a bomb, no
+ * O_TMPFILE) is left to deb_unpack() in order, which says what is wrong:
+ * the result and the errors are those of unpacking one after the other. */
+#define DEB_AHEAD 2
+#define DEB_AHEAD_MAX (64ULL << 20) /* bytes of one decompressed tar; a larger one is unpacked in line */
+
+struct deb_ahead {
+        struct cache *cache;
+        const struct pkg_choice *c;
+        size_t n;
+        int *fds; /* the decompressed data tar of package i, or -1 */
+        size_t done, consumed;
+        bool stop;
+        pthread_t thread;
+        pthread_mutex_t lock;
+        pthread_cond_t cond;
+};
+
+static int decompress_one(struct cache *cache, const struct pkg_choice *c) {
+        _cleanup_close_ int bfd = -1, out = -1;
+        struct stat st;
+
+        if (blob_open(cache->blobs_fd, c->digest, &bfd) < 0 || fstat(bfd, &st) < 0)
+                return -1;
+        out = openat(cache->tmp_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        if (out < 0 ||
+            deb_data_decompress(bfd, MIN(deb_max_uncompressed((uint64_t) st.st_size), DEB_AHEAD_MAX), out) < 0)
+                return -1;
+        return TAKE_FD(out);
+}
+
+static void *ahead_thread(void *ud) {
+        struct deb_ahead *a = ud;
+
+        for (size_t i = 0; i < a->n; i++) {
+                int fd;
+
+                pthread_mutex_lock(&a->lock);
+                while (!a->stop && i >= a->consumed + DEB_AHEAD)
+                        pthread_cond_wait(&a->cond, &a->lock);
+                if (a->stop) {
+                        pthread_mutex_unlock(&a->lock);
+                        break;
+                }
+                pthread_mutex_unlock(&a->lock);
+                fd = decompress_one(a->cache, &a->c[i]);
+                pthread_mutex_lock(&a->lock);
+                a->fds[i] = fd;
+                a->done = i + 1;
+                pthread_cond_broadcast(&a->cond);
+                pthread_mutex_unlock(&a->lock);
+        }
+        pthread_mutex_lock(&a->lock);
+        a->done = a->n; /* what is left, the caller unpacks itself */
+        pthread_cond_broadcast(&a->cond);
+        pthread_mutex_unlock(&a->lock);
+        return NULL;
+}
+
+static void deb_ahead_stop(void *ud) {
+        struct deb_ahead *a = ud;
+
+        pthread_mutex_lock(&a->lock);
+        a->stop = true;
+        pthread_cond_broadcast(&a->cond);
+        pthread_mutex_unlock(&a->lock);
+        pthread_join(a->thread, NULL);
+        for (size_t i = 0; i < a->n; i++)
+                if (a->fds[i] >= 0)
+                        close(a->fds[i]);
+        pthread_mutex_destroy(&a->lock);
+        pthread_cond_destroy(&a->cond);
+        free(a->fds);
+        free(a);
+}
+
+static void *deb_ahead_start(struct cache *cache, const struct pkg_choice *c, size_t n) {
+        struct deb_ahead *a;
+
+        if (n < 2)
+                return NULL;
+        a = calloc(1, sizeof(*a));
+        if (!a)
+                return NULL;
+        *a = (struct deb_ahead){ .cache = cache, .c = c, .n = n, .fds = malloc(n * sizeof(int)) };
+        if (!a->fds) {
+                free(a);
+                return NULL;
+        }
+        for (size_t i = 0; i < n; i++)
+                a->fds[i] = -1;
+        pthread_mutex_init(&a->lock, NULL);
+        pthread_cond_init(&a->cond, NULL);
+        if (pthread_create(&a->thread, NULL, ahead_thread, a) != 0) {
+                pthread_mutex_destroy(&a->lock);
+                pthread_cond_destroy(&a->cond);
+                free(a->fds);
+                free(a);
+                return NULL;
+        }
+        return a;
+}
+
+static int deb_unpack_ahead(void *ud, size_t i, int root_fd, int fd, uint64_t size, const struct unpack_limits *limits,
+                            uint64_t *used, char ***ret_paths, struct smith_error **err) {
+        struct deb_ahead *a = ud;
+        _cleanup_close_ int tar_fd = -1;
+        int r;
+
+        pthread_mutex_lock(&a->lock);
+        while (a->done <= i)
+                pthread_cond_wait(&a->cond, &a->lock);
+        tar_fd = a->fds[i];
+        a->fds[i] = -1;
+        pthread_mutex_unlock(&a->lock);
+        r = deb_unpack_tar(root_fd, fd, tar_fd, deb_max_uncompressed(size), limits, used, ret_paths, err);
+        pthread_mutex_lock(&a->lock);
+        a->consumed = i + 1;
+        pthread_cond_broadcast(&a->cond);
+        pthread_mutex_unlock(&a->lock);
+        return r;
+}
+
 static const struct pkg_root_ops deb_root_ops = {
         .layout = DEB_MERGED_USR_VERSION "; " DPKG_DB_VERSION,
         .prepare = deb_merged_usr,
         .unpack = deb_unpack_sized,
         .finish = write_dpkg_db,
         .shown = pkg_choice_file_name,
+        .ahead_start = deb_ahead_start,
+        .unpack_ahead = deb_unpack_ahead,
+        .ahead_stop = deb_ahead_stop,
 };
 
 int source_fetch_choices(const struct source_ctx *ctx, const struct http_opts *ho, struct pkg_choice *choices, size_t n,

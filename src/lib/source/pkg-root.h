@@ -28,6 +28,14 @@ struct pkg_root_ops {
          * the way the package manager would (a package database); may be NULL */
         int (*finish)(int root_fd, const struct source *s, struct smith_error **err);
         char *(*shown)(const struct pkg_choice *c); /* how messages name a package */
+        /* optional, together: work started on all n packages before the
+         * first is unpacked (a handle, or NULL: none), unpack of the i-th
+         * with it (as unpack, with what it prepared), and its end */
+        void *(*ahead_start)(struct cache *cache, const struct pkg_choice *c, size_t n);
+        int (*unpack_ahead)(void *ahead, size_t i, int root_fd, int fd, uint64_t size,
+                            const struct unpack_limits *limits, uint64_t *used, char ***ret_paths,
+                            struct smith_error **err);
+        void (*ahead_stop)(void *ahead);
 };
 
 /* Opens the cached root of the packages c (n of them, their blobs in the
