@@ -83,12 +83,56 @@ static int config_sources(const struct smith_config *c, const struct source_ctx 
         return 0;
 }
 
-static int load_indexes(const struct smith_config *c, const struct source_ctx *ctx, struct http *h,
+/* The repositories are loaded in parallel, a thread and a connection each
+ * (InRelease, its check, the Packages files), and their indexes taken in
+ * the order of the sources; the first failing source (in that order) is
+ * the error. */
+#define DEB_REPO_THREADS 8
+
+struct repo_job {
+        const struct apt_source *src;
+        const struct http_opts *ho;
+        struct apt_repo_opts o;
+        struct apt_indexes idx;
+        struct smith_error *err;
+        int r;
+};
+
+static void *repo_job_run(void *ud) {
+        struct repo_job *j = ud;
+        _cleanup_(http_freep) struct http *h = NULL;
+
+        j->r = http_new(j->ho, &h, &j->err);
+        if (j->r < 0)
+                return NULL;
+        j->o.http = h;
+        j->r = apt_repo_load(j->src, &j->o, &j->idx, &j->err);
+        j->o.http = NULL;
+        return NULL;
+}
+
+static int take_indexes(struct apt_indexes *out, struct apt_indexes *from, struct smith_error **err) {
+        struct apt_index *items;
+
+        if (from->n == 0)
+                return 0;
+        items = realloc(out->items, (out->n + from->n) * sizeof(*items));
+        if (!items)
+                return error_oom(err);
+        out->items = items;
+        memcpy(out->items + out->n, from->items, from->n * sizeof(*items));
+        out->n += from->n;
+        free(from->items);
+        from->items = NULL;
+        from->n = 0;
+        return 0;
+}
+
+static int load_indexes(const struct smith_config *c, const struct source_ctx *ctx, const struct http_opts *ho,
                         struct apt_indexes *out, struct smith_error **err) {
         struct apt_sources all = {};
-        struct apt_repo_opts o = {
-                .cache = ctx->cache, .http = h, .arch = apt_host_arch(), .fast = ctx->fast, .now = time(NULL)
-        };
+        struct apt_repo_opts o = { .cache = ctx->cache, .arch = apt_host_arch(), .fast = ctx->fast, .now = time(NULL) };
+        _cleanup_free_ struct repo_job *jobs = NULL;
         size_t used = 0;
         int r = 0;
 
@@ -96,11 +140,39 @@ static int load_indexes(const struct smith_config *c, const struct source_ctx *c
                 r = config_sources(c, ctx, &all, err);
         else
                 r = apt_sources_load_host("/etc/apt", &all, err);
+        if (r >= 0 && all.n > 0 && !(jobs = calloc(all.n, sizeof(*jobs))))
+                r = error_oom(err);
         for (size_t i = 0; r >= 0 && i < all.n; i++) {
                 if (!apt_source_has_arch(&all.items[i], o.arch))
                         continue;
-                used++;
-                r = apt_repo_load(&all.items[i], &o, out, err);
+                jobs[used++] = (struct repo_job){ .src = &all.items[i], .ho = ho, .o = o };
+        }
+        for (size_t first = 0; r >= 0 && first < used; first += DEB_REPO_THREADS) {
+                size_t end = MIN(used, first + DEB_REPO_THREADS);
+                pthread_t t[DEB_REPO_THREADS];
+                bool started[DEB_REPO_THREADS] = {};
+
+                for (size_t i = first; i < end; i++)
+                        started[i - first] =
+                                end - first > 1 && pthread_create(&t[i - first], NULL, repo_job_run, &jobs[i]) == 0;
+                for (size_t i = first; i < end; i++) {
+                        if (started[i - first])
+                                pthread_join(t[i - first], NULL);
+                        else
+                                repo_job_run(&jobs[i]);
+                }
+        }
+        for (size_t i = 0; r >= 0 && i < used; i++) {
+                if (jobs[i].r < 0) {
+                        if (err && !*err)
+                                *err = TAKE_PTR(jobs[i].err);
+                        r = -1;
+                } else
+                        r = take_indexes(out, &jobs[i].idx, err);
+        }
+        for (size_t i = 0; jobs && i < used; i++) {
+                apt_indexes_release(&jobs[i].idx);
+                error_free(jobs[i].err);
         }
         apt_sources_release(&all);
         if (r < 0)
@@ -631,7 +703,6 @@ int source_add_index(struct pkg_pool *pool, struct cache *cache, const struct ap
 static int deb_open(struct source *s, const struct smith_config *c, const struct source_ctx *ctx,
                     struct smith_error **err) {
         _cleanup_strv_free_ char **names = NULL, **wanted = NULL, **locals = NULL;
-        _cleanup_(http_freep) struct http *h = NULL;
         _cleanup_(pkg_pool_freep) struct pkg_pool *pool = NULL;
         struct http_opts ho = { .insecure = ctx->insecure, .error_kind = SMITH_ERR_SOURCE };
         struct apt_indexes idx = {};
@@ -651,10 +722,8 @@ static int deb_open(struct source *s, const struct smith_config *c, const struct
                 if ((is_local_deb(names[i]) ? strv_extend(&locals, names[i]) : strv_extend(&wanted, names[i])) < 0)
                         return error_oom(err);
 
-        if (http_new(&ho, &h, err) < 0)
-                return -1;
         if (wanted || locals) {
-                r = load_indexes(c, ctx, h, &idx, err);
+                r = load_indexes(c, ctx, &ho, &idx, err);
                 if (r < 0)
                         goto out;
         }
