@@ -19,18 +19,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #include "basic/fs.h"
 #include "basic/hash.h"
 #include "layer-cache.h"
 #include "store/cache.h"
 
+/* Part of every entry's name, with the compressor's settings and library
+ * versions: to be raised whenever smith would compress the same stream
+ * into other bytes (pgzip's members, the gzip header). */
 #define LAYER_CACHE_VERSION "1"
 #define COPY_CHUNK (1u << 18)
 
 static int entry_name(const struct layer_opts *o, const char *diff_id, char *buf, size_t len) {
-        int n = snprintf(buf, len, "layer-%s-v" LAYER_CACHE_VERSION "-c%d-l%d-deflate%s", digest_hex(diff_id),
-                         (int) o->compression, o->level, LIBDEFLATE_VERSION_STRING);
+        int n = snprintf(buf, len, "layer-%s-v" LAYER_CACHE_VERSION "-c%d-l%d-deflate%s-zstd%s", digest_hex(diff_id),
+                         (int) o->compression, o->level, LIBDEFLATE_VERSION_STRING, ZSTD_VERSION_STRING);
         return n > 0 && (size_t) n < len ? 0 : -ENAMETOOLONG;
 }
 

@@ -21,6 +21,8 @@
 #include "pkg-root.h"
 #include "store/cache.h"
 
+/* Part of the key: to be raised whenever smith would solve the same
+ * indexes and names differently (pkg_solve(), the index parsing). */
 #define SOLVE_CACHE_VERSION "smith solve 1"
 #define SOLVE_CACHE_MAX (16u << 20)
 
