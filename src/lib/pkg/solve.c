@@ -109,9 +109,18 @@ int pkg_pool_new_rpm(const char *arch, struct pkg_pool **ret, struct smith_error
 #define SCAN_RAW_MAX (1u << 16)
 
 struct note {
-        char *name;
+        uint64_t name; /* name_hash() of the name: no allocation per package */
         uint64_t size; /* UINT64_MAX: no Size field */
 };
+
+/* FNV-1a: the notes only check that the n-th stanza is the n-th solvable. */
+static uint64_t name_hash(const char *s) {
+        uint64_t h = 14695981039346656037ULL;
+
+        for (; *s; s++)
+                h = (h ^ (unsigned char) *s) * 1099511628211ULL;
+        return h;
+}
 
 struct repo_info {
         char *base_uri;
@@ -158,8 +167,6 @@ struct scan {
 static void repo_info_free(struct repo_info *ri) {
         if (!ri)
                 return;
-        for (size_t i = 0; i < ri->n_notes; i++)
-                free(ri->notes[i].name);
         free(ri->notes);
         free(ri->base_uri);
         free(ri);
@@ -178,12 +185,9 @@ static void scan_end_stanza(struct scan *sc) {
                         ri->notes = n;
                         ri->cap = c;
                 }
-                ri->notes[ri->n_notes].name = strdup(sc->name);
+                ri->notes[ri->n_notes].name = name_hash(sc->name);
                 ri->notes[ri->n_notes].size = sc->size;
-                if (!ri->notes[ri->n_notes].name)
-                        sc->failed = true;
-                else
-                        ri->n_notes++;
+                ri->n_notes++;
         }
         sc->has_name = false;
         sc->size = UINT64_MAX;
@@ -214,23 +218,42 @@ static void scan_end_line(struct scan *sc) {
         sc->line_long = false;
 }
 
+/* The offset of the first line end ('\n' or NUL) in p, or n. */
+static size_t line_end(const char *p, size_t n) {
+        const char *nl = memchr(p, '\n', n);
+        size_t m = nl ? (size_t) (nl - p) : n;
+        const char *z = memchr(p, '\0', m);
+
+        return z ? (size_t) (z - p) : m;
+}
+
 static void scan_bytes(struct scan *sc, const char *buf, size_t n) {
-        for (size_t i = 0; i < n; i++) {
-                char c = buf[i];
-                if (c == '\n' || c == '\0') {
-                        scan_end_line(sc);
-                        if (sc->prev_newline) {
-                                scan_end_stanza(sc);
-                                sc->prev_newline = false;
-                        } else
-                                sc->prev_newline = true;
-                        continue;
+        size_t i = 0;
+
+        while (i < n) {
+                size_t end = line_end(buf + i, n - i);
+
+                if (end > 0) {
+                        /* the line's bytes: its first ones kept, the rest only noted */
+                        size_t room = sizeof(sc->line) - 1 - sc->line_len, k = MIN(end, room);
+
+                        memcpy(sc->line + sc->line_len, buf + i, k);
+                        sc->line_len += k;
+                        if (end > room)
+                                sc->line_long = true;
+                        sc->prev_newline = false;
+                        i += end;
+                        if (i == n)
+                                break;
                 }
-                sc->prev_newline = false;
-                if (sc->line_len < sizeof(sc->line) - 1)
-                        sc->line[sc->line_len++] = c;
-                else
-                        sc->line_long = true;
+                /* buf[i] ends a line */
+                scan_end_line(sc);
+                if (sc->prev_newline) {
+                        scan_end_stanza(sc);
+                        sc->prev_newline = false;
+                } else
+                        sc->prev_newline = true;
+                i++;
         }
 }
 
@@ -244,9 +267,9 @@ static bool is_dropped_field(const char *head, size_t n) {
 /* Filters n bytes of in into out (room for n + FIELD_HEAD_MAX); returns
  * the bytes written. */
 static size_t filter_bytes(struct scan *sc, const char *in, size_t n, char *out) {
-        size_t o = 0;
+        size_t o = 0, i = 0;
 
-        for (size_t i = 0; i < n; i++) {
+        while (i < n) {
                 char c = in[i];
                 bool end = c == '\n' || c == '\0';
 
@@ -271,6 +294,7 @@ static size_t filter_bytes(struct scan *sc, const char *in, size_t n, char *out)
                                         sc->fstate = FILTER_KEEP;
                                 }
                         }
+                        i++;
                         break;
                 case FILTER_HEAD:
                         sc->head[sc->head_len++] = c;
@@ -283,16 +307,26 @@ static size_t filter_bytes(struct scan *sc, const char *in, size_t n, char *out)
                                 o += sc->head_len;
                                 sc->fstate = end ? FILTER_LINE_START : FILTER_KEEP;
                         }
+                        i++;
                         break;
                 case FILTER_KEEP:
-                        out[o++] = c;
-                        if (end)
+                case FILTER_DROP: {
+                        /* the rest of the line, and its end if it is here */
+                        size_t k = line_end(in + i, n - i);
+
+                        bool whole = i + k < n;
+
+                        if (whole)
+                                k++;
+                        if (sc->fstate == FILTER_KEEP) {
+                                memcpy(out + o, in + i, k);
+                                o += k;
+                        }
+                        if (whole)
                                 sc->fstate = FILTER_LINE_START;
+                        i += k;
                         break;
-                case FILTER_DROP:
-                        if (end)
-                                sc->fstate = FILTER_LINE_START;
-                        break;
+                }
                 }
         }
         return o;
@@ -459,7 +493,7 @@ int pkg_pool_add_index(struct pkg_pool *p, const char *name, const char *base_ur
         if (sc.failed)
                 return error_set(err, SMITH_ERR_SOURCE, "index '%s': read error (damaged compression?)", name);
         FOR_REPO_SOLVABLES(repo, id, s) {
-                if (i >= ri->n_notes || !streq(pool_id2str(p->pool, s->name), ri->notes[i].name))
+                if (i >= ri->n_notes || name_hash(pool_id2str(p->pool, s->name)) != ri->notes[i].name)
                         return error_set(err, SMITH_ERR_SOURCE, "index '%s': cannot match its stanzas", name);
                 /* kept with the package itself, so a saved index has it too */
                 if (ri->notes[i].size != UINT64_MAX)
@@ -469,8 +503,6 @@ int pkg_pool_add_index(struct pkg_pool *p, const char *name, const char *base_ur
         if (i != ri->n_notes)
                 return error_set(err, SMITH_ERR_SOURCE, "index '%s': cannot match its stanzas", name);
         repo_internalize(repo);
-        for (i = 0; i < ri->n_notes; i++)
-                free(ri->notes[i].name);
         free(ri->notes);
         ri->notes = NULL;
         ri->n_notes = ri->cap = 0;
