@@ -152,6 +152,8 @@ local-tool_2.0_$arch" ] || fail "packages: $(packages_of image.tar.gz)"
         for f in "$U/cache/smith/pkgs"/solv-*; do
                 printf 'garbage' >"$f"
         done
+        # the solve is cached too: without it, the indexes are loaded
+        rm -f "$U/cache/smith/pkgs"/solve-*
         smith_user -b 1 -i two.tar.gz
         assert_status 0
         cmp one.tar.gz two.tar.gz
@@ -159,6 +161,102 @@ local-tool_2.0_$arch" ] || fail "packages: $(packages_of image.tar.gz)"
         for f in "$U/cache/smith/pkgs"/solv-*; do
                 [ "$(stat -c %s "$f")" -gt 7 ] || fail "'$f' was not saved again"
         done
+}
+
+@test "deb: a warm build takes the solve from the cache: no index is loaded; a damaged entry is solved again" {
+        write_yaml hello-bin
+        smith_user -b 1 -i one.tar.gz
+        assert_status 0
+        # two solves: the packages asked for, and base-files alone (for os-release)
+        [ "$(ls "$U/cache/smith/pkgs/" | grep -c '^solve-')" = 2 ] || fail "no solve in the cache"
+        for f in "$U/cache/smith/pkgs"/solv-*; do
+                printf 'garbage' >"$f"
+        done
+        smith_user -b 1 -i two.tar.gz
+        assert_status 0
+        cmp one.tar.gz two.tar.gz
+        # the saved indexes were not needed, so not read (nor saved again)
+        for f in "$U/cache/smith/pkgs"/solv-*; do
+                [ "$(cat "$f")" = garbage ] || fail "'$f' was loaded"
+        done
+        # a damaged solve entry: solved again from the indexes, same image
+        for f in "$U/cache/smith/pkgs"/solve-*; do
+                printf '{"packages":[{"name":"x"}]}' >"$f"
+        done
+        smith_user -b 1 -i three.tar.gz
+        assert_status 0
+        cmp one.tar.gz three.tar.gz
+        # another package list is another solve
+        write_yaml base-thing
+        smith_user -b 1 -i four.tar.gz
+        assert_status 0
+        packages_of four.tar.gz | grep -q '^base-thing_1.0_'
+        ! packages_of four.tar.gz | grep -q '^hello-bin_' || fail "the old solve was used"
+}
+
+# smith_user_spy ARGS: smith_user with $U/bin first on PATH.
+smith_user_spy() {
+        chown -R 65534:65534 "$U" "$W"
+        run setpriv --reuid=65534 --regid=65534 --clear-groups \
+                env -i PATH="$U/bin:/usr/sbin:/usr/bin:/sbin:/bin" HOME="$U/home" XDG_CACHE_HOME="$U/cache" \
+                TMPDIR="$U/tmp" SOURCE_DATE_EPOCH=0 "$U/smith" "$@"
+}
+
+@test "deb: an unchanged InRelease is not checked again, unless the keys changed" {
+        cp "$FIX/key.gpg" "$T/key.gpg"
+        write_yaml hello-bin "$T/key.gpg"
+        smith_user -b 1 -i one.tar.gz
+        assert_status 0
+        mkdir -p "$U/bin"
+        printf '#!/bin/sh\necho run >>"%s"\nexec /usr/bin/gpgv "$@"\n' "$U/gpgv.log" >"$U/bin/gpgv"
+        chmod 0755 "$U/bin/gpgv"
+        smith_user_spy -b 1 -i two.tar.gz
+        assert_status 0
+        [ ! -e "$U/gpgv.log" ] || fail "gpgv ran $(wc -l <"$U/gpgv.log") times for unchanged InRelease files"
+        cmp one.tar.gz two.tar.gz
+        # a changed InRelease is checked (and this one is refused)
+        sed -i 's/^Origin: smith-tests$/Origin: smith-evil/' "$REPO/dists/stable/InRelease"
+        smith_user_spy -b 1 -i three.tar.gz
+        assert_status 4
+        assert_output_contains "bad signature"
+        [ -e "$U/gpgv.log" ] || fail "a changed InRelease was not checked"
+        cp -a "$FIX/repo/dists/stable/InRelease" "$REPO/dists/stable/InRelease"
+        rm -f "$U/gpgv.log"
+        # the same InRelease against another keyring is checked again: refused
+        GNUPGHOME=$FIX/gnupg gpg --batch --export other@smith >"$T/key.gpg"
+        smith_user_spy -b 1 -i four.tar.gz
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "unknown key"
+        [ -e "$U/gpgv.log" ] || fail "the new keyring was not used"
+}
+
+@test "deb: a warm build takes the compressed layer from the cache; a damaged one is compressed again" {
+        write_yaml hello-bin
+        smith_user -b 1 -i one.tar.gz
+        assert_status 0
+        local entry digest blob
+        entry=$(ls "$U/cache/smith/pkgs/" | grep '^layer-')
+        [ -n "$entry" ] || fail "no layer in the cache"
+        digest=$(cut -d' ' -f1 <"$U/cache/smith/pkgs/$entry")
+        blob="$U/cache/smith/blobs/sha256/${digest#sha256:}"
+        [ -f "$blob" ] || fail "the entry names $digest, not in the cache"
+        smith_user -b 1 -i two.tar.gz
+        assert_status 0
+        cmp one.tar.gz two.tar.gz
+        # damaged in the cache: compressed again, the same bytes, and stored again
+        chmod u+w "$blob"
+        printf 'X' | dd of="$blob" bs=1 seek=100 conv=notrunc status=none
+        smith_user -b 1 -i three.tar.gz
+        assert_status 0
+        cmp one.tar.gz three.tar.gz
+        [ "$(sha256sum <"$blob" | cut -d' ' -f1)" = "${digest#sha256:}" ] || fail "not stored again"
+        # a changed tree is another layer
+        sed -i 's|^- /usr/bin/hello$|- /usr/bin/hello\n- /usr/share|' smith.yaml
+        smith_user -b 1 -i four.tar.gz
+        assert_status 0
+        ! cmp -s one.tar.gz four.tar.gz || fail "the same image for another tree"
+        [ "$(ls "$U/cache/smith/pkgs/" | grep -c '^layer-')" = 2 ] || fail "the second layer was not stored"
 }
 
 @test "deb: the image carries the packages' dpkg database: dpkg-query lists them and answers -S" {
@@ -376,7 +474,7 @@ hostile() {
         local case=$1 before after
         cp "$FIX/hostile/hostile-$case.deb" "$W/"
         cat >smith.yaml <<EOF
-package: [./hostile-$case.deb]
+package: [./hostile-$case.deb${HOSTILE_MORE:+, $HOSTILE_MORE}]
 repos:
 - deb [signed-by=$FIX/key.gpg] $URL stable main
 paths: [/]
@@ -459,11 +557,15 @@ http_log_count() {
 }
 
 # resign SUITE [DATE] [VALID_UNTIL]: Release and InRelease again, with that
-# Date and Valid-Until, the file newer than any copy a client holds.
+# Date and Valid-Until, the file newer than any copy a client holds (each
+# call a second later than the one before, even within one second, so an
+# If-Modified-Since never takes it for the same file).
+RESIGNS=0
 resign() {
+        RESIGNS=$((RESIGNS + 1))
         DEB_REPO_DATE=${2:-now} DEB_REPO_VALID_UNTIL=${3:-} \
                 "$SMITH_SRC/tests/fixtures/deb-repo.sh" release "$REPO" "$1"
-        touch -d "@$(($(date +%s) + 5))" "$REPO/dists/$1/InRelease"
+        touch -d "@$(($(date +%s) + 5 + RESIGNS))" "$REPO/dists/$1/InRelease"
 }
 
 @test "deb: InRelease is asked for conditionally: unchanged, the server answers 304 and nothing is downloaded" {
@@ -517,4 +619,19 @@ resign() {
         assert_one_error_line
         assert_output_contains "repository '$URL stable': Release expired (Valid-Until is in the past)"
         assert_clean_failure
+}
+
+@test "deb hostile: among other packages (decompressed ahead of their unpacking) the same checks hold" {
+        HOSTILE_MORE=hello-bin
+        hostile bomb
+        assert_status 4
+        assert_output_contains "uncompressed"
+        for case in dotdot hardlink hardlink-abs; do
+                hostile "$case"
+                assert_status 4
+        done
+        hostile absolute
+        assert_status 0
+        $OCI ls image.tar.gz | grep -q "${SENTINEL#/}/absolute" || fail "not in the image: $($OCI ls image.tar.gz)"
+        packages_of image.tar.gz | grep -q '^hello-bin_'
 }

@@ -378,6 +378,12 @@ static int memfd_of(const char *text) {
         return fd;
 }
 
+static int read_back_all(int fd, char **ret, size_t *ret_len) {
+        if (lseek(fd, 0, SEEK_SET) < 0)
+                return -1;
+        return read_full_fd(fd, 64u << 20, ret, ret_len);
+}
+
 static struct pkg_pool *pool_with(const char *arch, const char *text1, const char *text2) {
         struct pkg_pool *p = NULL;
         struct smith_error *err = NULL;
@@ -507,6 +513,80 @@ static void test_solve_sizes(void **state) {
         assert_int_equal(c[1].size, 22);
         assert_string_equal(c[1].digest, "sha256:" SUM_B);
         pkg_choices_free(c, n);
+}
+
+/* Description, Maintainer and Homepage are left out on the way to libsolv
+ * (whole fields, continuation lines too), and nothing else: the other
+ * fields, the stanza splits and the Size notes stay as they were, over
+ * many stanzas (the filter's reads end mid-line). */
+static void test_solve_dropped_fields(void **state) {
+        _cleanup_free_ char *text = strdup("");
+        _cleanup_free_ char *saved = NULL;
+        _cleanup_(pkg_pool_freep) struct pkg_pool *p = NULL;
+        _cleanup_close_ int out = memfd_create("solv", MFD_CLOEXEC);
+        struct smith_error *err = NULL;
+        struct pkg_choice *c = NULL;
+        char *names[] = { (char *) "app", (char *) "pkg1999", NULL };
+        size_t n = 0, len = 0;
+
+        for (int i = 0; i < 2000; i++) {
+                char *next = fmt("%sPackage: pkg%d\nDescription: secret summary %d\n a long description\n .\n"
+                                 " Package: evil%d\nVersion: 1\nmaintainer: secret maintainer\n"
+                                 "Homepage: https://secret.example/\nDescriptionx: kept\nArchitecture: all\n"
+                                 "Filename: p%d.deb\nSize: %d\nSHA256: %s\n\n",
+                                 text, i, i, i, i, 1000 + i, SUM_A);
+                free(text);
+                text = next;
+        }
+        {
+                char *next = fmt("%sPackage: app\nVersion: 1\nArchitecture: all\nDescription: x\n y\nDepends: pkg7\n"
+                                 "Filename: app.deb\nSize: 5\nSHA256: %s\n",
+                                 text, SUM_B);
+                free(text);
+                text = next;
+        }
+        p = pool_with("amd64", text, NULL);
+        assert_int_equal(pkg_solve(p, names, false, &c, &n, &err), 0);
+        assert_null(err);
+        assert_int_equal(n, 3);
+        assert_string_equal(c[0].name, "app");
+        assert_int_equal(c[0].size, 5);
+        assert_string_equal(c[0].digest, "sha256:" SUM_B);
+        assert_string_equal(c[1].name, "pkg1999");
+        assert_int_equal(c[1].size, 2999);
+        assert_string_equal(c[2].name, "pkg7"); /* the Depends after a description */
+        assert_int_equal(c[2].size, 1007);
+        pkg_choices_free(c, n);
+        names[0] = (char *) "evil3";
+        names[1] = NULL;
+        assert_int_equal(pkg_solve(p, names, false, &c, &n, &err), -1);
+        error_free(TAKE_PTR(err));
+
+        /* none of it in the saved form */
+        assert_int_equal(pkg_pool_save_index(p, "one", out, &err), 0);
+        assert_int_equal(read_back_all(out, &saved, &len), 0);
+        assert_true(len > 0);
+        assert_null(memmem(saved, len, "secret", 6));
+        assert_null(memmem(saved, len, "a long description", 18));
+        assert_non_null(memmem(saved, len, "p1999.deb", 9));
+}
+
+/* A damaged compressed index is an error, whichever thread reads it. */
+static void test_index_damaged_xz(void **state) {
+        static const char bad[] = "\xfd"
+                                  "7zXZ\0\0\x04\xe6\xd6\xb4\x46garbage garbage garbage garbage";
+        struct pkg_pool *p = NULL;
+        struct smith_error *err = NULL;
+        _cleanup_close_ int fd = memfd_create("packages", MFD_CLOEXEC);
+
+        assert_int_equal(write_full(fd, bad, sizeof(bad) - 1), 0);
+        assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+        assert_int_equal(pkg_pool_new("amd64", &p, &err), 0);
+        assert_int_equal(pkg_pool_add_index(p, "one", "http://one/debian", fd, "Packages.xz", &err), -1);
+        assert_non_null(err);
+        assert_string_equal(err->msg, "index 'one': read error (damaged compression?)");
+        error_free(err);
+        pkg_pool_free(p);
 }
 
 static void test_solve_local(void **state) {
@@ -749,6 +829,8 @@ int main(void) {
                 cmocka_unit_test(test_solve),
                 cmocka_unit_test(test_solve_errors),
                 cmocka_unit_test(test_solve_sizes),
+                cmocka_unit_test(test_solve_dropped_fields),
+                cmocka_unit_test(test_index_damaged_xz),
                 cmocka_unit_test(test_solve_local),
                 cmocka_unit_test(test_unpack_package_flags),
                 cmocka_unit_test(test_unpack_keep_dir_symlink_outside),

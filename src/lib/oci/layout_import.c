@@ -196,7 +196,7 @@ static int expand(struct import *imp, const struct import_ref *r, const char *bu
  * documents are here; the others are waited for. */
 static int reach(struct import *imp, const struct oci_desc *d, unsigned depth, struct smith_error **err) {
         _cleanup_free_ char *buf = NULL;
-        struct import_ref *r;
+        struct import_ref *r = NULL;
         size_t len;
         int q;
 

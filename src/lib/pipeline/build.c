@@ -20,6 +20,7 @@
 #include "build.h"
 #include "pipeline/debuginfo.h"
 #include "pipeline/emit.h"
+#include "pipeline/layer-cache.h"
 #include "tree/overlay.h"
 #include "config/config.h"
 #include "oci/image.h"
@@ -603,7 +604,7 @@ static int run(struct build *b, struct smith_error **err) {
         if (r < 0)
                 return r;
         log_info("writing the layer: %zu entries", plan_size(b->plan));
-        r = layer_write_plan(b->plan, &lo, b->layer_fd, &layer, err);
+        r = layer_write_cached(b->plan, &lo, b->cache, b->layer_fd, &layer, err);
         if (r < 0)
                 return r;
         log_info("layer %s (diff_id %s), %lld bytes", layer.digest, layer.diff_id, (long long) layer.size);

@@ -63,10 +63,84 @@ static int cache_name(const struct apt_source *src, char ret[static 11 + SHA256_
         return 0;
 }
 
-/* The Release text of signed, by the source's rules. */
-static int release_text(const struct apt_source *src, const char *signed_, size_t len, char **ret, size_t *ret_len,
-                        struct smith_error **err) {
+/* What a signature check depends on: the InRelease bytes and every key it
+ * is checked against (the keyring files' contents and the inline key), as
+ * a sha256 in hex.  -1 when a keyring cannot be read: gpgv then says why. */
+static int verify_id(const char *data, size_t len, char *const *keyrings, const char *inline_key,
+                     char ret[static SHA256_HEX_LEN + 1]) {
+        _cleanup_(sha256_freep) struct sha256 *h = sha256_new();
+        char d[DIGEST_STR_LEN + 1], n[32];
+
+        if (!h)
+                return -ENOMEM;
+        sha256_update(h, "smith inrelease verified 1\n", 27);
+        snprintf(n, sizeof(n), "%zu\n", len);
+        sha256_update(h, n, strlen(n));
+        sha256_update(h, data, len);
+        for (size_t i = 0; keyrings && keyrings[i]; i++) {
+                _cleanup_free_ char *k = NULL;
+                size_t klen = 0;
+                int r = read_file_at(AT_FDCWD, keyrings[i], APT_KEYRING_MAX_SIZE, &k, &klen);
+
+                if (r < 0)
+                        return r;
+                snprintf(n, sizeof(n), "\nkeyring %zu\n", klen);
+                sha256_update(h, n, strlen(n));
+                sha256_update(h, keyrings[i], strlen(keyrings[i]) + 1);
+                sha256_update(h, k, klen);
+        }
+        if (inline_key) {
+                snprintf(n, sizeof(n), "\ninline %zu\n", strlen(inline_key));
+                sha256_update(h, n, strlen(n));
+                sha256_update(h, inline_key, strlen(inline_key));
+        }
+        sha256_final_digest(h, d);
+        memcpy(ret, digest_hex(d), SHA256_HEX_LEN + 1);
+        return 0;
+}
+
+/* The text gpgv gave for exactly these bytes and keys, kept beside the
+ * cached InRelease (<name>.verified: the verify_id() line, then the text),
+ * so that an unchanged InRelease is not checked again. */
+static int verified_read(struct cache *c, const char *name, const char *id, char **ret, size_t *ret_len) {
+        _cleanup_free_ char *side = NULL, *all = NULL;
+        size_t n = 0;
+
+        if (asprintf(&side, "%s.verified", name) < 0)
+                return -ENOMEM;
+        if (cache_pkgs_read(c, side, APT_INRELEASE_MAX + SHA256_HEX_LEN + 1, &all, &n, NULL) < 0)
+                return -ENOENT;
+        if (n < SHA256_HEX_LEN + 1 || memcmp(all, id, SHA256_HEX_LEN) != 0 || all[SHA256_HEX_LEN] != '\n')
+                return -ENOENT;
+        memmove(all, all + SHA256_HEX_LEN + 1, n - SHA256_HEX_LEN - 1);
+        all[n - SHA256_HEX_LEN - 1] = '\0';
+        *ret_len = n - SHA256_HEX_LEN - 1;
+        *ret = TAKE_PTR(all);
+        return 0;
+}
+
+static void verified_write(struct cache *c, const char *name, const char *id, const char *text, size_t len) {
+        _cleanup_(error_freep) struct smith_error *ignored = NULL;
+        _cleanup_free_ char *side = NULL, *all = malloc(SHA256_HEX_LEN + 1 + len);
+
+        if (!all || asprintf(&side, "%s.verified", name) < 0)
+                return;
+        memcpy(all, id, SHA256_HEX_LEN);
+        all[SHA256_HEX_LEN] = '\n';
+        memcpy(all + SHA256_HEX_LEN + 1, text, len);
+        (void) cache_pkgs_write(c, side, all, SHA256_HEX_LEN + 1 + len, &ignored);
+}
+
+/* The Release text of signed, by the source's rules.  unchanged: signed is
+ * byte for byte the cached InRelease (name), which a build verified
+ * before; its text is then taken from that check if the keys are the same
+ * too.  Only gpgv's word is ever written there. */
+static int release_text(const struct apt_source *src, struct cache *cache, const char *name, bool unchanged,
+                        const char *signed_, size_t len, char **ret, size_t *ret_len, struct smith_error **err) {
         _cleanup_strv_free_ char **defaults = NULL;
+        char id[SHA256_HEX_LEN + 1];
+        char *const *keyrings;
+        bool have_id;
         int r;
 
         if (src->trusted) {
@@ -85,8 +159,15 @@ static int release_text(const struct apt_source *src, const char *signed_, size_
                                          "no trusted keys (no Signed-By and nothing in "
                                          "/etc/apt/trusted.gpg.d)");
         }
-        return apt_verify_inrelease(signed_, len, src->signed_by ? src->signed_by : defaults, src->signed_by_key, ret,
-                                    ret_len, err);
+        keyrings = src->signed_by ? src->signed_by : defaults;
+        have_id = verify_id(signed_, len, keyrings, src->signed_by_key, id) == 0;
+        if (have_id && unchanged && verified_read(cache, name, id, ret, ret_len) == 0)
+                return 0;
+        if (apt_verify_inrelease(signed_, len, keyrings, src->signed_by_key, ret, ret_len, err) < 0)
+                return -1;
+        if (have_id)
+                verified_write(cache, name, id, *ret, *ret_len);
+        return 0;
 }
 
 static void format_date(time_t t, char buf[static 64]) {
@@ -142,6 +223,7 @@ static int load_release(const struct apt_source *src, const struct apt_repo_opts
         char name[11 + SHA256_HEX_LEN + 1];
         struct pkg_meta_request rq;
         size_t text_len = 0;
+        bool unchanged;
         int r;
 
         if (!base || cache_name(src, name) < 0 || asprintf(&url, "%s/InRelease", base) < 0)
@@ -162,7 +244,10 @@ static int load_release(const struct apt_source *src, const struct apt_repo_opts
                 return error_set(err, SMITH_ERR_SOURCE, "repository '%s': no InRelease at '%s'", shown, url);
         if (r < 0)
                 return error_wrap(err, "repository '%s'", shown);
-        r = release_text(src, m.data, m.len, &text, &text_len, err);
+        /* the cached copy (a 304, or offline), or a new one byte for byte the same */
+        unchanged = m.from != PKG_META_FETCHED ||
+                    (m.cached && m.cached_len == m.len && memcmp(m.cached, m.data, m.len) == 0);
+        r = release_text(src, o->cache, name, unchanged, m.data, m.len, &text, &text_len, err);
         if (r < 0)
                 return error_wrap(err, "repository '%s'", shown);
         r = apt_release_parse(text, text_len, ret, err);

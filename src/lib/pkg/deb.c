@@ -43,6 +43,7 @@ int deb_merged_usr(int root_fd, struct smith_error **err) {
 
 struct member {
         struct archive *outer;
+        int tar_fd; /* >= 0: the member's tar, decompressed before (deb_data_decompress()), read from here */
         uint64_t max;
         char *buf;
         bool too_large; /* the limit stopped it (a filter's own message would hide that) */
@@ -57,6 +58,17 @@ static la_ssize_t member_read(struct archive *a, void *ud, const void **buf) {
                 archive_set_error(a, EFBIG, "more than %llu bytes uncompressed", (unsigned long long) m->max);
                 m->too_large = true;
                 return -1;
+        }
+        if (m->tar_fd >= 0) {
+                do
+                        n = read(m->tar_fd, m->buf, MEMBER_BUF);
+                while (n < 0 && errno == EINTR);
+                if (n < 0) {
+                        archive_set_error(a, errno, "read error");
+                        return -1;
+                }
+                *buf = m->buf;
+                return n;
         }
         n = archive_read_data(m->outer, m->buf, MEMBER_BUF);
         if (n < 0) {
@@ -109,12 +121,14 @@ static int enable_filter(struct archive *a, int filter) {
 }
 
 /* A tar reader over the current member of outer, decompressed by filter. */
-static int open_member(struct archive *outer, struct member *m, int filter, const char *member, uint64_t max,
-                       struct archive **ret, struct smith_error **err) {
+static int open_member(struct archive *outer, int tar_fd, struct member *m, int filter, const char *member,
+                       uint64_t max, struct archive **ret, struct smith_error **err) {
         struct archive *inner;
         int r;
 
-        *m = (struct member){ .outer = outer, .max = max };
+        *m = (struct member){ .outer = outer, .tar_fd = tar_fd, .max = max };
+        if (tar_fd >= 0)
+                filter = ARCHIVE_FILTER_NONE; /* decompressed already */
         m->buf = malloc(MEMBER_BUF);
         inner = archive_read_new();
         if (!m->buf || !inner) {
@@ -143,7 +157,7 @@ fail:
         return -1;
 }
 
-static int unpack_data(int root_fd, struct archive *outer, const char *member, uint64_t max,
+static int unpack_data(int root_fd, struct archive *outer, int tar_fd, const char *member, uint64_t max,
                        const struct unpack_limits *limits, uint64_t *used, char ***ret_paths,
                        struct smith_error **err) {
         struct member m;
@@ -151,7 +165,7 @@ static int unpack_data(int root_fd, struct archive *outer, const char *member, u
         struct archive *inner = NULL;
         int r;
 
-        if (open_member(outer, &m, data_filter(member), member, max, &inner, err) < 0)
+        if (open_member(outer, tar_fd, &m, data_filter(member), member, max, &inner, err) < 0)
                 return -1;
         r = layer_unpack_archive(root_fd, inner,
                                  UNPACK_NO_WHITEOUTS | UNPACK_KEEP_DIR_SYMLINKS | (ret_paths ? UNPACK_LIST_PATHS : 0),
@@ -245,6 +259,7 @@ out:
 
 struct unpack_args {
         int root_fd;
+        int tar_fd;
         uint64_t max;
         const struct unpack_limits *limits;
         uint64_t *used;
@@ -253,15 +268,79 @@ struct unpack_args {
 
 static int unpack_member(struct archive *a, const char *name, void *userdata, struct smith_error **err) {
         struct unpack_args *u = userdata;
-        return unpack_data(u->root_fd, a, name, u->max, u->limits, u->used, u->ret_paths, err);
+        return unpack_data(u->root_fd, a, u->tar_fd, name, u->max, u->limits, u->used, u->ret_paths, err);
+}
+
+int deb_unpack_tar(int root_fd, int fd, int tar_fd, uint64_t max_uncompressed, const struct unpack_limits *limits,
+                   uint64_t *used, char ***ret_paths, struct smith_error **err) {
+        struct unpack_args u = { .root_fd = root_fd,
+                                 .tar_fd = tar_fd,
+                                 .max = max_uncompressed,
+                                 .limits = limits,
+                                 .used = used,
+                                 .ret_paths = ret_paths };
+        if (tar_fd >= 0 && lseek(tar_fd, 0, SEEK_SET) < 0)
+                return error_set_errno(err, SMITH_ERR_IO, errno, "read the decompressed data");
+        return walk_deb(fd, "data", unpack_member, &u, err);
 }
 
 int deb_unpack(int root_fd, int fd, uint64_t max_uncompressed, const struct unpack_limits *limits, uint64_t *used,
                char ***ret_paths, struct smith_error **err) {
-        struct unpack_args u = {
-                .root_fd = root_fd, .max = max_uncompressed, .limits = limits, .used = used, .ret_paths = ret_paths
-        };
-        return walk_deb(fd, "data", unpack_member, &u, err);
+        return deb_unpack_tar(root_fd, fd, -1, max_uncompressed, limits, used, ret_paths, err);
+}
+
+/* --- decompressing ahead --- */
+
+struct decompress_args {
+        int out_fd;
+        uint64_t max;
+};
+
+static int decompress_member(struct archive *outer, const char *name, void *userdata, struct smith_error **err) {
+        struct decompress_args *d = userdata;
+        int filter = data_filter(name);
+        struct member m = { .outer = outer, .tar_fd = -1, .max = d->max };
+        struct archive *raw = NULL;
+        struct archive_entry *e;
+        char *out = NULL;
+        uint64_t total = 0;
+        int r = -1;
+
+        if (filter == ARCHIVE_FILTER_NONE)
+                return -1; /* nothing to gain */
+        m.buf = malloc(MEMBER_BUF);
+        out = malloc(MEMBER_BUF);
+        raw = archive_read_new();
+        if (!m.buf || !out || !raw || enable_filter(raw, filter) != ARCHIVE_OK ||
+            archive_read_support_format_raw(raw) != ARCHIVE_OK ||
+            archive_read_open(raw, &m, NULL, member_read, NULL) != ARCHIVE_OK ||
+            archive_read_next_header(raw, &e) != ARCHIVE_OK)
+                goto out;
+        for (;;) {
+                la_ssize_t n = archive_read_data(raw, out, MEMBER_BUF);
+                if (n < 0)
+                        goto out;
+                if (n == 0)
+                        break;
+                total += (uint64_t) n;
+                if (total > d->max || write_full(d->out_fd, out, (size_t) n) < 0)
+                        goto out;
+        }
+        r = 0;
+out:
+        archive_read_free(raw);
+        free(m.buf);
+        free(out);
+        return r < 0 ? error_set(err, SMITH_ERR_SOURCE, "cannot decompress ahead") : 0;
+}
+
+int deb_data_decompress(int fd, uint64_t max_uncompressed, int out_fd) {
+        struct decompress_args d = { .out_fd = out_fd, .max = max_uncompressed };
+        struct smith_error *err = NULL;
+        int r = walk_deb(fd, "data", decompress_member, &d, &err);
+
+        error_free(err);
+        return r;
 }
 
 struct control_args {
@@ -275,7 +354,7 @@ static int control_member(struct archive *a, const char *name, void *userdata, s
         struct archive *inner = NULL;
         int r = -1;
 
-        if (open_member(a, &m, member_filter(name, "control"), name, DEB_CONTROL_MAX * 64, &inner, err) < 0)
+        if (open_member(a, -1, &m, member_filter(name, "control"), name, DEB_CONTROL_MAX * 64, &inner, err) < 0)
                 return -1;
         for (;;) {
                 struct archive_entry *e;

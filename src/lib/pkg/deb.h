@@ -32,6 +32,18 @@ int deb_merged_usr(int root_fd, struct smith_error **err);
 int deb_unpack(int root_fd, int fd, uint64_t max_uncompressed, const struct unpack_limits *limits, uint64_t *used,
                char ***ret_paths, struct smith_error **err);
 
+/* Decompressing ahead, so that unpacking (files created, one package at a
+ * time) and decompressing (the next packages) can overlap.
+ * deb_data_decompress() writes the data tar of the .deb in fd (at offset
+ * 0), decompressed, to out_fd: 0, or -1 for anything that is not simply a
+ * data tar of at most max_uncompressed bytes (no message: the caller then
+ * calls deb_unpack(), which says what is wrong).  deb_unpack_tar() is
+ * deb_unpack() with that tar read from tar_fd (from its start) instead of
+ * decompressed again: the same checks, limits and errors otherwise. */
+int deb_data_decompress(int fd, uint64_t max_uncompressed, int out_fd);
+int deb_unpack_tar(int root_fd, int fd, int tar_fd, uint64_t max_uncompressed, const struct unpack_limits *limits,
+                   uint64_t *used, char ***ret_paths, struct smith_error **err);
+
 #define DEB_CONTROL_MAX (1 << 20) /* bytes of a control file */
 
 /* The control file of the .deb read from fd (at offset 0): a Packages

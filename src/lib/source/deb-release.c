@@ -87,28 +87,31 @@ static int take_os_release(struct source *s, int root_fd) {
         return t ? add_file(s, "etc/os-release", NULL, 0, t) : -ENOMEM;
 }
 
-int deb_source_release(struct source *s, struct pkg_pool *pool, const struct source_ctx *ctx,
-                       const struct http_opts *ho, struct smith_error **err) {
+int deb_release_choices(struct pkg_pool *pool, struct pkg_choice **ret, size_t *ret_n) {
         char *names[] = { (char *) "base-files", NULL };
         _cleanup_(error_freep) struct smith_error *none = NULL;
+
+        *ret = NULL;
+        *ret_n = 0;
+        if (pkg_solve(pool, names, false, ret, ret_n, &none) < 0)
+                return none && none->errnum == ENOMEM ? -ENOMEM : 0;
+        return 0;
+}
+
+int deb_source_release(struct source *s, struct pkg_choice *c, size_t n, const struct source_ctx *ctx,
+                       const struct http_opts *ho, struct smith_error **err) {
         _cleanup_free_ char *tmp = NULL;
         _cleanup_close_ int root_fd = -1, blob_fd = -1, have = -1;
-        struct pkg_choice *c = NULL;
-        size_t n = 0, k;
+        size_t k;
         uint64_t used = 0;
         int r = 0;
 
         if (root_open_regular(s->root_fd, "etc/os-release", &have) >= 0)
                 return 0; /* the packages brought it */
-        if (pkg_solve(pool, names, false, &c, &n, &none) < 0) {
-                log_info("no base-files in the repositories: the image gets no /etc/os-release");
-                return 0;
-        }
         for (k = 0; k < n; k++)
                 if (streq(c[k].name, "base-files") && !c[k].local)
                         break;
         if (k == n) {
-                pkg_choices_free(c, n);
                 log_info("no base-files in the repositories: the image gets no /etc/os-release");
                 return 0;
         }
@@ -131,6 +134,5 @@ int deb_source_release(struct source *s, struct pkg_pool *pool, const struct sou
         }
         if (tmp)
                 (void) rm_rf_at(ctx->cache->tmp_fd, tmp);
-        pkg_choices_free(c, n);
         return r < 0 ? -1 : 0;
 }

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -83,12 +84,56 @@ static int config_sources(const struct smith_config *c, const struct source_ctx 
         return 0;
 }
 
-static int load_indexes(const struct smith_config *c, const struct source_ctx *ctx, struct http *h,
+/* The repositories are loaded in parallel, a thread and a connection each
+ * (InRelease, its check, the Packages files), and their indexes taken in
+ * the order of the sources; the first failing source (in that order) is
+ * the error. */
+#define DEB_REPO_THREADS 8
+
+struct repo_job {
+        const struct apt_source *src;
+        const struct http_opts *ho;
+        struct apt_repo_opts o;
+        struct apt_indexes idx;
+        struct smith_error *err;
+        int r;
+};
+
+static void *repo_job_run(void *ud) {
+        struct repo_job *j = ud;
+        _cleanup_(http_freep) struct http *h = NULL;
+
+        j->r = http_new(j->ho, &h, &j->err);
+        if (j->r < 0)
+                return NULL;
+        j->o.http = h;
+        j->r = apt_repo_load(j->src, &j->o, &j->idx, &j->err);
+        j->o.http = NULL;
+        return NULL;
+}
+
+static int take_indexes(struct apt_indexes *out, struct apt_indexes *from, struct smith_error **err) {
+        struct apt_index *items;
+
+        if (from->n == 0)
+                return 0;
+        items = realloc(out->items, (out->n + from->n) * sizeof(*items));
+        if (!items)
+                return error_oom(err);
+        out->items = items;
+        memcpy(out->items + out->n, from->items, from->n * sizeof(*items));
+        out->n += from->n;
+        free(from->items);
+        from->items = NULL;
+        from->n = 0;
+        return 0;
+}
+
+static int load_indexes(const struct smith_config *c, const struct source_ctx *ctx, const struct http_opts *ho,
                         struct apt_indexes *out, struct smith_error **err) {
         struct apt_sources all = {};
-        struct apt_repo_opts o = {
-                .cache = ctx->cache, .http = h, .arch = apt_host_arch(), .fast = ctx->fast, .now = time(NULL)
-        };
+        struct apt_repo_opts o = { .cache = ctx->cache, .arch = apt_host_arch(), .fast = ctx->fast, .now = time(NULL) };
+        _cleanup_free_ struct repo_job *jobs = NULL;
         size_t used = 0;
         int r = 0;
 
@@ -96,11 +141,39 @@ static int load_indexes(const struct smith_config *c, const struct source_ctx *c
                 r = config_sources(c, ctx, &all, err);
         else
                 r = apt_sources_load_host("/etc/apt", &all, err);
+        if (r >= 0 && all.n > 0 && !(jobs = calloc(all.n, sizeof(*jobs))))
+                r = error_oom(err);
         for (size_t i = 0; r >= 0 && i < all.n; i++) {
                 if (!apt_source_has_arch(&all.items[i], o.arch))
                         continue;
-                used++;
-                r = apt_repo_load(&all.items[i], &o, out, err);
+                jobs[used++] = (struct repo_job){ .src = &all.items[i], .ho = ho, .o = o };
+        }
+        for (size_t first = 0; r >= 0 && first < used; first += DEB_REPO_THREADS) {
+                size_t end = MIN(used, first + DEB_REPO_THREADS);
+                pthread_t t[DEB_REPO_THREADS];
+                bool started[DEB_REPO_THREADS] = {};
+
+                for (size_t i = first; i < end; i++)
+                        started[i - first] =
+                                end - first > 1 && pthread_create(&t[i - first], NULL, repo_job_run, &jobs[i]) == 0;
+                for (size_t i = first; i < end; i++) {
+                        if (started[i - first])
+                                pthread_join(t[i - first], NULL);
+                        else
+                                repo_job_run(&jobs[i]);
+                }
+        }
+        for (size_t i = 0; r >= 0 && i < used; i++) {
+                if (jobs[i].r < 0) {
+                        if (err && !*err)
+                                *err = TAKE_PTR(jobs[i].err);
+                        r = -1;
+                } else
+                        r = take_indexes(out, &jobs[i].idx, err);
+        }
+        for (size_t i = 0; jobs && i < used; i++) {
+                apt_indexes_release(&jobs[i].idx);
+                error_free(jobs[i].err);
         }
         apt_sources_release(&all);
         if (r < 0)
@@ -278,12 +351,15 @@ static int build_root(struct source *s, struct cache *cache, const struct pkg_ro
         _cleanup_(json_decrefp) json_t *marker = NULL;
         _cleanup_close_ int fd = -1;
         char done[SHA256_HEX_LEN + sizeof(".done")];
+        void *ahead = NULL;
         int r;
 
         if (cache_tmpdir(cache, "root-", &tmp_name, &fd, err) < 0)
                 return -1;
         if (ops->prepare && ops->prepare(fd, err) < 0)
                 goto fail;
+        if (ops->ahead_start)
+                ahead = ops->ahead_start(cache, c, n);
         for (size_t i = 0; i < n; i++) {
                 _cleanup_close_ int bfd = -1;
                 _cleanup_free_ char *shown = ops->shown(&c[i]);
@@ -294,11 +370,15 @@ static int build_root(struct source *s, struct cache *cache, const struct pkg_ro
                         error_set_errno(err, SMITH_ERR_IO, r < 0 ? r : errno, "open package '%s'", c[i].name);
                         goto fail;
                 }
-                if (ops->unpack(fd, bfd, (uint64_t) st.st_size, limits, &used, &s->pkgs[i].files, err) < 0) {
+                if ((ahead ? ops->unpack_ahead(ahead, i, fd, bfd, (uint64_t) st.st_size, limits, &used,
+                                               &s->pkgs[i].files, err)
+                           : ops->unpack(fd, bfd, (uint64_t) st.st_size, limits, &used, &s->pkgs[i].files, err)) < 0) {
                         error_wrap(err, "package '%s'", shown ? shown : c[i].name);
                         goto fail;
                 }
         }
+        if (ahead)
+                ops->ahead_stop(TAKE_PTR(ahead));
         if (ops->finish && ops->finish(fd, s, err) < 0)
                 goto fail;
         if (ops->record && ops->record(fd, cache->blobs_fd, c, n, err) < 0)
@@ -321,6 +401,8 @@ static int build_root(struct source *s, struct cache *cache, const struct pkg_ro
         s->root_fd = TAKE_FD(fd);
         return 0;
 fail:
+        if (ahead)
+                ops->ahead_stop(ahead);
         rm_rf_at(cache->tmp_fd, tmp_name);
         return -1;
 }
@@ -426,12 +508,141 @@ static int deb_unpack_sized(int root_fd, int fd, uint64_t size, const struct unp
         return deb_unpack(root_fd, fd, deb_max_uncompressed(size), limits, used, ret_paths, err);
 }
 
+/* Decompressing ahead: a thread decompresses the data tars of the next
+ * packages (at most DEB_AHEAD of them, each at most DEB_AHEAD_MAX bytes)
+ * into unnamed files in the cache's tmp/ while the packages before are unpacked, so that xz and the file
+ * creation overlap.  Whatever it cannot do (a damaged package, a bomb, no
+ * O_TMPFILE) is left to deb_unpack() in order, which says what is wrong:
+ * the result and the errors are those of unpacking one after the other. */
+#define DEB_AHEAD 2
+#define DEB_AHEAD_MAX (64ULL << 20) /* bytes of one decompressed tar; a larger one is unpacked in line */
+
+struct deb_ahead {
+        struct cache *cache;
+        const struct pkg_choice *c;
+        size_t n;
+        int *fds; /* the decompressed data tar of package i, or -1 */
+        size_t done, consumed;
+        bool stop;
+        pthread_t thread;
+        pthread_mutex_t lock;
+        pthread_cond_t cond;
+};
+
+static int decompress_one(struct cache *cache, const struct pkg_choice *c) {
+        _cleanup_close_ int bfd = -1, out = -1;
+        struct stat st;
+
+        if (blob_open(cache->blobs_fd, c->digest, &bfd) < 0 || fstat(bfd, &st) < 0)
+                return -1;
+        out = openat(cache->tmp_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        if (out < 0 ||
+            deb_data_decompress(bfd, MIN(deb_max_uncompressed((uint64_t) st.st_size), DEB_AHEAD_MAX), out) < 0)
+                return -1;
+        return TAKE_FD(out);
+}
+
+static void *ahead_thread(void *ud) {
+        struct deb_ahead *a = ud;
+
+        for (size_t i = 0; i < a->n; i++) {
+                int fd;
+
+                pthread_mutex_lock(&a->lock);
+                while (!a->stop && i >= a->consumed + DEB_AHEAD)
+                        pthread_cond_wait(&a->cond, &a->lock);
+                if (a->stop) {
+                        pthread_mutex_unlock(&a->lock);
+                        break;
+                }
+                pthread_mutex_unlock(&a->lock);
+                fd = decompress_one(a->cache, &a->c[i]);
+                pthread_mutex_lock(&a->lock);
+                a->fds[i] = fd;
+                a->done = i + 1;
+                pthread_cond_broadcast(&a->cond);
+                pthread_mutex_unlock(&a->lock);
+        }
+        pthread_mutex_lock(&a->lock);
+        a->done = a->n; /* what is left, the caller unpacks itself */
+        pthread_cond_broadcast(&a->cond);
+        pthread_mutex_unlock(&a->lock);
+        return NULL;
+}
+
+static void deb_ahead_stop(void *ud) {
+        struct deb_ahead *a = ud;
+
+        pthread_mutex_lock(&a->lock);
+        a->stop = true;
+        pthread_cond_broadcast(&a->cond);
+        pthread_mutex_unlock(&a->lock);
+        pthread_join(a->thread, NULL);
+        for (size_t i = 0; i < a->n; i++)
+                if (a->fds[i] >= 0)
+                        close(a->fds[i]);
+        pthread_mutex_destroy(&a->lock);
+        pthread_cond_destroy(&a->cond);
+        free(a->fds);
+        free(a);
+}
+
+static void *deb_ahead_start(struct cache *cache, const struct pkg_choice *c, size_t n) {
+        struct deb_ahead *a;
+
+        if (n < 2)
+                return NULL;
+        a = calloc(1, sizeof(*a));
+        if (!a)
+                return NULL;
+        *a = (struct deb_ahead){ .cache = cache, .c = c, .n = n, .fds = malloc(n * sizeof(int)) };
+        if (!a->fds) {
+                free(a);
+                return NULL;
+        }
+        for (size_t i = 0; i < n; i++)
+                a->fds[i] = -1;
+        pthread_mutex_init(&a->lock, NULL);
+        pthread_cond_init(&a->cond, NULL);
+        if (pthread_create(&a->thread, NULL, ahead_thread, a) != 0) {
+                pthread_mutex_destroy(&a->lock);
+                pthread_cond_destroy(&a->cond);
+                free(a->fds);
+                free(a);
+                return NULL;
+        }
+        return a;
+}
+
+static int deb_unpack_ahead(void *ud, size_t i, int root_fd, int fd, uint64_t size, const struct unpack_limits *limits,
+                            uint64_t *used, char ***ret_paths, struct smith_error **err) {
+        struct deb_ahead *a = ud;
+        _cleanup_close_ int tar_fd = -1;
+        int r;
+
+        pthread_mutex_lock(&a->lock);
+        while (a->done <= i)
+                pthread_cond_wait(&a->cond, &a->lock);
+        tar_fd = a->fds[i];
+        a->fds[i] = -1;
+        pthread_mutex_unlock(&a->lock);
+        r = deb_unpack_tar(root_fd, fd, tar_fd, deb_max_uncompressed(size), limits, used, ret_paths, err);
+        pthread_mutex_lock(&a->lock);
+        a->consumed = i + 1;
+        pthread_cond_broadcast(&a->cond);
+        pthread_mutex_unlock(&a->lock);
+        return r;
+}
+
 static const struct pkg_root_ops deb_root_ops = {
         .layout = DEB_MERGED_USR_VERSION "; " DPKG_DB_VERSION,
         .prepare = deb_merged_usr,
         .unpack = deb_unpack_sized,
         .finish = write_dpkg_db,
         .shown = pkg_choice_file_name,
+        .ahead_start = deb_ahead_start,
+        .unpack_ahead = deb_unpack_ahead,
+        .ahead_stop = deb_ahead_stop,
 };
 
 int source_fetch_choices(const struct source_ctx *ctx, const struct http_opts *ho, struct pkg_choice *choices, size_t n,
@@ -495,12 +706,14 @@ int source_add_index(struct pkg_pool *pool, struct cache *cache, const struct ap
 static int deb_open(struct source *s, const struct smith_config *c, const struct source_ctx *ctx,
                     struct smith_error **err) {
         _cleanup_strv_free_ char **names = NULL, **wanted = NULL, **locals = NULL;
-        _cleanup_(http_freep) struct http *h = NULL;
         _cleanup_(pkg_pool_freep) struct pkg_pool *pool = NULL;
         struct http_opts ho = { .insecure = ctx->insecure, .error_kind = SMITH_ERR_SOURCE };
         struct apt_indexes idx = {};
-        struct pkg_choice *choices = NULL;
-        size_t n = 0;
+        struct pkg_choice *choices = NULL, *release = NULL;
+        char *release_names[] = { (char *) "base-files", NULL };
+        char key[SHA256_HEX_LEN + 1], release_key[SHA256_HEX_LEN + 1];
+        bool have_key = false, want_release = !c->no_package_metadata, have_release = false;
+        size_t n = 0, n_release = 0;
         int r;
 
         names = c->package_list ? strv_copy(c->package_list) : strv_split(c->package, " ", true);
@@ -513,12 +726,30 @@ static int deb_open(struct source *s, const struct smith_config *c, const struct
                 if ((is_local_deb(names[i]) ? strv_extend(&locals, names[i]) : strv_extend(&wanted, names[i])) < 0)
                         return error_oom(err);
 
-        if (http_new(&ho, &h, err) < 0)
-                return -1;
         if (wanted || locals) {
-                r = load_indexes(c, ctx, h, &idx, err);
+                r = load_indexes(c, ctx, &ho, &idx, err);
                 if (r < 0)
                         goto out;
+        }
+        /* without local files, the answer depends on the indexes and names only */
+        if (!locals &&
+            source_solve_key(c->packages.recommends ? "deb+recommends" : "deb", apt_host_arch(), &idx, wanted, key) ==
+                    0 &&
+            source_solve_key("deb", apt_host_arch(), &idx, release_names, release_key) == 0) {
+                have_key = true;
+                r = want_release ? source_solve_load(ctx->cache, release_key, &release, &n_release) : 1;
+                have_release = r > 0;
+                if (r >= 0)
+                        r = source_solve_load(ctx->cache, key, &choices, &n);
+                if (r < 0) {
+                        r = error_oom(err);
+                        goto out;
+                }
+                if (r > 0 && (have_release || !want_release))
+                        goto solved;
+                pkg_choices_free(choices, n);
+                choices = NULL;
+                n = 0;
         }
         r = pkg_pool_new(apt_host_arch(), &pool, err);
         for (size_t i = 0; r >= 0 && i < idx.n; i++)
@@ -538,18 +769,30 @@ static int deb_open(struct source *s, const struct smith_config *c, const struct
         if (r < 0)
                 goto out;
         r = pkg_solve(pool, wanted, c->packages.recommends, &choices, &n, err);
+        if (r >= 0 && want_release && !have_release) {
+                /* solved alone, so that the packages asked for do not change with it */
+                r = deb_release_choices(pool, &release, &n_release);
+                if (r < 0)
+                        r = error_oom(err);
+                else if (have_key)
+                        source_solve_save(ctx->cache, release_key, release, n_release);
+        }
         if (r < 0)
                 goto out;
-
+        pkg_pool_free(TAKE_PTR(pool));
+        if (have_key)
+                source_solve_save(ctx->cache, key, choices, n);
+solved:
         r = source_fetch_choices(ctx, &ho, choices, n, DEB_FETCH_WORKERS, err);
         if (r < 0)
                 goto out;
         r = source_pkg_root(s, ctx->cache, &deb_root_ops, choices, n, &ctx->limits, err);
         if (r < 0)
                 goto out;
-        if (!c->no_package_metadata)
-                r = deb_source_release(s, pool, ctx, &ho, err);
+        if (want_release)
+                r = deb_source_release(s, release, n_release, ctx, &ho, err);
 out:
+        pkg_choices_free(release, n_release);
         pkg_choices_free(choices, n);
         apt_indexes_release(&idx);
         return r < 0 ? -1 : 0;

@@ -31,6 +31,14 @@ struct pkg_root_ops {
          * blobs_fd): records what finish cannot from the paths alone; may be NULL */
         int (*record)(int root_fd, int blobs_fd, const struct pkg_choice *c, size_t n, struct smith_error **err);
         char *(*shown)(const struct pkg_choice *c); /* how messages name a package */
+        /* optional, together: work started on all n packages before the
+         * first is unpacked (a handle, or NULL: none), unpack of the i-th
+         * with it (as unpack, with what it prepared), and its end */
+        void *(*ahead_start)(struct cache *cache, const struct pkg_choice *c, size_t n);
+        int (*unpack_ahead)(void *ahead, size_t i, int root_fd, int fd, uint64_t size,
+                            const struct unpack_limits *limits, uint64_t *used, char ***ret_paths,
+                            struct smith_error **err);
+        void (*ahead_stop)(void *ahead);
 };
 
 /* Opens the cached root of the packages c (n of them, their blobs in the
@@ -55,3 +63,13 @@ struct http_opts;
  * verified against what the signed metadata says. */
 int source_fetch_choices(const struct source_ctx *ctx, const struct http_opts *ho, struct pkg_choice *choices, size_t n,
                          unsigned workers, struct smith_error **err);
+
+/* The solve cache (solve-cache.c): the key of a solve of the wanted names
+ * (in order) over the indexes idx (in order) for kind ("deb", "rpm") and
+ * arch; the packages an earlier build chose for that key (1, with *ret and
+ * *ret_n; 0 when there is no usable entry); and saving them after a solve
+ * (failures ignored; nothing is saved when a choice is a local file). */
+int source_solve_key(const char *kind, const char *arch, const struct apt_indexes *idx, char *const *wanted,
+                     char ret[static SHA256_HEX_LEN + 1]);
+int source_solve_load(struct cache *cache, const char *key, struct pkg_choice **ret, size_t *ret_n);
+void source_solve_save(struct cache *cache, const char *key, const struct pkg_choice *c, size_t n);
