@@ -82,6 +82,14 @@ static int config_sources(const struct smith_config *c, const struct source_ctx 
         return 0;
 }
 
+/* The repositories a build may use: smith.yaml's, else this machine's. */
+static int load_sources(const struct smith_config *c, const struct source_ctx *ctx, struct apt_sources *out,
+                        struct smith_error **err) {
+        if (c->n_repos > 0)
+                return config_sources(c, ctx, out, err);
+        return apt_sources_load_host("/etc/apt", out, err);
+}
+
 static int load_indexes(const struct smith_config *c, const struct source_ctx *ctx, struct http *h,
                         struct apt_indexes *out, struct smith_error **err) {
         struct apt_sources all = {};
@@ -89,12 +97,8 @@ static int load_indexes(const struct smith_config *c, const struct source_ctx *c
                 .cache = ctx->cache, .http = h, .arch = apt_host_arch(), .fast = ctx->fast, .now = time(NULL)
         };
         size_t used = 0;
-        int r = 0;
+        int r = load_sources(c, ctx, &all, err);
 
-        if (c->n_repos > 0)
-                r = config_sources(c, ctx, &all, err);
-        else
-                r = apt_sources_load_host("/etc/apt", &all, err);
         for (size_t i = 0; r >= 0 && i < all.n; i++) {
                 if (!apt_source_has_arch(&all.items[i], o.arch))
                         continue;
@@ -489,16 +493,11 @@ int source_add_index(struct pkg_pool *pool, struct cache *cache, const struct ap
         return 0;
 }
 
-static int deb_open(struct source *s, const struct smith_config *c, const struct source_ctx *ctx,
-                    struct smith_error **err) {
+/* The packages smith.yaml asks for (and mock.deps): repository names and
+ * local .deb files apart. */
+int source_wanted_names(const struct smith_config *c, bool (*is_local)(const char *), char ***ret_wanted,
+                        char ***ret_locals, struct smith_error **err) {
         _cleanup_strv_free_ char **names = NULL, **wanted = NULL, **locals = NULL;
-        _cleanup_(http_freep) struct http *h = NULL;
-        _cleanup_(pkg_pool_freep) struct pkg_pool *pool = NULL;
-        struct http_opts ho = { .insecure = ctx->insecure, .error_kind = SMITH_ERR_SOURCE };
-        struct apt_indexes idx = {};
-        struct pkg_choice *choices = NULL;
-        size_t n = 0;
-        int r;
 
         names = c->package_list ? strv_copy(c->package_list) : strv_split(c->package, " ", true);
         if (!names)
@@ -507,19 +506,27 @@ static int deb_open(struct source *s, const struct smith_config *c, const struct
                 if (!isempty(c->mock.deps[i]) && strv_extend(&names, c->mock.deps[i]) < 0)
                         return error_oom(err);
         for (size_t i = 0; names[i]; i++)
-                if ((is_local_deb(names[i]) ? strv_extend(&locals, names[i]) : strv_extend(&wanted, names[i])) < 0)
+                if ((is_local(names[i]) ? strv_extend(&locals, names[i]) : strv_extend(&wanted, names[i])) < 0)
                         return error_oom(err);
+        *ret_wanted = TAKE_PTR(wanted);
+        *ret_locals = TAKE_PTR(locals);
+        return 0;
+}
 
-        if (http_new(&ho, &h, err) < 0)
+/* metadata -> pool -> solve: what smith.yaml asks for, resolved now. */
+static int deb_solve(const struct smith_config *c, const struct source_ctx *ctx, struct http *h,
+                     struct apt_indexes *idx, struct pkg_choice **ret, size_t *ret_n, struct smith_error **err) {
+        _cleanup_strv_free_ char **wanted = NULL, **locals = NULL;
+        _cleanup_(pkg_pool_freep) struct pkg_pool *pool = NULL;
+        int r;
+
+        if (source_wanted_names(c, is_local_deb, &wanted, &locals, err) < 0)
                 return -1;
-        if (wanted || locals) {
-                r = load_indexes(c, ctx, h, &idx, err);
-                if (r < 0)
-                        goto out;
-        }
+        if ((wanted || locals) && load_indexes(c, ctx, h, idx, err) < 0)
+                return -1;
         r = pkg_pool_new(apt_host_arch(), &pool, err);
-        for (size_t i = 0; r >= 0 && i < idx.n; i++)
-                r = source_add_index(pool, ctx->cache, &idx.items[i], false, err);
+        for (size_t i = 0; r >= 0 && i < idx->n; i++)
+                r = source_add_index(pool, ctx->cache, &idx->items[i], false, err);
         for (size_t i = 0; r >= 0 && locals && locals[i]; i++) {
                 _cleanup_close_ int fd = openat(ctx->build_dirfd, locals[i], O_RDONLY | O_CLOEXEC);
                 _cleanup_free_ char *control = NULL;
@@ -533,18 +540,52 @@ static int deb_open(struct source *s, const struct smith_config *c, const struct
                         r = pkg_pool_add_deb(pool, control, len, locals[i], err);
         }
         if (r < 0)
-                goto out;
-        r = pkg_solve(pool, wanted, false, &choices, &n, err);
-        if (r < 0)
-                goto out;
+                return -1;
+        return pkg_solve(pool, wanted, false, ret, ret_n, err);
+}
 
-        r = source_fetch_choices(ctx, &ho, choices, n, DEB_FETCH_WORKERS, err);
-        if (r < 0)
-                goto out;
-        r = source_pkg_root(s, ctx->cache, &deb_root_ops, choices, n, &ctx->limits, err);
-        if (r < 0)
-                goto out;
-out:
+/* The repositories smith.yaml (or this machine) names for this
+ * architecture: where a locked package may come from. */
+static int deb_allowed(const struct smith_config *c, const struct source_ctx *ctx, char ***ret,
+                       struct smith_error **err) {
+        struct apt_sources all = {};
+        int r = load_sources(c, ctx, &all, err);
+
+        for (size_t i = 0; r >= 0 && i < all.n; i++)
+                if (apt_source_has_arch(&all.items[i], apt_host_arch()) && strv_extend(ret, all.items[i].uri) < 0)
+                        r = error_oom(err);
+        apt_sources_release(&all);
+        return r < 0 ? -1 : 0;
+}
+
+static int deb_open(struct source *s, const struct smith_config *c, const struct source_ctx *ctx,
+                    struct smith_error **err) {
+        _cleanup_(http_freep) struct http *h = NULL;
+        _cleanup_strv_free_ char **allowed = NULL;
+        struct http_opts ho = { .insecure = ctx->insecure, .error_kind = SMITH_ERR_SOURCE };
+        struct apt_indexes idx = {};
+        struct pkg_choice *choices = NULL;
+        size_t n = 0;
+        int r;
+
+        r = http_new(&ho, &h, err);
+        if (r >= 0 && ctx->lock) {
+                r = deb_allowed(c, ctx, &allowed, err);
+                if (r >= 0)
+                        r = source_lock_choices(c, ctx, allowed, is_local_deb, &choices, &n, err);
+        } else if (r >= 0)
+                r = deb_solve(c, ctx, h, &idx, &choices, &n, err);
+        if (r >= 0 && ctx->lock_out)
+                r = source_lock_record(ctx, &idx, choices, n, err);
+        else if (r >= 0) {
+                r = source_fetch_choices(ctx, &ho, choices, n, DEB_FETCH_WORKERS, err);
+                if (r < 0 && ctx->lock)
+                        error_wrap(err, "smith.lock");
+                if (r >= 0 && ctx->lock)
+                        r = source_lock_check_locals(ctx, choices, n, err);
+                if (r >= 0)
+                        r = source_pkg_root(s, ctx->cache, &deb_root_ops, choices, n, &ctx->limits, err);
+        }
         pkg_choices_free(choices, n);
         apt_indexes_release(&idx);
         return r < 0 ? -1 : 0;
@@ -553,4 +594,5 @@ out:
 const struct source_ops source_deb_ops = {
         .kind = "deb",
         .open = deb_open,
+        .locks = true,
 };

@@ -16,6 +16,7 @@
 #include "basic/hash.h"
 #include "pkg/apt-repo.h"
 #include "pkg/solve.h"
+#include "lock.h"
 #include "source.h"
 
 struct pkg_root_ops {
@@ -52,3 +53,25 @@ struct http_opts;
  * verified against what the signed metadata says. */
 int source_fetch_choices(const struct source_ctx *ctx, const struct http_opts *ho, struct pkg_choice *choices, size_t n,
                          unsigned workers, struct smith_error **err);
+
+/* The names smith.yaml's package (and mock.deps) asks for, split into
+ * repository package names and local files (is_local says which). */
+int source_wanted_names(const struct smith_config *c, bool (*is_local)(const char *), char ***ret_wanted,
+                        char ***ret_locals, struct smith_error **err);
+
+/* --- smith.lock (pkg-lock.c) --- */
+
+/* `smith lock`: the solved packages (local files hashed into the store)
+ * and the indexes they were solved against, into ctx->lock_out. */
+int source_lock_record(const struct source_ctx *ctx, const struct apt_indexes *idx, const struct pkg_choice *c,
+                       size_t n, struct smith_error **err);
+/* A build with ctx->lock: its packages as choices, in the lock's order,
+ * once every repository it names is one of allowed (the URIs smith.yaml or
+ * the machine names) and every URL lies inside its repository; local files
+ * must be ones smith.yaml names. */
+int source_lock_choices(const struct smith_config *c, const struct source_ctx *ctx, char *const *allowed,
+                        bool (*is_local)(const char *), struct pkg_choice **ret, size_t *ret_n,
+                        struct smith_error **err);
+/* After source_fetch_choices(): each local file is the one the lock records. */
+int source_lock_check_locals(const struct source_ctx *ctx, const struct pkg_choice *c, size_t n,
+                             struct smith_error **err);

@@ -116,11 +116,52 @@ static int check_signatures(const struct source_ctx *ctx, const struct rpm_repos
         return 0;
 }
 
+/* metadata -> pool -> solve: what smith.yaml asks for, resolved now. */
+static int rpm_solve(const struct smith_config *c, const struct source_ctx *ctx, struct http *h,
+                     struct rpm_repos *repos, struct apt_indexes *idx, struct pkg_choice **ret, size_t *ret_n,
+                     struct smith_error **err) {
+        _cleanup_strv_free_ char **wanted = NULL, **locals = NULL;
+        _cleanup_(pkg_pool_freep) struct pkg_pool *pool = NULL;
+        int r;
+
+        r = source_wanted_names(c, is_local_rpm, &wanted, &locals, err);
+        if (r >= 0 && (wanted || locals))
+                r = load_repos(c, ctx, repos, err);
+        for (size_t i = 0; r >= 0 && i < repos->n; i++)
+                r = rpm_repo_load(&repos->items[i], ctx->cache, h, idx, err);
+        if (r >= 0)
+                r = pkg_pool_new_rpm(rpm_host_arch(), &pool, err);
+        for (size_t i = 0; r >= 0 && i < idx->n; i++)
+                r = source_add_index(pool, ctx->cache, &idx->items[i], true, err);
+        for (size_t i = 0; r >= 0 && locals && locals[i]; i++) {
+                _cleanup_close_ int fd = openat(ctx->build_dirfd, locals[i], O_RDONLY | O_CLOEXEC);
+                if (fd < 0)
+                        r = error_set_errno(err, SMITH_ERR_SOURCE, errno, "package '%s'", locals[i]);
+                else
+                        r = pkg_pool_add_rpm(pool, fd, locals[i], err);
+        }
+        if (r < 0)
+                return -1;
+        return pkg_solve(pool, wanted, false, ret, ret_n, err);
+}
+
+/* A locked build: the repositories (for their keys, and where the lock's
+ * URLs may point), no metadata. */
+static int rpm_locked(const struct smith_config *c, const struct source_ctx *ctx, struct rpm_repos *repos,
+                      struct pkg_choice **ret, size_t *ret_n, struct smith_error **err) {
+        _cleanup_strv_free_ char **allowed = NULL;
+
+        if (ctx->lock->n_pkgs > 0 && load_repos(c, ctx, repos, err) < 0)
+                return -1;
+        for (size_t i = 0; i < repos->n; i++)
+                if (strv_extend(&allowed, repos->items[i].baseurl) < 0)
+                        return error_oom(err);
+        return source_lock_choices(c, ctx, allowed, is_local_rpm, ret, ret_n, err);
+}
+
 static int rpm_open(struct source *s, const struct smith_config *c, const struct source_ctx *ctx,
                     struct smith_error **err) {
-        _cleanup_strv_free_ char **names = NULL, **wanted = NULL, **locals = NULL;
         _cleanup_(http_freep) struct http *h = NULL;
-        _cleanup_(pkg_pool_freep) struct pkg_pool *pool = NULL;
         struct http_opts ho = { .insecure = ctx->insecure, .error_kind = SMITH_ERR_SOURCE };
         struct rpm_repos repos = {};
         struct apt_indexes idx = {};
@@ -130,46 +171,23 @@ static int rpm_open(struct source *s, const struct smith_config *c, const struct
 
         if (c->type && streq(c->type, "mock"))
                 log_info("'mock' is not on PATH: installing the packages with smith's own RPM source");
-        names = c->package_list ? strv_copy(c->package_list) : strv_split(c->package, " ", true);
-        if (!names)
-                return error_oom(err);
-        for (size_t i = 0; c->mock.deps && c->mock.deps[i]; i++)
-                if (!isempty(c->mock.deps[i]) && strv_extend(&names, c->mock.deps[i]) < 0)
-                        return error_oom(err);
-        for (size_t i = 0; names[i]; i++)
-                if ((is_local_rpm(names[i]) ? strv_extend(&locals, names[i]) : strv_extend(&wanted, names[i])) < 0)
-                        return error_oom(err);
-
         r = http_new(&ho, &h, err);
-        if (r >= 0 && (wanted || locals))
-                r = load_repos(c, ctx, &repos, err);
-        for (size_t i = 0; r >= 0 && i < repos.n; i++)
-                r = rpm_repo_load(&repos.items[i], ctx->cache, h, &idx, err);
         if (r >= 0)
-                r = pkg_pool_new_rpm(rpm_host_arch(), &pool, err);
-        for (size_t i = 0; r >= 0 && i < idx.n; i++)
-                r = source_add_index(pool, ctx->cache, &idx.items[i], true, err);
-        for (size_t i = 0; r >= 0 && locals && locals[i]; i++) {
-                _cleanup_close_ int fd = openat(ctx->build_dirfd, locals[i], O_RDONLY | O_CLOEXEC);
-                if (fd < 0)
-                        r = error_set_errno(err, SMITH_ERR_SOURCE, errno, "package '%s'", locals[i]);
-                else
-                        r = pkg_pool_add_rpm(pool, fd, locals[i], err);
+                r = ctx->lock ? rpm_locked(c, ctx, &repos, &choices, &n, err)
+                              : rpm_solve(c, ctx, h, &repos, &idx, &choices, &n, err);
+        if (r >= 0 && ctx->lock_out)
+                r = source_lock_record(ctx, &idx, choices, n, err);
+        else if (r >= 0) {
+                r = source_fetch_choices(ctx, &ho, choices, n, RPM_FETCH_WORKERS, err);
+                if (r < 0 && ctx->lock)
+                        error_wrap(err, "smith.lock");
+                if (r >= 0 && ctx->lock)
+                        r = source_lock_check_locals(ctx, choices, n, err);
+                if (r >= 0)
+                        r = check_signatures(ctx, &repos, choices, n, err);
+                if (r >= 0)
+                        r = source_pkg_root(s, ctx->cache, &rpm_root_ops, choices, n, &ctx->limits, err);
         }
-        if (r < 0)
-                goto out;
-        r = pkg_solve(pool, wanted, false, &choices, &n, err);
-        if (r < 0)
-                goto out;
-
-        r = source_fetch_choices(ctx, &ho, choices, n, RPM_FETCH_WORKERS, err);
-        if (r >= 0)
-                r = check_signatures(ctx, &repos, choices, n, err);
-        if (r >= 0)
-                r = source_pkg_root(s, ctx->cache, &rpm_root_ops, choices, n, &ctx->limits, err);
-        if (r < 0)
-                goto out;
-out:
         pkg_choices_free(choices, n);
         apt_indexes_release(&idx);
         rpm_repos_release(&repos);
@@ -179,4 +197,5 @@ out:
 const struct source_ops source_rpm_ops = {
         .kind = "rpm",
         .open = rpm_open,
+        .locks = true,
 };
