@@ -407,6 +407,50 @@ EOF
         [ ! -e gone.tar.gz ]
 }
 
+@test "lock: from a multi-platform index the lock pins this platform's manifest, not the index" {
+        export SOURCE_DATE_EPOCH=0
+        registry_start
+        mkdir -p a/rootfs/read b/rootfs/read
+        printf '%s\n' "package: /" "paths: [/usr/bin/cat]" "cmd: [/usr/bin/cat, /read/data]" >a/smith.yaml
+        cp a/smith.yaml b/smith.yaml
+        echo A >a/rootfs/read/data
+        echo B >b/rootfs/read/data
+        run "$SMITH" -d a -b a -i "$T/a.tar.gz"
+        assert_status 0
+        run "$SMITH" -d b -b b -i "$T/b.tar.gz"
+        assert_status 0
+        # one layout: an index with A for another architecture and B for this one (listed second)
+        unpack_layout "$T/a.tar.gz" "$T/multi"
+        unpack_layout "$T/b.tar.gz" "$T/bl"
+        cp -n "$T/bl/blobs/sha256/"* "$T/multi/blobs/sha256/"
+        "$PYTHON" - "$T/multi" "$(layout_manifest_digest "$T/a.tar.gz")" "$(layout_manifest_digest "$T/b.tar.gz")" \
+                "$(oci_arch)" <<'EOF'
+import hashlib, json, os, sys
+d, a, b, arch = sys.argv[1:]
+mt = "application/vnd.oci.image.manifest.v1+json"
+size = lambda dg: os.path.getsize(os.path.join(d, "blobs/sha256", dg.split(":")[1]))
+other = "riscv64" if arch != "riscv64" else "s390x"
+idx = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [
+    {"mediaType": mt, "digest": a, "size": size(a), "platform": {"os": "linux", "architecture": other}},
+    {"mediaType": mt, "digest": b, "size": size(b), "platform": {"os": "linux", "architecture": arch}}]}).encode()
+h = hashlib.sha256(idx).hexdigest()
+open(os.path.join(d, "blobs/sha256", h), "wb").write(idx)
+json.dump({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.index.v1+json",
+           "digest": "sha256:" + h, "size": len(idx),
+           "annotations": {"org.opencontainers.image.ref.name": "latest"}}]}, open(os.path.join(d, "index.json"), "w"))
+EOF
+        run skopeo copy --all --dest-tls-verify=false "oci:$T/multi:latest" "docker://$REG/team/multi:1"
+        assert_status 0
+        printf '%s\n' "package: http://$REG/team/multi:1" "paths: [/read/data]" >smith.yaml
+        run "$SMITH" lock
+        assert_status 0
+        [ "$(jq -r '.image.digest' smith.lock)" = "$(layout_manifest_digest "$T/b.tar.gz")" ] ||
+                fail "locked $(jq -r '.image.digest' smith.lock)"
+        run "$SMITH" -b 1
+        assert_status 0
+        [ "$($OCI cat image.tar.gz read/data)" = B ]
+}
+
 @test "lock: a directory source locks only its kind; usage errors are exit 2" {
         write_cat_example
         run "$SMITH" lock
@@ -415,6 +459,16 @@ EOF
         [ "$(jq -r '.packages | length' smith.lock)" = 0 ]
         run "$SMITH"
         assert_status 0
+        # -c NAME.yaml locks into NAME.lock, and messages name it
+        cp smith.yaml other.yaml
+        run "$SMITH" lock -c other.yaml
+        assert_status 0
+        [ -f other.lock ]
+        sed -i 's|^package: /$|package: rootfs|' other.yaml
+        run "$SMITH" -c other.yaml -i other.tar.gz
+        assert_status 3
+        assert_one_error_line
+        assert_output_contains "smith: other.lock: does not cover this smith.yaml"
         run "$SMITH" lock --nope
         assert_status 2
         assert_one_error_line

@@ -580,7 +580,7 @@ static int deb_open(struct source *s, const struct smith_config *c, const struct
         else if (r >= 0) {
                 r = source_fetch_choices(ctx, &ho, choices, n, DEB_FETCH_WORKERS, err);
                 if (r < 0 && ctx->lock)
-                        error_wrap(err, "smith.lock");
+                        error_wrap(err, "%s", ctx->lock->path);
                 if (r >= 0 && ctx->lock)
                         r = source_lock_check_locals(ctx, choices, n, err);
                 if (r >= 0)

@@ -11,7 +11,13 @@
 #include "lock.h"
 
 struct smith_lock *lock_new(void) {
-        return calloc(1, sizeof(struct smith_lock));
+        struct smith_lock *l = calloc(1, sizeof(struct smith_lock));
+
+        if (l && !(l->path = strdup("smith.lock"))) {
+                free(l);
+                return NULL;
+        }
+        return l;
 }
 
 static void package_release(struct lock_package *p) {
@@ -36,6 +42,7 @@ void lock_free(struct smith_lock *l) {
         }
         free(l->repos);
         free(l->source);
+        free(l->path);
         free(l->image.reference);
         free(l->image.media_type);
         free(l);
@@ -579,6 +586,10 @@ int lock_load(int dirfd, const char *path, const struct smith_config *c, const c
                 return -1;
         if (lock_inputs_digest(c, host_arch, want, err) < 0)
                 return -1;
+        free(l->path);
+        l->path = strdup(path);
+        if (!l->path)
+                return error_oom(err);
         if (!streq(want, l->inputs))
                 return error_set(err, SMITH_ERR_CONFIG,
                                  "%s: does not cover this smith.yaml (type, package, mock.deps or repos changed): run "

@@ -62,6 +62,7 @@ struct lock_image {
 };
 
 struct smith_lock {
+        char *path;                      /* the file it was read from, for messages (lock_load(); else "smith.lock") */
         char inputs[DIGEST_STR_LEN + 1]; /* lock_inputs_digest() of the smith.yaml it was made from */
         char *source;                    /* the backend's kind: "deb", "rpm", "oci", "dir"; "none" */
         struct lock_repo *repos;         /* sorted by name */

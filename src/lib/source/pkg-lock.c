@@ -56,9 +56,9 @@ static int check_lock(const struct smith_lock *l, char *const *allowed, char *co
                                 named = true;
                 if (!named)
                         return error_set(err, SMITH_ERR_CONFIG,
-                                         "smith.lock: repository '%s' is not one the configuration names: run 'smith "
-                                         "lock --update'",
-                                         l->repos[i].name);
+                                         "%s: repository '%s' is not one the configuration names: run 'smith lock "
+                                         "--update'",
+                                         l->path, l->repos[i].name);
         }
         for (size_t i = 0; i < l->n_pkgs; i++) {
                 const struct lock_package *p = &l->pkgs[i];
@@ -66,10 +66,10 @@ static int check_lock(const struct smith_lock *l, char *const *allowed, char *co
 
                 if (p->local && !strv_contains(locals, p->local))
                         return error_set(err, SMITH_ERR_CONFIG,
-                                         "smith.lock: package '%s' is a local file smith.yaml does not name", p->name);
+                                         "%s: package '%s' is a local file smith.yaml does not name", l->path, p->name);
                 if (!p->local && (!r || !lock_url_inside(p->url, r->uri)))
                         return error_set(err, SMITH_ERR_CONFIG,
-                                         "smith.lock: package '%s': its URL is not inside repository '%s'", p->name,
+                                         "%s: package '%s': its URL is not inside repository '%s'", l->path, p->name,
                                          p->repo ? p->repo : "");
         }
         return 0;
@@ -114,8 +114,8 @@ int source_lock_check_locals(const struct source_ctx *ctx, const struct pkg_choi
         for (size_t i = 0; i < n && i < ctx->lock->n_pkgs; i++)
                 if (c[i].local && !streq(c[i].digest, ctx->lock->pkgs[i].digest))
                         return error_set(err, SMITH_ERR_SOURCE,
-                                         "package '%s' is not the file smith.lock records (its sha256 is '%s', the "
-                                         "lock says '%s'): run 'smith lock --update'",
-                                         c[i].local, c[i].digest, ctx->lock->pkgs[i].digest);
+                                         "package '%s' is not the file %s records (its sha256 is '%s', the lock "
+                                         "says '%s'): run 'smith lock --update'",
+                                         c[i].local, ctx->lock->path, c[i].digest, ctx->lock->pkgs[i].digest);
         return 0;
 }

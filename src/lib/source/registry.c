@@ -102,8 +102,8 @@ static int locked_image(struct registry_ref *ref, const char *shown, const struc
         _cleanup_(error_freep) struct smith_error *ignored = NULL;
 
         if (!li->reference || !streq(li->reference, shown))
-                return error_set(err, SMITH_ERR_CONFIG, "smith.lock: does not lock the image '%s': run 'smith lock'",
-                                 shown);
+                return error_set(err, SMITH_ERR_CONFIG, "%s: does not lock the image '%s': run 'smith lock'",
+                                 ctx->lock->path, shown);
         if (oci_image_from_store(ctx->cache->blobs_fd, li->media_type, li->digest, li->size, shown, &img, &ignored) ==
             0) {
                 bool all = true;
@@ -121,9 +121,9 @@ static int locked_image(struct registry_ref *ref, const char *shown, const struc
         if (!ref->digest)
                 return error_oom(err);
         if (registry_pull_image(ref, ro, ctx->cache, &img, err) < 0)
-                return error_wrap(err, "smith.lock");
+                return error_wrap(err, "%s", ctx->lock->path);
         if (!streq(img->manifest_digest, li->digest))
-                return error_set(err, SMITH_ERR_REGISTRY, "smith.lock: '%s' is not an image manifest of '%s'",
+                return error_set(err, SMITH_ERR_REGISTRY, "%s: '%s' is not an image manifest of '%s'", ctx->lock->path,
                                  li->digest, shown);
         *ret = TAKE_PTR(img);
         return 0;

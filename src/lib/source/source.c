@@ -204,9 +204,9 @@ int source_open(const struct smith_config *c, const struct source_ctx *ctx, stru
                 return r;
         if (ctx->lock && !streq(ctx->lock->source, ops->kind))
                 return error_set(err, SMITH_ERR_CONFIG,
-                                 "smith.lock: locks a '%s' source, this package is '%s': run "
+                                 "%s: locks a '%s' source, this package is '%s': run "
                                  "'smith lock --update'",
-                                 ctx->lock->source, ops->kind);
+                                 ctx->lock->path, ctx->lock->source, ops->kind);
         s = calloc(1, sizeof(*s));
         if (!s)
                 return error_oom(err);
