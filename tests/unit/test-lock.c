@@ -128,6 +128,8 @@ static void test_url_inside(void **state) {
         assert_false(lock_url_inside("http://h/d/%2e%2e/a.deb", "http://h/d"));
         assert_false(lock_url_inside("http://h/d/%2fetc", "http://h/d"));
         assert_false(lock_url_inside("http://h/d/%", "http://h/d"));
+        assert_false(lock_url_inside("http://h/d/a%00.deb", "http://h/d"));
+        assert_false(lock_url_inside("http://h/d/a%5c..%5cb", "http://h/d"));
         assert_false(lock_url_inside("http://h/d/a b", "http://h/d"));
         assert_false(lock_url_inside("http://h/d@evil/a", "http://h/d"));
         assert_false(lock_url_inside("http://evil/d/a", "http://h/d"));

@@ -82,8 +82,8 @@ int lock_add_repo(struct smith_lock *l, const char *name, const char *uri, const
                   struct smith_error **err) {
         struct lock_repo *n;
 
-        if (l->n_repos >= LOCK_MAX_ITEMS)
-                return error_set(err, SMITH_ERR_SOURCE, "more than %d repository indexes to lock", LOCK_MAX_ITEMS);
+        if (l->n_repos >= LOCK_MAX_REPOS)
+                return error_set(err, SMITH_ERR_SOURCE, "more than %d repository indexes to lock", LOCK_MAX_REPOS);
         n = reallocarray(l->repos, l->n_repos + 1, sizeof(*n));
         if (!n)
                 return error_oom(err);
@@ -295,7 +295,7 @@ bool lock_url_inside(const char *url, const char *base) {
                                 /* an escape may only stand for a harmless character */
                                 int hi = i + 2 < len ? hexval(p[i + 1]) : -1, lo = hi >= 0 ? hexval(p[i + 2]) : -1;
                                 char d = (char) (hi * 16 + lo);
-                                if (hi < 0 || lo < 0 || !strchr("+:~_-", d))
+                                if (hi < 0 || lo < 0 || d == '\0' || !strchr("+:~_-", d))
                                         return false;
                                 i += 2;
                                 continue;
@@ -476,15 +476,14 @@ static int parse_image(struct reader *rd, json_t *o, struct lock_image *img) {
         return 0;
 }
 
-static int get_list(struct reader *rd, json_t *j, const char *key, json_t **ret) {
+static int get_list(struct reader *rd, json_t *j, const char *key, size_t max, json_t **ret) {
         json_t *a = json_object_get(j, key);
 
         if (!json_is_array(a))
                 return error_set(rd->err, SMITH_ERR_CONFIG, "%s: '%s' %s", rd->name, key,
                                  a ? "is not a list" : "is missing");
-        if (json_array_size(a) > LOCK_MAX_ITEMS)
-                return error_set(rd->err, SMITH_ERR_CONFIG, "%s: '%s' has more than %d entries", rd->name, key,
-                                 LOCK_MAX_ITEMS);
+        if (json_array_size(a) > max)
+                return error_set(rd->err, SMITH_ERR_CONFIG, "%s: '%s' has more than %zu entries", rd->name, key, max);
         *ret = a;
         return 0;
 }
@@ -515,7 +514,8 @@ static int parse(struct reader *rd, const char *data, size_t len, struct smith_l
                                  rd->name, LOCK_VERSION);
         if (get_digest(rd, "the file", j, "inputs", l->inputs) < 0 ||
             get_str(rd, "the file", j, "source", false, kind_ok, &l->source) < 0 ||
-            get_list(rd, j, "packages", &pkgs) < 0 || get_list(rd, j, "repositories", &repos) < 0)
+            get_list(rd, j, "packages", LOCK_MAX_ITEMS, &pkgs) < 0 ||
+            get_list(rd, j, "repositories", LOCK_MAX_REPOS, &repos) < 0)
                 return -1;
         l->pkgs = calloc(json_array_size(pkgs) + 1, sizeof(*l->pkgs));
         l->repos = calloc(json_array_size(repos) + 1, sizeof(*l->repos));

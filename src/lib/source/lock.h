@@ -16,7 +16,7 @@
  * for `smith lock`.
  *
  * When read back the lock is outside input: bounded (LOCK_MAX_FILE bytes,
- * LOCK_MAX_ITEMS per list), every key known, every field checked for its
+ * LOCK_MAX_ITEMS packages, LOCK_MAX_REPOS indexes), every key known, every field checked for its
  * form (names, versions, architectures, sha256 hex, URLs).  Where each URL
  * may point is checked by the source against the repositories smith.yaml
  * (or the machine) names: lock_url_inside().  Errors are SMITH_ERR_CONFIG
@@ -35,7 +35,8 @@
 
 #define LOCK_VERSION 1
 #define LOCK_MAX_FILE (16u << 20) /* bytes of smith.lock */
-#define LOCK_MAX_ITEMS 100000     /* packages, repositories */
+#define LOCK_MAX_ITEMS 100000     /* packages */
+#define LOCK_MAX_REPOS 1024       /* repository indexes (each package names one: kept small) */
 #define LOCK_MAX_STRING 4096      /* bytes in one string (URLs) */
 
 struct lock_package {
