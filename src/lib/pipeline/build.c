@@ -26,10 +26,12 @@
 #include "oci/image.h"
 #include "oci/layout_read.h"
 #include "oci/layout_write.h"
+#include "oci/platform.h"
 #include "pkg/dpkg-db.h"
 #include "pkg/rpm-db.h"
 #include "smith-version.h"
 #include "store/cache.h"
+#include "source/lock.h"
 #include "source/source.h"
 #include "tree/plan.h"
 #include "tree/provenance.h"
@@ -48,6 +50,7 @@ struct build {
         struct smith_config *cfg;
         struct cache *cache;
         struct source *src;
+        struct smith_lock *lock; /* smith.lock beside smith.yaml, or NULL */
         struct oci_image *parent;
         struct plan *plan;
         struct nss_files nss;
@@ -61,6 +64,7 @@ static void build_release(struct build *b) {
         plan_free(b->plan);
         oci_image_free(b->parent);
         source_free(b->src);
+        lock_free(b->lock);
         cache_free(b->cache);
         config_free(b->cfg);
         nss_files_release(&b->nss);
@@ -539,6 +543,16 @@ static int run(struct build *b, struct smith_error **err) {
                         .insecure = o->insecure,
                         .limits = o->limits,
                 };
+                _cleanup_free_ char *lock_path = lock_path_for(o->conf);
+
+                if (!lock_path)
+                        return error_oom(err);
+                r = lock_load(b->dirfd, lock_path, b->cfg, oci_host_architecture(), &b->lock, err);
+                if (r < 0)
+                        return r;
+                if (b->lock)
+                        log_info("using '%s': nothing is resolved again", lock_path);
+                ctx.lock = b->lock;
                 r = ensure_cache(b, err);
                 if (r < 0)
                         return r;

@@ -201,17 +201,14 @@ static int descriptor(json_t *d, const char *what, const char **ret_digest, int6
         return 0;
 }
 
-static int do_pull(struct registry_client *c, struct cache *cache, struct registry_manifest_ref *ret,
-                   struct smith_error **err) {
+/* The platform's image manifest the ref names: an index resolved (and
+ * stored, when cache is given), the manifest's body, media type and
+ * digest. */
+static int resolve(struct registry_client *c, struct cache *cache, char **ret_body, size_t *ret_len,
+                   char **ret_media_type, char digest[static DIGEST_STR_LEN + 1], struct smith_error **err) {
         _cleanup_free_ char *body = NULL, *mt = NULL;
         size_t len;
-        char digest[DIGEST_STR_LEN + 1];
         const char *reference = c->ref->digest ? c->ref->digest : c->ref->tag;
-        _cleanup_(json_decrefp) json_t *j = NULL;
-        json_t *layers, *l;
-        const char *cd;
-        int64_t cs;
-        size_t i;
 
         if (registry_set_scopes(c, "pull") < 0)
                 return error_oom(err);
@@ -223,7 +220,7 @@ static int do_pull(struct registry_client *c, struct cache *cache, struct regist
                 memcpy(index_digest, digest, sizeof(index_digest));
                 if (pick_platform(c, index_digest, body, len, child, &child_size, err) < 0)
                         return -1;
-                if (store_bytes(cache, digest, body, len, err) < 0)
+                if (cache && store_bytes(cache, digest, body, len, err) < 0)
                         return -1;
                 free(body);
                 free(mt);
@@ -238,6 +235,25 @@ static int do_pull(struct registry_client *c, struct cache *cache, struct regist
         if (!streq(mt, OCI_MT_MANIFEST) && !streq(mt, DOCKER_MT_MANIFEST))
                 return error_set(err, SMITH_ERR_REGISTRY, "manifest '%s' has unsupported media type '%.100s'", digest,
                                  mt);
+        *ret_body = TAKE_PTR(body);
+        *ret_len = len;
+        *ret_media_type = TAKE_PTR(mt);
+        return 0;
+}
+
+static int do_pull(struct registry_client *c, struct cache *cache, struct registry_manifest_ref *ret,
+                   struct smith_error **err) {
+        _cleanup_free_ char *body = NULL, *mt = NULL;
+        size_t len;
+        char digest[DIGEST_STR_LEN + 1];
+        _cleanup_(json_decrefp) json_t *j = NULL;
+        json_t *layers, *l;
+        const char *cd;
+        int64_t cs;
+        size_t i;
+
+        if (resolve(c, cache, &body, &len, &mt, digest, err) < 0)
+                return -1;
         j = json_loadb(body, len, 0, NULL);
         layers = json_object_get(j, "layers");
         if (!json_is_array(layers))
@@ -279,6 +295,19 @@ int registry_pull(struct registry_client *c, struct cache *cache, struct registr
         if (do_pull(c, cache, &m, err) < 0)
                 return error_wrap(err, "pull '%s'", display ? display : "(image)");
         *ret = m;
+        return 0;
+}
+
+int registry_resolve(struct registry_client *c, struct registry_manifest_ref *ret, struct smith_error **err) {
+        _cleanup_free_ char *display = registry_ref_display(c->ref), *body = NULL, *mt = NULL;
+        char digest[DIGEST_STR_LEN + 1];
+        size_t len;
+
+        if (resolve(c, NULL, &body, &len, &mt, digest, err) < 0)
+                return error_wrap(err, "resolve '%s'", display ? display : "(image)");
+        *ret = (struct registry_manifest_ref){ .size = (int64_t) len };
+        snprintf(ret->media_type, sizeof(ret->media_type), "%s", mt);
+        memcpy(ret->digest, digest, sizeof(digest));
         return 0;
 }
 

@@ -103,6 +103,11 @@ struct registry_manifest_ref {
 int registry_pull(struct registry_client *c, struct cache *cache, struct registry_manifest_ref *ret,
                   struct smith_error **err);
 
+/* What registry_pull() would pull, without pulling it: the platform's
+ * image manifest the ref resolves to (an index is fetched and resolved, not
+ * stored), for `smith lock`.  Nothing goes into the cache. */
+int registry_resolve(struct registry_client *c, struct registry_manifest_ref *ret, struct smith_error **err);
+
 struct oci_image;
 
 /* The whole pull sequence: a client for ref, registry_pull(), then the

@@ -84,6 +84,14 @@ static int config_sources(const struct smith_config *c, const struct source_ctx 
         return 0;
 }
 
+/* The repositories a build may use: smith.yaml's, else this machine's. */
+static int load_sources(const struct smith_config *c, const struct source_ctx *ctx, struct apt_sources *out,
+                        struct smith_error **err) {
+        if (c->n_repos > 0)
+                return config_sources(c, ctx, out, err);
+        return apt_sources_load_host("/etc/apt", out, err);
+}
+
 /* The repositories are loaded in parallel, a thread and a connection each
  * (InRelease, its check, the Packages files), and their indexes taken in
  * the order of the sources; the first failing source (in that order) is
@@ -135,12 +143,8 @@ static int load_indexes(const struct smith_config *c, const struct source_ctx *c
         struct apt_repo_opts o = { .cache = ctx->cache, .arch = apt_host_arch(), .fast = ctx->fast, .now = time(NULL) };
         _cleanup_free_ struct repo_job *jobs = NULL;
         size_t used = 0;
-        int r = 0;
+        int r = load_sources(c, ctx, &all, err);
 
-        if (c->n_repos > 0)
-                r = config_sources(c, ctx, &all, err);
-        else
-                r = apt_sources_load_host("/etc/apt", &all, err);
         if (r >= 0 && all.n > 0 && !(jobs = calloc(all.n, sizeof(*jobs))))
                 r = error_oom(err);
         for (size_t i = 0; r >= 0 && i < all.n; i++) {
@@ -703,18 +707,11 @@ int source_add_index(struct pkg_pool *pool, struct cache *cache, const struct ap
         return 0;
 }
 
-static int deb_open(struct source *s, const struct smith_config *c, const struct source_ctx *ctx,
-                    struct smith_error **err) {
+/* The packages smith.yaml asks for (and mock.deps): repository names and
+ * local .deb files apart. */
+int source_wanted_names(const struct smith_config *c, bool (*is_local)(const char *), char ***ret_wanted,
+                        char ***ret_locals, struct smith_error **err) {
         _cleanup_strv_free_ char **names = NULL, **wanted = NULL, **locals = NULL;
-        _cleanup_(pkg_pool_freep) struct pkg_pool *pool = NULL;
-        struct http_opts ho = { .insecure = ctx->insecure, .error_kind = SMITH_ERR_SOURCE };
-        struct apt_indexes idx = {};
-        struct pkg_choice *choices = NULL, *release = NULL;
-        char *release_names[] = { (char *) "base-files", NULL };
-        char key[SHA256_HEX_LEN + 1], release_key[SHA256_HEX_LEN + 1];
-        bool have_key = false, want_release = !c->no_package_metadata, have_release = false;
-        size_t n = 0, n_release = 0;
-        int r;
 
         names = c->package_list ? strv_copy(c->package_list) : strv_split(c->package, " ", true);
         if (!names)
@@ -723,37 +720,52 @@ static int deb_open(struct source *s, const struct smith_config *c, const struct
                 if (!isempty(c->mock.deps[i]) && strv_extend(&names, c->mock.deps[i]) < 0)
                         return error_oom(err);
         for (size_t i = 0; names[i]; i++)
-                if ((is_local_deb(names[i]) ? strv_extend(&locals, names[i]) : strv_extend(&wanted, names[i])) < 0)
+                if ((is_local(names[i]) ? strv_extend(&locals, names[i]) : strv_extend(&wanted, names[i])) < 0)
                         return error_oom(err);
+        *ret_wanted = TAKE_PTR(wanted);
+        *ret_locals = TAKE_PTR(locals);
+        return 0;
+}
 
-        if (wanted || locals) {
-                r = load_indexes(c, ctx, &ho, &idx, err);
-                if (r < 0)
-                        goto out;
-        }
-        /* without local files, the answer depends on the indexes and names only */
+/* metadata -> pool -> solve: what smith.yaml asks for, resolved now, and
+ * base-files alone for the image's os-release (release; none when package
+ * metadata is off).  Without local files the answer depends on the indexes
+ * and names only, so an earlier build's (pkgs/solve-...) stands in for
+ * loading the indexes into libsolv. */
+static int deb_solve(const struct smith_config *c, const struct source_ctx *ctx, const struct http_opts *ho,
+                     struct apt_indexes *idx, struct pkg_choice **ret, size_t *ret_n, struct pkg_choice **ret_release,
+                     size_t *ret_n_release, struct smith_error **err) {
+        _cleanup_strv_free_ char **wanted = NULL, **locals = NULL;
+        _cleanup_(pkg_pool_freep) struct pkg_pool *pool = NULL;
+        char *release_names[] = { (char *) "base-files", NULL };
+        char key[SHA256_HEX_LEN + 1], release_key[SHA256_HEX_LEN + 1];
+        bool have_key = false, want_release = !c->no_package_metadata, have_release = false;
+        int r;
+
+        if (source_wanted_names(c, is_local_deb, &wanted, &locals, err) < 0)
+                return -1;
+        if ((wanted || locals) && load_indexes(c, ctx, ho, idx, err) < 0)
+                return -1;
         if (!locals &&
-            source_solve_key(c->packages.recommends ? "deb+recommends" : "deb", apt_host_arch(), &idx, wanted, key) ==
+            source_solve_key(c->packages.recommends ? "deb+recommends" : "deb", apt_host_arch(), idx, wanted, key) ==
                     0 &&
-            source_solve_key("deb", apt_host_arch(), &idx, release_names, release_key) == 0) {
+            source_solve_key("deb", apt_host_arch(), idx, release_names, release_key) == 0) {
                 have_key = true;
-                r = want_release ? source_solve_load(ctx->cache, release_key, &release, &n_release) : 1;
+                r = want_release ? source_solve_load(ctx->cache, release_key, ret_release, ret_n_release) : 1;
                 have_release = r > 0;
                 if (r >= 0)
-                        r = source_solve_load(ctx->cache, key, &choices, &n);
-                if (r < 0) {
-                        r = error_oom(err);
-                        goto out;
-                }
+                        r = source_solve_load(ctx->cache, key, ret, ret_n);
+                if (r < 0)
+                        return error_oom(err);
                 if (r > 0 && (have_release || !want_release))
-                        goto solved;
-                pkg_choices_free(choices, n);
-                choices = NULL;
-                n = 0;
+                        return 0;
+                pkg_choices_free(*ret, *ret_n);
+                *ret = NULL;
+                *ret_n = 0;
         }
         r = pkg_pool_new(apt_host_arch(), &pool, err);
-        for (size_t i = 0; r >= 0 && i < idx.n; i++)
-                r = source_add_index(pool, ctx->cache, &idx.items[i], false, err);
+        for (size_t i = 0; r >= 0 && i < idx->n; i++)
+                r = source_add_index(pool, ctx->cache, &idx->items[i], false, err);
         for (size_t i = 0; r >= 0 && locals && locals[i]; i++) {
                 _cleanup_close_ int fd = openat(ctx->build_dirfd, locals[i], O_RDONLY | O_CLOEXEC);
                 _cleanup_free_ char *control = NULL;
@@ -767,31 +779,64 @@ static int deb_open(struct source *s, const struct smith_config *c, const struct
                         r = pkg_pool_add_deb(pool, control, len, locals[i], err);
         }
         if (r < 0)
-                goto out;
-        r = pkg_solve(pool, wanted, c->packages.recommends, &choices, &n, err);
-        if (r >= 0 && want_release && !have_release) {
+                return -1;
+        if (pkg_solve(pool, wanted, c->packages.recommends, ret, ret_n, err) < 0)
+                return -1;
+        if (want_release && !have_release) {
                 /* solved alone, so that the packages asked for do not change with it */
-                r = deb_release_choices(pool, &release, &n_release);
-                if (r < 0)
-                        r = error_oom(err);
-                else if (have_key)
-                        source_solve_save(ctx->cache, release_key, release, n_release);
+                if (deb_release_choices(pool, ret_release, ret_n_release) < 0)
+                        return error_oom(err);
+                if (have_key)
+                        source_solve_save(ctx->cache, release_key, *ret_release, *ret_n_release);
         }
-        if (r < 0)
-                goto out;
         pkg_pool_free(TAKE_PTR(pool));
         if (have_key)
-                source_solve_save(ctx->cache, key, choices, n);
-solved:
-        r = source_fetch_choices(ctx, &ho, choices, n, DEB_FETCH_WORKERS, err);
-        if (r < 0)
-                goto out;
-        r = source_pkg_root(s, ctx->cache, &deb_root_ops, choices, n, &ctx->limits, err);
-        if (r < 0)
-                goto out;
-        if (want_release)
-                r = deb_source_release(s, release, n_release, ctx, &ho, err);
-out:
+                source_solve_save(ctx->cache, key, *ret, *ret_n);
+        return 0;
+}
+
+/* The repositories smith.yaml (or this machine) names for this
+ * architecture: where a locked package may come from. */
+static int deb_allowed(const struct smith_config *c, const struct source_ctx *ctx, char ***ret,
+                       struct smith_error **err) {
+        struct apt_sources all = {};
+        int r = load_sources(c, ctx, &all, err);
+
+        for (size_t i = 0; r >= 0 && i < all.n; i++)
+                if (apt_source_has_arch(&all.items[i], apt_host_arch()) && strv_extend(ret, all.items[i].uri) < 0)
+                        r = error_oom(err);
+        apt_sources_release(&all);
+        return r < 0 ? -1 : 0;
+}
+
+static int deb_open(struct source *s, const struct smith_config *c, const struct source_ctx *ctx,
+                    struct smith_error **err) {
+        _cleanup_strv_free_ char **allowed = NULL;
+        struct http_opts ho = { .insecure = ctx->insecure, .error_kind = SMITH_ERR_SOURCE };
+        struct apt_indexes idx = {};
+        struct pkg_choice *choices = NULL, *release = NULL;
+        size_t n = 0, n_release = 0;
+        int r;
+
+        if (ctx->lock) {
+                r = deb_allowed(c, ctx, &allowed, err);
+                if (r >= 0)
+                        r = source_lock_choices(c, ctx, allowed, is_local_deb, &choices, &n, &release, &n_release, err);
+        } else
+                r = deb_solve(c, ctx, &ho, &idx, &choices, &n, &release, &n_release, err);
+        if (r >= 0 && ctx->lock_out)
+                r = source_lock_record(ctx, &idx, choices, n, release, n_release, err);
+        else if (r >= 0) {
+                r = source_fetch_choices(ctx, &ho, choices, n, DEB_FETCH_WORKERS, err);
+                if (r < 0 && ctx->lock)
+                        error_wrap(err, "%s", ctx->lock->path);
+                if (r >= 0 && ctx->lock)
+                        r = source_lock_check_locals(ctx, choices, n, err);
+                if (r >= 0)
+                        r = source_pkg_root(s, ctx->cache, &deb_root_ops, choices, n, &ctx->limits, err);
+                if (r >= 0 && !c->no_package_metadata)
+                        r = deb_source_release(s, release, n_release, ctx, &ho, err);
+        }
         pkg_choices_free(release, n_release);
         pkg_choices_free(choices, n);
         apt_indexes_release(&idx);
@@ -801,4 +846,5 @@ out:
 const struct source_ops source_deb_ops = {
         .kind = "deb",
         .open = deb_open,
+        .locks = true,
 };

@@ -16,6 +16,7 @@
 #include "basic/hash.h"
 #include "pkg/apt-repo.h"
 #include "pkg/solve.h"
+#include "lock.h"
 #include "source.h"
 
 struct pkg_root_ops {
@@ -73,3 +74,28 @@ int source_solve_key(const char *kind, const char *arch, const struct apt_indexe
                      char ret[static SHA256_HEX_LEN + 1]);
 int source_solve_load(struct cache *cache, const char *key, struct pkg_choice **ret, size_t *ret_n);
 void source_solve_save(struct cache *cache, const char *key, const struct pkg_choice *c, size_t n);
+
+/* The names smith.yaml's package (and mock.deps) asks for, split into
+ * repository package names and local files (is_local says which). */
+int source_wanted_names(const struct smith_config *c, bool (*is_local)(const char *), char ***ret_wanted,
+                        char ***ret_locals, struct smith_error **err);
+
+/* --- smith.lock (pkg-lock.c) --- */
+
+/* `smith lock`: the solved packages (local files hashed into the store),
+ * those fetched only for os-release (release: deb's base-files, marked
+ * "for": "os-release"; not again when among c) and the indexes they were
+ * solved against, into ctx->lock_out. */
+int source_lock_record(const struct source_ctx *ctx, const struct apt_indexes *idx, const struct pkg_choice *c,
+                       size_t n, const struct pkg_choice *release, size_t n_release, struct smith_error **err);
+/* A build with ctx->lock: its packages as choices, in the lock's order,
+ * once every repository it names is one of allowed (the URIs smith.yaml or
+ * the machine names) and every URL lies inside its repository; local files
+ * must be ones smith.yaml names.  Those marked for os-release go to
+ * *ret_release (NULL: they are left out). */
+int source_lock_choices(const struct smith_config *c, const struct source_ctx *ctx, char *const *allowed,
+                        bool (*is_local)(const char *), struct pkg_choice **ret, size_t *ret_n,
+                        struct pkg_choice **ret_release, size_t *ret_n_release, struct smith_error **err);
+/* After source_fetch_choices(): each local file is the one the lock records. */
+int source_lock_check_locals(const struct source_ctx *ctx, const struct pkg_choice *c, size_t n,
+                             struct smith_error **err);

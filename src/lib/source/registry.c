@@ -20,6 +20,7 @@
 
 #include "layer/unpack.h"
 #include "oci/image.h"
+#include "lock.h"
 #include "registry/registry.h"
 #include "source.h"
 
@@ -74,6 +75,60 @@ static int note_image(struct cache *cache, const char *name, const char *shown, 
         return 0;
 }
 
+/* `smith lock`: the manifest digest the reference resolves to for this
+ * platform, asked of the registry; nothing is pulled. */
+static int lock_image(const struct registry_ref *ref, const char *shown, const struct registry_opts *ro,
+                      struct smith_lock *out, struct smith_error **err) {
+        _cleanup_(registry_client_freep) struct registry_client *client = NULL;
+        struct registry_manifest_ref m;
+
+        if (registry_client_new(ref, ro, &client, err) < 0 || registry_resolve(client, &m, err) < 0)
+                return -1;
+        out->image =
+                (struct lock_image){ .reference = strdup(shown), .media_type = strdup(m.media_type), .size = m.size };
+        memcpy(out->image.digest, m.digest, sizeof(out->image.digest));
+        if (!out->image.reference || !out->image.media_type)
+                return error_oom(err);
+        return 0;
+}
+
+/* A locked build: the image the lock names, from the cache when it is all
+ * there, else pulled by its digest (which the registry's answer must hash
+ * to), never by the tag. */
+static int locked_image(struct registry_ref *ref, const char *shown, const struct registry_opts *ro,
+                        const struct source_ctx *ctx, struct oci_image **ret, struct smith_error **err) {
+        const struct lock_image *li = &ctx->lock->image;
+        _cleanup_(oci_image_freep) struct oci_image *img = NULL;
+        _cleanup_(error_freep) struct smith_error *ignored = NULL;
+
+        if (!li->reference || !streq(li->reference, shown))
+                return error_set(err, SMITH_ERR_CONFIG, "%s: does not lock the image '%s': run 'smith lock'",
+                                 ctx->lock->path, shown);
+        if (oci_image_from_store(ctx->cache->blobs_fd, li->media_type, li->digest, li->size, shown, &img, &ignored) ==
+            0) {
+                bool all = true;
+                for (size_t i = 0; i < img->n_layers; i++)
+                        if (!cache_has_blob(ctx->cache, img->layers[i].digest))
+                                all = false;
+                if (all) {
+                        *ret = TAKE_PTR(img);
+                        return 0;
+                }
+                oci_image_free(TAKE_PTR(img));
+        }
+        free(ref->digest);
+        ref->digest = strdup(li->digest);
+        if (!ref->digest)
+                return error_oom(err);
+        if (registry_pull_image(ref, ro, ctx->cache, &img, err) < 0)
+                return error_wrap(err, "%s", ctx->lock->path);
+        if (!streq(img->manifest_digest, li->digest))
+                return error_set(err, SMITH_ERR_REGISTRY, "%s: '%s' is not an image manifest of '%s'", ctx->lock->path,
+                                 li->digest, shown);
+        *ret = TAKE_PTR(img);
+        return 0;
+}
+
 static int registry_open(struct source *s, const struct smith_config *c, const struct source_ctx *ctx,
                          struct smith_error **err) {
         _cleanup_(registry_ref_freep) struct registry_ref *ref = NULL;
@@ -99,7 +154,14 @@ static int registry_open(struct source *s, const struct smith_config *c, const s
                 return error_oom(err);
         if (note_name(shown, note) < 0)
                 return error_oom(err);
-        if (ctx->fast)
+        if (ctx->lock_out)
+                return lock_image(ref, shown, &ro, ctx->lock_out, err);
+        if (ctx->lock) {
+                r = locked_image(ref, shown, &ro, ctx, &s->image, err);
+                if (r < 0)
+                        return r;
+        }
+        if (ctx->fast && !s->image)
                 note_image(ctx->cache, note, shown, &s->image);
         if (!s->image) {
                 r = registry_pull_image(ref, &ro, ctx->cache, &s->image, err);
@@ -118,4 +180,5 @@ static int registry_open(struct source *s, const struct smith_config *c, const s
 const struct source_ops source_registry_ops = {
         .kind = "oci",
         .open = registry_open,
+        .locks = true,
 };

@@ -268,11 +268,70 @@ struct rpm_state {
         struct http_opts ho;
 };
 
+/* metadata -> pool -> solve: what smith.yaml asks for, resolved now; the
+ * pool and the names asked for are kept (*ret_pool, *ret_wanted) for
+ * mock.debuginfo. */
+static int rpm_solve(const struct smith_config *c, const struct source_ctx *ctx, struct http *h, struct mock_cfg *mc,
+                     struct rpm_repos *repos, struct apt_indexes *idx, struct pkg_pool **ret_pool, char ***ret_wanted,
+                     struct pkg_choice **ret, size_t *ret_n, struct smith_error **err) {
+        _cleanup_strv_free_ char **wanted = NULL, **locals = NULL;
+        _cleanup_(pkg_pool_freep) struct pkg_pool *pool = NULL;
+        int r;
+
+        r = source_wanted_names(c, is_local_rpm, &wanted, &locals, err);
+        if (r >= 0 && (wanted || locals))
+                r = load_repos(c, ctx, mc, repos, err);
+        for (size_t i = 0; r >= 0 && i < repos->n; i++)
+                r = rpm_repo_load(&repos->items[i], ctx->cache, h, ctx->fast, idx, err);
+        if (r >= 0)
+                r = pkg_pool_new_rpm(mc->target_arch ? mc->target_arch : rpm_host_arch(), &pool, err);
+        for (size_t i = 0; r >= 0 && i < idx->n; i++)
+                r = source_add_index(pool, ctx->cache, &idx->items[i], true, err);
+        for (size_t i = 0; r >= 0 && locals && locals[i]; i++) {
+                _cleanup_close_ int fd = openat(ctx->build_dirfd, locals[i], O_RDONLY | O_CLOEXEC);
+                if (fd < 0)
+                        r = error_set_errno(err, SMITH_ERR_SOURCE, errno, "package '%s'", locals[i]);
+                else
+                        r = pkg_pool_add_rpm(pool, fd, locals[i], err);
+        }
+        if (r < 0)
+                return -1;
+        r = pkg_solve(pool, wanted, c->packages.recommends, ret, ret_n, err);
+        if (r < 0 && pkg_pool_lacks_files(pool)) {
+                /* a path primary does not list: the repositories' filelists, then again */
+                _cleanup_(error_freep) struct smith_error *first = TAKE_PTR(*err);
+                int k = add_filelists(ctx, h, repos, pool, err);
+                if (k > 0)
+                        r = pkg_solve(pool, wanted, c->packages.recommends, ret, ret_n, err);
+                else if (k == 0)
+                        *err = TAKE_PTR(first);
+        }
+        if (r < 0)
+                return -1;
+        *ret_pool = TAKE_PTR(pool);
+        *ret_wanted = TAKE_PTR(wanted);
+        return 0;
+}
+
+/* A locked build: the repositories (for their keys, and where the lock's
+ * URLs may point), no metadata. */
+static int rpm_locked(const struct smith_config *c, const struct source_ctx *ctx, struct mock_cfg *mc,
+                      struct rpm_repos *repos, struct pkg_choice **ret, size_t *ret_n, struct smith_error **err) {
+        _cleanup_strv_free_ char **allowed = NULL;
+
+        if (ctx->lock->n_pkgs > 0 && load_repos(c, ctx, mc, repos, err) < 0)
+                return -1;
+        for (size_t i = 0; i < repos->n; i++)
+                if (strv_extend(&allowed, repos->items[i].baseurl) < 0)
+                        return error_oom(err);
+        return source_lock_choices(c, ctx, allowed, is_local_rpm, ret, ret_n, NULL, NULL, err);
+}
+
 static int rpm_open(struct source *s, const struct smith_config *c, const struct source_ctx *ctx,
                     struct smith_error **err) {
-        _cleanup_strv_free_ char **names = NULL, **wanted = NULL, **locals = NULL;
         _cleanup_(http_freep) struct http *h = NULL;
         _cleanup_(pkg_pool_freep) struct pkg_pool *pool = NULL;
+        _cleanup_strv_free_ char **wanted = NULL;
         struct http_opts ho = { .insecure = ctx->insecure, .error_kind = SMITH_ERR_SOURCE };
         struct rpm_repos repos = {};
         struct mock_cfg mc = {};
@@ -288,68 +347,45 @@ static int rpm_open(struct source *s, const struct smith_config *c, const struct
                                  : "'mock' is not on PATH: installing the packages with smith's own RPM source");
         if (!isempty(c->mock.pre_build) && mock_hook_run("pre-build", c->mock.pre_build, ctx, NULL, err) < 0)
                 return -1;
-        names = c->package_list ? strv_copy(c->package_list) : strv_split(c->package, " ", true);
-        if (!names)
-                return error_oom(err);
-        for (size_t i = 0; c->mock.deps && c->mock.deps[i]; i++)
-                if (!isempty(c->mock.deps[i]) && strv_extend(&names, c->mock.deps[i]) < 0)
-                        return error_oom(err);
-        for (size_t i = 0; names[i]; i++)
-                if ((is_local_rpm(names[i]) ? strv_extend(&locals, names[i]) : strv_extend(&wanted, names[i])) < 0)
-                        return error_oom(err);
-
         r = http_new(&ho, &h, err);
-        if (r >= 0 && (wanted || locals))
-                r = load_repos(c, ctx, &mc, &repos, err);
-        for (size_t i = 0; r >= 0 && i < repos.n; i++)
-                r = rpm_repo_load(&repos.items[i], ctx->cache, h, ctx->fast, &idx, err);
         if (r >= 0)
-                r = pkg_pool_new_rpm(mc.target_arch ? mc.target_arch : rpm_host_arch(), &pool, err);
-        for (size_t i = 0; r >= 0 && i < idx.n; i++)
-                r = source_add_index(pool, ctx->cache, &idx.items[i], true, err);
-        for (size_t i = 0; r >= 0 && locals && locals[i]; i++) {
-                _cleanup_close_ int fd = openat(ctx->build_dirfd, locals[i], O_RDONLY | O_CLOEXEC);
-                if (fd < 0)
-                        r = error_set_errno(err, SMITH_ERR_SOURCE, errno, "package '%s'", locals[i]);
-                else
-                        r = pkg_pool_add_rpm(pool, fd, locals[i], err);
-        }
-        if (r < 0)
-                goto out;
-        r = pkg_solve(pool, wanted, c->packages.recommends, &choices, &n, err);
-        if (r < 0 && pkg_pool_lacks_files(pool)) {
-                /* a path primary does not list: the repositories' filelists, then again */
-                _cleanup_(error_freep) struct smith_error *first = TAKE_PTR(*err);
-                int k = add_filelists(ctx, h, &repos, pool, err);
-                if (k > 0)
-                        r = pkg_solve(pool, wanted, c->packages.recommends, &choices, &n, err);
-                else if (k == 0)
-                        *err = TAKE_PTR(first);
-        }
-        if (r < 0)
-                goto out;
-
-        r = source_fetch_choices(ctx, &ho, choices, n, RPM_FETCH_WORKERS, err);
-        if (r >= 0)
-                r = check_signatures(ctx, &repos, choices, n, err);
-        if (r >= 0)
-                r = source_pkg_root(s, ctx->cache, &rpm_root_ops, choices, n, &ctx->limits, err);
-        if (r >= 0 && !isempty(c->mock.post_build))
-                r = mock_hook_run("post-build", c->mock.post_build, ctx, s->root_path, err);
-        if (r >= 0 && c->mock.debuginfo) {
-                /* kept for rpm_debuginfo(), after the selection */
-                struct rpm_state *st = calloc(1, sizeof(*st));
-                if (!st) {
-                        r = error_oom(err);
-                        goto out;
+                r = ctx->lock ? rpm_locked(c, ctx, &mc, &repos, &choices, &n, err)
+                              : rpm_solve(c, ctx, h, &mc, &repos, &idx, &pool, &wanted, &choices, &n, err);
+        if (r >= 0 && ctx->lock_out)
+                r = source_lock_record(ctx, &idx, choices, n, NULL, 0, err);
+        else if (r >= 0) {
+                r = source_fetch_choices(ctx, &ho, choices, n, RPM_FETCH_WORKERS, err);
+                if (r < 0 && ctx->lock)
+                        error_wrap(err, "%s", ctx->lock->path);
+                if (r >= 0 && ctx->lock)
+                        r = source_lock_check_locals(ctx, choices, n, err);
+                if (r >= 0)
+                        r = check_signatures(ctx, &repos, choices, n, err);
+                if (r >= 0)
+                        r = source_pkg_root(s, ctx->cache, &rpm_root_ops, choices, n, &ctx->limits, err);
+                if (r >= 0 && !isempty(c->mock.post_build))
+                        r = mock_hook_run("post-build", c->mock.post_build, ctx, s->root_path, err);
+                if (r >= 0 && c->mock.debuginfo && !pool)
+                        r = error_set(err, SMITH_ERR_CONFIG,
+                                      "%s: mock.debuginfo needs the repositories' metadata, which a locked build "
+                                      "does not read: build without the lock",
+                                      ctx->lock ? ctx->lock->path : "smith.lock");
+                if (r >= 0 && c->mock.debuginfo) {
+                        /* kept for rpm_debuginfo(), after the selection */
+                        struct rpm_state *st = calloc(1, sizeof(*st));
+                        if (!st)
+                                r = error_oom(err);
+                        else {
+                                *st = (struct rpm_state){ .pool = TAKE_PTR(pool),
+                                                          .repos = repos,
+                                                          .wanted = TAKE_PTR(wanted),
+                                                          .ctx = *ctx,
+                                                          .ho = ho };
+                                repos = (struct rpm_repos){};
+                                s->priv = st;
+                        }
                 }
-                *st = (struct rpm_state){
-                        .pool = TAKE_PTR(pool), .repos = repos, .wanted = TAKE_PTR(wanted), .ctx = *ctx, .ho = ho
-                };
-                repos = (struct rpm_repos){};
-                s->priv = st;
         }
-out:
         mock_cfg_release(&mc);
         pkg_choices_free(choices, n);
         apt_indexes_release(&idx);
@@ -453,4 +489,5 @@ const struct source_ops source_rpm_ops = {
         .open = rpm_open,
         .release = rpm_release,
         .debuginfo = rpm_debuginfo,
+        .locks = true,
 };

@@ -9,6 +9,7 @@
 
 #include "basic/fs.h"
 #include "basic/strv.h"
+#include "lock.h"
 #include "registry/registry.h"
 #include "source.h"
 
@@ -201,6 +202,11 @@ int source_open(const struct smith_config *c, const struct source_ctx *ctx, stru
         r = pick_backend(c, ctx, &ops, err);
         if (r < 0)
                 return r;
+        if (ctx->lock && !streq(ctx->lock->source, ops->kind))
+                return error_set(err, SMITH_ERR_CONFIG,
+                                 "%s: locks a '%s' source, this package is '%s': run "
+                                 "'smith lock --update'",
+                                 ctx->lock->path, ctx->lock->source, ops->kind);
         s = calloc(1, sizeof(*s));
         if (!s)
                 return error_oom(err);
@@ -215,6 +221,21 @@ int source_open(const struct smith_config *c, const struct source_ctx *ctx, stru
                 return r;
         *ret = TAKE_PTR(s);
         return 0;
+}
+
+int source_lock(const struct smith_config *c, const struct source_ctx *ctx, struct smith_error **err) {
+        _cleanup_(source_freep) struct source *s = NULL;
+        const struct source_ops *ops;
+
+        if (pick_backend(c, ctx, &ops, err) < 0)
+                return -1;
+        free(ctx->lock_out->source);
+        ctx->lock_out->source = strdup(ops->kind);
+        if (!ctx->lock_out->source)
+                return error_oom(err);
+        if (!ops->locks)
+                return 0; /* a directory or an image file: nothing to pin beyond the kind */
+        return source_open(c, ctx, &s, err);
 }
 
 void source_packages_clear(struct source *s) {

@@ -18,6 +18,8 @@
 #include "oci/layout_read.h"
 #include "store/cache.h"
 
+struct smith_lock;
+
 struct source_ctx {
         int build_dirfd;       /* the build directory: relative package paths start here */
         const char *build_dir; /* its path, for messages */
@@ -26,6 +28,12 @@ struct source_ctx {
         bool verbose;
         bool insecure;               /* -k: registry TLS certificates are not verified */
         struct unpack_limits limits; /* what an image may take (zeroes: the defaults) */
+        /* smith.lock (lock.h): a build uses what it names and resolves
+         * nothing; NULL without one */
+        const struct smith_lock *lock;
+        /* `smith lock`: the backend resolves into it and fetches nothing
+         * more than resolving needs; no root is opened */
+        struct smith_lock *lock_out;
 };
 
 /* What a package backend knows of one package in the root. */
@@ -70,6 +78,7 @@ struct source_ops {
          * extra packages (mock.debugdeps: names or .rpm files), with what
          * they need; nothing to install leaves it at -1. */
         int (*debuginfo)(struct source *s, char *const *pkgs, char *const *extra, struct smith_error **err);
+        bool locks; /* open() knows ctx->lock and ctx->lock_out; for the others a lock names the kind only */
 };
 
 extern const struct source_ops source_dir_ops;
@@ -89,6 +98,9 @@ extern const struct source_ops source_rpm_ops;
  * smith.yaml has apt `repos:` or this machine has apt sources. */
 int source_open(const struct smith_config *c, const struct source_ctx *ctx, struct source **ret,
                 struct smith_error **err);
+/* `smith lock`: the backend for c resolves into ctx->lock_out (its kind
+ * always; packages or an image where there is something to pin). */
+int source_lock(const struct smith_config *c, const struct source_ctx *ctx, struct smith_error **err);
 void source_free(struct source *s);
 /* Forgets what s->pkgs held. */
 void source_packages_clear(struct source *s);

@@ -1,0 +1,72 @@
+/* `smith lock`; see resolve.h.  smith.yaml is read as a build reads it,
+ * the package source resolves into a fresh lock (source_lock()), and the
+ * lock gets the digest of the smith.yaml inputs it covers. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "basic/fs.h"
+#include "basic/log.h"
+#include "config/config.h"
+#include "oci/platform.h"
+#include "resolve.h"
+#include "source/lock.h"
+#include "source/source.h"
+#include "store/cache.h"
+
+int build_lock(const struct build_opts *o, bool update, struct smith_error **err) {
+        _cleanup_(config_freep) struct smith_config *cfg = NULL;
+        _cleanup_(lock_freep) struct smith_lock *old = NULL, *l = NULL;
+        _cleanup_(error_freep) struct smith_error *stale = NULL;
+        _cleanup_free_ char *conf = NULL, *path = lock_path_for(o->conf), *text = NULL;
+        _cleanup_close_ int dirfd = -1;
+        struct cache *cache = NULL;
+        int r;
+
+        if (!path)
+                return error_oom(err);
+        dirfd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dirfd < 0)
+                return error_set_errno(err, SMITH_ERR_USAGE, errno, "build directory '%s'", o->dir);
+        conf = (streq(o->dir, ".") || o->conf[0] == '/') ? strdup(o->conf) : path_join(o->dir, o->conf);
+        if (!conf)
+                return error_oom(err);
+        if (config_load(conf, &cfg, err) < 0)
+                return -1;
+        if (!update && lock_load(dirfd, path, cfg, oci_host_architecture(), &old, &stale) == 0 && old) {
+                log_info("'%s' covers '%s' already (--update resolves again)", path, conf);
+                return 0;
+        }
+        l = lock_new();
+        if (!l)
+                return error_oom(err);
+        if (lock_inputs_digest(cfg, oci_host_architecture(), l->inputs, err) < 0)
+                return -1;
+        if (!isempty(cfg->package)) {
+                struct source_ctx ctx = {
+                        .build_dirfd = dirfd,
+                        .build_dir = o->dir,
+                        .fast = o->fast,
+                        .verbose = o->verbose,
+                        .insecure = o->insecure,
+                        .limits = o->limits,
+                        .lock_out = l,
+                };
+                if (cache_open(&cache, err) < 0)
+                        return -1;
+                ctx.cache = cache;
+                r = source_lock(cfg, &ctx, err);
+                cache_free(cache);
+                if (r < 0)
+                        return -1;
+        }
+        if (lock_to_json(l, &text, err) < 0)
+                return -1;
+        r = write_file_atomic_at(dirfd, path, text, strlen(text), 0644);
+        if (r < 0)
+                return error_set_errno(err, SMITH_ERR_IO, r, "write '%s'", path);
+        log_info("'%s': %zu packages%s", path, l->n_pkgs, l->image.reference ? ", 1 image" : "");
+        return 0;
+}
