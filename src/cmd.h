@@ -70,7 +70,7 @@ void cmd_registry_opts(const struct transfer_opts *o, struct registry_opts *ret)
 void cmd_print_usage(const struct command *cmd, FILE *f);
 void cmd_print_version(void);
 
-extern const struct command cmd_build, cmd_upload, cmd_download, cmd_inspect, cmd_lock;
+extern const struct command cmd_build, cmd_upload, cmd_download, cmd_inspect, cmd_lock, cmd_sbom;
 
 /* A size: a positive number of bytes with an optional K, M, G or T suffix
  * (powers of 1024), at most 2^63 - 1 bytes.  Returns 0 or -EINVAL. */

@@ -1,5 +1,5 @@
 /* smith's entry point: the verb table (build, the default, upload,
- * download, inspect, lock), and the one place an error is printed, mapping its kind to the
+ * download, inspect, lock, sbom), and the one place an error is printed, mapping its kind to the
  * exit code (see README "Exit codes"). */
 #include <signal.h>
 #include <stdio.h>
@@ -8,7 +8,8 @@
 #include "basic/error.h"
 #include "cmd.h"
 
-static const struct command *const commands[] = { &cmd_build, &cmd_upload, &cmd_download, &cmd_inspect, &cmd_lock };
+static const struct command *const commands[] = { &cmd_build,   &cmd_upload, &cmd_download,
+                                                  &cmd_inspect, &cmd_lock,   &cmd_sbom };
 
 int main(int argc, char **argv) {
         _cleanup_(error_freep) struct smith_error *err = NULL;

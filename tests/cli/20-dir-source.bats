@@ -34,14 +34,16 @@ build() {
         assert_status 0
 }
 
-@test "index.json: manifest tagged latest plus the smith spec blob" {
+@test "index.json: manifest tagged latest, the smith spec an artifact referring to it" {
         build
         run $OCI index image.tar.gz
         assert_status 0
         local idx=$output
         [ "$(jq '[.manifests[] | select(.mediaType == "application/vnd.oci.image.manifest.v1+json"
                    and .annotations["org.opencontainers.image.ref.name"] == "latest")] | length' <<<"$idx")" = 1 ]
-        [ "$(jq '[.manifests[] | select(.mediaType == "application/vnd.smith.spec+json")] | length' <<<"$idx")" = 1 ]
+        run $OCI referrers image.tar.gz
+        assert_status 0
+        [ "$(jq '[.manifests[] | select(.artifactType == "application/vnd.smith.spec+json")] | length' <<<"$output")" = 1 ]
         run $OCI blob image.tar.gz application/vnd.smith.spec+json
         assert_status 0
         [ "$(jq -r .package <<<"$output")" = / ]

@@ -123,13 +123,19 @@ reason() {
         [ "$(jq -r '[.[] | select(.reason.kind == "unknown")] | length' <<<"$output")" = 0 ]
 }
 
-@test "the provenance blob is listed in index.json beside the spec blob, annotated alike" {
+@test "the provenance is an artifact referring to the image, beside the spec, annotated alike" {
         build -b 42
         run $OCI index image.tar.gz
         assert_status 0
         [ "$(jq -c '[.manifests[].mediaType]' <<<"$output")" = \
-                '["application/vnd.smith.spec+json","application/vnd.oci.image.manifest.v1+json","application/vnd.smith.provenance+json"]' ]
-        [ "$(jq -c '.manifests[2].annotations' <<<"$output")" = '{"com.oracle.smith.build":"42"}' ]
+                '["application/vnd.oci.image.manifest.v1+json","application/vnd.oci.image.index.v1+json"]' ]
+        run $OCI referrers image.tar.gz
+        assert_status 0
+        [ "$(jq -c '[.manifests[].artifactType][:2]' <<<"$output")" = \
+                '["application/vnd.smith.spec+json","application/vnd.smith.provenance+json"]' ]
+        [ "$(jq -r '.manifests[1].annotations["com.oracle.smith.build"]' <<<"$output")" = 42 ]
+        run $OCI blob image.tar.gz application/vnd.smith.provenance+json
+        assert_status 0
         run $OCI verify image.tar.gz
         assert_status 0
         # validators still find the one image named latest

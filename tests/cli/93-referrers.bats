@@ -15,12 +15,15 @@ setup_file() {
         mkdir -p "$d/rootfs/read"
         printf '%s\n' "package: /" "paths: [/usr/bin/cat]" "cmd: [/usr/bin/cat, /read/data]" >"$d/smith.yaml"
         printf 'Hello World!\n' >"$d/rootfs/read/data"
-        XDG_CACHE_HOME="$BATS_FILE_TMPDIR/cache" "$SMITH" -d "$d" -b referrers-test -i "$BATS_FILE_TMPDIR/cat.tar.gz"
+        XDG_CACHE_HOME="$BATS_FILE_TMPDIR/cache" "$SMITH" -d "$d" -b referrers-test -i "$BATS_FILE_TMPDIR/built.tar.gz"
+        # without the artifacts smith writes (spec, provenance, SBOMs): these tests make their own
         CAT="$BATS_FILE_TMPDIR/cat.tar.gz"
+        $OCI strip-referrers "$BATS_FILE_TMPDIR/built.tar.gz" "$CAT"
         ARTS="$BATS_FILE_TMPDIR/cat-artifacts.tar.gz"
         $OCI add-referrers "$CAT" "$ARTS"
         IMG=$(layout_manifest_digest "$CAT")
-        export CAT ARTS IMG
+        BUILT="$BATS_FILE_TMPDIR/built.tar.gz"
+        export CAT ARTS IMG BUILT
 }
 
 setup() {
@@ -118,8 +121,8 @@ listed() {
         run "$SMITH" download -r "http://$REG/t/cat:latest" -i got.tar.gz
         assert_status 0
         [ "$(layout_manifest_digest got.tar.gz)" = "$IMG" ] || fail "image digest differs"
-        $OCI referrers "$ARTS" >want
-        $OCI referrers got.tar.gz >got || fail "$(cat got)"
+        $OCI artifacts "$ARTS" >want
+        $OCI artifacts got.tar.gz >got || fail "$(cat got)"
         diff want got || fail "artifacts differ"
         [ "$(wc -l <got)" = 3 ] || fail "$(cat got)"
         run $OCI verify got.tar.gz
@@ -133,6 +136,31 @@ listed() {
         assert_status 0
         diff <(fallback_index "$REG" t/cat | jq -S .manifests) <(fallback_index "$REG" t/again | jq -S .manifests) ||
                 fail "re-upload lists other artifacts"
+}
+
+@test "a smith build's SBOMs and provenance go up with the image and come back with it, byte for byte" {
+        registry_start
+        run "$SMITH" upload -r "http://$REG/t/built:1" -i "$BUILT"
+        assert_status 0
+        local img
+        img=$(layout_manifest_digest "$BUILT")
+        run curl -sf -H 'Accept: application/vnd.oci.image.index.v1+json' \
+                "http://$REG/v2/t/built/manifests/sha256-${img#sha256:}"
+        assert_status 0
+        for t in application/spdx+json application/vnd.cyclonedx+json application/vnd.smith.provenance+json; do
+                jq -e --arg t "$t" '.manifests[] | select(.artifactType == $t)' <<<"$output" >/dev/null ||
+                        fail "the tag lists no $t: $output"
+        done
+        run "$SMITH" download -r "http://$REG/t/built:1" -i got.tar.gz
+        assert_status 0
+        for f in spdx cyclonedx; do
+                "$SMITH" sbom -f "$f" "$BUILT" >"want.$f"
+                "$SMITH" sbom -f "$f" got.tar.gz >"got.$f" || fail "no $f SBOM after download"
+                cmp "want.$f" "got.$f"
+        done
+        run "$SMITH" inspect got.tar.gz /usr/bin/cat
+        assert_status 0
+        assert_output_contains "paths"
 }
 
 @test "upload and download: an image without artifacts behaves as before (no tag, no nested index)" {
@@ -188,8 +216,8 @@ listed() {
         assert_status 0
         grep -q "^GET /v2/t/cat/referrers/$IMG 200" "$OREG_LOG" || fail "$(cat "$OREG_LOG")"
         ! grep -q "manifests/sha256-" "$OREG_LOG" || fail "the tag schema was asked: $(cat "$OREG_LOG")"
-        $OCI referrers "$ARTS" >want
-        $OCI referrers got.tar.gz 1 >got || fail "$(cat got)"
+        $OCI artifacts "$ARTS" >want
+        $OCI artifacts got.tar.gz 1 >got || fail "$(cat got)"
         diff want got || fail "artifacts differ"
         run $OCI verify got.tar.gz
         assert_status 0

@@ -1142,6 +1142,127 @@ static void test_index_blob(void **state) {
         }
 }
 
+/* Writes an artifact manifest (artifactType type, the blob doc, subject the
+ * image d) and returns its descriptor as a referrers index lists it. */
+static json_t *put_artifact(int dfd, const char *type, const char *doc, const json_t *subject, const char *as_type) {
+        struct oci_descriptor blob = { .media_type = (char *) type, .size = (int64_t) strlen(doc) };
+        struct oci_descriptor sub = { .media_type = (char *) OCI_MT_MANIFEST,
+                                      .size = json_integer_value(json_object_get(subject, "size")) };
+        struct smith_error *err = NULL;
+        char digest[DIGEST_STR_LEN + 1];
+        char *m = NULL;
+        size_t len = 0;
+        json_t *d;
+
+        put_blob(dfd, doc, strlen(doc), blob.digest);
+        put_blob(dfd, "{}", 2, digest);
+        snprintf(sub.digest, sizeof(sub.digest), "%s", json_string_value(json_object_get(subject, "digest")));
+        assert_int_equal(oci_artifact_manifest_build(type, &blob, &sub, NULL, &m, &len, &err), 0);
+        put_blob(dfd, m, len, digest);
+        free(m);
+        d = desc(OCI_MT_MANIFEST, digest, len);
+        json_object_set_new(d, "artifactType", json_string(as_type ? as_type : type));
+        return d;
+}
+
+/* index.json = [image, the nested index of its referrers annotated with
+ * subject_digest (NULL: the image's)]. */
+static void put_referrers(int dfd, json_t *image, json_t *artifacts, const char *subject_digest) {
+        json_t *ms = json_array(), *nested = json_pack("{s:i, s:s, s:o}", "schemaVersion", 2, "mediaType", OCI_MT_INDEX,
+                                                       "manifests", artifacts);
+        char digest[DIGEST_STR_LEN + 1];
+        size_t len;
+        json_t *d;
+
+        put_json(dfd, nested, digest, &len); /* takes nested */
+        d = desc(OCI_MT_INDEX, digest, len);
+        json_object_set_new(
+                d, "annotations",
+                json_pack("{s:s}", OCI_ANNOTATION_REFERRERS,
+                          subject_digest ? subject_digest : json_string_value(json_object_get(image, "digest"))));
+        json_array_append_new(ms, image);
+        json_array_append_new(ms, d);
+        write_index(dfd, ms);
+}
+
+/* Documents stored as OCI 1.1 artifacts referring to the image, in the
+ * nested index beside it (smith's layout): found by artifactType, from a
+ * directory, a tarball cold and warm; the nested index is no image. */
+static void test_referrers(void **state) {
+        struct world *w = *state;
+        static const char doc[] = "{\"a\":\"document\"}";
+        _cleanup_free_ char *file = path_join(w->top, "layout.tar.gz");
+        json_t *image = make_image(w->layout_fd, "one", "one"), *arts = json_array();
+        struct smith_error *err = NULL;
+        char *buf = NULL;
+        size_t len = 0;
+
+        json_array_append_new(arts, put_artifact(w->layout_fd, "application/vnd.smith.test+json", doc, image, NULL));
+        put_referrers(w->layout_fd, image, arts, NULL);
+        tar_layout(w->layout, GZIP, file, "");
+        for (int round = 0; round < 3; round++) {
+                /* no tag and none named latest: the one image (the nested index is none) */
+                _cleanup_(oci_image_freep) struct oci_image *img = open_ok(w, round == 0 ? w->layout : file);
+                assert_int_equal(img->from_cache, round == 2);
+                assert_int_equal(
+                        oci_image_read_index_blob(img, "application/vnd.smith.test+json", 1024, &buf, &len, &err), 1);
+                assert_int_equal(len, strlen(doc));
+                assert_string_equal(buf, doc);
+                free(buf);
+                buf = NULL;
+                assert_int_equal(oci_image_read_index_blob(img, "application/x-none", 1024, &buf, &len, &err), 0);
+                assert_int_equal(oci_image_read_index_blob(img, "application/vnd.smith.test+json", 4, &buf, &len, &err),
+                                 -1);
+                assert_non_null(strstr(err->msg, "is too large"));
+                error_free(err);
+                err = NULL;
+        }
+}
+
+/* Hostile referrers: an artifact about another image, one whose manifest
+ * says another artifactType, a nested index annotated for another image. */
+static void test_referrers_hostile(void **state) {
+        struct world *w = *state;
+        static const char doc[] = "{}";
+        json_t *image = make_image(w->layout_fd, "one", "latest"), *other = make_image(w->layout_fd, "two", NULL);
+        struct smith_error *err = NULL;
+        char *buf = NULL;
+        size_t len = 0;
+        static const struct {
+                bool other_subject;
+                const char *as_type;
+                bool other_index;
+                const char *msg;
+        } cases[] = {
+                { true, NULL, false, "its subject is not the image" },
+                { false, "application/vnd.smith.lie+json", false, "artifactType is not" },
+                { false, NULL, true, NULL },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                json_t *arts = json_array();
+                const char *type = cases[i].as_type ?: "application/vnd.smith.test+json";
+                json_array_append_new(arts, put_artifact(w->layout_fd, "application/vnd.smith.test+json", doc,
+                                                         cases[i].other_subject ? other : image, type));
+                put_referrers(w->layout_fd, json_incref(image), arts,
+                              cases[i].other_index ? json_string_value(json_object_get(other, "digest")) : NULL);
+                {
+                        _cleanup_(oci_image_freep) struct oci_image *img = open_ok(w, w->layout);
+                        int r = oci_image_read_index_blob(img, type, 1024, &buf, &len, &err);
+                        assert_int_equal(r, cases[i].msg ? -1 : 0);
+                        assert_null(buf);
+                        if (cases[i].msg) {
+                                assert_non_null(strstr(err->msg, cases[i].msg));
+                                assert_int_equal(err->kind, SMITH_ERR_SOURCE);
+                                error_free(err);
+                                err = NULL;
+                        }
+                }
+        }
+        json_decref(image);
+        json_decref(other);
+}
+
 int main(void) {
 #define T(f) cmocka_unit_test_setup_teardown(f, world_setup, world_teardown)
         const struct CMUnitTest tests[] = {
@@ -1166,6 +1287,8 @@ int main(void) {
                 T(test_tarball_member_sizes),
                 T(test_tarball_budget),
                 T(test_index_blob),
+                T(test_referrers),
+                T(test_referrers_hostile),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,4 @@
-/* SHA-256 over streams, with OpenSSL's EVP interface, and helpers for
+/* SHA-256 (and SHA-1) over streams, with OpenSSL's EVP interface, and helpers for
  * OCI digest strings ("sha256:<64 hex>"). */
 #pragma once
 
@@ -20,6 +20,18 @@ static inline void sha256_freep(struct sha256 **h) {
 
 /* Digest of a whole buffer. */
 void sha256_digest_of(const void *data, size_t len, char out[static DIGEST_STR_LEN + 1]);
+
+/* SHA-1, only where a format demands it (SPDX's file checksums): never
+ * for naming or verifying anything. */
+#define SHA1_HEX_LEN 40
+struct sha1;
+struct sha1 *sha1_new(void);
+void sha1_update(struct sha1 *h, const void *data, size_t len);
+void sha1_final_hex(struct sha1 *h, char out[static SHA1_HEX_LEN + 1]);
+void sha1_free(struct sha1 *h);
+static inline void sha1_freep(struct sha1 **h) {
+        sha1_free(*h);
+}
 
 /* True if s is exactly "sha256:" followed by 64 lowercase hex digits: the
  * only form we accept from untrusted input, so it is safe in a path. */

@@ -181,6 +181,10 @@ int tar_writer_add_data(struct tar_writer *t, const char *path, const void *data
         if (make_entry(t, path, AE_IFREG, m, &e, err) < 0)
                 return -1;
         archive_entry_set_size(e, (la_int64_t) len);
+        if (m->hash)
+                sha256_update(m->hash, data, len);
+        if (m->sha1)
+                sha1_update(m->sha1, data, len);
         if (write_header(t, e, path, err) < 0 || write_data(t, data, len, path, err) < 0)
                 return -1;
         return finish_entry(t, path, err);
@@ -232,6 +236,10 @@ int tar_writer_add_file_fd(struct tar_writer *t, const char *path, int fd, int64
                 }
                 if (write_data(t, buf, (size_t) n, path, err) < 0)
                         return -1;
+                if (m->hash)
+                        sha256_update(m->hash, buf, (size_t) n);
+                if (m->sha1)
+                        sha1_update(m->sha1, buf, (size_t) n);
                 left -= n;
         }
         return finish_entry(t, path, err);

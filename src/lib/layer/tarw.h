@@ -26,6 +26,7 @@
 #include <sys/types.h>
 
 #include "basic/error.h"
+#include "basic/hash.h"
 #include "layer/blob.h"
 
 struct tar_writer;
@@ -37,6 +38,8 @@ struct tar_entry_meta {
         gid_t gid;
         mode_t perm; /* permission bits only (07777); the type comes from the call */
         int64_t mtime;
+        struct sha256 *hash; /* files: updated with their bytes as they are written, or NULL */
+        struct sha1 *sha1;   /* the same, for SPDX, or NULL */
 };
 
 int tar_writer_add_dir(struct tar_writer *t, const char *path, const struct tar_entry_meta *m,

@@ -66,6 +66,7 @@ static json_t *descriptor_with_type(const struct oci_descriptor *d, const char *
 
         o = json_object();
         if (!o || set_new(o, "mediaType", json_string(media_type)) < 0 ||
+            (d->artifact_type && set_new(o, "artifactType", json_string(d->artifact_type)) < 0) ||
             set_new(o, "digest", json_string(d->digest)) < 0 ||
             set_new(o, "size", json_integer((json_int_t) d->size)) < 0)
                 return NULL;
@@ -152,6 +153,54 @@ int oci_manifest_build(const struct oci_descriptor *config, const struct oci_des
         }
         if (oci_json_dump(m, ret_json, ret_len, err) < 0)
                 return error_wrap(err, "build manifest");
+        return 0;
+}
+
+int oci_artifact_manifest_build(const char *artifact_type, const struct oci_descriptor *blob,
+                                const struct oci_descriptor *subject, const json_t *annotations, char **ret_json,
+                                size_t *ret_len, struct smith_error **err) {
+        _cleanup_(json_decrefp) json_t *m = json_object(), *layers = json_array();
+        struct oci_descriptor empty = { .media_type = (char *) OCI_MT_EMPTY, .digest = OCI_EMPTY_DIGEST, .size = 2 };
+
+        if (isempty(artifact_type))
+                return error_set(err, SMITH_ERR_IO, "build artifact manifest: no artifact type");
+        if (check_descriptor(blob, "artifact", err) < 0 || check_descriptor(subject, "subject", err) < 0)
+                return error_wrap(err, "build artifact manifest");
+        if (annotations && !annotations_valid(annotations))
+                return error_set(err, SMITH_ERR_IO, "build artifact manifest: annotations must be strings");
+        if (!m || !layers || set_new(m, "schemaVersion", json_integer(2)) < 0 ||
+            set_new(m, "mediaType", json_string(OCI_MT_MANIFEST)) < 0 ||
+            set_new(m, "artifactType", json_string(artifact_type)) < 0 ||
+            set_new(m, "config", descriptor_with_type(&empty, OCI_MT_EMPTY)) < 0 ||
+            json_array_append_new(layers, descriptor_with_type(blob, blob->media_type)) < 0 ||
+            json_object_set(m, "layers", layers) < 0 ||
+            set_new(m, "subject", descriptor_with_type(subject, subject->media_type)) < 0 ||
+            (annotations && json_object_size(annotations) > 0 &&
+             set_new(m, "annotations", sorted_copy(annotations)) < 0))
+                return error_oom(err);
+        if (oci_json_dump(m, ret_json, ret_len, err) < 0)
+                return error_wrap(err, "build artifact manifest");
+        return 0;
+}
+
+int oci_index_build(const struct oci_descriptor *manifests, size_t n, const char *what, char **ret_json,
+                    size_t *ret_len, struct smith_error **err) {
+        _cleanup_(json_decrefp) json_t *idx = json_object();
+        json_t *arr = json_array();
+
+        if (!idx || !arr || set_new(idx, "schemaVersion", json_integer(2)) < 0 ||
+            set_new(idx, "mediaType", json_string(OCI_MT_INDEX)) < 0 || set_new(idx, "manifests", arr) < 0)
+                return error_oom(err);
+        for (size_t i = 0; i < n; i++) {
+                json_t *d = oci_descriptor_to_json(&manifests[i]);
+                if (!d)
+                        return error_set(err, SMITH_ERR_IO, "%s: invalid manifest descriptor '%s'", what,
+                                         manifests[i].digest);
+                if (json_array_append_new(arr, d) < 0)
+                        return error_oom(err);
+        }
+        if (oci_json_dump(idx, ret_json, ret_len, err) < 0)
+                return error_wrap(err, "%s", what);
         return 0;
 }
 

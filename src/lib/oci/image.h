@@ -36,6 +36,7 @@ struct oci_descriptor {
         int64_t size;
         json_t *annotations;
         json_t *platform;
+        const char *artifact_type; /* OCI 1.1: an artifact manifest's artifactType (static), or NULL */
 };
 
 /* A new JSON object for d (deep copies of annotations and platform), or
@@ -55,6 +56,20 @@ const char *oci_layer_media_type(const char *media_type);
  * NUL-terminated (not counted in *ret_len). */
 int oci_manifest_build(const struct oci_descriptor *config, const struct oci_descriptor *layers, size_t n, bool docker,
                        char **ret_json, size_t *ret_len, struct smith_error **err);
+
+/* An OCI 1.1 artifact manifest: schemaVersion, mediaType (OCI_MT_MANIFEST),
+ * artifactType, config = the empty descriptor (OCI_MT_EMPTY, the blob
+ * "{}"), layers = [blob], subject (the manifest it refers to) and the
+ * annotations (strings, sorted; NULL or empty: none).  *ret_json is
+ * NUL-terminated. */
+int oci_artifact_manifest_build(const char *artifact_type, const struct oci_descriptor *blob,
+                                const struct oci_descriptor *subject, const json_t *annotations, char **ret_json,
+                                size_t *ret_len, struct smith_error **err);
+
+/* {"schemaVersion":2,"mediaType":OCI_MT_INDEX,"manifests":[...]}, the
+ * descriptors in the order given; what names the index in messages. */
+int oci_index_build(const struct oci_descriptor *manifests, size_t n, const char *what, char **ret_json,
+                    size_t *ret_len, struct smith_error **err);
 
 /* Compact serialisation in insertion order, at most OCI_JSON_MAX bytes.
  * *ret is NUL-terminated (not counted in *ret_len). */

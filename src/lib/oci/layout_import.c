@@ -43,9 +43,10 @@
  *    is final: a member outside it is skipped unread.
  *  - Before that, a member nobody has named yet is kept if it is small (at
  *    most OCI_LAYOUT_MAX_JSON: it may be a manifest, an index or a config),
- *    or if it may be a layer (gzip, zstd or tar by its first bytes).  Any
- *    other is nothing smith could read (layers are tar, manifests and
- *    configs small JSON), and is skipped unread.
+ *    or if it may be a layer (gzip, zstd or tar by its first bytes) or a
+ *    larger JSON document (an artifact's, such as an SBOM).  Any other is
+ *    nothing smith could read (layers are tar, manifests and configs small
+ *    JSON), and is skipped unread.
  *
  * Kept members go to a directory of the import's own in the cache's tmp/
  * (flock()ed while in use, see cache.h), at most IMPORT_MAX_REFS files and
@@ -339,7 +340,8 @@ static int import_blob(struct import *imp, struct archive_entry *e, const char *
                 len = 0;
         } else if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
                 return layer_reader_error(imp->rd, err, "read tar");
-        if (!ref && size > (int64_t) OCI_LAYOUT_MAX_JSON && !may_be_layer(buf, len))
+        /* larger JSON: a document an artifact carries (an SBOM) */
+        if (!ref && size > (int64_t) OCI_LAYOUT_MAX_JSON && !may_be_layer(buf, len) && !may_be_json(buf, len))
                 return 0;
         json = size <= (int64_t) OCI_LAYOUT_MAX_JSON && may_be_json(buf, len);
         if ((uint64_t) size > imp->limits.max_unpacked - imp->kept) {

@@ -151,11 +151,80 @@ int oci_image_open_blob(const struct oci_image *img, const char *digest, int *re
         return 0;
 }
 
+/* The manifests of the nested index that index.json lists with the
+ * annotation OCI_ANNOTATION_REFERRERS = this image's manifest digest
+ * (the artifacts that refer to it, as a registry's referrers response
+ * lists them): 1 and *ret (the parsed index, "manifests" checked to be a
+ * list), or 0 when there is none. */
+static int read_referrers(const struct oci_image *img, json_t **ret, struct smith_error **err) {
+        json_t *manifests = json_object_get(img->index, "manifests"), *e;
+        size_t i;
+
+        json_array_foreach(manifests, i, e) {
+                _cleanup_free_ char *buf = NULL;
+                json_t *ann = json_object_get(e, "annotations"), *idx = NULL;
+                const char *subject = json_string_value(json_object_get(ann, OCI_ANNOTATION_REFERRERS));
+                struct oci_desc d;
+                size_t len;
+
+                if (!subject || !streq(subject, img->manifest_digest) ||
+                    !oci_in_list(oci_index_types, json_string_value(json_object_get(e, "mediaType"))))
+                        continue;
+                if (oci_parse_descriptor(e, "index.json", &d, err) < 0 ||
+                    read_verified_blob(img->blobs_fd, "referrers index", &d, &buf, &len, err) < 0 ||
+                    oci_parse_json(buf, len, "referrers index", &idx, err) < 0)
+                        return -1;
+                if (!json_is_array(json_object_get(idx, "manifests"))) {
+                        json_decref(idx);
+                        return error_set(err, SMITH_ERR_SOURCE, "referrers index '%s': 'manifests' is not a list",
+                                         d.digest);
+                }
+                *ret = idx;
+                return 1;
+        }
+        return 0;
+}
+
+/* The blob of the artifact manifest d describes: its artifactType must be
+ * artifact_type, its one layer is the blob, its subject this image. */
+static int read_artifact(const struct oci_image *img, const struct oci_desc *d, const char *artifact_type, size_t max,
+                         char **ret, size_t *ret_len, struct smith_error **err) {
+        _cleanup_(json_decrefp) json_t *m = NULL;
+        _cleanup_free_ char *buf = NULL;
+        json_t *layers, *subject;
+        struct oci_desc blob, sd;
+        size_t len;
+
+        if (!oci_in_list(oci_manifest_types, d->media_type))
+                return error_set(err, SMITH_ERR_SOURCE, "artifact '%s': not a manifest", d->digest);
+        if (read_verified_blob(img->blobs_fd, "artifact manifest", d, &buf, &len, err) < 0 ||
+            oci_parse_json(buf, len, "artifact manifest", &m, err) < 0)
+                return -1;
+        layers = json_object_get(m, "layers");
+        subject = json_object_get(m, "subject");
+        if (!json_is_string(json_object_get(m, "artifactType")) ||
+            !streq(json_string_value(json_object_get(m, "artifactType")), artifact_type))
+                return error_set(err, SMITH_ERR_SOURCE, "artifact '%s': artifactType is not '%s'", d->digest,
+                                 artifact_type);
+        if (!json_is_array(layers) || json_array_size(layers) != 1)
+                return error_set(err, SMITH_ERR_SOURCE, "artifact '%s': not exactly one layer", d->digest);
+        if (!subject || oci_parse_descriptor(subject, "artifact subject", &sd, err) < 0 ||
+            !streq(sd.digest, img->manifest_digest))
+                return subject ? error_set(err, SMITH_ERR_SOURCE, "artifact '%s': its subject is not the image",
+                                           d->digest)
+                               : error_set(err, SMITH_ERR_SOURCE, "artifact '%s': no subject", d->digest);
+        if (oci_parse_descriptor(json_array_get(layers, 0), "artifact layer", &blob, err) < 0)
+                return -1;
+        return read_verified_blob_max(img->blobs_fd, artifact_type, &blob, max, ret, ret_len, err);
+}
+
 int oci_image_read_index_blob(const struct oci_image *img, const char *media_type, size_t max, char **ret,
                               size_t *ret_len, struct smith_error **err) {
         json_t *manifests = json_object_get(img->index, "manifests"), *e;
+        _cleanup_(json_decrefp) json_t *referrers = NULL;
         struct oci_desc d;
         size_t i;
+        int r;
 
         json_array_foreach(manifests, i, e) {
                 json_t *mt = json_object_get(e, "mediaType");
@@ -163,6 +232,19 @@ int oci_image_read_index_blob(const struct oci_image *img, const char *media_typ
                         continue;
                 if (oci_parse_descriptor(e, "index.json", &d, err) < 0 ||
                     read_verified_blob_max(img->blobs_fd, media_type, &d, max, ret, ret_len, err) < 0)
+                        return error_wrap(err, "'%s'", img->source ? img->source : "image");
+                return 1;
+        }
+        /* an artifact referring to the image, in the nested index */
+        r = read_referrers(img, &referrers, err);
+        if (r <= 0)
+                return r < 0 ? error_wrap(err, "'%s'", img->source ? img->source : "image") : 0;
+        json_array_foreach(json_object_get(referrers, "manifests"), i, e) {
+                json_t *at = json_object_get(e, "artifactType");
+                if (!json_is_string(at) || !streq(json_string_value(at), media_type))
+                        continue;
+                if (oci_parse_descriptor(e, "referrers index", &d, err) < 0 ||
+                    read_artifact(img, &d, media_type, max, ret, ret_len, err) < 0)
                         return error_wrap(err, "'%s'", img->source ? img->source : "image");
                 return 1;
         }

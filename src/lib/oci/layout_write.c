@@ -93,26 +93,7 @@ static int sorted_unique_blobs(const struct layout_blob *blobs, size_t n, const 
 
 static int build_index(const struct oci_descriptor *m, size_t n, char **ret, size_t *ret_len,
                        struct smith_error **err) {
-        _cleanup_(json_decrefp) json_t *idx = NULL;
-        json_t *arr;
-
-        idx = json_object();
-        arr = json_array();
-        if (!idx || !arr || json_object_set_new(idx, "schemaVersion", json_integer(2)) < 0 ||
-            json_object_set_new(idx, "mediaType", json_string(OCI_MT_INDEX)) < 0 ||
-            json_object_set_new(idx, "manifests", arr) < 0)
-                return error_oom(err);
-        for (size_t i = 0; i < n; i++) {
-                json_t *d = oci_descriptor_to_json(&m[i]);
-                if (!d)
-                        return error_set(err, SMITH_ERR_IO, "index.json: invalid manifest descriptor '%s'",
-                                         m[i].digest);
-                if (json_array_append_new(arr, d) < 0)
-                        return error_oom(err);
-        }
-        if (oci_json_dump(idx, ret, ret_len, err) < 0)
-                return error_wrap(err, "index.json");
-        return 0;
+        return oci_index_build(m, n, "index.json", ret, ret_len, err);
 }
 
 /* --- the archive --- */

@@ -2,7 +2,9 @@
  * schema 2's: named here only, so that one place knows them. */
 #pragma once
 
-/* index.json's entry for the index of an image's artifacts (oci/referrers.h) */
+/* index.json's annotation on the nested index of the artifacts (OCI 1.1
+ * manifests with a subject) that refer to the image manifest whose digest
+ * is its value: smith's spec, packages, provenance and SBOMs (oci/referrers.h) */
 #define OCI_ANNOTATION_REFERRERS "vnd.smith.referrers"
 
 #define OCI_MT_MANIFEST "application/vnd.oci.image.manifest.v1+json"
@@ -21,5 +23,10 @@
 #define DOCKER_MT_LAYER_GZIP "application/vnd.docker.image.rootfs.diff.tar.gzip"
 #define DOCKER_MT_LAYER_TAR "application/vnd.docker.image.rootfs.diff.tar"
 
-/* smith's own blobs beside the image in index.json */
+/* smith's own documents, as artifacts referring to the image (artifactType
+ * and their blob's media type) */
 #define SMITH_MT_PROVENANCE "application/vnd.smith.provenance+json" /* tree/provenance.h */
+
+/* SBOMs, as OCI 1.1 artifacts referring to the image (pipeline/sbom.h) */
+#define SBOM_MT_SPDX "application/spdx+json"
+#define SBOM_MT_CYCLONEDX "application/vnd.cyclonedx+json"

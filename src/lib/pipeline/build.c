@@ -21,6 +21,7 @@
 #include "pipeline/debuginfo.h"
 #include "pipeline/emit.h"
 #include "pipeline/layer-cache.h"
+#include "pipeline/sbom.h"
 #include "tree/overlay.h"
 #include "config/config.h"
 #include "oci/image.h"
@@ -56,12 +57,16 @@ struct build {
         struct nss_files nss;
         int rootfs_fd;
         int layer_fd;
-        int64_t epoch; /* SOURCE_DATE_EPOCH, or -1 */
+        int64_t epoch;            /* SOURCE_DATE_EPOCH, or -1 */
+        struct dpkg_db *db;       /* the source's dpkg database, or NULL */
+        struct layer_files files; /* the layer's regular files and their digests, for the SBOMs */
 };
 
 static void build_release(struct build *b) {
         close_many(b->dirfd, b->rootfs_fd, b->layer_fd);
         plan_free(b->plan);
+        dpkg_db_free(b->db);
+        layer_files_release(&b->files);
         oci_image_free(b->parent);
         source_free(b->src);
         lock_free(b->lock);
@@ -246,14 +251,15 @@ static int plan_rpm_packages(struct build *b, struct smith_error **err) {
  * os-release of those packages in the image, so scanners and dpkg (or rpm)
  * see them.  After the overlay: what rootfs/ replaced is not the package's. */
 static int plan_packages(struct build *b, struct smith_error **err) {
-        _cleanup_(dpkg_db_freep) struct dpkg_db *db = NULL;
+        struct dpkg_db *db;
         int r;
 
         if (b->cfg->no_package_metadata)
                 return 0;
-        r = dpkg_db_load(b->src->root_fd, b->src->name, &db, err);
+        r = dpkg_db_load(b->src->root_fd, b->src->name, &b->db, err);
         if (r < 0)
                 return error_wrap(err, "package metadata");
+        db = b->db;
         if (!db)
                 return plan_rpm_packages(b, err);
         r = dpkg_db_attribute(db, b->plan, err);
@@ -342,17 +348,196 @@ static int format_time(int64_t epoch, char out[static 32]) {
         return 0;
 }
 
+/* --- the artifacts referring to the image ---
+ *
+ * smith's documents about the image (the spec, the packages a package
+ * source used, the provenance of every entry, the SBOMs) are OCI 1.1
+ * artifacts: each an image manifest with an artifactType, the empty config,
+ * the document as its one layer and the image manifest as its subject.
+ * index.json lists the image first and then one nested index annotated
+ * OCI_ANNOTATION_REFERRERS = the image manifest's digest, whose
+ * manifests are the artifacts' descriptors as a registry's referrers
+ * response lists them (artifactType, annotations); one entry only beside
+ * the image, as oci-image-tool's lookup by name copes with no more. */
+
+#define ARTIFACTS_MAX 5
+
+struct artifact {
+        const char *type; /* artifactType and the document's media type */
+        char *doc;        /* owned, unless borrowed */
+        size_t doc_len;
+        bool borrowed;
+        char *manifest; /* the artifact manifest */
+        size_t manifest_len;
+        struct oci_descriptor doc_desc, desc; /* the document; the manifest, as the nested index lists it */
+};
+
+struct artifacts {
+        struct artifact v[ARTIFACTS_MAX];
+        size_t n;
+        json_t *annotations; /* every artifact's */
+        char *index;         /* the nested index */
+        size_t index_len;
+        char index_digest[DIGEST_STR_LEN + 1];
+        char subject[DIGEST_STR_LEN + 1]; /* the image manifest's digest */
+};
+
+static void artifacts_release(struct artifacts *a) {
+        for (size_t i = 0; i < a->n; i++) {
+                if (!a->v[i].borrowed)
+                        free(a->v[i].doc);
+                free(a->v[i].manifest);
+        }
+        json_decref(a->annotations);
+        free(a->index);
+}
+
+/* Adds the document (taken, or borrowed) as an artifact referring to subject. */
+static int artifact_add(struct artifacts *a, const char *type, char *doc, size_t len, bool borrowed,
+                        const struct oci_descriptor *subject, struct smith_error **err) {
+        struct artifact *x = &a->v[a->n++];
+
+        *x = (struct artifact){ .type = type, .doc = doc, .doc_len = len, .borrowed = borrowed };
+        x->doc_desc = (struct oci_descriptor){ .media_type = (char *) type, .size = (int64_t) len };
+        sha256_digest_of(doc, len, x->doc_desc.digest);
+        if (oci_artifact_manifest_build(type, &x->doc_desc, subject, a->annotations, &x->manifest, &x->manifest_len,
+                                        err) < 0)
+                return error_wrap(err, "artifact '%s'", type);
+        x->desc = (struct oci_descriptor){ .media_type = (char *) OCI_MT_MANIFEST,
+                                           .size = (int64_t) x->manifest_len,
+                                           .annotations = a->annotations,
+                                           .artifact_type = type };
+        sha256_digest_of(x->manifest, x->manifest_len, x->desc.digest);
+        return 0;
+}
+
+/* A parent image's name for the SBOMs: its file's name without .tar* (and
+ * a :tag).  The image's own is "image": its output file's name must not
+ * change its bytes. */
+static char *image_name(const char *path) {
+        const char *slash = strrchr(path, '/');
+        char *name = strdup(slash ? slash + 1 : path), *dot;
+
+        if (name && (dot = strchr(name, ':')) && dot != name)
+                *dot = '\0';
+        if (name && (dot = strstr(name, ".tar")) && dot != name)
+                *dot = '\0';
+        if (name && (dot = strstr(name, ".tgz")) && dot != name)
+                *dot = '\0';
+        return name;
+}
+
+static int write_artifacts(struct build *b, const struct blob_result *layer, const char *spec, size_t spec_len,
+                           const char *manifest_digest, size_t manifest_len, const char *created, struct artifacts *a,
+                           struct smith_error **err) {
+        static const enum sbom_format formats[] = { SBOM_SPDX, SBOM_CYCLONEDX };
+        struct oci_descriptor subject = { .media_type = (char *) OCI_MT_MANIFEST, .size = (int64_t) manifest_len };
+        _cleanup_free_ char *parent_name = NULL;
+        char *doc = NULL;
+        size_t len = 0;
+        int r;
+
+        memcpy(subject.digest, manifest_digest, sizeof(subject.digest));
+        memcpy(a->subject, manifest_digest, sizeof(a->subject));
+        a->annotations = json_object();
+        if (!a->annotations ||
+            json_object_set_new(a->annotations, "org.opencontainers.image.created", json_string(created)) < 0 ||
+            (!isempty(b->o->buildno) &&
+             json_object_set_new(a->annotations, "com.oracle.smith.build", json_string(b->o->buildno)) < 0))
+                return error_oom(err);
+
+        if (artifact_add(a, MT_SMITH_SPEC, (char *) spec, spec_len, true, &subject, err) < 0)
+                return -1;
+        if (b->src && b->src->packages) {
+                doc = strv_join(b->src->packages, "\n");
+                if (!doc)
+                        return error_oom(err);
+                if (artifact_add(a, MT_SMITH_PACKAGES, doc, strlen(doc), false, &subject, err) < 0)
+                        return -1;
+        }
+        {
+                /* why each entry of the layer is there, for `smith inspect` */
+                const char *slash = strrchr(b->o->conf, '/');
+                r = provenance_write(b->plan, layer->diff_id, slash ? slash + 1 : b->o->conf, &doc, &len, err);
+                if (r < 0)
+                        return error_wrap(err, "provenance");
+                if (artifact_add(a, SMITH_MT_PROVENANCE, doc, len, false, &subject, err) < 0)
+                        return -1;
+        }
+        {
+                struct sbom_input si = {
+                        .name = "image",
+                        .manifest_digest = manifest_digest,
+                        .files = &b->files,
+                        .db = b->db,
+                        .root_fd = b->src ? b->src->root_fd : -1,
+                        .created = created,
+                };
+                if (b->parent) {
+                        parent_name = image_name(b->cfg->parent);
+                        if (!parent_name)
+                                return error_oom(err);
+                        si.base_name = parent_name;
+                        si.base_digest = b->parent->manifest_digest;
+                }
+                for (size_t i = 0; i < ELEMENTSOF(formats); i++) {
+                        if (sbom_write(&si, formats[i], &doc, &len, err) < 0)
+                                return error_wrap(err, "sbom");
+                        if (artifact_add(a, sbom_media_type(formats[i]), doc, len, false, &subject, err) < 0)
+                                return -1;
+                }
+        }
+        {
+                struct oci_descriptor list[ARTIFACTS_MAX];
+                for (size_t i = 0; i < a->n; i++)
+                        list[i] = a->v[i].desc;
+                if (oci_index_build(list, a->n, "referrers index", &a->index, &a->index_len, err) < 0)
+                        return -1;
+                sha256_digest_of(a->index, a->index_len, a->index_digest);
+        }
+        return 0;
+}
+
+/* Their blobs (documents, manifests, the empty config, the nested index)
+ * and the nested index's index.json entry (its annotations are the
+ * caller's to drop). */
+static int artifacts_blobs(const struct artifacts *a, struct layout_blob *blobs, size_t *n_blobs,
+                           struct oci_descriptor *ret_entry, struct smith_error **err) {
+        struct oci_descriptor entry = { .media_type = (char *) OCI_MT_INDEX, .size = (int64_t) a->index_len };
+
+        blobs[(*n_blobs)++] = (struct layout_blob){
+                .desc = { .media_type = (char *) OCI_MT_EMPTY, .digest = OCI_EMPTY_DIGEST, .size = 2 },
+                .fd = -1,
+                .data = "{}",
+                .len = 2,
+        };
+        for (size_t i = 0; i < a->n; i++) {
+                const struct artifact *x = &a->v[i];
+                blobs[(*n_blobs)++] =
+                        (struct layout_blob){ .desc = x->doc_desc, .fd = -1, .data = x->doc, .len = x->doc_len };
+                blobs[(*n_blobs)++] =
+                        (struct layout_blob){ .desc = x->desc, .fd = -1, .data = x->manifest, .len = x->manifest_len };
+        }
+        memcpy(entry.digest, a->index_digest, sizeof(entry.digest));
+        entry.annotations = json_pack("{s:s}", OCI_ANNOTATION_REFERRERS, a->subject);
+        if (!entry.annotations)
+                return error_oom(err);
+        blobs[(*n_blobs)++] = (struct layout_blob){ .desc = entry, .fd = -1, .data = a->index, .len = a->index_len };
+        *ret_entry = entry;
+        return 0;
+}
+
 static int write_image(struct build *b, const struct blob_result *layer, const char *spec, size_t spec_len,
                        struct smith_error **err) {
         _cleanup_strv_free_ char **diff_ids = NULL;
         _cleanup_free_ struct oci_descriptor *layers = NULL;
         _cleanup_free_ struct layout_blob *blobs = NULL;
-        _cleanup_free_ char *config_json = NULL, *manifest_json = NULL, *packages = NULL, *provenance = NULL;
+        _cleanup_free_ char *config_json = NULL, *manifest_json = NULL;
         _cleanup_(json_decrefp) json_t *config = NULL;
+        _cleanup_(artifacts_release) struct artifacts arts = {};
         struct oci_descriptor config_desc = { .media_type = (char *) OCI_MT_CONFIG };
-        struct oci_descriptor pv_desc = { .media_type = (char *) SMITH_MT_PROVENANCE };
-        struct oci_descriptor index[4];
-        size_t n_layers = 0, n_blobs = 0, n_index = 0, config_len = 0, manifest_len = 0, provenance_len = 0;
+        struct oci_descriptor index[2] = {}; /* the image, the nested index of its referrers */
+        size_t n_layers = 0, n_blobs = 0, config_len = 0, manifest_len = 0;
         size_t parent_layers = b->parent ? b->parent->n_layers : 0;
         char manifest_digest[DIGEST_STR_LEN + 1], created[32];
         /* the layer inside is compressed already: a second deflate gains nothing */
@@ -361,7 +546,7 @@ static int write_image(struct build *b, const struct blob_result *layer, const c
         int r;
 
         layers = calloc(parent_layers + 1, sizeof(*layers));
-        blobs = calloc(parent_layers + 6, sizeof(*blobs));
+        blobs = calloc(parent_layers + 3 + ARTIFACTS_MAX * 2 + 2, sizeof(*blobs));
         if (!layers || !blobs)
                 return error_oom(err);
 
@@ -407,47 +592,7 @@ static int write_image(struct build *b, const struct blob_result *layer, const c
                 return error_wrap(err, "manifest");
         sha256_digest_of(manifest_json, manifest_len, manifest_digest);
 
-        /* extra blobs first, then the image, as the original's index.json */
         {
-                json_t *build_ann = json_object();
-                struct oci_descriptor spec_desc = { .media_type = (char *) MT_SMITH_SPEC, .size = (int64_t) spec_len };
-                sha256_digest_of(spec, spec_len, spec_desc.digest);
-                if (!isempty(b->o->buildno))
-                        json_object_set_new(build_ann, "com.oracle.smith.build", json_string(b->o->buildno));
-                spec_desc.annotations = build_ann;
-                index[n_index++] = spec_desc;
-                blobs[n_blobs++] = (struct layout_blob){ .desc = spec_desc, .fd = -1, .data = spec, .len = spec_len };
-                if (b->src && b->src->packages) {
-                        struct oci_descriptor pd = { .media_type = (char *) MT_SMITH_PACKAGES };
-                        packages = strv_join(b->src->packages, "\n");
-                        if (!packages)
-                                return error_oom(err);
-                        pd.size = (int64_t) strlen(packages);
-                        sha256_digest_of(packages, strlen(packages), pd.digest);
-                        pd.annotations = json_incref(build_ann);
-                        index[n_index++] = pd;
-                        blobs[n_blobs++] =
-                                (struct layout_blob){ .desc = pd, .fd = -1, .data = packages, .len = strlen(packages) };
-                }
-                {
-                        /* why each entry of the layer is there, for `smith inspect` */
-                        const char *slash = strrchr(b->o->conf, '/');
-                        r = provenance_write(b->plan, layer->diff_id, slash ? slash + 1 : b->o->conf, &provenance,
-                                             &provenance_len, err);
-                        if (r < 0) {
-                                for (size_t i = 0; i < n_index; i++)
-                                        json_decref(index[i].annotations);
-                                return error_wrap(err, "provenance");
-                        }
-                        pv_desc.size = (int64_t) provenance_len;
-                        sha256_digest_of(provenance, provenance_len, pv_desc.digest);
-                        blobs[n_blobs++] = (struct layout_blob){
-                                .desc = pv_desc, .fd = -1, .data = provenance, .len = provenance_len
-                        };
-                }
-        }
-        {
-                struct oci_descriptor md;
                 struct oci_platform host;
                 json_t *ann;
 
@@ -455,32 +600,31 @@ static int write_image(struct build *b, const struct blob_result *layer, const c
                 if (r < 0)
                         return error_set_errno(err, SMITH_ERR_IO, r, "time");
                 (void) oci_platform_parse(NULL, &host, NULL);
-                r = layout_index_entry(&md, manifest_digest, (int64_t) manifest_len, "latest", &host, err);
+                r = layout_index_entry(&index[0], manifest_digest, (int64_t) manifest_len, "latest", &host, err);
                 if (r < 0)
                         return r;
-                index[n_index++] = md;
-                ann = md.annotations;
+                ann = index[0].annotations;
                 if (!isempty(b->o->buildno))
                         json_object_set_new(ann, "com.oracle.smith.build", json_string(b->o->buildno));
                 json_object_set_new(ann, "com.oracle.smith.sha", json_string(SMITH_SHA));
                 json_object_set_new(ann, "com.oracle.smith.version", json_string(SMITH_VERSION));
                 json_object_set_new(ann, "org.opencontainers.image.created", json_string(created));
                 blobs[n_blobs++] =
-                        (struct layout_blob){ .desc = md, .fd = -1, .data = manifest_json, .len = manifest_len };
+                        (struct layout_blob){ .desc = index[0], .fd = -1, .data = manifest_json, .len = manifest_len };
         }
-        /* the provenance blob after the image: oci-image-tool's lookup by
-         * name skips the entry after each one it drops, so two non-image
-         * entries in a row before the manifest make it fail */
-        pv_desc.annotations = json_incref(index[0].annotations);
-        index[n_index++] = pv_desc;
+        r = write_artifacts(b, layer, spec, spec_len, manifest_digest, manifest_len, created, &arts, err);
+        if (r >= 0)
+                r = artifacts_blobs(&arts, blobs, &n_blobs, &index[1], err);
+        if (r < 0) {
+                layout_index_entry_release(&index[0]);
+                return r;
+        }
 
         if (b->epoch >= 0)
                 lo.mtime = b->epoch;
-        r = layout_write_targz(b->o->image, blobs, n_blobs, index, n_index, &lo, err);
-        for (size_t i = 0; i < n_index; i++) {
-                json_decref(index[i].annotations);
-                json_decref(index[i].platform);
-        }
+        r = layout_write_targz(b->o->image, blobs, n_blobs, index, ELEMENTSOF(index), &lo, err);
+        layout_index_entry_release(&index[0]);
+        json_decref(index[1].annotations);
         return r; /* its errors name the file */
 }
 
@@ -614,6 +758,7 @@ static int run(struct build *b, struct smith_error **err) {
                 nss_user_release(&u);
         }
         lo.mtime = b->epoch >= 0 ? b->epoch : 0;
+        lo.files = &b->files;
         r = open_layer_tmpfile(o->image, &b->layer_fd, err);
         if (r < 0)
                 return r;

@@ -18,6 +18,8 @@ struct inode_key {
         dev_t dev;
         ino_t ino;
         char *path; /* the first path written for this inode */
+        char digest[DIGEST_STR_LEN + 1];
+        char sha1[SHA1_HEX_LEN + 1];
 };
 
 static int inode_cmp(const void *a, const void *b) {
@@ -44,9 +46,49 @@ struct emit {
         struct smith_error **err;
 };
 
+void layer_files_release(struct layer_files *f) {
+        for (size_t i = 0; f && i < f->n; i++) {
+                free(f->v[i].path);
+                free(f->v[i].package);
+        }
+        if (f)
+                free(f->v);
+}
+
+/* Records e's file with its digest, for the SBOMs. */
+static int record_file(struct emit *em, const struct plan_entry *e, const char *digest, const char *sha1) {
+        struct layer_files *f = em->o->files;
+        struct layer_file *lf;
+
+        if (!f)
+                return 0;
+        if (f->n == f->cap) {
+                size_t c = f->cap ? f->cap * 2 : 256;
+                struct layer_file *q = reallocarray(f->v, c, sizeof(*q));
+                if (!q)
+                        return error_oom(em->err);
+                f->v = q;
+                f->cap = c;
+        }
+        lf = &f->v[f->n];
+        *lf = (struct layer_file){ .path = strdup(e->path), .package = e->package ? strdup(e->package) : NULL };
+        memcpy(lf->digest, digest, sizeof(lf->digest));
+        memcpy(lf->sha1, sha1, sizeof(lf->sha1));
+        if (!lf->path || (e->package && !lf->package)) {
+                free(lf->path);
+                free(lf->package);
+                return error_oom(em->err);
+        }
+        f->n++;
+        return 0;
+}
+
 static int emit_one(const struct plan_entry *e, void *userdata) {
         struct emit *em = userdata;
+        _cleanup_(sha256_freep) struct sha256 *h = NULL;
+        _cleanup_(sha1_freep) struct sha1 *h1 = NULL;
         struct tar_entry_meta m = { .uid = em->o->uid, .gid = em->o->gid, .mtime = em->o->mtime };
+        char digest[DIGEST_STR_LEN + 1], sha1[SHA1_HEX_LEN + 1];
         _cleanup_close_ int fd = -1;
         enum smith_error_kind kind;
         struct stat st;
@@ -63,14 +105,27 @@ static int emit_one(const struct plan_entry *e, void *userdata) {
                 break;
         }
         m.perm = e->exec ? 0755 : 0644;
-        if (e->data)
-                return tar_writer_add_data(em->tar, e->path, e->data, e->data_len, &m, em->err);
+        if (em->o->files) {
+                m.hash = h = sha256_new();
+                m.sha1 = h1 = sha1_new();
+                if (!h || !h1)
+                        return error_oom(em->err);
+        }
+        if (e->data) {
+                r = tar_writer_add_data(em->tar, e->path, e->data, e->data_len, &m, em->err);
+                if (r < 0 || !h)
+                        return r;
+                sha256_final_digest(h, digest);
+                sha1_final_hex(h1, sha1);
+                return record_file(em, e, digest, sha1);
+        }
         if (e->nlink > 1) {
                 struct inode_key key = { .fd = e->src_fd, .dev = e->dev, .ino = e->ino };
                 void *found = tfind(&key, &em->inodes, inode_cmp);
                 if (found) {
                         const struct inode_key *k = *(struct inode_key *const *) found;
-                        return tar_writer_add_hardlink(em->tar, e->path, k->path, &m, em->err);
+                        r = tar_writer_add_hardlink(em->tar, e->path, k->path, &m, em->err);
+                        return r < 0 || !h ? r : record_file(em, e, k->digest, k->sha1);
                 }
         }
         /* the user's own ./rootfs failing is a local I/O error, not a bad package */
@@ -87,11 +142,20 @@ static int emit_one(const struct plan_entry *e, void *userdata) {
         r = tar_writer_add_file_fd(em->tar, e->path, fd, st.st_size, &m, em->err);
         if (r < 0)
                 return r;
+        if (h) {
+                sha256_final_digest(h, digest);
+                sha1_final_hex(h1, sha1);
+                if (record_file(em, e, digest, sha1) < 0)
+                        return -1;
+        } else
+                digest[0] = sha1[0] = '\0';
         if (e->nlink > 1) {
                 struct inode_key *k = calloc(1, sizeof(*k));
                 if (!k)
                         return error_oom(em->err);
                 *k = (struct inode_key){ .fd = e->src_fd, .dev = e->dev, .ino = e->ino, .path = strdup(e->path) };
+                memcpy(k->digest, digest, sizeof(k->digest));
+                memcpy(k->sha1, sha1, sizeof(k->sha1));
                 if (!k->path || !tsearch(k, &em->inodes, inode_cmp)) {
                         inode_free(k);
                         return error_oom(em->err);

@@ -127,7 +127,7 @@ static void store(struct cache *c, const char *name, int layer_fd, const struct 
 
 int layer_write_cached(struct plan *p, const struct layer_opts *o, struct cache *cache, int out_fd,
                        struct blob_result *ret, struct smith_error **err) {
-        struct layer_opts plain = *o;
+        struct layer_opts plain = *o, again = *o;
         struct blob_result pass = {};
         _cleanup_close_ int null_fd = -1;
         bool damaged = false;
@@ -143,14 +143,16 @@ int layer_write_cached(struct plan *p, const struct layer_opts *o, struct cache 
         r = layer_write_plan(p, &plain, null_fd, &pass, err);
         if (r < 0)
                 return r;
+        /* the first pass listed the files (o->files): not again */
+        again.files = NULL;
         if (entry_name(o, pass.diff_id, name, sizeof(name)) < 0)
-                return layer_write_plan(p, o, out_fd, ret, err);
+                return layer_write_plan(p, &again, out_fd, ret, err);
         r = take_cached(cache, name, pass.diff_id, out_fd, ret, &damaged);
         if (r < 0)
                 return error_set_errno(err, SMITH_ERR_IO, r, "write layer");
         if (r > 0)
                 return 0;
-        r = layer_write_plan(p, o, out_fd, ret, err);
+        r = layer_write_plan(p, &again, out_fd, ret, err);
         if (r < 0)
                 return r;
         /* the tree changed between the passes: keyed by what was written */

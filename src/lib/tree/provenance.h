@@ -1,7 +1,7 @@
 /* Provenance: why each entry of the layer smith built is there, as a JSON
- * blob in the image (media type SMITH_MT_PROVENANCE, listed in index.json
- * beside the spec blob), written from the plan's reasons at build time and
- * read back by `smith inspect`.
+ * blob in the image (media type SMITH_MT_PROVENANCE, an artifact referring
+ * to the image beside the spec, see pipeline/build.c), written from the
+ * plan's reasons at build time and read back by `smith inspect`.
  *
  * The blob is deterministic (entries in the plan's path order, fixed key
  * order, no timestamps), so rebuilds stay byte-identical:

@@ -11,8 +11,12 @@ json and hashlib, so a test never trusts smith to describe its own output.
   oci.py ls IMAGE [REF] [--all]      the top layer's entries (all layers with --all):
                                      TYPE MODE UID:GID MTIME PATH[ -> LINK]
   oci.py cat IMAGE PATH [REF]        a regular file's bytes from the topmost layer holding it
-  oci.py blob IMAGE MEDIATYPE        the bytes of the index descriptor with that media type
-  oci.py verify IMAGE                every descriptor's digest and size, every layer's diff_id
+  oci.py blob IMAGE MEDIATYPE        the bytes of the index descriptor with that media type, or
+                                     of the artifact of that artifactType referring to the image
+                                     (the nested index annotated vnd.smith.referrers)
+  oci.py referrers IMAGE             that nested index
+  oci.py verify IMAGE                every descriptor's digest and size, every layer's diff_id,
+                                     every referring artifact's manifest, blobs and subject
   oci.py grep IMAGE STRING           exit 0 if STRING occurs in any blob or uncompressed layer
   oci.py strings IMAGE               every string value in index.json and the JSON blobs
   oci.py add-referrers IMAGE OUT [REF] [--subject DIGEST] [--name NAME]
@@ -24,7 +28,8 @@ json and hashlib, so a test never trusts smith to describe its own output.
                                      manifests; --subject makes the artifacts name DIGEST as
                                      their subject instead (hostile); --name puts NAME in the
                                      documents (other artifacts for the same image)
-  oci.py referrers IMAGE [REF]       the artifacts kept for manifest REF, each checked (digests,
+  oci.py strip-referrers IMAGE OUT   IMAGE without its nested index of artifacts
+  oci.py artifacts IMAGE [REF]       the artifacts kept for manifest REF, each checked (digests,
                                      sizes, subject): "ARTIFACTTYPE MANIFEST-DIGEST BLOB-DIGEST..."
                                      one a line, in the nested index's order
 """
@@ -41,7 +46,7 @@ MANIFEST = ("application/vnd.oci.image.manifest.v1+json",
             "application/vnd.docker.distribution.manifest.v2+json")
 OCI_MANIFEST = MANIFEST[0]
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
-EMPTY = "application/vnd.oci.empty.v1+json"
+EMPTY_MT = "application/vnd.oci.empty.v1+json"
 REFERRERS = "vnd.smith.referrers"
 
 
@@ -97,7 +102,7 @@ def add_referrers(lay, out, ref, subject_override, name):
             "schemaVersion": 2,
             "mediaType": OCI_MANIFEST,
             "artifactType": at,
-            "config": {"mediaType": EMPTY, "digest": put(empty), "size": len(empty)},
+            "config": {"mediaType": EMPTY_MT, "digest": put(empty), "size": len(empty)},
             "layers": [{"mediaType": at, "digest": put(blob), "size": len(blob)}],
             "subject": subject,
             "annotations": {"org.opencontainers.image.created": "1970-01-01T00:00:00Z"},
@@ -107,13 +112,16 @@ def add_referrers(lay, out, ref, subject_override, name):
                        "annotations": man["annotations"], "artifactType": at})
     nested = dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": listed})
     index = lay.index()
+    # in place of the artifacts smith wrote, if any
+    index["manifests"] = [d for d in index["manifests"]
+                          if d.get("annotations", {}).get(REFERRERS) != entry["digest"]]
     index["manifests"].append({"mediaType": OCI_INDEX, "digest": put(nested), "size": len(nested),
                                "annotations": {REFERRERS: entry["digest"]}})
     files["index.json"] = dumps(index)
     write_targz(out, files)
 
 
-def referrers(lay, ref):
+def artifacts(lay, ref):
     entry = None
     for d in lay.index()["manifests"]:
         if d.get("mediaType") in MANIFEST and d.get("annotations", {}).get(REF) == ref:
@@ -141,6 +149,11 @@ def referrers(lay, ref):
         for b in blobs:
             checked(b)
         print(" ".join([man["artifactType"], d["digest"]] + [b["digest"] for b in blobs]))
+
+
+INDEX = "application/vnd.oci.image.index.v1+json"
+EMPTY = ("application/vnd.oci.empty.v1+json",
+         "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a", 2)
 
 
 class Layout:
@@ -182,6 +195,41 @@ class Layout:
                 return self.json(d["digest"])
         raise SystemExit("no manifest tagged %r" % ref)
 
+    def referrers(self):
+        """The nested index of the artifacts referring to an image, and that image's descriptor."""
+        entries = self.index()["manifests"]
+        for d in entries:
+            subject = d.get("annotations", {}).get(REFERRERS)
+            if subject is None:
+                continue
+            if d.get("mediaType") != INDEX:
+                raise SystemExit("the %s entry is not an index" % REFERRERS)
+            images = [e for e in entries if e.get("digest") == subject and e.get("mediaType") in MANIFEST]
+            if not images:
+                raise SystemExit("%s names %s, which index.json does not list" % (REFERRERS, subject))
+            return self.json(d["digest"]), images[0]
+        return None, None
+
+    def artifact(self, desc, subject):
+        """The blob of the artifact manifest desc, checked against the contract."""
+        man = json.loads(check(self, desc))
+        want = {"schemaVersion": 2, "mediaType": MANIFEST[0], "artifactType": desc.get("artifactType")}
+        for k, v in want.items():
+            if man.get(k) != v:
+                raise SystemExit("artifact %s: %s is %r, not %r" % (desc["digest"], k, man.get(k), v))
+        if man.get("annotations", {}) != desc.get("annotations", {}):
+            raise SystemExit("artifact %s: annotations differ from its descriptor's" % desc["digest"])
+        cfg = man["config"]
+        if (cfg["mediaType"], cfg["digest"], cfg["size"]) != EMPTY or check(self, cfg) != b"{}":
+            raise SystemExit("artifact %s: config is not the empty descriptor" % desc["digest"])
+        sub = man.get("subject") or {}
+        if (sub.get("mediaType"), sub.get("digest"), sub.get("size")) != \
+                (subject["mediaType"], subject["digest"], subject["size"]):
+            raise SystemExit("artifact %s: subject is not the image" % desc["digest"])
+        if len(man["layers"]) != 1 or man["layers"][0]["mediaType"] != desc.get("artifactType"):
+            raise SystemExit("artifact %s: not one layer of its artifactType" % desc["digest"])
+        return check(self, man["layers"][0])
+
     def config(self, ref="latest"):
         return self.json(self.manifest(ref)["config"]["digest"])
 
@@ -192,6 +240,18 @@ class Layout:
         elif data[:4] == b"\x28\xb5\x2f\xfd":
             raise SystemExit("zstd layers are not readable by this helper")
         return data
+
+
+def check(lay, desc):
+    data = lay.blob(desc["digest"])
+    algo, hexd = desc["digest"].split(":", 1)
+    got = hashlib.new(algo, data).hexdigest()
+    if got != hexd:
+        raise SystemExit("blob %s has digest %s" % (desc["digest"], got))
+    if desc.get("size") != len(data):
+        raise SystemExit("blob %s: size %s in descriptor, %d on disk"
+                         % (desc["digest"], desc.get("size"), len(data)))
+    return data
 
 
 def entry_line(m):
@@ -243,18 +303,20 @@ def main(argv):
             if d.get("mediaType") == rest[0]:
                 sys.stdout.buffer.write(lay.blob(d["digest"]))
                 return 0
+        refs, subject = lay.referrers()
+        for d in (refs or {}).get("manifests", []):
+            if d.get("artifactType") == rest[0]:
+                sys.stdout.buffer.write(lay.artifact(d, subject))
+                return 0
         raise SystemExit("no blob of type %s in index.json" % rest[0])
+    elif cmd == "referrers":
+        refs, _ = lay.referrers()
+        if refs is None:
+            raise SystemExit("no %s index in index.json" % REFERRERS)
+        json.dump(refs, out, indent=1)
     elif cmd == "verify":
         def check(desc):
-            data = lay.blob(desc["digest"])
-            algo, hexd = desc["digest"].split(":", 1)
-            got = hashlib.new(algo, data).hexdigest()
-            if got != hexd:
-                raise SystemExit("blob %s has digest %s" % (desc["digest"], got))
-            if desc.get("size") != len(data):
-                raise SystemExit("blob %s: size %s in descriptor, %d on disk"
-                                 % (desc["digest"], desc.get("size"), len(data)))
-            return data
+            return globals()["check"](lay, desc)
         if json.loads(lay.files["oci-layout"]).get("imageLayoutVersion") != "1.0.0":
             raise SystemExit("oci-layout: bad imageLayoutVersion")
         n = 0
@@ -276,6 +338,9 @@ def main(argv):
             n += 1
         if n == 0:
             raise SystemExit("index.json lists no image manifest")
+        refs, subject = lay.referrers()
+        for d in (refs or {}).get("manifests", []):
+            lay.artifact(d, subject)
         print("ok: %d manifest(s)" % n)
     elif cmd == "strings":
         def walk(v):
@@ -301,8 +366,14 @@ def main(argv):
                 opt[f] = argv[i + 1]
         rest = [r for r in rest if r not in opt.values()]
         add_referrers(lay, rest[0], rest[1] if len(rest) > 1 else "latest", opt["--subject"], opt["--name"])
-    elif cmd == "referrers":
-        referrers(lay, rest[0] if rest else "latest")
+    elif cmd == "artifacts":
+        artifacts(lay, rest[0] if rest else "latest")
+    elif cmd == "strip-referrers":
+        index = lay.index()
+        index["manifests"] = [d for d in index["manifests"] if REFERRERS not in d.get("annotations", {})]
+        files = dict(lay.files)
+        files["index.json"] = dumps(index)
+        write_targz(rest[0], files)
     elif cmd == "grep":
         needle = rest[0].encode()
         for name, data in lay.files.items():

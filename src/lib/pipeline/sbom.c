@@ -1,0 +1,647 @@
+/* SPDX 2.3 and CycloneDX 1.5 documents of what a build shipped; see
+ * sbom.h.  Built with jansson in insertion order, so the order below is the
+ * order in the document; files come in the layer's (sorted) order and
+ * packages by name. */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "basic/buf.h"
+#include "basic/fs.h"
+#include "basic/hash.h"
+#include "basic/strv.h"
+#include "oci/layout_read.h"
+#include "oci/media.h"
+#include "pipeline/sbom.h"
+#include "smith-version.h"
+#include "store/cache.h"
+
+#define COPYRIGHT_MAX (4U << 20)
+
+const char *sbom_media_type(enum sbom_format format) {
+        return format == SBOM_SPDX ? SBOM_MT_SPDX : SBOM_MT_CYCLONEDX;
+}
+
+/* --- licenses --- */
+
+static const struct {
+        const char *debian, *spdx;
+} license_map[] = {
+        { "GPL-1", "GPL-1.0-only" },
+        { "GPL-1+", "GPL-1.0-or-later" },
+        { "GPL-2", "GPL-2.0-only" },
+        { "GPL-2+", "GPL-2.0-or-later" },
+        { "GPL-3", "GPL-3.0-only" },
+        { "GPL-3+", "GPL-3.0-or-later" },
+        { "LGPL-2", "LGPL-2.0-only" },
+        { "LGPL-2+", "LGPL-2.0-or-later" },
+        { "LGPL-2.1", "LGPL-2.1-only" },
+        { "LGPL-2.1+", "LGPL-2.1-or-later" },
+        { "LGPL-3", "LGPL-3.0-only" },
+        { "LGPL-3+", "LGPL-3.0-or-later" },
+        { "Expat", "MIT" },
+        { "MIT", "MIT" },
+        { "BSD-2-clause", "BSD-2-Clause" },
+        { "BSD-3-clause", "BSD-3-Clause" },
+        { "BSD-4-clause", "BSD-4-Clause" },
+        { "Apache-2.0", "Apache-2.0" },
+        { "ISC", "ISC" },
+        { "Zlib", "Zlib" },
+        { "Artistic", "Artistic-1.0" },
+        { "GFDL-1.3+", "GFDL-1.3-or-later" },
+        { "MPL-2.0", "MPL-2.0" },
+        { "CC0-1.0", "CC0-1.0" },
+};
+
+/* A Debian license name as an SPDX id, or "LicenseRef-<name>" (added to
+ * refs) for one SPDX does not know. */
+static char *license_id(const char *name, char ***refs) {
+        char *r = NULL;
+
+        for (size_t i = 0; i < ELEMENTSOF(license_map); i++)
+                if (strcasecmp(name, license_map[i].debian) == 0)
+                        return strdup(license_map[i].spdx);
+        if (asprintf(&r, "LicenseRef-%s", name) < 0)
+                return NULL;
+        for (char *c = r + 11; *c; c++)
+                if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '.' ||
+                      *c == '-'))
+                        *c = '-';
+        if (!strv_contains(*refs, r) && strv_extend(refs, r) < 0) {
+                free(r);
+                return NULL;
+        }
+        return r;
+}
+
+/* One "License:" value ("GPL-3+ and BSD-4-clause-UC", "GPL-2+ or Artistic")
+ * as an SPDX expression; a value that is not names between and/or is one
+ * LicenseRef. */
+static char *license_expression(const char *value, char ***refs) {
+        _cleanup_strv_free_ char **words = strv_split(value, " \t,", true);
+        _cleanup_free_ char *out = NULL;
+        size_t n = strv_length(words);
+        bool ok = n % 2 == 1;
+
+        if (!words)
+                return NULL;
+        for (size_t i = 1; ok && i < n; i += 2)
+                ok = strcasecmp(words[i], "and") == 0 || strcasecmp(words[i], "or") == 0;
+        if (!ok) {
+                _cleanup_free_ char *joined = strv_join(words, "-");
+                return joined ? license_id(joined, refs) : NULL;
+        }
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *id = NULL, *next = NULL;
+                if (i % 2 == 1)
+                        id = strdup(strcasecmp(words[i], "and") == 0 ? "AND" : "OR");
+                else
+                        id = license_id(words[i], refs);
+                if (!id || asprintf(&next, "%s%s%s", out ?: "", out ? " " : "", id) < 0)
+                        return NULL;
+                free(out);
+                out = TAKE_PTR(next);
+        }
+        if (n > 1) {
+                char *p = NULL;
+                return asprintf(&p, "(%s)", out) < 0 ? NULL : p;
+        }
+        return TAKE_PTR(out);
+}
+
+char *sbom_copyright_license(const char *text, size_t len, char ***refs) {
+        _cleanup_free_ char *buf = strndup(text, len);
+        _cleanup_strv_free_ char **values = NULL;
+        _cleanup_strv_free_ char **exprs = NULL;
+
+        if (!buf || strncmp(buf, "Format:", 7) != 0)
+                return NULL;
+        for (char *l = buf; l && *l;) {
+                char *eol = strchr(l, '\n');
+                if (eol)
+                        *eol = '\0';
+                if (strncasecmp(l, "License:", 8) == 0) {
+                        char *v = l + 8;
+                        v += strspn(v, " \t");
+                        for (char *e = v + strlen(v); e > v && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r');)
+                                *--e = '\0';
+                        /* a value longer than any license line is no license line: left out */
+                        if (*v && strlen(v) <= SBOM_LICENSE_VALUE_MAX && strv_length(values) < SBOM_MAX_LICENSES &&
+                            !strv_contains(values, v) && strv_extend(&values, v) < 0)
+                                return NULL;
+                }
+                l = eol ? eol + 1 : NULL;
+        }
+        if (!values)
+                return NULL;
+        strv_sort(values);
+        for (size_t i = 0; values[i]; i++) {
+                char *e = license_expression(values[i], refs);
+                if (!e || strv_consume(&exprs, e) < 0)
+                        return NULL;
+        }
+        return strv_join(exprs, " AND ");
+}
+
+/* The licenses pkg's machine-readable copyright file declares, or NULL
+ * (NOASSERTION) when there is no such file. */
+static char *package_license(int root_fd, const struct dpkg_package *pkg, char ***refs) {
+        _cleanup_free_ char *path = NULL, *buf = NULL;
+        size_t len = 0;
+
+        if (root_fd < 0 || asprintf(&path, "usr/share/doc/%s/copyright", pkg->name) < 0)
+                return NULL;
+        if (root_read_file(root_fd, path, COPYRIGHT_MAX, &buf, &len) < 0)
+                return NULL;
+        return sbom_copyright_license(buf, len, refs);
+}
+
+/* --- what both formats need --- */
+
+struct sbom_pkg {
+        const struct dpkg_package *p;
+        char *purl;
+        char *license; /* NULL: NOASSERTION */
+        size_t id;     /* its index, for ids */
+};
+
+struct sbom {
+        const struct sbom_input *in;
+        struct sbom_pkg *pkgs;
+        size_t n_pkgs;
+        char **license_refs;
+        char *distro_id, *distro_version;
+        char *base_purl;                  /* the parent image's, or NULL */
+        const struct sbom_pkg **file_pkg; /* each file's package, or NULL */
+};
+
+static void sbom_release(struct sbom *s) {
+        for (size_t i = 0; i < s->n_pkgs; i++) {
+                free(s->pkgs[i].purl);
+                free(s->pkgs[i].license);
+        }
+        free(s->pkgs);
+        strv_free(s->license_refs);
+        free(s->distro_id);
+        free(s->distro_version);
+        free(s->base_purl);
+        free(s->file_pkg);
+}
+
+/* ID and VERSION_ID of the source's os-release. */
+static void read_os_release(struct sbom *s) {
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+
+        if (s->in->root_fd < 0 || root_read_file(s->in->root_fd, "etc/os-release", DPKG_OS_RELEASE_MAX, &buf, &len) < 0)
+                return;
+        for (char *l = buf; l && *l;) {
+                char *eol = strchr(l, '\n'), **dst = NULL, *v;
+                if (eol)
+                        *eol = '\0';
+                if (strneq(l, "ID=", 3))
+                        dst = &s->distro_id, v = l + 3;
+                else if (strneq(l, "VERSION_ID=", 11))
+                        dst = &s->distro_version, v = l + 11;
+                if (dst && !*dst) {
+                        size_t n;
+                        v += strspn(v, "\"'");
+                        n = strcspn(v, "\"'");
+                        *dst = strndup(v, n);
+                        /* they go into a purl: only what needs no encoding */
+                        for (char *c = *dst; c && *c; c++)
+                                if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '.' || *c == '-'))
+                                        *c = '-';
+                }
+                l = eol ? eol + 1 : NULL;
+        }
+}
+
+/* purl's percent-encoding of a version ("1:1.2.13.dfsg-1" -> "1%3A1.2.13.dfsg-1"). */
+static int append_encoded(struct buf *b, const char *s) {
+        for (; *s; s++) {
+                char hex[4];
+                if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+                    strchr(".-_~", *s)) {
+                        if (buf_append(b, s, 1) < 0)
+                                return -ENOMEM;
+                        continue;
+                }
+                snprintf(hex, sizeof(hex), "%%%02X", (unsigned char) *s);
+                if (buf_append_str(b, hex) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+static char *make_purl(const struct sbom *s, const struct dpkg_package *p) {
+        _cleanup_buf_ struct buf b = BUF_INIT(4096);
+        const char *ns = s->distro_id ?: "debian";
+
+        if (buf_append_str(&b, "pkg:deb/") < 0 || buf_append_str(&b, ns) < 0 || buf_append_str(&b, "/") < 0 ||
+            append_encoded(&b, p->name) < 0)
+                return NULL;
+        if (p->version && (buf_append_str(&b, "@") < 0 || append_encoded(&b, p->version) < 0))
+                return NULL;
+        if (p->arch && (buf_append_str(&b, "?arch=") < 0 || append_encoded(&b, p->arch) < 0))
+                return NULL;
+        if (s->distro_id && s->distro_version &&
+            (buf_append_str(&b, p->arch ? "&distro=" : "?distro=") < 0 || buf_append_str(&b, s->distro_id) < 0 ||
+             buf_append_str(&b, "-") < 0 || buf_append_str(&b, s->distro_version) < 0))
+                return NULL;
+        return buf_steal(&b, NULL);
+}
+
+/* pkg:oci/<name>@sha256%3A<hex>: purl's oci type names an image by its
+ * manifest digest, the name lowercased. */
+static char *make_base_purl(const char *name, const char *digest) {
+        _cleanup_buf_ struct buf b = BUF_INIT(4096);
+        _cleanup_free_ char *lower = strdup(name);
+
+        if (!lower)
+                return NULL;
+        for (char *c = lower; *c; c++)
+                if (*c >= 'A' && *c <= 'Z')
+                        *c = (char) (*c - 'A' + 'a');
+        if (buf_append_str(&b, "pkg:oci/") < 0 || append_encoded(&b, lower) < 0 || buf_append_str(&b, "@") < 0 ||
+            append_encoded(&b, digest) < 0)
+                return NULL;
+        return buf_steal(&b, NULL);
+}
+
+static int cmp_str(const void *a, const void *b) {
+        return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+static int cmp_pkg(const void *a, const void *b) {
+        return strcmp(((const struct sbom_pkg *) a)->p->info_name, ((const struct sbom_pkg *) b)->p->info_name);
+}
+
+static int cmp_pkg_key(const void *key, const void *b) {
+        return strcmp(key, ((const struct sbom_pkg *) b)->p->info_name);
+}
+
+/* The packages the files name, sorted by info_name, and each file's. */
+static int sbom_collect(struct sbom *s, const struct sbom_input *in) {
+        const struct layer_files *files = in->files;
+        _cleanup_free_ const char **names = calloc(files->n + 1, sizeof(*names));
+        size_t n_names = 0;
+
+        s->in = in;
+        read_os_release(s);
+        if (in->base_name && in->base_digest) {
+                s->base_purl = make_base_purl(in->base_name, in->base_digest);
+                if (!s->base_purl)
+                        return -ENOMEM;
+        }
+        s->file_pkg = calloc(files->n + 1, sizeof(*s->file_pkg));
+        if (!names || !s->file_pkg)
+                return -ENOMEM;
+        for (size_t f = 0; f < files->n; f++)
+                if (files->v[f].package)
+                        names[n_names++] = files->v[f].package;
+        qsort(names, n_names, sizeof(*names), cmp_str);
+        s->pkgs = calloc(n_names + 1, sizeof(*s->pkgs));
+        if (!s->pkgs)
+                return -ENOMEM;
+        for (size_t i = 0; i < n_names; i++) {
+                const struct dpkg_package *p;
+                struct sbom_pkg *sp;
+                if (i > 0 && streq(names[i], names[i - 1]))
+                        continue;
+                p = in->db ? dpkg_db_find(in->db, names[i]) : NULL;
+                if (!p)
+                        continue;
+                sp = &s->pkgs[s->n_pkgs];
+                *sp = (struct sbom_pkg){ .p = p, .id = s->n_pkgs + 1 };
+                sp->purl = make_purl(s, p);
+                sp->license = package_license(in->root_fd, p, &s->license_refs);
+                s->n_pkgs++;
+                if (!sp->purl)
+                        return -ENOMEM;
+        }
+        /* sorted already (names were); bsearch needs it for certain */
+        qsort(s->pkgs, s->n_pkgs, sizeof(*s->pkgs), cmp_pkg);
+        for (size_t i = 0; i < s->n_pkgs; i++)
+                s->pkgs[i].id = i + 1;
+        for (size_t f = 0; f < files->n; f++)
+                s->file_pkg[f] = files->v[f].package ? bsearch(files->v[f].package, s->pkgs, s->n_pkgs,
+                                                               sizeof(*s->pkgs), cmp_pkg_key)
+                                                     : NULL;
+        strv_sort(s->license_refs);
+        return 0;
+}
+
+/* The package file i came from, or NULL (the image's own). */
+static const struct sbom_pkg *pkg_of(const struct sbom *s, size_t i) {
+        return s->file_pkg[i];
+}
+
+static int set_str(json_t *o, const char *k, const char *v) {
+        return json_object_set_new(o, k, v ? json_string(v) : json_null());
+}
+
+/* --- SPDX 2.3 --- */
+
+static json_t *spdx_relationship(const char *a, const char *type, const char *b) {
+        json_t *r = json_object();
+        if (!r || set_str(r, "spdxElementId", a) < 0 || set_str(r, "relationshipType", type) < 0 ||
+            set_str(r, "relatedSpdxElement", b) < 0) {
+                json_decref(r);
+                return NULL;
+        }
+        return r;
+}
+
+/* SPDX 2.3 7.9's package verification code: the SHA-1 of the package's
+ * files' SHA-1s (hex), sorted and concatenated. */
+static int verification_code(const struct sbom *s, const struct sbom_pkg *sp, char out[static SHA1_HEX_LEN + 1]) {
+        const struct layer_files *files = s->in->files;
+        _cleanup_free_ const char **sums = calloc(files->n + 1, sizeof(*sums));
+        _cleanup_(sha1_freep) struct sha1 *h = sha1_new();
+        size_t n = 0;
+
+        if (!sums || !h)
+                return -ENOMEM;
+        for (size_t i = 0; i < files->n; i++)
+                if (pkg_of(s, i) == sp)
+                        sums[n++] = files->v[i].sha1;
+        qsort(sums, n, sizeof(*sums), cmp_str);
+        for (size_t i = 0; i < n; i++)
+                sha1_update(h, sums[i], strlen(sums[i]));
+        sha1_final_hex(h, out);
+        return 0;
+}
+
+static json_t *spdx_document(const struct sbom *s, const char *created) {
+        const struct sbom_input *in = s->in;
+        json_t *doc = json_object(), *ci = json_object(), *creators = json_array(), *pkgs = json_array(),
+               *files = json_array(), *rels = json_array(), *image = json_object(), *refs = json_array();
+        _cleanup_free_ char *ns = NULL, *tool = NULL;
+        bool ok = doc && ci && creators && pkgs && files && rels && image && refs;
+
+        if (!ok || asprintf(&ns, "https://smith.invalid/spdx/%s/%s", in->name, digest_hex(in->manifest_digest)) < 0 ||
+            asprintf(&tool, "Tool: smith-%s", SMITH_VERSION) < 0)
+                goto fail;
+        ok = set_str(doc, "spdxVersion", "SPDX-2.3") >= 0 && set_str(doc, "dataLicense", "CC0-1.0") >= 0 &&
+             set_str(doc, "SPDXID", "SPDXRef-DOCUMENT") >= 0 && set_str(doc, "name", in->name) >= 0 &&
+             set_str(doc, "documentNamespace", ns) >= 0 && json_array_append_new(creators, json_string(tool)) >= 0 &&
+             json_object_set(ci, "creators", creators) >= 0 && set_str(ci, "created", created) >= 0 &&
+             json_object_set(doc, "creationInfo", ci) >= 0;
+        /* the image, as the package the document describes */
+        ok = ok && set_str(image, "SPDXID", "SPDXRef-Image") >= 0 && set_str(image, "name", in->name) >= 0 &&
+             set_str(image, "versionInfo", in->manifest_digest) >= 0 &&
+             set_str(image, "downloadLocation", "NOASSERTION") >= 0 &&
+             set_str(image, "primaryPackagePurpose", "CONTAINER") >= 0 && json_array_append(pkgs, image) >= 0;
+        ok = ok &&
+             json_array_append_new(rels, spdx_relationship("SPDXRef-DOCUMENT", "DESCRIBES", "SPDXRef-Image")) >= 0;
+        if (ok && s->base_purl) {
+                json_t *p = json_object(), *ext = json_array(), *ref = json_object();
+                ok = p && ext && ref && set_str(p, "SPDXID", "SPDXRef-Base") >= 0 &&
+                     set_str(p, "name", in->base_name) >= 0 && set_str(p, "versionInfo", in->base_digest) >= 0 &&
+                     set_str(p, "downloadLocation", "NOASSERTION") >= 0 &&
+                     json_object_set_new(p, "filesAnalyzed", json_false()) >= 0 &&
+                     set_str(ref, "referenceCategory", "PACKAGE-MANAGER") >= 0 &&
+                     set_str(ref, "referenceType", "purl") >= 0 &&
+                     set_str(ref, "referenceLocator", s->base_purl) >= 0 && json_array_append(ext, ref) >= 0 &&
+                     json_object_set(p, "externalRefs", ext) >= 0 &&
+                     set_str(p, "primaryPackagePurpose", "CONTAINER") >= 0 && json_array_append(pkgs, p) >= 0 &&
+                     json_array_append_new(rels, spdx_relationship("SPDXRef-Image", "CONTAINS", "SPDXRef-Base")) >= 0;
+                json_decref(p);
+                json_decref(ext);
+                json_decref(ref);
+        }
+        for (size_t i = 0; ok && i < s->n_pkgs; i++) {
+                const struct sbom_pkg *sp = &s->pkgs[i];
+                json_t *p = json_object(), *ext = json_array(), *ref = json_object();
+                char id[64], src[600], code[SHA1_HEX_LEN + 1];
+                snprintf(id, sizeof(id), "SPDXRef-Package-%zu", sp->id);
+                snprintf(src, sizeof(src), "built package from: %s %s", sp->p->source, sp->p->source_version ?: "");
+                ok = p && ext && ref && set_str(p, "SPDXID", id) >= 0 && set_str(p, "name", sp->p->name) >= 0 &&
+                     (!sp->p->version || set_str(p, "versionInfo", sp->p->version) >= 0) &&
+                     set_str(p, "downloadLocation", "NOASSERTION") >= 0 && verification_code(s, sp, code) >= 0 &&
+                     json_object_set_new(p, "filesAnalyzed", json_true()) >= 0 &&
+                     json_object_set_new(p, "packageVerificationCode",
+                                         json_pack("{s:s}", "packageVerificationCodeValue", code)) >= 0 &&
+                     set_str(p, "sourceInfo", src) >= 0 && set_str(p, "licenseConcluded", "NOASSERTION") >= 0 &&
+                     set_str(p, "licenseDeclared", sp->license ?: "NOASSERTION") >= 0 &&
+                     set_str(p, "copyrightText", "NOASSERTION") >= 0 &&
+                     set_str(ref, "referenceCategory", "PACKAGE-MANAGER") >= 0 &&
+                     set_str(ref, "referenceType", "purl") >= 0 && set_str(ref, "referenceLocator", sp->purl) >= 0 &&
+                     json_array_append(ext, ref) >= 0 && json_object_set(p, "externalRefs", ext) >= 0 &&
+                     json_array_append(pkgs, p) >= 0 &&
+                     json_array_append_new(rels, spdx_relationship("SPDXRef-Image", "CONTAINS", id)) >= 0;
+                json_decref(p);
+                json_decref(ext);
+                json_decref(ref);
+        }
+        for (size_t i = 0; ok && i < in->files->n; i++) {
+                const struct layer_file *lf = &in->files->v[i];
+                const struct sbom_pkg *sp = pkg_of(s, i);
+                json_t *f = json_object(), *sums = json_array(), *sum = json_object();
+                _cleanup_free_ char *name = NULL;
+                char id[64], owner[64];
+                snprintf(id, sizeof(id), "SPDXRef-File-%zu", i + 1);
+                if (sp)
+                        snprintf(owner, sizeof(owner), "SPDXRef-Package-%zu", sp->id);
+                else
+                        snprintf(owner, sizeof(owner), "SPDXRef-Image");
+                json_t *sum1 = json_object();
+                ok = f && sums && sum && sum1 && asprintf(&name, "/%s", lf->path) >= 0 &&
+                     set_str(f, "SPDXID", id) >= 0 && set_str(f, "fileName", name) >= 0 &&
+                     set_str(sum1, "algorithm", "SHA1") >= 0 && set_str(sum1, "checksumValue", lf->sha1) >= 0 &&
+                     json_array_append_new(sums, sum1) >= 0 && set_str(sum, "algorithm", "SHA256") >= 0 &&
+                     set_str(sum, "checksumValue", digest_hex(lf->digest)) >= 0 && json_array_append(sums, sum) >= 0 &&
+                     json_object_set(f, "checksums", sums) >= 0 && set_str(f, "licenseConcluded", "NOASSERTION") >= 0 &&
+                     set_str(f, "copyrightText", "NOASSERTION") >= 0 && json_array_append(files, f) >= 0 &&
+                     json_array_append_new(rels, spdx_relationship(owner, "CONTAINS", id)) >= 0;
+                json_decref(f);
+                json_decref(sums);
+                json_decref(sum);
+        }
+        for (size_t i = 0; ok && s->license_refs && s->license_refs[i]; i++) {
+                json_t *r = json_object();
+                _cleanup_free_ char *text = NULL;
+                ok = r &&
+                     asprintf(&text, "The license called '%s' in a Debian copyright file (/usr/share/doc/*/copyright)",
+                              s->license_refs[i] + 11) >= 0 &&
+                     set_str(r, "licenseId", s->license_refs[i]) >= 0 && set_str(r, "extractedText", text) >= 0 &&
+                     json_array_append(refs, r) >= 0;
+                json_decref(r);
+        }
+        ok = ok && (json_array_size(refs) == 0 || json_object_set(doc, "hasExtractedLicensingInfos", refs) >= 0) &&
+             json_object_set(doc, "packages", pkgs) >= 0 && json_object_set(doc, "files", files) >= 0 &&
+             json_object_set(doc, "relationships", rels) >= 0;
+        if (!ok)
+                goto fail;
+        json_decref(ci), json_decref(creators), json_decref(pkgs), json_decref(files), json_decref(rels);
+        json_decref(image), json_decref(refs);
+        return doc;
+fail:
+        json_decref(doc), json_decref(ci), json_decref(creators), json_decref(pkgs), json_decref(files);
+        json_decref(rels), json_decref(image), json_decref(refs);
+        return NULL;
+}
+
+/* --- CycloneDX 1.5 --- */
+
+/* urn:uuid: from the digest's first 128 bits, as a version 5 (name-based) uuid would look */
+static void uuid_of(const char *digest, char out[static 37]) {
+        const char *h = digest_hex(digest);
+        char x[33];
+
+        memcpy(x, h, 32);
+        x[32] = '\0';
+        x[12] = '5';
+        x[16] = "89ab"[(x[16] >= 'a' ? x[16] - 'a' + 10 : x[16] - '0') & 3];
+        snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", x, x + 8, x + 12, x + 16, x + 20);
+}
+
+static json_t *cdx_file(const struct layer_file *lf) {
+        json_t *f = json_object(), *hashes = json_array(), *h = json_object();
+        _cleanup_free_ char *name = NULL, *ref = NULL;
+
+        if (!f || !hashes || !h || asprintf(&name, "/%s", lf->path) < 0 || asprintf(&ref, "file:/%s", lf->path) < 0 ||
+            set_str(f, "type", "file") < 0 || set_str(f, "bom-ref", ref) < 0 || set_str(f, "name", name) < 0 ||
+            set_str(h, "alg", "SHA-256") < 0 || set_str(h, "content", digest_hex(lf->digest)) < 0 ||
+            json_array_append_new(hashes, h) < 0) {
+                json_decref(f);
+                json_decref(hashes);
+                return NULL;
+        }
+        if (json_object_set_new(f, "hashes", hashes) < 0) {
+                json_decref(f);
+                return NULL;
+        }
+        return f;
+}
+
+static json_t *cdx_document(const struct sbom *s, const char *timestamp) {
+        const struct sbom_input *in = s->in;
+        json_t *doc = json_object(), *meta = json_object(), *tools = json_object(), *tcomps = json_array(),
+               *tool = json_object(), *image = json_object(), *comps = json_array();
+        char uuid[37], serial[64];
+        bool ok = doc && meta && tools && tcomps && tool && image && comps;
+
+        uuid_of(in->manifest_digest, uuid);
+        snprintf(serial, sizeof(serial), "urn:uuid:%s", uuid);
+        ok = ok && set_str(doc, "bomFormat", "CycloneDX") >= 0 && set_str(doc, "specVersion", "1.5") >= 0 &&
+             set_str(doc, "serialNumber", serial) >= 0 && json_object_set_new(doc, "version", json_integer(1)) >= 0 &&
+             (!timestamp || set_str(meta, "timestamp", timestamp) >= 0) && set_str(tool, "type", "application") >= 0 &&
+             set_str(tool, "name", "smith") >= 0 && set_str(tool, "version", SMITH_VERSION) >= 0 &&
+             json_array_append(tcomps, tool) >= 0 && json_object_set(tools, "components", tcomps) >= 0 &&
+             json_object_set(meta, "tools", tools) >= 0 && set_str(image, "type", "container") >= 0 &&
+             set_str(image, "bom-ref", "image") >= 0 && set_str(image, "name", in->name) >= 0 &&
+             set_str(image, "version", in->manifest_digest) >= 0 && json_object_set(meta, "component", image) >= 0 &&
+             json_object_set(doc, "metadata", meta) >= 0;
+        for (size_t i = 0; ok && i < s->n_pkgs; i++) {
+                const struct sbom_pkg *sp = &s->pkgs[i];
+                json_t *c = json_object(), *sub = json_array(), *props = json_array(), *lic = json_array();
+                ok = c && sub && props && lic && set_str(c, "type", "library") >= 0 &&
+                     set_str(c, "bom-ref", sp->purl) >= 0 && set_str(c, "name", sp->p->name) >= 0 &&
+                     (!sp->p->version || set_str(c, "version", sp->p->version) >= 0);
+                if (ok && sp->license) {
+                        json_t *e = json_object();
+                        ok = e && set_str(e, "expression", sp->license) >= 0 && json_array_append_new(lic, e) >= 0 &&
+                             json_object_set(c, "licenses", lic) >= 0;
+                }
+                ok = ok && set_str(c, "purl", sp->purl) >= 0;
+                {
+                        const char *names[] = { "smith:deb:architecture", "smith:deb:source",
+                                                "smith:deb:source-version" };
+                        const char *values[] = { sp->p->arch, sp->p->source, sp->p->source_version };
+                        for (size_t k = 0; ok && k < ELEMENTSOF(names); k++) {
+                                json_t *pr = values[k] ? json_object() : NULL;
+                                if (!values[k])
+                                        continue;
+                                ok = pr && set_str(pr, "name", names[k]) >= 0 && set_str(pr, "value", values[k]) >= 0 &&
+                                     json_array_append_new(props, pr) >= 0;
+                        }
+                }
+                for (size_t f = 0; ok && f < in->files->n; f++)
+                        if (pkg_of(s, f) == sp)
+                                ok = json_array_append_new(sub, cdx_file(&in->files->v[f])) >= 0;
+                ok = ok && json_object_set(c, "properties", props) >= 0 && json_object_set(c, "components", sub) >= 0 &&
+                     json_array_append(comps, c) >= 0;
+                json_decref(c), json_decref(sub), json_decref(props), json_decref(lic);
+        }
+        for (size_t f = 0; ok && f < in->files->n; f++)
+                if (!pkg_of(s, f))
+                        ok = json_array_append_new(comps, cdx_file(&in->files->v[f])) >= 0;
+        if (ok && s->base_purl) {
+                json_t *c = json_object();
+                ok = c && set_str(c, "type", "container") >= 0 && set_str(c, "bom-ref", s->base_purl) >= 0 &&
+                     set_str(c, "name", in->base_name) >= 0 && set_str(c, "version", in->base_digest) >= 0 &&
+                     set_str(c, "purl", s->base_purl) >= 0 && json_array_append(comps, c) >= 0;
+                json_decref(c);
+        }
+        ok = ok && json_object_set(doc, "components", comps) >= 0;
+        /* the image depends on its packages and its base, they on nothing listed */
+        {
+                json_t *deps = json_array(), *top = json_object(), *on = json_array();
+                ok = ok && deps && top && on && set_str(top, "ref", "image") >= 0 &&
+                     (!s->base_purl || json_array_append_new(on, json_string(s->base_purl)) >= 0);
+                for (size_t i = 0; ok && i < s->n_pkgs; i++)
+                        ok = json_array_append_new(on, json_string(s->pkgs[i].purl)) >= 0;
+                ok = ok && json_object_set(top, "dependsOn", on) >= 0 && json_array_append(deps, top) >= 0;
+                for (size_t i = 0; ok && i < s->n_pkgs + (s->base_purl ? 1 : 0); i++) {
+                        json_t *d = json_pack("{s:s, s:[]}", "ref", i < s->n_pkgs ? s->pkgs[i].purl : s->base_purl,
+                                              "dependsOn");
+                        ok = d && json_array_append_new(deps, d) >= 0;
+                }
+                ok = ok && json_object_set(doc, "dependencies", deps) >= 0;
+                json_decref(deps), json_decref(top), json_decref(on);
+        }
+        json_decref(meta), json_decref(tools), json_decref(tcomps), json_decref(tool), json_decref(image);
+        json_decref(comps);
+        if (!ok) {
+                json_decref(doc);
+                return NULL;
+        }
+        return doc;
+}
+
+int sbom_write(const struct sbom_input *in, enum sbom_format format, char **ret, size_t *ret_len,
+               struct smith_error **err) {
+        _cleanup_(json_decrefp) json_t *doc = NULL;
+        struct sbom s = {};
+        const char *when = in->created ?: "1970-01-01T00:00:00Z";
+        char *out;
+
+        if (sbom_collect(&s, in) < 0) {
+                sbom_release(&s);
+                return error_oom(err);
+        }
+        doc = format == SBOM_SPDX ? spdx_document(&s, when) : cdx_document(&s, when);
+        sbom_release(&s);
+        if (!doc)
+                return error_oom(err);
+        out = json_dumps(doc, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+        if (!out)
+                return error_oom(err);
+        *ret_len = strlen(out);
+        *ret = out;
+        return 0;
+}
+
+/* --- reading them back --- */
+
+int sbom_read(const char *ref, enum sbom_format format, char **ret, size_t *ret_len, struct smith_error **err) {
+        _cleanup_(cache_freep) struct cache *cache = NULL;
+        _cleanup_(oci_image_freep) struct oci_image *img = NULL;
+        int r;
+
+        if (cache_open(&cache, err) < 0 || oci_image_open_layout(cache, AT_FDCWD, ref, NULL, &img, err) < 0)
+                return -1;
+        r = oci_image_read_index_blob(img, sbom_media_type(format), SBOM_MAX_SIZE, ret, ret_len, err);
+        if (r < 0)
+                return -1;
+        if (r == 0)
+                return error_set(err, SMITH_ERR_SOURCE, "'%s' has no %s SBOM (built before smith wrote them?)",
+                                 PATH_FOR_MSG(ref), format == SBOM_SPDX ? "SPDX" : "CycloneDX");
+        return 0;
+}
