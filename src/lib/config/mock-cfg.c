@@ -674,9 +674,7 @@ int mock_cfg_load(const char *path, const char *include_dir, struct mock_cfg *re
 }
 
 void mock_cfg_release(struct mock_cfg *c) {
-        free(c->releasever);
-        free(c->target_arch);
-        free(c->repos);
+        free_many(c->releasever, c->target_arch, c->repos);
         strv_free(c->files);
         free(c->line_file);
         free(c->line_no);

@@ -562,9 +562,7 @@ void elf_info_release(struct elf_info *e) {
         if (!e)
                 return;
         free_many(e->interp, e->soname, e->build_id);
-        strv_free(e->needed);
-        strv_free(e->rpath);
-        strv_free(e->runpath);
+        strv_free_many(e->needed, e->rpath, e->runpath);
         *e = (struct elf_info){};
 }
 

@@ -186,10 +186,7 @@ static void sbom_release(struct sbom *s) {
         }
         free(s->pkgs);
         strv_free(s->license_refs);
-        free(s->distro_id);
-        free(s->distro_version);
-        free(s->base_purl);
-        free(s->file_pkg);
+        free_many(s->distro_id, s->distro_version, s->base_purl, s->file_pkg);
 }
 
 /* ID and VERSION_ID of the source's os-release. */

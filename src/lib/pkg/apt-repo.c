@@ -20,9 +20,7 @@
 
 void apt_indexes_release(struct apt_indexes *x) {
         for (size_t i = 0; i < x->n; i++) {
-                free(x->items[i].name);
-                free(x->items[i].base_uri);
-                free(x->items[i].hint);
+                free_many(x->items[i].name, x->items[i].base_uri, x->items[i].hint);
                 if (x->items[i].fd >= 0)
                         close(x->items[i].fd);
         }

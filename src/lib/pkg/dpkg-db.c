@@ -20,11 +20,11 @@
 #include "basic/path.h"
 #include "basic/strv.h"
 #include "pkg/dpkg-db.h"
+#include "pkg/usr-merge.h"
 
 #define DPKG_DIR "var/lib/dpkg"
 
 /* The merged-/usr aliases: a top-level symlink to usr/<the same name>. */
-static const char *const usr_aliases[] = { "bin", "sbin", "lib", "lib32", "lib64", "libx32" };
 
 struct dpkg_path {
         char *path; /* relative, in its /usr form */
@@ -36,7 +36,7 @@ struct dpkg_db {
         size_t n;
         struct dpkg_path *paths; /* sorted by path, unique */
         size_t n_paths, cap_paths;
-        bool alias[ELEMENTSOF(usr_aliases)];
+        struct usr_merge usr;
 };
 
 /* --- the database --- */
@@ -73,35 +73,6 @@ const struct dpkg_package *dpkg_db_find(const struct dpkg_db *db, const char *in
                         lo = mid + 1;
         }
         return NULL;
-}
-
-/* The /usr form of a relative path: "bin/cat" is "usr/bin/cat" where bin
- * is an alias.  An alias itself ("bin") stays as it is. */
-static char *usr_form(const struct dpkg_db *db, const char *path) {
-        size_t n = strcspn(path, "/");
-
-        for (size_t i = 0; i < ELEMENTSOF(usr_aliases); i++)
-                if (db->alias[i] && path[n] == '/' && strlen(usr_aliases[i]) == n && strneq(path, usr_aliases[i], n)) {
-                        char *r = NULL;
-                        return asprintf(&r, "usr/%s", path) < 0 ? NULL : r;
-                }
-        return strdup(path);
-}
-
-static void find_aliases(struct dpkg_db *db, int root_fd) {
-        for (size_t i = 0; i < ELEMENTSOF(usr_aliases); i++) {
-                char target[PATH_MAX];
-                _cleanup_free_ char *norm = NULL, *want = NULL;
-                ssize_t n = readlinkat(root_fd, usr_aliases[i], target, sizeof(target) - 1);
-
-                if (n <= 0)
-                        continue;
-                target[n] = '\0';
-                norm = path_normalized(target, 0);
-                if (asprintf(&want, "usr/%s", usr_aliases[i]) < 0)
-                        want = NULL;
-                db->alias[i] = norm && want && streq(norm, want);
-        }
 }
 
 static int dpath_cmp(const void *a, const void *b) {
@@ -142,7 +113,7 @@ static int add_paths(struct dpkg_db *db, size_t pkg, const char *buf, size_t len
                         db->paths = q;
                         db->cap_paths = c;
                 }
-                db->paths[db->n_paths].path = usr_form(db, rel);
+                db->paths[db->n_paths].path = usr_merge_form(&db->usr, rel);
                 if (!db->paths[db->n_paths].path)
                         return -ENOMEM;
                 db->paths[db->n_paths++].pkg = pkg;
@@ -302,7 +273,7 @@ int dpkg_db_load(int root_fd, const char *root_name, struct dpkg_db **ret, struc
         } else
                 return error_set_errno(err, SMITH_ERR_SOURCE, r, "read '" DPKG_DIR "/status' in '%s'",
                                        PATH_FOR_MSG(root_name));
-        find_aliases(db, root_fd);
+        usr_merge_find(&db->usr, root_fd);
         if (load_lists(db, root_fd, root_name, err) < 0)
                 return -1;
         *ret = TAKE_PTR(db);
@@ -314,7 +285,7 @@ const struct dpkg_package *dpkg_db_owner(const struct dpkg_db *db, const char *p
 
         if (!db || db->n_paths == 0)
                 return NULL;
-        u = usr_form(db, path);
+        u = usr_merge_form(&db->usr, path);
         if (!u)
                 return NULL;
         for (size_t lo = 0, hi = db->n_paths; lo < hi;) {
@@ -332,13 +303,6 @@ const struct dpkg_package *dpkg_db_owner(const struct dpkg_db *db, const char *p
 
 /* --- attribution --- */
 
-static bool is_alias(const struct dpkg_db *db, const char *path) {
-        for (size_t i = 0; i < ELEMENTSOF(usr_aliases); i++)
-                if (db->alias[i] && streq(path, usr_aliases[i]))
-                        return true;
-        return false;
-}
-
 struct attribute {
         const struct dpkg_db *db;
         char **paths, **packages; /* parallel: what to set once the walk is done */
@@ -350,7 +314,7 @@ static int attribute_one(const struct plan_entry *e, void *userdata) {
         const struct dpkg_package *pkg;
 
         /* the merged-/usr links are the root's layout, not a package's file */
-        if (e->from != PLAN_FROM_SOURCE || e->type == PLAN_DIR || is_alias(a->db, e->path))
+        if (e->from != PLAN_FROM_SOURCE || e->type == PLAN_DIR || usr_merge_is_alias(&a->db->usr, e->path))
                 return 0;
         pkg = dpkg_db_owner(a->db, e->path);
         if (!pkg)
@@ -480,7 +444,7 @@ static int load_md5s(const struct dpkg_db *db, int root_fd, const struct dpkg_pa
                         m = q;
                         cap = c;
                 }
-                m[n].path = usr_form(db, rel);
+                m[n].path = usr_merge_form(&db->usr, rel);
                 if (!m[n].path)
                         goto oom;
                 memcpy(m[n].sum, line, 32);
@@ -537,7 +501,7 @@ static int plan_package_files(const struct dpkg_db *db, int root_fd, const struc
                         goto oom;
                 if (!s[i].file || n_m == 0)
                         continue;
-                u = usr_form(db, s[i].path);
+                u = usr_merge_form(&db->usr, s[i].path);
                 if (!u)
                         goto oom;
                 key.path = u;

@@ -33,10 +33,7 @@ void pkg_format_age(time_t s, char *buf, size_t len) {
 }
 
 void pkg_meta_release(struct pkg_meta *m) {
-        free(m->data);
-        free(m->cached);
-        free(m->etag);
-        free(m->last_modified);
+        free_many(m->data, m->cached, m->etag, m->last_modified);
         *m = (struct pkg_meta){};
 }
 

@@ -40,6 +40,7 @@
 #include "basic/path.h"
 #include "basic/strv.h"
 #include "pkg/rpm-db.h"
+#include "pkg/usr-merge.h"
 
 #define RPMDB_NAME_MAX 256
 #define RPMDB_DB "rpmdb.sqlite"
@@ -51,8 +52,6 @@ static const char *const db_files[] = {
         "var/lib/rpm/Packages",
         "usr/lib/sysimage/rpm/Packages",
 };
-
-static const char *const usr_aliases[] = { "bin", "sbin", "lib", "lib32", "lib64", "libx32" };
 
 static const char *const release_files[] = {
         "etc/os-release",     "etc/redhat-release", "etc/system-release",    "etc/fedora-release",
@@ -82,7 +81,7 @@ struct rpm_db {
         size_t n_keys;
         struct rpm_path *paths;
         size_t n_paths, cap_paths;
-        bool alias[ELEMENTSOF(usr_aliases)];
+        struct usr_merge usr;
 };
 
 /* --- librpm around smith --- */
@@ -237,9 +236,7 @@ void rpm_db_free(struct rpm_db *db) {
         if (!db)
                 return;
         for (size_t i = 0; i < db->n; i++) {
-                free(db->pkgs[i].name);
-                free(db->pkgs[i].nevra);
-                free(db->pkgs[i].key);
+                free_many(db->pkgs[i].name, db->pkgs[i].nevra, db->pkgs[i].key);
         }
         free(db->pkgs);
         free(db->by_key);
@@ -248,9 +245,7 @@ void rpm_db_free(struct rpm_db *db) {
         free(db->paths);
         if (db->tmp)
                 (void) rm_rf_at(AT_FDCWD, db->tmp);
-        free(db->tmp);
-        free(db->dbpath);
-        free(db);
+        free_many(db->tmp, db->dbpath, db);
 }
 
 size_t rpm_db_size(const struct rpm_db *db) {
@@ -259,33 +254,6 @@ size_t rpm_db_size(const struct rpm_db *db) {
         for (size_t i = 0; db && i < db->n; i++)
                 n += db->pkgs[i].name != NULL;
         return n;
-}
-
-static char *usr_form(const struct rpm_db *db, const char *path) {
-        size_t n = strcspn(path, "/");
-
-        for (size_t i = 0; i < ELEMENTSOF(usr_aliases); i++)
-                if (db->alias[i] && path[n] == '/' && strlen(usr_aliases[i]) == n && strneq(path, usr_aliases[i], n)) {
-                        char *r = NULL;
-                        return asprintf(&r, "usr/%s", path) < 0 ? NULL : r;
-                }
-        return strdup(path);
-}
-
-static void find_aliases(struct rpm_db *db, int root_fd) {
-        for (size_t i = 0; i < ELEMENTSOF(usr_aliases); i++) {
-                char target[PATH_MAX];
-                _cleanup_free_ char *norm = NULL, *want = NULL;
-                ssize_t n = readlinkat(root_fd, usr_aliases[i], target, sizeof(target) - 1);
-
-                if (n <= 0)
-                        continue;
-                target[n] = '\0';
-                norm = path_normalized(target, 0);
-                if (asprintf(&want, "usr/%s", usr_aliases[i]) < 0)
-                        want = NULL;
-                db->alias[i] = norm && want && streq(norm, want);
-        }
 }
 
 static int rpath_cmp(const void *a, const void *b) {
@@ -323,7 +291,7 @@ static int add_paths(struct rpm_db *db, size_t pkg, Header h) {
                         db->paths = q;
                         db->cap_paths = c;
                 }
-                db->paths[db->n_paths].path = usr_form(db, rel);
+                db->paths[db->n_paths].path = usr_merge_form(&db->usr, rel);
                 if (!db->paths[db->n_paths].path) {
                         r = -ENOMEM;
                         break;
@@ -521,7 +489,7 @@ int rpm_db_load(int root_fd, const char *root_name, struct rpm_db **ret, struct 
                                  PATH_FOR_MSG(root_name), RPMDB_FILE_MAX >> 20);
         if (r < 0)
                 return error_set_errno(err, SMITH_ERR_IO, r, "copy '%s' of '%s'", found, PATH_FOR_MSG(root_name));
-        find_aliases(db, root_fd);
+        usr_merge_find(&db->usr, root_fd);
         env_enter(&env, db->dbpath);
         r = 0;
         if (!streq(strrchr(found, '/') + 1, RPMDB_DB))
@@ -544,7 +512,7 @@ const char *rpm_db_owner(const struct rpm_db *db, const char *path) {
 
         if (!db || db->n_paths == 0)
                 return NULL;
-        u = usr_form(db, path);
+        u = usr_merge_form(&db->usr, path);
         if (!u)
                 return NULL;
         for (size_t lo = 0, hi = db->n_paths; lo < hi;) {
@@ -576,13 +544,6 @@ static struct rpm_pkg *find_key(const struct rpm_db *db, const char *key) {
 
 /* --- attribution --- */
 
-static bool is_alias(const struct rpm_db *db, const char *path) {
-        for (size_t i = 0; i < ELEMENTSOF(usr_aliases); i++)
-                if (db->alias[i] && streq(path, usr_aliases[i]))
-                        return true;
-        return false;
-}
-
 struct attribute {
         const struct rpm_db *db;
         char **paths, **keys;
@@ -593,7 +554,8 @@ static int attribute_one(const struct plan_entry *e, void *userdata) {
         struct attribute *a = userdata;
         const char *key;
 
-        if (e->from != PLAN_FROM_SOURCE || e->type == PLAN_DIR || e->package || is_alias(a->db, e->path))
+        if (e->from != PLAN_FROM_SOURCE || e->type == PLAN_DIR || e->package ||
+            usr_merge_is_alias(&a->db->usr, e->path))
                 return 0;
         key = rpm_db_owner(a->db, e->path);
         if (!key)
@@ -650,7 +612,7 @@ static int collect_one(const struct plan_entry *e, void *userdata) {
                 c->s = q;
                 c->cap = cap;
         }
-        c->s[c->n].path = usr_form(c->db, e->path);
+        c->s[c->n].path = usr_merge_form(&c->db->usr, e->path);
         if (!c->s[c->n].path)
                 return c->r = -ENOMEM;
         c->s[c->n++].pkg = (size_t) (pkg - c->db->pkgs);
@@ -730,7 +692,7 @@ static void patch_blob(const struct shipped *c, size_t pkg, uint8_t *b, size_t n
                 if (!RPMFILE_IS_INSTALLED(b[st + i]))
                         continue;
                 if (fn && path_normalize(fn, PATH_DOTDOT_REFUSE | PATH_CHECK_LENGTH, &rel) >= 0 && !isempty(rel))
-                        u = usr_form(c->db, rel);
+                        u = usr_merge_form(&c->db->usr, rel);
                 /* a directory is there when the image has it, whoever put it there */
                 if (S_ISDIR(rpmfilesFMode(files, i)) ? rel && (plan_get(c->plan, rel) || (u && plan_get(c->plan, u)))
                                                      : u && was_shipped(c, u, pkg))

@@ -221,10 +221,7 @@ struct section {
 };
 
 static void section_clear(struct section *s) {
-        free(s->id);
-        free(s->baseurl);
-        free(s->gpgkey);
-        free(s->where);
+        free_many(s->id, s->baseurl, s->gpgkey, s->where);
         *s = (struct section){ .gpgcheck = true, .enabled = true };
 }
 

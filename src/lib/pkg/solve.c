@@ -167,9 +167,7 @@ struct scan {
 static void repo_info_free(struct repo_info *ri) {
         if (!ri)
                 return;
-        free(ri->notes);
-        free(ri->base_uri);
-        free(ri);
+        free_many(ri->notes, ri->base_uri, ri);
 }
 
 static void scan_end_stanza(struct scan *sc) {
@@ -706,13 +704,7 @@ void pkg_choices_free(struct pkg_choice *c, size_t n) {
         if (!c)
                 return;
         for (size_t i = 0; i < n; i++) {
-                free(c[i].name);
-                free(c[i].version);
-                free(c[i].arch);
-                free(c[i].source);
-                free(c[i].url);
-                free(c[i].local);
-                free(c[i].repo);
+                free_many(c[i].name, c[i].version, c[i].arch, c[i].source, c[i].url, c[i].local, c[i].repo);
         }
         free(c);
 }

@@ -42,10 +42,7 @@ static const char *skip_ws(const char *p) {
 
 void registry_challenges_free(struct registry_challenge *list, size_t n) {
         for (size_t i = 0; i < n; i++) {
-                free(list[i].scheme);
-                free(list[i].realm);
-                free(list[i].service);
-                free(list[i].scope);
+                free_many(list[i].scheme, list[i].realm, list[i].service, list[i].scope);
         }
         free(list);
 }
@@ -84,10 +81,7 @@ static int read_value(const char **p, char **ret) {
 }
 
 static void challenge_release(struct registry_challenge *ch) {
-        free(ch->scheme);
-        free(ch->realm);
-        free(ch->service);
-        free(ch->scope);
+        free_many(ch->scheme, ch->realm, ch->service, ch->scope);
         *ch = (struct registry_challenge){ 0 };
 }
 

@@ -21,10 +21,7 @@ struct smith_lock *lock_new(void) {
 }
 
 static void package_release(struct lock_package *p) {
-        free(p->name);
-        free(p->version);
-        free(p->arch);
-        free(p->source);
+        free_many(p->name, p->version, p->arch, p->source);
         free_many(p->url, p->local, p->repo);
 }
 
@@ -38,12 +35,7 @@ void lock_free(struct smith_lock *l) {
                 free(l->repos[i].name);
                 free(l->repos[i].uri);
         }
-        free(l->repos);
-        free(l->source);
-        free(l->path);
-        free(l->image.reference);
-        free(l->image.media_type);
-        free(l);
+        free_many(l->repos, l->source, l->path, l->image.reference, l->image.media_type, l);
 }
 
 static char *strdup_or_null(const char *s) {

@@ -262,11 +262,7 @@ void source_free(struct source *s) {
         strv_free(s->packages);
         source_packages_clear(s);
         for (size_t i = 0; i < s->n_release; i++) {
-                free(s->release[i].path);
-                free(s->release[i].data);
-                free(s->release[i].target);
+                free_many(s->release[i].path, s->release[i].data, s->release[i].target);
         }
-        free(s->release);
-        free(s->name);
-        free(s);
+        free_many(s->release, s->name, s);
 }

@@ -204,10 +204,7 @@ void provenance_free(struct provenance *pv) {
                 return;
         for (size_t i = 0; i < pv->n; i++)
                 record_release(&pv->records[i]);
-        free(pv->records);
-        free(pv->layer);
-        free(pv->config);
-        free(pv);
+        free_many(pv->records, pv->layer, pv->config, pv);
 }
 
 #define TOP SIZE_MAX /* get_string() of the document itself */

@@ -185,8 +185,6 @@ oom:
 }
 
 void nss_files_release(struct nss_files *f) {
-        free(f->passwd);
-        free(f->group);
-        free(f->nsswitch);
+        free_many(f->passwd, f->group, f->nsswitch);
         f->passwd = f->group = f->nsswitch = NULL;
 }
