@@ -96,8 +96,10 @@ assert_cache_blobs_valid() {
         assert_same_layers "$CAT" got.tar.gz latest 1.0
         [ "$(layout_manifest_digest got.tar.gz 1.0)" = "$(layout_manifest_digest "$CAT")" ]
         layout_index got.tar.gz | jq -e --arg a "$(oci_arch)" \
-                '.manifests | length == 1 and .[0].platform.architecture == $a and .[0].platform.os == "linux"
-                 and .[0].mediaType == "application/vnd.oci.image.manifest.v1+json"' >/dev/null
+                '.manifests | length == 2 and .[0].platform.architecture == $a and .[0].platform.os == "linux"
+                 and .[0].mediaType == "application/vnd.oci.image.manifest.v1+json"
+                 and .[1].annotations["vnd.smith.referrers"] == .[0].digest' >/dev/null ||
+                fail "index.json: the image, then its artifacts: $(layout_index got.tar.gz)"
         mkdir layout
         tar -C layout -xzf got.tar.gz
         ok oci-image-tool validate --type image --ref name=1.0 layout
