@@ -61,7 +61,8 @@ const struct command cmd_build = {
                  "  smith upload [flags]       upload an image to a registry\n"
                  "  smith download [flags]     download an image from a registry\n"
                  "  smith inspect IMAGE [PATH] list what an image holds and why\n"
-                 "  smith lock [flags]         pin the packages or image smith.yaml resolves to\n",
+                 "  smith lock [flags]         pin the packages or image smith.yaml resolves to\n"
+                 "  smith sbom [-f FMT] IMAGE  print the SBOM a build stored in an image\n",
         .options = options,
         .footer = "Sizes take K, M, G or T; SMITH_MAX_ENTRY and SMITH_MAX_UNPACKED set the limits too.\n"
                   "\n"
