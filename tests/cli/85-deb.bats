@@ -246,7 +246,7 @@ smith_user_spy() {
         cmp one.tar.gz two.tar.gz
         # damaged in the cache: compressed again, the same bytes, and stored again
         chmod u+w "$blob"
-        printf 'X' | dd of="$blob" bs=1 seek=100 conv=notrunc status=none
+        flip_byte "$blob" 100
         smith_user -b 1 -i three.tar.gz
         assert_status 0
         cmp one.tar.gz three.tar.gz
@@ -311,8 +311,8 @@ smith_user_spy() {
 
 @test "deb: a tampered Packages index fails (exit 4) before it is used" {
         local p="$REPO/dists/stable/main/binary-$(dpkg --print-architecture)"
-        printf 'X' | dd of="$p/Packages.xz" bs=1 seek=40 conv=notrunc status=none
-        printf 'X' | dd of="$p/Packages" bs=1 seek=40 conv=notrunc status=none
+        flip_byte "$p/Packages.xz" 40
+        flip_byte "$p/Packages" 40
         write_yaml hello-bin
         smith_user
         assert_status 4
@@ -324,7 +324,7 @@ smith_user_spy() {
 
 @test "deb: a tampered .deb fails (exit 4) and is not stored" {
         local f="$REPO/pool/libgreet_1.2_$(dpkg --print-architecture).deb"
-        printf 'X' | dd of="$f" bs=1 seek=200 conv=notrunc status=none
+        flip_byte "$f" 200
         write_yaml hello-bin
         smith_user
         assert_status 4

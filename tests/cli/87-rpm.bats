@@ -152,7 +152,7 @@ local-tool-2.0-1.noarch" ] || fail "packages: $(packages_of image.tar.gz)"
 }
 
 @test "rpm: a tampered primary fails (exit 4) before it is used" {
-        printf 'X' | dd of="$REPO/repodata/primary.xml.gz" bs=1 seek=40 conv=notrunc status=none
+        flip_byte "$REPO/repodata/primary.xml.gz" 40
         write_yaml hello-rpm
         smith_user
         assert_status 4
@@ -164,7 +164,7 @@ local-tool-2.0-1.noarch" ] || fail "packages: $(packages_of image.tar.gz)"
 
 @test "rpm: a package that does not match primary's checksum fails (exit 4) and is not stored" {
         local f="$REPO/libgreet-1.1-1.$(uname -m).rpm"
-        printf 'X' | dd of="$f" bs=1 seek=3000 conv=notrunc status=none
+        flip_byte "$f" 3000
         write_yaml hello-rpm
         smith_user
         assert_status 4
@@ -411,7 +411,7 @@ opt-user-1.0-1.noarch" ] || fail "packages: $(packages_of opt.tar.gz)"
         # a filelists that is not the one repomd.xml names is refused
         rm -rf "$U/cache"
         mkdir -p "$U/cache"
-        printf 'X' | dd of="$REPO/repodata/filelists.xml.gz" bs=1 seek=40 conv=notrunc status=none
+        flip_byte "$REPO/repodata/filelists.xml.gz" 40
         smith_user -i bad.tar.gz
         assert_status 4
         assert_one_error_line

@@ -211,7 +211,7 @@ $URL updates main $URL" ] || fail "repositories: $output"
         # one byte changed
         local f="$REPO/pool/libgreet_1.2_$ARCH.deb"
         cp "$f" "$T/libgreet.deb"
-        printf 'X' | dd of="$f" bs=1 seek=200 conv=notrunc status=none
+        flip_byte "$f" 200
         fresh_cache
         smith_user
         assert_status 4

@@ -125,3 +125,9 @@ smith_user() {
                 TMPDIR="$U/tmp" SOURCE_DATE_EPOCH=0 SMITH_NET_RETRY_BASE_MS="${SMITH_NET_RETRY_BASE_MS:-${SMITH_RETRY_MS:-200}}" \
                 "$U/smith" "$@"
 }
+
+# flip_byte FILE OFFSET: that byte inverted, so the file surely changes (a
+# byte overwritten with a constant may already be that constant).
+flip_byte() {
+        python3 -c 'import sys; p, o = sys.argv[1], int(sys.argv[2]); b = bytearray(open(p, "rb").read()); b[o] ^= 0xff; open(p, "wb").write(b)' "$1" "$2"
+}
