@@ -1,4 +1,6 @@
-/* Warnings and verbose notes on stderr; see log.h. */
+/* Warnings and verbose notes on stderr; see log.h.  Each line is written
+ * under stderr's lock, so lines from threads (repositories are loaded in
+ * parallel) never run into each other. */
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -17,9 +19,11 @@ bool log_is_verbose(void) {
 void log_warn(const char *fmt, ...) {
         va_list ap;
         va_start(ap, fmt);
+        flockfile(stderr);
         fputs("smith: warning: ", stderr);
         vfprintf(stderr, fmt, ap);
         fputc('\n', stderr);
+        funlockfile(stderr);
         va_end(ap);
 }
 
@@ -28,8 +32,10 @@ void log_info(const char *fmt, ...) {
         if (!verbose)
                 return;
         va_start(ap, fmt);
+        flockfile(stderr);
         fputs("smith: ", stderr);
         vfprintf(stderr, fmt, ap);
         fputc('\n', stderr);
+        funlockfile(stderr);
         va_end(ap);
 }
