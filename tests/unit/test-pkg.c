@@ -5,6 +5,7 @@
  * (UNPACK_NO_WHITEOUTS, UNPACK_KEEP_DIR_SYMLINKS, UNPACK_LIST_PATHS). */
 #include <archive.h>
 #include <archive_entry.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -28,6 +29,7 @@
 #include "pkg/apt-sources.h"
 #include "pkg/apt-verify.h"
 #include "pkg/deb.h"
+#include "pkg/path-index.h"
 #include "pkg/rpm-repo.h"
 #include "pkg/solve.h"
 #include "test-util.h"
@@ -810,8 +812,39 @@ static void test_rpm_repos_errors(void **state) {
                         "x.repo:1: gpgkey 'key.asc' is not an absolute path");
 }
 
+/* The path index: /usr forms, one owner a path (the lowest package), paths
+ * that climb out skipped, and the bound. */
+static void test_path_index(void **state) {
+        struct path_index ix = { .max = 5 };
+
+        (void) state;
+        ix.usr.alias[0] = true; /* bin -> usr/bin */
+        assert_int_equal(path_index_add(&ix, "/bin/cat", 2), 0);
+        assert_int_equal(path_index_add(&ix, "/usr/bin/cat", 1), 0);
+        assert_int_equal(path_index_add(&ix, "../../etc/passwd", 0), 0);
+        assert_int_equal(path_index_add(&ix, "/", 0), 0);
+        assert_int_equal(path_index_add(&ix, "etc/a", 3), 0);
+        assert_int_equal(ix.n, 3);
+        path_index_sort(&ix, false);
+        assert_true(path_index_contains(&ix, "usr/bin/cat", 2));
+        assert_false(path_index_contains(&ix, "bin/cat", 2));
+        path_index_sort(&ix, true);
+        assert_int_equal(ix.n, 2);
+        assert_int_equal(path_index_owner(&ix, "bin/cat"), 1);
+        assert_int_equal(path_index_owner(&ix, "usr/bin/cat"), 1);
+        assert_int_equal(path_index_owner(&ix, "etc/a"), 3);
+        assert_int_equal(path_index_owner(&ix, "etc/b"), -1);
+        assert_int_equal(path_index_owner(&ix, "etc/passwd"), -1);
+        assert_int_equal(path_index_add(&ix, "x", 0), 0);
+        assert_int_equal(path_index_add(&ix, "y", 0), 0);
+        assert_int_equal(path_index_add(&ix, "z", 0), 0);
+        assert_int_equal(path_index_add(&ix, "w", 0), -E2BIG);
+        path_index_done(&ix);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_path_index),
                 cmocka_unit_test(test_rpm_repos_ini),
                 cmocka_unit_test(test_rpm_repos_errors),
                 cmocka_unit_test(test_sources_list),

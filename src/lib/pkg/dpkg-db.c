@@ -1,11 +1,9 @@
 /* The dpkg database of a source root, read bounded and written back for
  * what shipped; see dpkg-db.h.
  *
- * Every listed path goes into one array sorted by its /usr form, so that
- * finding a file's package is one bsearch.  A path several packages list
- * (directories, mostly; only files and symlinks are ever looked up) keeps
- * the first package in name order, so the answer does not depend on the
- * order of the database's files. */
+ * Every listed path goes into one path index (path-index.h); packages are
+ * sorted by name first, so a path several packages list keeps the first
+ * package in name order. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -20,23 +18,15 @@
 #include "basic/path.h"
 #include "basic/strv.h"
 #include "pkg/dpkg-db.h"
+#include "pkg/path-index.h"
 #include "pkg/usr-merge.h"
 
 #define DPKG_DIR "var/lib/dpkg"
 
-/* The merged-/usr aliases: a top-level symlink to usr/<the same name>. */
-
-struct dpkg_path {
-        char *path; /* relative, in its /usr form */
-        size_t pkg; /* index into db->pkgs */
-};
-
 struct dpkg_db {
         struct dpkg_package *pkgs; /* sorted by info_name */
         size_t n;
-        struct dpkg_path *paths; /* sorted by path, unique */
-        size_t n_paths, cap_paths;
-        struct usr_merge usr;
+        struct path_index paths; /* unique; pkg indexes db->pkgs */
 };
 
 /* --- the database --- */
@@ -45,9 +35,7 @@ void dpkg_db_free(struct dpkg_db *db) {
         if (!db)
                 return;
         dpkg_packages_free(db->pkgs, db->n);
-        for (size_t i = 0; i < db->n_paths; i++)
-                free(db->paths[i].path);
-        free(db->paths);
+        path_index_done(&db->paths);
         free(db);
 }
 
@@ -75,22 +63,15 @@ const struct dpkg_package *dpkg_db_find(const struct dpkg_db *db, const char *in
         return NULL;
 }
 
-static int dpath_cmp(const void *a, const void *b) {
-        const struct dpkg_path *x = a, *y = b;
-        int c = strcmp(x->path, y->path);
-        if (c)
-                return c;
-        return x->pkg < y->pkg ? -1 : x->pkg > y->pkg;
-}
-
 /* Adds the paths of a .list (one absolute path a line) or .md5sums ("<md5>
  * <path>") of package pkg. */
 static int add_paths(struct dpkg_db *db, size_t pkg, const char *buf, size_t len, bool md5sums) {
         for (const char *l = buf; l < buf + len;) {
                 const char *eol = memchr(l, '\n', (size_t) (buf + len - l));
                 size_t ll = eol ? (size_t) (eol - l) : (size_t) (buf + len - l);
-                _cleanup_free_ char *line = strndup(l, ll), *rel = NULL;
+                _cleanup_free_ char *line = strndup(l, ll);
                 const char *p = line;
+                int r;
 
                 l += ll + 1;
                 if (!line)
@@ -101,22 +82,9 @@ static int add_paths(struct dpkg_db *db, size_t pkg, const char *buf, size_t len
                                 continue;
                         p += strspn(p, " ");
                 }
-                if (path_normalize(p, PATH_DOTDOT_REFUSE | PATH_CHECK_LENGTH, &rel) < 0 || isempty(rel))
-                        continue;
-                if (db->n_paths >= DPKG_MAX_PATHS)
-                        return -E2BIG;
-                if (db->n_paths == db->cap_paths) {
-                        size_t c = db->cap_paths ? db->cap_paths * 2 : 4096;
-                        struct dpkg_path *q = reallocarray(db->paths, c, sizeof(*q));
-                        if (!q)
-                                return -ENOMEM;
-                        db->paths = q;
-                        db->cap_paths = c;
-                }
-                db->paths[db->n_paths].path = usr_merge_form(&db->usr, rel);
-                if (!db->paths[db->n_paths].path)
-                        return -ENOMEM;
-                db->paths[db->n_paths++].pkg = pkg;
+                r = path_index_add(&db->paths, p, pkg);
+                if (r < 0)
+                        return r;
         }
         return 0;
 }
@@ -131,8 +99,6 @@ static char *info_path(const struct dpkg_package *pkg, const char *ext) {
 }
 
 static int load_lists(struct dpkg_db *db, int root_fd, const char *root_name, struct smith_error **err) {
-        size_t w = 0;
-
         for (size_t i = 0; i < db->n; i++) {
                 const struct dpkg_package *pkg = &db->pkgs[i];
                 _cleanup_free_ char *path = info_path(pkg, pkg->from_status_d ? "md5sums" : "list"), *buf = NULL;
@@ -157,17 +123,7 @@ static int load_lists(struct dpkg_db *db, int root_fd, const char *root_name, st
                 if (r < 0)
                         return error_oom(err);
         }
-        if (db->n_paths > 0)
-                qsort(db->paths, db->n_paths, sizeof(*db->paths), dpath_cmp);
-        /* one owner a path: the first package by name */
-        for (size_t i = 0; i < db->n_paths; i++) {
-                if (w > 0 && streq(db->paths[w - 1].path, db->paths[i].path)) {
-                        free(db->paths[i].path);
-                        continue;
-                }
-                db->paths[w++] = db->paths[i];
-        }
-        db->n_paths = w;
+        path_index_sort(&db->paths, true);
         return 0;
 }
 
@@ -273,7 +229,8 @@ int dpkg_db_load(int root_fd, const char *root_name, struct dpkg_db **ret, struc
         } else
                 return error_set_errno(err, SMITH_ERR_SOURCE, r, "read '" DPKG_DIR "/status' in '%s'",
                                        PATH_FOR_MSG(root_name));
-        usr_merge_find(&db->usr, root_fd);
+        usr_merge_find(&db->paths.usr, root_fd);
+        db->paths.max = DPKG_MAX_PATHS;
         if (load_lists(db, root_fd, root_name, err) < 0)
                 return -1;
         *ret = TAKE_PTR(db);
@@ -281,69 +238,18 @@ int dpkg_db_load(int root_fd, const char *root_name, struct dpkg_db **ret, struc
 }
 
 const struct dpkg_package *dpkg_db_owner(const struct dpkg_db *db, const char *path) {
-        _cleanup_free_ char *u = NULL;
-
-        if (!db || db->n_paths == 0)
-                return NULL;
-        u = usr_merge_form(&db->usr, path);
-        if (!u)
-                return NULL;
-        for (size_t lo = 0, hi = db->n_paths; lo < hi;) {
-                size_t mid = lo + (hi - lo) / 2;
-                int c = strcmp(u, db->paths[mid].path);
-                if (c == 0)
-                        return &db->pkgs[db->paths[mid].pkg];
-                if (c < 0)
-                        hi = mid;
-                else
-                        lo = mid + 1;
-        }
-        return NULL;
+        ssize_t i = db ? path_index_owner(&db->paths, path) : -1;
+        return i >= 0 ? &db->pkgs[i] : NULL;
 }
 
 /* --- attribution --- */
 
-struct attribute {
-        const struct dpkg_db *db;
-        char **paths, **packages; /* parallel: what to set once the walk is done */
-        int r;
-};
-
-static int attribute_one(const struct plan_entry *e, void *userdata) {
-        struct attribute *a = userdata;
-        const struct dpkg_package *pkg;
-
-        /* the merged-/usr links are the root's layout, not a package's file */
-        if (e->from != PLAN_FROM_SOURCE || e->type == PLAN_DIR || usr_merge_is_alias(&a->db->usr, e->path))
-                return 0;
-        pkg = dpkg_db_owner(a->db, e->path);
-        if (!pkg)
-                return 0;
-        if (strv_extend(&a->paths, e->path) < 0 || strv_extend(&a->packages, pkg->info_name) < 0)
-                return a->r = -ENOMEM;
-        return 0;
+static const char *info_name_of(size_t pkg, const void *ud) {
+        return ((const struct dpkg_db *) ud)->pkgs[pkg].info_name;
 }
 
 int dpkg_db_attribute(const struct dpkg_db *db, struct plan *p, struct smith_error **err) {
-        struct attribute a = { .db = db };
-        int n = 0;
-
-        if (!db)
-                return 0;
-        if (plan_foreach(p, attribute_one, &a) < 0 || a.r < 0) {
-                strv_free(a.paths);
-                strv_free(a.packages);
-                return error_oom(err);
-        }
-        for (size_t i = 0; a.paths && a.paths[i]; i++, n++)
-                if (plan_set_package(p, a.paths[i], a.packages[i]) < 0) {
-                        strv_free(a.paths);
-                        strv_free(a.packages);
-                        return error_oom(err);
-                }
-        strv_free(a.paths);
-        strv_free(a.packages);
-        return n;
+        return db ? path_index_attribute(&db->paths, p, info_name_of, db, err) : 0;
 }
 
 /* --- writing the metadata back --- */
@@ -444,7 +350,7 @@ static int load_md5s(const struct dpkg_db *db, int root_fd, const struct dpkg_pa
                         m = q;
                         cap = c;
                 }
-                m[n].path = usr_merge_form(&db->usr, rel);
+                m[n].path = usr_merge_form(&db->paths.usr, rel);
                 if (!m[n].path)
                         goto oom;
                 memcpy(m[n].sum, line, 32);
@@ -458,26 +364,6 @@ static int load_md5s(const struct dpkg_db *db, int root_fd, const struct dpkg_pa
 oom:
         md5s_free(m, n);
         return -ENOMEM;
-}
-
-static int add_generated(struct plan *p, const char *path, const struct buf *b, struct smith_error **err) {
-        _cleanup_free_ char *dir = NULL, *where = NULL;
-        const char *slash = strrchr(path, '/');
-        _cleanup_free_ char *parent = strndup(path, (size_t) (slash - path));
-        int r;
-
-        if (!parent)
-                return error_oom(err);
-        dir = plan_resolve(p, parent, true);
-        if (!dir)
-                return error_set(err, SMITH_ERR_SOURCE, "'/%s': too many levels of symbolic links", parent);
-        where = path_join(dir, slash + 1);
-        if (!where)
-                return error_oom(err);
-        r = plan_add_data(p, where, PLAN_FROM_GENERATED, b->data ?: "", b->len, false);
-        if (r < 0)
-                return error_set_errno(err, SMITH_ERR_IO, r, "add '/%s'", path);
-        return 0;
 }
 
 /* One package's .list and .md5sums from its shipped entries s[0..n). */
@@ -501,7 +387,7 @@ static int plan_package_files(const struct dpkg_db *db, int root_fd, const struc
                         goto oom;
                 if (!s[i].file || n_m == 0)
                         continue;
-                u = usr_merge_form(&db->usr, s[i].path);
+                u = usr_merge_form(&db->paths.usr, s[i].path);
                 if (!u)
                         goto oom;
                 key.path = u;
@@ -515,9 +401,9 @@ static int plan_package_files(const struct dpkg_db *db, int root_fd, const struc
         if (asprintf(&list_name, DPKG_DIR "/info/%s.list", pkg->info_name) < 0 ||
             asprintf(&sums_name, DPKG_DIR "/info/%s.md5sums", pkg->info_name) < 0)
                 return error_oom(err);
-        if (add_generated(p, list_name, &list, err) < 0)
+        if (plan_add_generated(p, list_name, list.data, list.len, err) < 0)
                 return -1;
-        if (sums.len > 0 && add_generated(p, sums_name, &sums, err) < 0)
+        if (sums.len > 0 && plan_add_generated(p, sums_name, sums.data, sums.len, err) < 0)
                 return -1;
         return 0;
 oom:
@@ -538,7 +424,7 @@ static int plan_os_release(int root_fd, struct plan *p, struct smith_error **err
                 if (r < 0)
                         return error_set_errno(err, SMITH_ERR_SOURCE, r, "read '/%s'", files[i]);
                 b.len = b.cap = len;
-                if (add_generated(p, files[i], &b, err) < 0)
+                if (plan_add_generated(p, files[i], b.data, b.len, err) < 0)
                         return -1;
         }
         return 0;
@@ -589,8 +475,9 @@ out:
         /* info/format 1: the files of Multi-Arch: same packages are named "<name>:<arch>" */
         if (buf_append_str(&format, "1\n") < 0)
                 return error_oom(err);
-        if (add_generated(p, DPKG_DIR "/status", &status, err) < 0 ||
-            add_generated(p, DPKG_DIR "/info/format", &format, err) < 0 || plan_os_release(root_fd, p, err) < 0)
+        if (plan_add_generated(p, DPKG_DIR "/status", status.data, status.len, err) < 0 ||
+            plan_add_generated(p, DPKG_DIR "/info/format", format.data, format.len, err) < 0 ||
+            plan_os_release(root_fd, p, err) < 0)
                 return -1;
         return n;
 }

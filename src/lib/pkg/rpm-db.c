@@ -2,9 +2,8 @@
  * what shipped; see rpm-db.h.
  *
  * Paths work as in dpkg-db.c: every installed file of every package goes
- * into one array sorted by its /usr form, a path several packages list
- * keeps the first package in name order, and finding a file's package is
- * one bsearch.
+ * into one path index (path-index.h), packages in name order, so a path
+ * several packages list keeps the first of them.
  *
  * The header surgery is done on the bytes of the stored header blobs, not
  * through headerMod(): librpm 4.18 cannot export a header read back from
@@ -40,6 +39,7 @@
 #include "basic/path.h"
 #include "basic/strv.h"
 #include "pkg/rpm-db.h"
+#include "pkg/path-index.h"
 #include "pkg/usr-merge.h"
 
 #define RPMDB_NAME_MAX 256
@@ -67,11 +67,6 @@ struct rpm_pkg {
         bool shipped;
 };
 
-struct rpm_path {
-        char *path; /* relative, /usr form */
-        size_t pkg;
-};
-
 struct rpm_db {
         char *tmp;    /* the private directory */
         char *dbpath; /* tmp/db: the copy librpm opens */
@@ -79,9 +74,7 @@ struct rpm_db {
         size_t n;
         size_t *by_key; /* indexes into pkgs of those with a key, sorted by key */
         size_t n_keys;
-        struct rpm_path *paths;
-        size_t n_paths, cap_paths;
-        struct usr_merge usr;
+        struct path_index paths; /* unique; pkg indexes pkgs */
 };
 
 /* --- librpm around smith --- */
@@ -240,9 +233,7 @@ void rpm_db_free(struct rpm_db *db) {
         }
         free(db->pkgs);
         free(db->by_key);
-        for (size_t i = 0; i < db->n_paths; i++)
-                free(db->paths[i].path);
-        free(db->paths);
+        path_index_done(&db->paths);
         if (db->tmp)
                 (void) rm_rf_at(AT_FDCWD, db->tmp);
         free_many(db->tmp, db->dbpath, db);
@@ -256,47 +247,18 @@ size_t rpm_db_size(const struct rpm_db *db) {
         return n;
 }
 
-static int rpath_cmp(const void *a, const void *b) {
-        const struct rpm_path *x = a, *y = b;
-        int c = strcmp(x->path, y->path);
-        if (c)
-                return c;
-        return x->pkg < y->pkg ? -1 : x->pkg > y->pkg;
-}
-
 /* The installed files and symlinks of header h, package pkg. */
 static int add_paths(struct rpm_db *db, size_t pkg, Header h) {
         rpmfiles files = rpmfilesNew(NULL, h, 0, RPMFI_FLAGS_QUERY);
         int fc = files ? rpmfilesFC(files) : 0, r = 0;
 
         for (int i = 0; i < fc && r == 0; i++) {
-                _cleanup_free_ char *fn = NULL, *rel = NULL;
+                _cleanup_free_ char *fn = NULL;
 
                 if (!RPMFILE_IS_INSTALLED(rpmfilesFState(files, i)) || S_ISDIR(rpmfilesFMode(files, i)))
                         continue;
                 fn = rpmfilesFN(files, i);
-                if (!fn || path_normalize(fn, PATH_DOTDOT_REFUSE | PATH_CHECK_LENGTH, &rel) < 0 || isempty(rel))
-                        continue;
-                if (db->n_paths >= RPMDB_MAX_PATHS) {
-                        r = -E2BIG;
-                        break;
-                }
-                if (db->n_paths == db->cap_paths) {
-                        size_t c = db->cap_paths ? db->cap_paths * 2 : 4096;
-                        struct rpm_path *q = reallocarray(db->paths, c, sizeof(*q));
-                        if (!q) {
-                                r = -ENOMEM;
-                                break;
-                        }
-                        db->paths = q;
-                        db->cap_paths = c;
-                }
-                db->paths[db->n_paths].path = usr_merge_form(&db->usr, rel);
-                if (!db->paths[db->n_paths].path) {
-                        r = -ENOMEM;
-                        break;
-                }
-                db->paths[db->n_paths++].pkg = pkg;
+                r = fn ? path_index_add(&db->paths, fn, pkg) : 0;
         }
         rpmfilesFree(files);
         return r;
@@ -326,7 +288,7 @@ static int read_headers(struct rpm_db *db, struct smith_error **err) {
         rpmts ts = ts_new();
         rpmdbMatchIterator mi = NULL;
         Header h;
-        size_t cap = 0, w = 0;
+        size_t cap = 0;
         int r = 0;
 
         if (!ts)
@@ -408,16 +370,7 @@ static int read_headers(struct rpm_db *db, struct smith_error **err) {
         rpmtsFree(ts);
         if (r < 0)
                 return r;
-        if (db->n_paths > 0)
-                qsort(db->paths, db->n_paths, sizeof(*db->paths), rpath_cmp);
-        for (size_t i = 0; i < db->n_paths; i++) {
-                if (w > 0 && streq(db->paths[w - 1].path, db->paths[i].path)) {
-                        free(db->paths[i].path);
-                        continue;
-                }
-                db->paths[w++] = db->paths[i];
-        }
-        db->n_paths = w;
+        path_index_sort(&db->paths, true);
         return 0;
 }
 
@@ -489,7 +442,8 @@ int rpm_db_load(int root_fd, const char *root_name, struct rpm_db **ret, struct 
                                  PATH_FOR_MSG(root_name), RPMDB_FILE_MAX >> 20);
         if (r < 0)
                 return error_set_errno(err, SMITH_ERR_IO, r, "copy '%s' of '%s'", found, PATH_FOR_MSG(root_name));
-        usr_merge_find(&db->usr, root_fd);
+        usr_merge_find(&db->paths.usr, root_fd);
+        db->paths.max = RPMDB_MAX_PATHS;
         env_enter(&env, db->dbpath);
         r = 0;
         if (!streq(strrchr(found, '/') + 1, RPMDB_DB))
@@ -508,24 +462,8 @@ int rpm_db_load(int root_fd, const char *root_name, struct rpm_db **ret, struct 
 }
 
 const char *rpm_db_owner(const struct rpm_db *db, const char *path) {
-        _cleanup_free_ char *u = NULL;
-
-        if (!db || db->n_paths == 0)
-                return NULL;
-        u = usr_merge_form(&db->usr, path);
-        if (!u)
-                return NULL;
-        for (size_t lo = 0, hi = db->n_paths; lo < hi;) {
-                size_t mid = lo + (hi - lo) / 2;
-                int c = strcmp(u, db->paths[mid].path);
-                if (c == 0)
-                        return db->pkgs[db->paths[mid].pkg].key;
-                if (c < 0)
-                        hi = mid;
-                else
-                        lo = mid + 1;
-        }
-        return NULL;
+        ssize_t i = db ? path_index_owner(&db->paths, path) : -1;
+        return i >= 0 ? db->pkgs[i].key : NULL;
 }
 
 static struct rpm_pkg *find_key(const struct rpm_db *db, const char *key) {
@@ -544,43 +482,12 @@ static struct rpm_pkg *find_key(const struct rpm_db *db, const char *key) {
 
 /* --- attribution --- */
 
-struct attribute {
-        const struct rpm_db *db;
-        char **paths, **keys;
-        int r;
-};
-
-static int attribute_one(const struct plan_entry *e, void *userdata) {
-        struct attribute *a = userdata;
-        const char *key;
-
-        if (e->from != PLAN_FROM_SOURCE || e->type == PLAN_DIR || e->package ||
-            usr_merge_is_alias(&a->db->usr, e->path))
-                return 0;
-        key = rpm_db_owner(a->db, e->path);
-        if (!key)
-                return 0;
-        if (strv_extend(&a->paths, e->path) < 0 || strv_extend(&a->keys, key) < 0)
-                return a->r = -ENOMEM;
-        return 0;
+static const char *key_of(size_t pkg, const void *ud) {
+        return ((const struct rpm_db *) ud)->pkgs[pkg].key;
 }
 
 int rpm_db_attribute(const struct rpm_db *db, struct plan *p, struct smith_error **err) {
-        _cleanup_strv_free_ char **paths = NULL, **keys = NULL;
-        struct attribute a = { .db = db };
-        int n = 0, r;
-
-        if (!db)
-                return 0;
-        r = plan_foreach(p, attribute_one, &a);
-        paths = a.paths;
-        keys = a.keys;
-        if (r < 0 || a.r < 0)
-                return error_oom(err);
-        for (size_t i = 0; paths && paths[i]; i++, n++)
-                if (plan_set_package(p, paths[i], keys[i]) < 0)
-                        return error_oom(err);
-        return n;
+        return db ? path_index_attribute(&db->paths, p, key_of, db, err) : 0;
 }
 
 /* --- writing the database back --- */
@@ -589,8 +496,7 @@ int rpm_db_attribute(const struct rpm_db *db, struct plan *p, struct smith_error
 struct shipped {
         const struct rpm_db *db;
         struct plan *plan;
-        struct rpm_path *s;
-        size_t n, cap;
+        struct path_index s; /* not unique: a path with every package that shipped it */
         int r;
 };
 
@@ -604,24 +510,13 @@ static int collect_one(const struct plan_entry *e, void *userdata) {
         if (!pkg)
                 return 0;
         pkg->shipped = true;
-        if (c->n == c->cap) {
-                size_t cap = c->cap ? c->cap * 2 : 256;
-                struct rpm_path *q = reallocarray(c->s, cap, sizeof(*q));
-                if (!q)
-                        return c->r = -ENOMEM;
-                c->s = q;
-                c->cap = cap;
-        }
-        c->s[c->n].path = usr_merge_form(&c->db->usr, e->path);
-        if (!c->s[c->n].path)
+        if (path_index_add(&c->s, e->path, (size_t) (pkg - c->db->pkgs)) < 0)
                 return c->r = -ENOMEM;
-        c->s[c->n++].pkg = (size_t) (pkg - c->db->pkgs);
         return 0;
 }
 
 static bool was_shipped(const struct shipped *c, const char *usr_path, size_t pkg) {
-        struct rpm_path key = { .path = (char *) usr_path, .pkg = pkg };
-        return c->n > 0 && bsearch(&key, c->s, c->n, sizeof(*c->s), rpath_cmp);
+        return path_index_contains(&c->s, usr_path, pkg);
 }
 
 static uint32_t be32(const uint8_t *p) {
@@ -692,7 +587,7 @@ static void patch_blob(const struct shipped *c, size_t pkg, uint8_t *b, size_t n
                 if (!RPMFILE_IS_INSTALLED(b[st + i]))
                         continue;
                 if (fn && path_normalize(fn, PATH_DOTDOT_REFUSE | PATH_CHECK_LENGTH, &rel) >= 0 && !isempty(rel))
-                        u = usr_merge_form(&c->db->usr, rel);
+                        u = usr_merge_form(&c->db->paths.usr, rel);
                 /* a directory is there when the image has it, whoever put it there */
                 if (S_ISDIR(rpmfilesFMode(files, i)) ? rel && (plan_get(c->plan, rel) || (u && plan_get(c->plan, u)))
                                                      : u && was_shipped(c, u, pkg))
@@ -787,25 +682,6 @@ out:
         return r;
 }
 
-static int add_generated(struct plan *p, const char *path, const void *data, size_t len, struct smith_error **err) {
-        const char *slash = strrchr(path, '/');
-        _cleanup_free_ char *parent = strndup(path, (size_t) (slash - path)), *dir = NULL, *where = NULL;
-        int r;
-
-        if (!parent)
-                return error_oom(err);
-        dir = plan_resolve(p, parent, true);
-        if (!dir)
-                return error_set(err, SMITH_ERR_SOURCE, "'/%s': too many levels of symbolic links", parent);
-        where = path_join(dir, slash + 1);
-        if (!where)
-                return error_oom(err);
-        r = plan_add_data(p, where, PLAN_FROM_GENERATED, data ? data : "", len, false);
-        if (r < 0)
-                return error_set_errno(err, SMITH_ERR_IO, r, "add '/%s'", path);
-        return 0;
-}
-
 static int plan_release(int root_fd, struct plan *p, struct smith_error **err) {
         for (size_t i = 0; i < ELEMENTSOF(release_files); i++) {
                 _cleanup_free_ char *data = NULL;
@@ -816,7 +692,7 @@ static int plan_release(int root_fd, struct plan *p, struct smith_error **err) {
                         continue;
                 if (r < 0)
                         return error_set_errno(err, SMITH_ERR_SOURCE, r, "read '/%s'", release_files[i]);
-                if (add_generated(p, release_files[i], data, len, err) < 0)
+                if (plan_add_generated(p, release_files[i], data, len, err) < 0)
                         return -1;
         }
         return 0;
@@ -825,7 +701,7 @@ static int plan_release(int root_fd, struct plan *p, struct smith_error **err) {
 int rpm_db_plan_metadata(struct rpm_db *db, int root_fd, struct plan *p, int64_t install_time,
                          struct smith_error **err) {
         const struct plan_reason why = { .kind = PLAN_REASON_PACKAGE_METADATA };
-        struct shipped c = { .db = db, .plan = p };
+        struct shipped c = { .db = db, .plan = p, .s.usr = db ? db->paths.usr : (struct usr_merge){} };
         _cleanup_free_ char *path = NULL, *data = NULL;
         struct rpm_env env;
         size_t len = 0;
@@ -834,17 +710,15 @@ int rpm_db_plan_metadata(struct rpm_db *db, int root_fd, struct plan *p, int64_t
         if (!db)
                 return 0;
         r = plan_foreach(p, collect_one, &c);
-        if (r >= 0 && c.r >= 0 && c.n > 0)
-                qsort(c.s, c.n, sizeof(*c.s), rpath_cmp);
+        if (r >= 0 && c.r >= 0)
+                path_index_sort(&c.s, false);
         for (size_t i = 0; i < db->n; i++)
                 n += db->pkgs[i].shipped;
         if (r < 0 || c.r < 0)
                 r = error_oom(err);
         else if (n > 0)
                 r = edit_packages(db, &c, install_time, err);
-        for (size_t i = 0; i < c.n; i++)
-                free(c.s[i].path);
-        free(c.s);
+        path_index_done(&c.s);
         if (r < 0)
                 return error_wrap(err, "rpm database");
         if (n == 0)
@@ -869,7 +743,7 @@ int rpm_db_plan_metadata(struct rpm_db *db, int root_fd, struct plan *p, int64_t
                 return error_set_errno(err, SMITH_ERR_IO, r, "read the rebuilt rpm database");
         if (plan_set_reason(p, &why) < 0)
                 return error_oom(err);
-        if (add_generated(p, "var/lib/rpm/" RPMDB_DB, data, len, err) < 0 || plan_release(root_fd, p, err) < 0)
+        if (plan_add_generated(p, "var/lib/rpm/" RPMDB_DB, data, len, err) < 0 || plan_release(root_fd, p, err) < 0)
                 return -1;
         return n;
 }
