@@ -141,15 +141,9 @@ static int plan_nss(struct build *b, struct smith_error **err) {
                 return 0;
         if (plan_set_reason(b->plan, &generated) < 0)
                 return error_oom(err);
-        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
-                _cleanup_free_ char *dir = plan_resolve(b->plan, "etc", true), *p = NULL;
-                int r;
-                if (!dir || asprintf(&p, "%s/%s", dir, files[i].name + 4) < 0)
-                        return error_set(err, SMITH_ERR_SOURCE, "'/etc': too many levels of symbolic links");
-                r = plan_add_data(b->plan, p, PLAN_FROM_GENERATED, files[i].data, strlen(files[i].data), false);
-                if (r < 0)
-                        return error_set_errno(err, SMITH_ERR_IO, r, "add '/%s'", files[i].name);
-        }
+        for (size_t i = 0; i < ELEMENTSOF(files); i++)
+                if (plan_add_generated(b->plan, files[i].name, files[i].data, strlen(files[i].data), err) < 0)
+                        return -1;
         return 0;
 }
 

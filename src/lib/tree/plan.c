@@ -361,6 +361,18 @@ char *plan_resolve(struct plan *p, const char *path, bool follow_last) {
         return TAKE_PTR(done);
 }
 
+int plan_add_generated(struct plan *p, const char *path, const void *data, size_t len, struct smith_error **err) {
+        _cleanup_free_ char *where = plan_resolve(p, path, false);
+        int r;
+
+        if (!where)
+                return error_set(err, SMITH_ERR_SOURCE, "'/%s': too many levels of symbolic links", path);
+        r = plan_add_data(p, where, PLAN_FROM_GENERATED, data ? data : "", len, false);
+        if (r < 0)
+                return error_set_errno(err, SMITH_ERR_IO, r, "add '/%s'", path);
+        return 0;
+}
+
 struct walk_ctx {
         int (*cb)(const struct plan_entry *e, void *userdata);
         void *userdata;
