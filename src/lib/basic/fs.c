@@ -14,6 +14,7 @@
 
 #include "buf.h"
 #include "fs.h"
+#include "hash.h"
 #include "macro.h"
 #include "strv.h"
 
@@ -471,6 +472,38 @@ int write_full(int fd, const void *buf, size_t len) {
                 p += n;
                 len -= (size_t) n;
         }
+        return 0;
+}
+
+#define COPY_CHUNK (1u << 18)
+
+int copy_bytes(int in, int out, uint64_t max, struct sha256 *h, uint64_t *ret_n) {
+        _cleanup_free_ char *buf = malloc(COPY_CHUNK);
+        uint64_t n = 0;
+
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                ssize_t k = read(in, buf, COPY_CHUNK);
+                int r;
+
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return -errno;
+                if (k == 0)
+                        break;
+                n += (uint64_t) k;
+                if (max && n > max)
+                        return -EFBIG;
+                if (h)
+                        sha256_update(h, buf, (size_t) k);
+                r = write_full(out, buf, (size_t) k);
+                if (r < 0)
+                        return r;
+        }
+        if (ret_n)
+                *ret_n = n;
         return 0;
 }
 

@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "path.h"
@@ -60,6 +61,11 @@ int root_read_file(int root_fd, const char *path, size_t max, char **ret, size_t
 int read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len);
 
 int write_full(int fd, const void *buf, size_t len);
+/* Copies in (from its offset, to its end) to out, feeding h when it is
+ * not NULL.  More than max bytes (0: no bound) is -EFBIG; the count copied
+ * goes to *ret_n when that is not NULL.  -errno. */
+struct sha256;
+int copy_bytes(int in, int out, uint64_t max, struct sha256 *h, uint64_t *ret_n);
 
 /* Removes name below dirfd recursively, never following symlinks.  A
  * missing name is fine.  -errno. */

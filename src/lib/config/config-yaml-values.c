@@ -242,6 +242,19 @@ static int entry_cmp(const void *a, const void *b) {
 }
 
 /* Sorts by key; equal keys are an error (duplicates) or merged (unique). */
+/* The entries of collection n ("what" as a user names it; takes and
+ * expected as cfg_collection_count() has them), allocated: 1 when there is
+ * at least one, 0 when none (null or empty), -1 on errors. */
+static int entries_begin(struct parser *p, const yaml_node_t *n, const char *what, unsigned takes, const char *expected,
+                         struct entries *es, size_t *ret_count) {
+        int r = cfg_collection_count(p, n, what, takes, expected, ret_count);
+
+        if (r <= 0)
+                return r;
+        es->e = calloc(*ret_count, sizeof(struct entry));
+        return es->e ? 1 : cfg_oom(p);
+}
+
 static int entries_sort(struct parser *p, struct entries *es, const char *what, bool unique) {
         size_t j = 0;
         char buf[SHOWN_MAX + 4];
@@ -293,13 +306,10 @@ static int entries_take(struct parser *p, struct entries *es, char ***ret_keys, 
 int cfg_parse_labels(struct parser *p, const yaml_node_t *n, const char *what, struct smith_config *c) {
         _cleanup_(entries_release) struct entries es = {};
         size_t count;
-        int r = cfg_collection_count(p, n, what, TAKES_MAP, "a mapping of strings to strings", &count);
+        int r = entries_begin(p, n, what, TAKES_MAP, "a mapping of strings to strings", &es, &count);
 
         if (r <= 0)
                 return r;
-        es.e = calloc(count, sizeof(struct entry));
-        if (!es.e)
-                return cfg_oom(p);
         for (size_t i = 0; i < count; i++) {
                 const yaml_node_pair_t *pair = &n->data.mapping.pairs.start[i];
                 const yaml_node_t *k = yaml_document_get_node(p->doc, pair->key);
@@ -336,13 +346,10 @@ int cfg_parse_ports(struct parser *p, const yaml_node_t *n, const char *what, st
         _cleanup_(entries_release) struct entries es = {};
         bool is_list = n->type == YAML_SEQUENCE_NODE;
         size_t count;
-        int r = cfg_collection_count(p, n, what, TAKES_LIST | TAKES_MAP, "a mapping or a list of strings", &count);
+        int r = entries_begin(p, n, what, TAKES_LIST | TAKES_MAP, "a mapping or a list of strings", &es, &count);
 
         if (r <= 0)
                 return r;
-        es.e = calloc(count, sizeof(struct entry));
-        if (!es.e)
-                return cfg_oom(p);
         for (size_t i = 0; i < count; i++) {
                 struct entry *e = &es.e[es.n++];
                 const yaml_node_t *k;

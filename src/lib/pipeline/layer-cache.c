@@ -30,7 +30,6 @@
  * versions: to be raised whenever smith would compress the same stream
  * into other bytes (pgzip's members, the gzip header). */
 #define LAYER_CACHE_VERSION "1"
-#define COPY_CHUNK (1u << 18)
 
 static int entry_name(const struct layer_opts *o, const char *diff_id, char *buf, size_t len) {
         int n = snprintf(buf, len, "layer-%s-v" LAYER_CACHE_VERSION "-c%d-l%d-deflate%s-zstd%s", digest_hex(diff_id),
@@ -42,33 +41,16 @@ static int entry_name(const struct layer_opts *o, const char *diff_id, char *buf
  * max, more than max bytes is an error. */
 static int copy_hashing(int in, int out, uint64_t max, char digest[static DIGEST_STR_LEN + 1], uint64_t *ret_n) {
         _cleanup_(sha256_freep) struct sha256 *h = sha256_new();
-        _cleanup_free_ char *buf = malloc(COPY_CHUNK);
-        uint64_t n = 0;
+        int r;
 
-        if (!h || !buf)
+        if (!h)
                 return -ENOMEM;
         if (lseek(in, 0, SEEK_SET) < 0)
                 return -errno;
-        for (;;) {
-                ssize_t k = read(in, buf, COPY_CHUNK);
-                int r;
-
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        return -errno;
-                if (k == 0)
-                        break;
-                n += (uint64_t) k;
-                if (max && n > max)
-                        return -EFBIG;
-                sha256_update(h, buf, (size_t) k);
-                r = write_full(out, buf, (size_t) k);
-                if (r < 0)
-                        return r;
-        }
+        r = copy_bytes(in, out, max, h, ret_n);
+        if (r < 0)
+                return r;
         sha256_final_digest(h, digest);
-        *ret_n = n;
         return 0;
 }
 

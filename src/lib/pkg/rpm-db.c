@@ -184,31 +184,7 @@ static int make_tmp(char **ret_tmp, char **ret_dbpath) {
 /* Copies at most max bytes from in to a new file path (0600). */
 static int copy_fd_to(int in, const char *path, uint64_t max) {
         _cleanup_close_ int out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        _cleanup_free_ char *buf = malloc(1 << 16);
-        uint64_t total = 0;
-
-        if (out < 0)
-                return -errno;
-        if (!buf)
-                return -ENOMEM;
-        for (;;) {
-                ssize_t k = read(in, buf, 1 << 16);
-                int r;
-
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        return -errno;
-                if (k == 0)
-                        break;
-                total += (uint64_t) k;
-                if (total > max)
-                        return -EFBIG;
-                r = write_full(out, buf, (size_t) k);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
+        return out < 0 ? -errno : copy_bytes(in, out, max, NULL, NULL);
 }
 
 /* --- reading --- */

@@ -53,8 +53,6 @@ static int get_manifest(struct registry_client *c, const char *reference, const 
                         int64_t expect_size, char **ret_body, size_t *ret_len, char **ret_media_type,
                         char ret_digest[static DIGEST_STR_LEN + 1], struct smith_error **err) {
         _cleanup_free_ char *url = registry_url_for(c, "manifests", reference), *mt = NULL;
-        char *headers[] = { (char *) ACCEPT_MANIFESTS, NULL };
-        struct http_request rq;
         _cleanup_http_response_ struct http_response rs = { 0 };
         char digest[DIGEST_STR_LEN + 1];
         _cleanup_(json_decrefp) json_t *j = NULL;
@@ -65,11 +63,7 @@ static int get_manifest(struct registry_client *c, const char *reference, const 
         if (expect_size > (int64_t) REGISTRY_MAX_MANIFEST)
                 return error_set(err, SMITH_ERR_REGISTRY, "manifest '%s' is larger than %u bytes", reference,
                                  REGISTRY_MAX_MANIFEST);
-        http_request_init(&rq, "GET", url);
-        rq.headers = headers;
-        rq.follow = true;
-        rq.max_body = REGISTRY_MAX_MANIFEST;
-        if (registry_request(c, &rq, &rs, err) < 0)
+        if (registry_get_document(c, url, ACCEPT_MANIFESTS, &rs, err) < 0)
                 return -1;
         if (rs.status != 200)
                 return registry_status_error(err, &rs, NULL);
@@ -317,16 +311,10 @@ int registry_resolve(struct registry_client *c, struct registry_manifest_ref *re
  * image index, 0 when there is none (*ret_status says why), -1 on errors. */
 static int get_listing(struct registry_client *c, const char *url, char **ret_body, size_t *ret_len, long *ret_status,
                        struct smith_error **err) {
-        char *headers[] = { (char *) "Accept: " OCI_MT_INDEX, NULL };
-        struct http_request rq;
         _cleanup_http_response_ struct http_response rs = { 0 };
         _cleanup_(json_decrefp) json_t *j = NULL;
 
-        http_request_init(&rq, "GET", url);
-        rq.headers = headers;
-        rq.follow = true;
-        rq.max_body = REGISTRY_MAX_MANIFEST;
-        if (registry_request(c, &rq, &rs, err) < 0)
+        if (registry_get_document(c, url, "Accept: " OCI_MT_INDEX, &rs, err) < 0)
                 return -1;
         *ret_status = rs.status;
         if (rs.status != 200)

@@ -326,9 +326,7 @@ static int update_fallback(struct registry_client *c, const char *subject, const
                            struct smith_error **err) {
         _cleanup_free_ char *url = NULL, *body = NULL;
         _cleanup_(json_decrefp) json_t *old = NULL, *doc = json_object(), *arr = json_array();
-        char *headers[] = { (char *) "Accept: " OCI_MT_INDEX, NULL };
         char tag[DIGEST_STR_LEN + 1], digest[DIGEST_STR_LEN + 1];
-        struct http_request rq;
         _cleanup_http_response_ struct http_response rs = { 0 }, put = { 0 };
         json_t *manifests = NULL, *e;
         size_t len, i, added = 0;
@@ -337,11 +335,7 @@ static int update_fallback(struct registry_client *c, const char *subject, const
         url = registry_url_for(c, "manifests", tag);
         if (!url || !doc || !arr)
                 return error_oom(err);
-        http_request_init(&rq, "GET", url);
-        rq.headers = headers;
-        rq.follow = true;
-        rq.max_body = REGISTRY_MAX_MANIFEST;
-        if (registry_request(c, &rq, &rs, err) < 0)
+        if (registry_get_document(c, url, "Accept: " OCI_MT_INDEX, &rs, err) < 0)
                 return -1;
         if (rs.status == 200) {
                 const char *mt;

@@ -156,6 +156,11 @@ void registry_verbose(struct registry_client *c, const char *what, const char *d
  * released). */
 int registry_request(struct registry_client *c, struct http_request *rq, struct http_response *rs,
                      struct smith_error **err);
+/* registry_request() of a GET for a manifest or an index at url (redirects
+ * followed, the body bounded by REGISTRY_MAX_MANIFEST), accept being the
+ * whole Accept header line. */
+int registry_get_document(struct registry_client *c, const char *url, const char *accept, struct http_response *rs,
+                          struct smith_error **err);
 /* "[what: ]<the registry's message> (status)", SMITH_ERR_REGISTRY.  -1. */
 int registry_status_error(struct smith_error **err, const struct http_response *rs, const char *what);
 /* "<base>/v2/<repository>/<kind>/<what>". */
