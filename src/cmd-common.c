@@ -145,6 +145,23 @@ int cmd_parse(const struct command *cmd, int argc, char **argv, int *ret_operand
         return 0;
 }
 
+int cmd_parse_operands(const struct command *cmd, int argc, char **argv, int min, int max, const char *what,
+                       int *ret_first, struct smith_error **err) {
+        int first = argc, r = cmd_parse(cmd, argc, argv, &first, err);
+
+        if (r != 0)
+                return r;
+        if (argc - first < min)
+                return cmd_usage_error(cmd, err, "no %s given", what);
+        if (argc - first > max)
+                return cmd_usage_error(cmd, err, "too many operands");
+        for (int i = first; i < argc; i++)
+                if (isempty(argv[i]))
+                        return cmd_usage_error(cmd, err, "empty operand");
+        *ret_first = first;
+        return 0;
+}
+
 int cmd_parse_transfer(const struct command *cmd, struct transfer_opts *o, int argc, char **argv,
                        struct smith_error **err) {
         int r;

@@ -169,17 +169,11 @@ static int run(const struct command *cmd, int argc, char **argv, struct smith_er
         int first = argc, r;
 
         opt_json = false;
-        r = cmd_parse(cmd, argc, argv, &first, err);
+        r = cmd_parse_operands(cmd, argc, argv, 1, 2, "image", &first, err);
         if (r != 0)
                 return r < 0 ? r : 0;
-        if (argc - first < 1)
-                return cmd_usage_error(cmd, err, "no image given");
-        if (argc - first > 2)
-                return cmd_usage_error(cmd, err, "too many operands");
         image = argv[first];
         path = argc - first == 2 ? argv[first + 1] : NULL;
-        if (isempty(image) || (path && isempty(path)))
-                return cmd_usage_error(cmd, err, "empty operand");
         r = inspect_image(image, &res, err);
         if (r < 0)
                 return r;

@@ -25,19 +25,13 @@ static int run(const struct command *cmd, int argc, char **argv, struct smith_er
         int first = argc, r;
 
         opt_format = NULL;
-        r = cmd_parse(cmd, argc, argv, &first, err);
+        r = cmd_parse_operands(cmd, argc, argv, 1, 1, "image", &first, err);
         if (r != 0)
                 return r < 0 ? r : 0;
         if (opt_format && streq(opt_format, "cyclonedx"))
                 format = SBOM_CYCLONEDX;
         else if (opt_format && !streq(opt_format, "spdx"))
                 return cmd_usage_error(cmd, err, "unknown format '%s' (spdx or cyclonedx)", opt_format);
-        if (argc - first < 1)
-                return cmd_usage_error(cmd, err, "no image given");
-        if (argc - first > 1)
-                return cmd_usage_error(cmd, err, "too many operands");
-        if (isempty(argv[first]))
-                return cmd_usage_error(cmd, err, "empty operand");
         r = sbom_read(argv[first], format, &doc, &len, err);
         if (r < 0)
                 return r;

@@ -47,6 +47,11 @@ struct cmd_option {
  * (exit 2).  Operands are refused unless ret_operands is given: then it
  * gets the index of the first. */
 int cmd_parse(const struct command *cmd, int argc, char **argv, int *ret_operands, struct smith_error **err);
+/* cmd_parse() for a verb that takes min to max operands, none of them
+ * empty; what names the first in the error when none is given ("no image
+ * given").  *ret_first gets the index of the first. */
+int cmd_parse_operands(const struct command *cmd, int argc, char **argv, int min, int max, const char *what,
+                       int *ret_first, struct smith_error **err);
 
 /* A usage error (exit code 2) for cmd, pointing at its --help.  Returns -1. */
 int cmd_usage_error(const struct command *cmd, struct smith_error **err, const char *fmt, ...)

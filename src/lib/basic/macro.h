@@ -6,6 +6,7 @@
 #pragma once
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,3 +98,16 @@ static inline void erase_and_freep(char **p) {
 #define streq(a, b) (strcmp((a), (b)) == 0)
 #define strneq(a, b, n) (strncmp((a), (b), (n)) == 0)
 #define isempty(s) (!(s) || (s)[0] == '\0')
+
+/* s is 1 to max bytes, each an ASCII letter or digit or one of extra: a
+ * name or version a package database gives, say.  Not the locale's idea
+ * of a letter. */
+static inline bool ascii_word(const char *s, size_t max, const char *extra) {
+        size_t n = 0;
+
+        for (const char *c = s; c && *c; c++, n++)
+                if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+                      strchr(extra, *c)))
+                        return false;
+        return n > 0 && n <= max;
+}

@@ -76,24 +76,32 @@ static int image_string(const json_t *v, const char *key, char **ret, struct smi
         return *ret ? 0 : error_oom(err);
 }
 
+/* Room for n strings of key's and the NULL after them, n being at most
+ * CONFIG_MAX_ITEMS: 1, or 0 when n is 0 (nothing to keep), or -1. */
+static int image_strv_new(size_t n, const char *key, char ***ret, struct smith_error **err) {
+        if (n == 0)
+                return 0;
+        if (n > CONFIG_MAX_ITEMS)
+                return error_set(err, SMITH_ERR_SOURCE, "image config: '%s' has more than %d entries", key,
+                                 CONFIG_MAX_ITEMS);
+        *ret = calloc(n + 1, sizeof(char *));
+        return *ret ? 1 : error_oom(err);
+}
+
 /* A []string: null elements decode as "" in Go. */
 static int image_strv(const json_t *v, const char *key, char ***ret, struct smith_error **err) {
         _cleanup_strv_free_ char **l = NULL;
         size_t n;
+        int r;
 
         if (!v || json_is_null(v))
                 return 0;
         if (!json_is_array(v))
                 return image_type_error(err, key, "a list of strings");
         n = json_array_size(v);
-        if (n == 0)
-                return 0;
-        if (n > CONFIG_MAX_ITEMS)
-                return error_set(err, SMITH_ERR_SOURCE, "image config: '%s' has more than %d entries", key,
-                                 CONFIG_MAX_ITEMS);
-        l = calloc(n + 1, sizeof(char *));
-        if (!l)
-                return error_oom(err);
+        r = image_strv_new(n, key, &l, err);
+        if (r <= 0)
+                return r;
         for (size_t i = 0; i < n; i++) {
                 const json_t *item = json_array_get(v, i);
 
@@ -118,20 +126,16 @@ static int image_map(const json_t *v, const char *key, char ***ret_keys, char **
         const char *k;
         json_t *val;
         size_t n, i = 0;
+        int r;
 
         if (!v || json_is_null(v))
                 return 0;
         if (!json_is_object(v))
                 return image_type_error(err, key, ret_values ? "an object of strings" : "an object");
         n = json_object_size(v);
-        if (n == 0)
-                return 0;
-        if (n > CONFIG_MAX_ITEMS)
-                return error_set(err, SMITH_ERR_SOURCE, "image config: '%s' has more than %d entries", key,
-                                 CONFIG_MAX_ITEMS);
-        keys = calloc(n + 1, sizeof(char *));
-        if (!keys)
-                return error_oom(err);
+        r = image_strv_new(n, key, &keys, err);
+        if (r <= 0)
+                return r;
         json_object_foreach((json_t *) v, k, val) {
                 if (i >= n)
                         break;

@@ -673,18 +673,12 @@ static int run(struct build *b, struct smith_error **err) {
                 b->cfg->nss = true; /* named users force nss on, as in the original */
 
         if (!isempty(b->cfg->package)) {
-                struct source_ctx ctx = {
-                        .build_dirfd = b->dirfd,
-                        .build_dir = o->dir,
-                        .fast = o->fast,
-                        .verbose = o->verbose,
-                        .insecure = o->insecure,
-                        .limits = o->limits,
-                };
+                struct source_ctx ctx;
                 _cleanup_free_ char *lock_path = lock_path_for(o->conf);
 
                 if (!lock_path)
                         return error_oom(err);
+                build_source_ctx(o, b->dirfd, &ctx);
                 r = lock_load(b->dirfd, lock_path, b->cfg, oci_host_architecture(), &b->lock, err);
                 if (r < 0)
                         return r;
@@ -762,6 +756,17 @@ static int run(struct build *b, struct smith_error **err) {
                 return r;
         log_info("layer %s (diff_id %s), %lld bytes", layer.digest, layer.diff_id, (long long) layer.size);
         return write_image(b, &layer, spec, spec_len, err);
+}
+
+void build_source_ctx(const struct build_opts *o, int dirfd, struct source_ctx *ret) {
+        *ret = (struct source_ctx){
+                .build_dirfd = dirfd,
+                .build_dir = o->dir,
+                .fast = o->fast,
+                .verbose = o->verbose,
+                .insecure = o->insecure,
+                .limits = o->limits,
+        };
 }
 
 int build_run(const struct build_opts *o, struct smith_error **err) {

@@ -21,3 +21,8 @@ struct build_opts {
 };
 
 int build_run(const struct build_opts *o, struct smith_error **err);
+
+/* The source context a build or a lock with o opens its package source in,
+ * dirfd being o->dir's; the cache and the lock are the caller's to set. */
+struct source_ctx;
+void build_source_ctx(const struct build_opts *o, int dirfd, struct source_ctx *ret);

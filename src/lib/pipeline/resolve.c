@@ -45,15 +45,10 @@ int build_lock(const struct build_opts *o, bool update, struct smith_error **err
         if (lock_inputs_digest(cfg, oci_host_architecture(), l->inputs, err) < 0)
                 return -1;
         if (!isempty(cfg->package)) {
-                struct source_ctx ctx = {
-                        .build_dirfd = dirfd,
-                        .build_dir = o->dir,
-                        .fast = o->fast,
-                        .verbose = o->verbose,
-                        .insecure = o->insecure,
-                        .limits = o->limits,
-                        .lock_out = l,
-                };
+                struct source_ctx ctx;
+
+                build_source_ctx(o, dirfd, &ctx);
+                ctx.lock_out = l;
                 if (cache_open(&cache, err) < 0)
                         return -1;
                 ctx.cache = cache;

@@ -39,13 +39,7 @@ void dpkg_packages_free(struct dpkg_package *pkgs, size_t n) {
 }
 
 static bool version_valid(const char *s) {
-        if (isempty(s) || strlen(s) > DPKG_NAME_MAX)
-                return false;
-        for (const char *c = s; *c; c++)
-                if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-                      strchr(".+-:~", *c)))
-                        return false;
-        return true;
+        return ascii_word(s, DPKG_NAME_MAX, ".+-:~");
 }
 
 /* The value of field (a line "Field: value") within a stanza, trimmed, or

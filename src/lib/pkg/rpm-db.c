@@ -190,15 +190,7 @@ static int copy_fd_to(int in, const char *path, uint64_t max) {
 /* --- reading --- */
 
 static bool name_valid(const char *s) {
-        size_t n = s ? strlen(s) : 0;
-
-        if (n == 0 || n > RPMDB_NAME_MAX)
-                return false;
-        for (const char *c = s; *c; c++)
-                if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-                      strchr("._+-~^:", *c)))
-                        return false;
-        return true;
+        return ascii_word(s, RPMDB_NAME_MAX, "._+-~^:");
 }
 
 void rpm_db_free(struct rpm_db *db) {

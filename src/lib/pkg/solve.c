@@ -592,68 +592,57 @@ int pkg_pool_add_deb(struct pkg_pool *p, const char *control, size_t len, const 
         return 0;
 }
 
-int pkg_pool_add_rpmmd(struct pkg_pool *p, const char *name, const char *base_uri, int fd, const char *hint,
-                       struct smith_error **err) {
-        struct repo_info *ri;
-        Repo *repo;
+/* Reads an rpm-md file (hint: its name, for the compression) from a
+ * duplicate of fd into repo with libsolv's flags; errors name what
+ * ("index", "filelists of") and name. */
+static int read_rpmmd(struct pkg_pool *p, Repo *repo, int fd, const char *hint, int flags, const char *what,
+                      const char *name, struct smith_error **err) {
+        int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3), r;
         FILE *f;
-        int dfd, r;
 
-        if (!p->rpm)
-                return error_set(err, SMITH_ERR_SOURCE, "index '%s': rpm-md in a Debian pool", name);
-        dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
         if (dfd < 0)
-                return error_set_errno(err, SMITH_ERR_IO, errno, "index '%s'", name);
+                return error_set_errno(err, SMITH_ERR_IO, errno, "%s '%s'", what, name);
         f = solv_xfopen_fd(hint, dfd, "r");
         if (!f) {
                 close(dfd);
-                return error_set(err, SMITH_ERR_SOURCE, "index '%s': cannot open '%s'", name, hint);
+                return error_set(err, SMITH_ERR_SOURCE, "%s '%s': cannot open '%s'", what, name, hint);
         }
-        ri = calloc(1, sizeof(*ri));
-        if (!ri || !(ri->base_uri = strdup(base_uri))) {
-                fclose(f);
-                repo_info_free(ri);
-                return error_oom(err);
-        }
-        repo = repo_create(p->pool, name);
-        repo->appdata = ri;
-        r = repo_add_rpmmd(repo, f, 0, 0);
+        r = repo_add_rpmmd(repo, f, 0, flags);
         if (ferror(f))
                 r = -1;
         fclose(f);
         if (r != 0)
-                return error_set(err, SMITH_ERR_SOURCE, "index '%s': %s", name,
+                return error_set(err, SMITH_ERR_SOURCE, "%s '%s': %s", what, name,
                                  pool_errstr(p->pool)[0] ? pool_errstr(p->pool) : "read error");
         repo_internalize(repo);
         return 0;
 }
 
+int pkg_pool_add_rpmmd(struct pkg_pool *p, const char *name, const char *base_uri, int fd, const char *hint,
+                       struct smith_error **err) {
+        struct repo_info *ri;
+        Repo *repo;
+
+        if (!p->rpm)
+                return error_set(err, SMITH_ERR_SOURCE, "index '%s': rpm-md in a Debian pool", name);
+        ri = calloc(1, sizeof(*ri));
+        if (!ri || !(ri->base_uri = strdup(base_uri))) {
+                repo_info_free(ri);
+                return error_oom(err);
+        }
+        repo = repo_create(p->pool, name);
+        repo->appdata = ri; /* freed with the pool */
+        return read_rpmmd(p, repo, fd, hint, 0, "index", name, err);
+}
+
 int pkg_pool_add_rpmmd_filelists(struct pkg_pool *p, const char *name, int fd, const char *hint,
                                  struct smith_error **err) {
         Repo *repo = find_repo(p, name);
-        FILE *f;
-        int dfd, r;
 
         if (!p->rpm || !repo)
                 return error_set(err, SMITH_ERR_SOURCE, "filelists of '%s': no such rpm-md index", name);
-        dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-        if (dfd < 0)
-                return error_set_errno(err, SMITH_ERR_IO, errno, "filelists of '%s'", name);
-        f = solv_xfopen_fd(hint, dfd, "r");
-        if (!f) {
-                close(dfd);
-                return error_set(err, SMITH_ERR_SOURCE, "filelists of '%s': cannot open '%s'", name, hint);
-        }
         /* the files join the packages primary added, matched by pkgid */
-        r = repo_add_rpmmd(repo, f, 0, REPO_EXTEND_SOLVABLES);
-        if (ferror(f))
-                r = -1;
-        fclose(f);
-        if (r != 0)
-                return error_set(err, SMITH_ERR_SOURCE, "filelists of '%s': %s", name,
-                                 pool_errstr(p->pool)[0] ? pool_errstr(p->pool) : "read error");
-        repo_internalize(repo);
-        return 0;
+        return read_rpmmd(p, repo, fd, hint, REPO_EXTEND_SOLVABLES, "filelists of", name, err);
 }
 
 bool pkg_pool_lacks_files(struct pkg_pool *p) {

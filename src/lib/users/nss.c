@@ -59,11 +59,26 @@ static bool parse_number(const char *s, long *ret) {
         return true;
 }
 
+/* The id of *name (a number, or a default's name: -1 for others, which
+ * set *named); a number becomes the default's name it has, or "".  *name
+ * is NULL when out of memory. */
+static long resolve(const char *const *items, size_t n, char **name, bool *named) {
+        long v, id = id_of(items, n, *name);
+
+        if (parse_number(*name, &v)) {
+                free(*name);
+                *name = strdup(name_of(items, n, v));
+                return v;
+        }
+        if (!isempty(*name))
+                *named = true;
+        return id;
+}
+
 int nss_parse_user(const char *user, struct nss_user *ret) {
         _cleanup_free_ char *u = NULL, *g = NULL;
         const char *colon;
         struct nss_user r = { .named = false };
-        long v;
 
         user = user ? user : "";
         colon = strchr(user, ':');
@@ -79,20 +94,8 @@ int nss_parse_user(const char *user, struct nss_user *ret) {
         if (!u || !g)
                 return -ENOMEM;
 
-        r.uid = id_of(default_users, ELEMENTSOF(default_users), u);
-        r.gid = id_of(default_groups, ELEMENTSOF(default_groups), g);
-        if (parse_number(u, &v)) {
-                r.uid = v;
-                free(u);
-                u = strdup(name_of(default_users, ELEMENTSOF(default_users), v));
-        } else if (!isempty(u))
-                r.named = true;
-        if (parse_number(g, &v)) {
-                r.gid = v;
-                free(g);
-                g = strdup(name_of(default_groups, ELEMENTSOF(default_groups), v));
-        } else if (!isempty(g))
-                r.named = true;
+        r.uid = resolve(default_users, ELEMENTSOF(default_users), &u, &r.named);
+        r.gid = resolve(default_groups, ELEMENTSOF(default_groups), &g, &r.named);
         if (!u || !g)
                 return -ENOMEM;
         if (r.uid == -1)
