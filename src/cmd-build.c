@@ -15,7 +15,7 @@ static const char *max_entry, *max_unpacked;
 
 static const struct cmd_option options[] = {
         { "buildnumber", 'b', CMD_STRING, &opts.buildno,
-          "unique build number (default \"<unix seconds>-<hostname>\")" },
+          "unique build number (default \"<unix seconds>-<hostname>\", or $SOURCE_DATE_EPOCH)" },
         { "conf", 'c', CMD_STRING, &opts.conf, "name of config file (default \"smith.yaml\")" },
         { "dir", 'd', CMD_STRING, &opts.dir, "directory to build container image from (default \".\")" },
         { "fast", 'f', CMD_FLAG, &opts.fast, "skip package install if possible" },
@@ -28,14 +28,9 @@ static const struct cmd_option options[] = {
 };
 
 static int run(const struct command *cmd, int argc, char **argv, struct smith_error **err) {
-        char host[128] = "", buildno[128 + 32];
         int r;
 
-        if (gethostname(host, sizeof(host) - 1) < 0)
-                host[0] = '\0';
-        host[sizeof(host) - 1] = '\0';
-        snprintf(buildno, sizeof(buildno), "%lld%s%s", (long long) time(NULL), host[0] ? "-" : "", host);
-        opts = (struct build_opts){ .conf = "smith.yaml", .dir = ".", .image = "image.tar.gz", .buildno = buildno };
+        opts = (struct build_opts){ .conf = "smith.yaml", .dir = ".", .image = "image.tar.gz" };
         max_entry = max_unpacked = NULL;
 
         r = cmd_parse(cmd, argc, argv, NULL, err);

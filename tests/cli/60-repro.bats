@@ -44,6 +44,23 @@ teardown() { common_teardown; }
         [ "$($OCI layers seven.tar.gz)" = "$($OCI layers eight.tar.gz)" ]
 }
 
+@test "without -b, SOURCE_DATE_EPOCH is the build number: another time or machine name changes nothing" {
+        SOURCE_DATE_EPOCH=1600000000 run "$SMITH" -i one.tar.gz
+        assert_status 0
+        sleep 1
+        SOURCE_DATE_EPOCH=1600000000 run unshare -r -u sh -c 'hostname smith-elsewhere && exec "$0" -i two.tar.gz' "$SMITH"
+        assert_status 0
+        cmp one.tar.gz two.tar.gz
+        run $OCI strings one.tar.gz
+        grep -qx 1600000000 <<<"$output" || fail "SOURCE_DATE_EPOCH is not the build number: $output"
+        # without it, the original's "<unix seconds>-<hostname>"
+        unset SOURCE_DATE_EPOCH
+        run "$SMITH" -i three.tar.gz
+        assert_status 0
+        run $OCI strings three.tar.gz
+        grep -qxE "[0-9]{10}-$(hostname)" <<<"$output" || fail "no <seconds>-<hostname> build number: $output"
+}
+
 @test "another SOURCE_DATE_EPOCH gives other bytes, the same again gives the same" {
         run "$SMITH" -b 1 -i zero.tar.gz
         assert_status 0

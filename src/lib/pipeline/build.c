@@ -58,6 +58,7 @@ struct build {
         int rootfs_fd;
         int layer_fd;
         int64_t epoch;            /* SOURCE_DATE_EPOCH, or -1 */
+        char *buildno;            /* o->buildno, or the default */
         struct dpkg_db *db;       /* the source's dpkg database, or NULL */
         struct layer_files files; /* the layer's regular files and their digests, for the SBOMs */
 };
@@ -74,6 +75,7 @@ static void build_release(struct build *b) {
         config_free(b->cfg);
         nss_files_release(&b->nss);
         free(b->conf_name);
+        free(b->buildno);
 }
 
 static int get_epoch(int64_t *ret, struct smith_error **err) {
@@ -89,6 +91,31 @@ static int get_epoch(int64_t *ret, struct smith_error **err) {
         if (errno != 0 || *end != '\0' || v < 0)
                 return error_set(err, SMITH_ERR_USAGE, "SOURCE_DATE_EPOCH '%s' is not a number of seconds", s);
         *ret = v;
+        return 0;
+}
+
+/* The build number the manifest is annotated with: -b's, else
+ * "<unix seconds>-<hostname>" as the original's, or with SOURCE_DATE_EPOCH
+ * set, that number alone: the clock and the machine's name have no place
+ * in a reproducible build. */
+static int get_buildno(const struct build_opts *o, int64_t epoch, char **ret, struct smith_error **err) {
+        char host[128] = "";
+        int r;
+
+        if (o->buildno)
+                r = asprintf(ret, "%s", o->buildno);
+        else if (epoch >= 0)
+                r = asprintf(ret, "%lld", (long long) epoch);
+        else {
+                if (gethostname(host, sizeof(host) - 1) < 0)
+                        host[0] = '\0';
+                host[sizeof(host) - 1] = '\0';
+                r = asprintf(ret, "%lld%s%s", (long long) time(NULL), host[0] ? "-" : "", host);
+        }
+        if (r < 0) {
+                *ret = NULL;
+                return error_oom(err);
+        }
         return 0;
 }
 
@@ -436,8 +463,8 @@ static int write_artifacts(struct build *b, const struct blob_result *layer, con
         a->annotations = json_object();
         if (!a->annotations ||
             json_object_set_new(a->annotations, "org.opencontainers.image.created", json_string(created)) < 0 ||
-            (!isempty(b->o->buildno) &&
-             json_object_set_new(a->annotations, "com.oracle.smith.build", json_string(b->o->buildno)) < 0))
+            (!isempty(b->buildno) &&
+             json_object_set_new(a->annotations, "com.oracle.smith.build", json_string(b->buildno)) < 0))
                 return error_oom(err);
 
         if (artifact_add(a, MT_SMITH_SPEC, (char *) spec, spec_len, true, &subject, err) < 0)
@@ -598,8 +625,8 @@ static int write_image(struct build *b, const struct blob_result *layer, const c
                 if (r < 0)
                         return r;
                 ann = index[0].annotations;
-                if (!isempty(b->o->buildno))
-                        json_object_set_new(ann, "com.oracle.smith.build", json_string(b->o->buildno));
+                if (!isempty(b->buildno))
+                        json_object_set_new(ann, "com.oracle.smith.build", json_string(b->buildno));
                 json_object_set_new(ann, "com.oracle.smith.sha", json_string(SMITH_SHA));
                 json_object_set_new(ann, "com.oracle.smith.version", json_string(SMITH_VERSION));
                 json_object_set_new(ann, "org.opencontainers.image.created", json_string(created));
@@ -654,6 +681,9 @@ static int run(struct build *b, struct smith_error **err) {
         int r;
 
         r = get_epoch(&b->epoch, err);
+        if (r < 0)
+                return r;
+        r = get_buildno(o, b->epoch, &b->buildno, err);
         if (r < 0)
                 return r;
         b->dirfd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

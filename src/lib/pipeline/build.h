@@ -13,7 +13,7 @@ struct build_opts {
         const char *conf;    /* smith.yaml, relative to dir */
         const char *dir;     /* the build directory (holds smith.yaml and rootfs/) */
         const char *image;   /* output, relative to the current directory */
-        const char *buildno; /* annotation com.oracle.smith.build */
+        const char *buildno; /* annotation com.oracle.smith.build; NULL: the default (build.c) */
         bool fast;
         bool verbose;
         bool insecure;
