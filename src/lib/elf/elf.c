@@ -310,6 +310,15 @@ static int read_dynamic(const struct elf_file *f, const struct phdr *dyn, struct
         return 0;
 }
 
+/* DT_RPATH or DT_RUNPATH: the string at off of the table, split at ':'. */
+static int read_path_list(const struct elf_file *f, uint64_t tab, uint64_t tabsz, uint64_t off, char ***ret,
+                          struct smith_error **err) {
+        _cleanup_free_ char *s = NULL;
+        int r = read_string(f, tab, tabsz, off, &s, err);
+
+        return r < 0 ? r : split_path(f, s, ret, err);
+}
+
 static int resolve_strings(const struct elf_file *f, const struct phdr *ph, size_t n_ph, const struct dyn_refs *d,
                            struct elf_info *info, struct smith_error **err) {
         uint64_t tab, tabsz;
@@ -344,24 +353,10 @@ static int resolve_strings(const struct elf_file *f, const struct phdr *ph, size
                 if (r < 0)
                         return r;
         }
-        if (d->has_rpath) {
-                _cleanup_free_ char *s = NULL;
-                r = read_string(f, tab, tabsz, d->rpath, &s, err);
-                if (r < 0)
-                        return r;
-                r = split_path(f, s, &info->rpath, err);
-                if (r < 0)
-                        return r;
-        }
-        if (d->has_runpath) {
-                _cleanup_free_ char *s = NULL;
-                r = read_string(f, tab, tabsz, d->runpath, &s, err);
-                if (r < 0)
-                        return r;
-                r = split_path(f, s, &info->runpath, err);
-                if (r < 0)
-                        return r;
-        }
+        if (d->has_rpath && read_path_list(f, tab, tabsz, d->rpath, &info->rpath, err) < 0)
+                return -1;
+        if (d->has_runpath && read_path_list(f, tab, tabsz, d->runpath, &info->runpath, err) < 0)
+                return -1;
         return 0;
 }
 
