@@ -48,15 +48,13 @@ bool oci_in_list(const char *const *l, const char *s) {
 
 int oci_parse_json(const char *buf, size_t len, const char *what, json_t **ret, struct smith_error **err) {
         json_error_t jerr;
-        json_t *j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+        _cleanup_(json_decrefp) json_t *j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 
         if (!j)
                 return error_set(err, SMITH_ERR_SOURCE, "%s: invalid JSON at line %d: %s", what, jerr.line, jerr.text);
-        if (!json_is_object(j)) {
-                json_decref(j);
+        if (!json_is_object(j))
                 return error_set(err, SMITH_ERR_SOURCE, "%s: not a JSON object", what);
-        }
-        *ret = j;
+        *ret = TAKE_PTR(j);
         return 0;
 }
 
@@ -162,7 +160,8 @@ static int read_referrers(const struct oci_image *img, json_t **ret, struct smit
 
         json_array_foreach(manifests, i, e) {
                 _cleanup_free_ char *buf = NULL;
-                json_t *ann = json_object_get(e, "annotations"), *idx = NULL;
+                json_t *ann = json_object_get(e, "annotations");
+                _cleanup_(json_decrefp) json_t *idx = NULL;
                 const char *subject = json_string_value(json_object_get(ann, OCI_ANNOTATION_REFERRERS));
                 struct oci_desc d;
                 size_t len;
@@ -174,12 +173,10 @@ static int read_referrers(const struct oci_image *img, json_t **ret, struct smit
                     read_verified_blob(img->blobs_fd, "referrers index", &d, &buf, &len, err) < 0 ||
                     oci_parse_json(buf, len, "referrers index", &idx, err) < 0)
                         return -1;
-                if (!json_is_array(json_object_get(idx, "manifests"))) {
-                        json_decref(idx);
+                if (!json_is_array(json_object_get(idx, "manifests")))
                         return error_set(err, SMITH_ERR_SOURCE, "referrers index '%s': 'manifests' is not a list",
                                          d.digest);
-                }
-                *ret = idx;
+                *ret = TAKE_PTR(idx);
                 return 1;
         }
         return 0;

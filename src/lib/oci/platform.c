@@ -77,15 +77,13 @@ const char *oci_platform_format(const struct oci_platform *p, char buf[static 10
 }
 
 json_t *oci_platform_to_json(const struct oci_platform *p) {
-        json_t *j = json_object();
+        _cleanup_(json_decrefp) json_t *j = json_object();
 
         if (!j || json_object_set_new(j, "architecture", json_string(p->arch)) < 0 ||
             json_object_set_new(j, "os", json_string(p->os)) < 0 ||
-            (p->variant[0] && json_object_set_new(j, "variant", json_string(p->variant)) < 0)) {
-                json_decref(j);
+            (p->variant[0] && json_object_set_new(j, "variant", json_string(p->variant)) < 0))
                 return NULL;
-        }
-        return j;
+        return TAKE_PTR(j);
 }
 
 static void copy_word(char dst[static 32], const json_t *v, const char *def) {

@@ -316,15 +316,11 @@ static json_t *set_to_json(char *const *keys) {
  * the digest is stable. */
 static json_t *image_config(struct build *b, char *const *diff_ids) {
         const struct smith_config *c = b->cfg;
-        json_t *j = json_object(), *cc = json_object(), *rootfs = json_object();
+        _cleanup_(json_decrefp) json_t *j = json_object(), *cc = json_object(), *rootfs = json_object();
         char user[64];
 
-        if (!j || !cc || !rootfs) {
-                json_decref(j);
-                json_decref(cc);
-                json_decref(rootfs);
+        if (!j || !cc || !rootfs)
                 return NULL;
-        }
         json_object_set_new(j, "architecture", json_string(oci_host_architecture()));
         json_object_set_new(j, "os", json_string("linux"));
         if (c->root)
@@ -353,11 +349,11 @@ static json_t *image_config(struct build *b, char *const *diff_ids) {
                         json_object_set_new(l, c->label_keys[i], json_string(c->label_values[i]));
                 json_object_set_new(cc, "Labels", l);
         }
-        json_object_set_new(j, "config", cc);
+        json_object_set_new(j, "config", TAKE_PTR(cc));
         json_object_set_new(rootfs, "type", json_string("layers"));
         json_object_set_new(rootfs, "diff_ids", strv_to_json(diff_ids));
-        json_object_set_new(j, "rootfs", rootfs);
-        return j;
+        json_object_set_new(j, "rootfs", TAKE_PTR(rootfs));
+        return TAKE_PTR(j);
 }
 
 static int format_time(int64_t epoch, char out[static 32]) {

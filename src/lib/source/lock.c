@@ -90,13 +90,11 @@ int lock_add_repo(struct smith_lock *l, const char *name, const char *uri, const
 /* --- the inputs digest --- */
 
 static json_t *strv_json(char *const *l) {
-        json_t *a = json_array();
+        _cleanup_(json_decrefp) json_t *a = json_array();
         for (size_t i = 0; a && l && l[i]; i++)
-                if (json_array_append_new(a, json_string(l[i])) < 0) {
-                        json_decref(a);
+                if (json_array_append_new(a, json_string(l[i])) < 0)
                         return NULL;
-                }
-        return a;
+        return TAKE_PTR(a);
 }
 
 static json_t *str_or_null(const char *s) {

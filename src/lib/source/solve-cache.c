@@ -117,25 +117,20 @@ void source_solve_save(struct cache *cache, const char *key, const struct pkg_ch
         char name[sizeof("solve-") + SHA256_HEX_LEN];
         _cleanup_(json_decrefp) json_t *j = NULL;
         _cleanup_free_ char *text = NULL;
-        json_t *pkgs = json_array();
+        _cleanup_(json_decrefp) json_t *pkgs = json_array();
 
         for (size_t i = 0; pkgs && i < n; i++) {
                 json_t *o;
 
-                if (c[i].local || !c[i].url) {
-                        /* a local file's content is not in the key */
-                        json_decref(pkgs);
-                        return;
-                }
+                if (c[i].local || !c[i].url)
+                        return; /* a local file's content is not in the key */
                 o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "name", c[i].name, "version", c[i].version,
                               "arch", c[i].arch, "source", c[i].source, "url", c[i].url, "repo", c[i].repo, "digest",
                               c[i].digest, "size", (json_int_t) c[i].size);
-                if (json_array_append_new(pkgs, o) < 0) {
-                        json_decref(pkgs);
+                if (json_array_append_new(pkgs, o) < 0)
                         return;
-                }
         }
-        j = pkgs ? json_pack("{s:o}", "packages", pkgs) : NULL;
+        j = pkgs ? json_pack("{s:O}", "packages", pkgs) : NULL;
         text = j ? json_dumps(j, JSON_COMPACT) : NULL;
         if (!text)
                 return;

@@ -168,17 +168,14 @@ static int write_one(const struct plan_entry *e, void *userdata) {
 
 int provenance_write(struct plan *p, const char *layer_diff_id, const char *config_name, char **ret, size_t *ret_len,
                      struct smith_error **err) {
-        _cleanup_(json_decrefp) json_t *doc = json_object();
-        struct writer w = { .entries = json_array() };
+        _cleanup_(json_decrefp) json_t *doc = json_object(), *entries = json_array();
+        struct writer w = { .entries = entries }; /* doc holds it too */
         char *s;
 
-        if (!doc || !w.entries || json_object_set_new(doc, "schemaVersion", json_integer(PROVENANCE_VERSION)) < 0 ||
+        if (!doc || !entries || json_object_set_new(doc, "schemaVersion", json_integer(PROVENANCE_VERSION)) < 0 ||
             json_object_set_new(doc, "layer", json_string(layer_diff_id)) < 0 ||
-            set_string(doc, "config", config_name) < 0 || json_object_set(doc, "entries", w.entries) < 0) {
-                json_decref(w.entries);
+            set_string(doc, "config", config_name) < 0 || json_object_set(doc, "entries", entries) < 0)
                 return error_oom(err);
-        }
-        json_decref(w.entries); /* doc holds it */
         if (plan_foreach(p, write_one, &w) < 0 || w.r < 0)
                 return error_oom(err);
         s = json_dumps(doc, JSON_COMPACT);
