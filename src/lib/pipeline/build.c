@@ -60,6 +60,7 @@ struct build {
         int64_t epoch;            /* SOURCE_DATE_EPOCH, or -1 */
         char *buildno;            /* o->buildno, or the default */
         struct dpkg_db *db;       /* the source's dpkg database, or NULL */
+        struct rpm_db *rpm_db;    /* its rpm database, or NULL (for the SBOMs) */
         struct layer_files files; /* the layer's regular files and their digests, for the SBOMs */
 };
 
@@ -67,6 +68,7 @@ static void build_release(struct build *b) {
         close_many(b->dirfd, b->rootfs_fd, b->layer_fd);
         plan_free(b->plan);
         dpkg_db_free(b->db);
+        rpm_db_free(b->rpm_db);
         layer_files_release(&b->files);
         oci_image_free(b->parent);
         source_free(b->src);
@@ -265,6 +267,7 @@ static int plan_rpm_packages(struct build *b, struct smith_error **err) {
         if (r < 0)
                 return error_wrap(err, "package metadata");
         log_info("rpm package metadata for %d packages", r);
+        b->rpm_db = TAKE_PTR(db);
         return 0;
 }
 
@@ -487,6 +490,7 @@ static int write_artifacts(struct build *b, const struct blob_result *layer, con
                         .manifest_digest = manifest_digest,
                         .files = &b->files,
                         .db = b->db,
+                        .rpm_db = b->rpm_db,
                         .root_fd = b->src ? b->src->root_fd : -1,
                         .created = created,
                 };

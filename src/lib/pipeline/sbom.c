@@ -4,6 +4,7 @@
  * packages by name. */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "oci/layout_read.h"
 #include "oci/media.h"
 #include "pipeline/sbom.h"
+#include "pipeline/spdx-license.h"
 #include "smith-version.h"
 #include "store/cache.h"
 
@@ -147,6 +149,156 @@ char *sbom_copyright_license(const char *text, size_t len, char ***refs) {
         return strv_join(exprs, " AND ");
 }
 
+/* --- SPDX license expressions (an rpm's License tag) --- */
+
+#define EXPR_DEPTH_MAX 32
+
+struct lexer {
+        char **tok; /* "(", ")" and the words between */
+        size_t n, i;
+        struct buf out;
+        char **refs; /* the LicenseRefs it names */
+        int depth;
+};
+
+static bool licenseref_valid(const char *w) {
+        if (!strneq(w, "LicenseRef-", 11) || !w[11])
+                return false;
+        for (const char *c = w + 11; *c; c++)
+                if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '.' ||
+                      *c == '-'))
+                        return false;
+        return true;
+}
+
+static const char *lex_peek(const struct lexer *x) {
+        return x->i < x->n ? x->tok[x->i] : NULL;
+}
+
+static int lex_emit(struct lexer *x, const char *s) {
+        return buf_append_str(&x->out, s) < 0 ? -ENOMEM : 0;
+}
+
+static int lex_or(struct lexer *x);
+
+/* term: "(" or-expression ")" | license-id["+"] ["WITH" exception-id] | LicenseRef-... */
+static int lex_term(struct lexer *x) {
+        const char *w = lex_peek(x);
+        int r;
+
+        if (!w)
+                return -EINVAL;
+        x->i++;
+        if (streq(w, "(")) {
+                if (++x->depth > EXPR_DEPTH_MAX)
+                        return -EINVAL;
+                r = lex_emit(x, "(");
+                if (r >= 0)
+                        r = lex_or(x);
+                if (r < 0)
+                        return r;
+                if (!lex_peek(x) || !streq(lex_peek(x), ")"))
+                        return -EINVAL;
+                x->i++;
+                x->depth--;
+                return lex_emit(x, ")");
+        }
+        if (licenseref_valid(w)) {
+                if (!strv_contains(x->refs, w) && strv_extend(&x->refs, w) < 0)
+                        return -ENOMEM;
+                r = lex_emit(x, w);
+        } else {
+                size_t n = strlen(w);
+                bool plus = n > 1 && w[n - 1] == '+';
+                _cleanup_free_ char *base = strndup(w, plus ? n - 1 : n);
+                const char *id;
+
+                if (!base)
+                        return -ENOMEM;
+                id = spdx_license_id(base);
+                if (!id)
+                        return -EINVAL;
+                r = lex_emit(x, id);
+                if (r >= 0 && plus)
+                        r = lex_emit(x, "+");
+        }
+        if (r < 0 || !lex_peek(x) || !streq(lex_peek(x), "WITH"))
+                return r;
+        x->i++;
+        w = lex_peek(x);
+        w = w ? spdx_exception_id(w) : NULL;
+        if (!w)
+                return -EINVAL;
+        x->i++;
+        r = lex_emit(x, " WITH ");
+        return r < 0 ? r : lex_emit(x, w);
+}
+
+static int lex_and(struct lexer *x) {
+        int r = lex_term(x);
+
+        while (r >= 0 && lex_peek(x) && streq(lex_peek(x), "AND")) {
+                x->i++;
+                r = lex_emit(x, " AND ");
+                if (r >= 0)
+                        r = lex_term(x);
+        }
+        return r;
+}
+
+static int lex_or(struct lexer *x) {
+        int r = lex_and(x);
+
+        while (r >= 0 && lex_peek(x) && streq(lex_peek(x), "OR")) {
+                x->i++;
+                r = lex_emit(x, " OR ");
+                if (r >= 0)
+                        r = lex_and(x);
+        }
+        return r;
+}
+
+int sbom_spdx_expression(const char *value, char ***refs, char **ret) {
+        _cleanup_strv_free_ char **tok = NULL;
+        struct lexer x = { .out = BUF_INIT(SBOM_EXPRESSION_MAX * 2) };
+        size_t len = value ? strlen(value) : 0;
+        int r = 0;
+
+        *ret = NULL;
+        if (len == 0 || len > SBOM_EXPRESSION_MAX)
+                return 0;
+        for (const char *c = value; *c && r >= 0;) {
+                size_t n = strcspn(c, " \t\n\r()");
+                if (n > 0) {
+                        char *t = strndup(c, n);
+                        r = t ? strv_consume(&tok, t) : -ENOMEM;
+                } else if (*c == '(' || *c == ')')
+                        r = strv_extend(&tok, *c == '(' ? "(" : ")"), n = 1;
+                else
+                        n = 1;
+                c += n;
+        }
+        if (r < 0)
+                return -ENOMEM;
+        x.tok = tok;
+        x.n = strv_length(tok);
+        r = x.n > 0 ? lex_or(&x) : -EINVAL;
+        if (r >= 0 && x.i != x.n)
+                r = -EINVAL;
+        for (size_t i = 0; r >= 0 && x.refs && x.refs[i]; i++)
+                if (!strv_contains(*refs, x.refs[i]) && strv_extend(refs, x.refs[i]) < 0)
+                        r = -ENOMEM;
+        strv_free(x.refs);
+        if (r >= 0)
+                *ret = buf_steal(&x.out, NULL);
+        buf_release(&x.out);
+        if (r == -EINVAL)
+                return 0;
+        if (r < 0 || !*ret)
+                return -ENOMEM;
+        return 1;
+}
+
 /* The licenses pkg's machine-readable copyright file declares, or NULL
  * (NOASSERTION) when there is no such file. */
 static char *package_license(int root_fd, const struct dpkg_package *pkg, char ***refs) {
@@ -162,39 +314,49 @@ static char *package_license(int root_fd, const struct dpkg_package *pkg, char *
 
 /* --- what both formats need --- */
 
+/* One package, dpkg's or rpm's. */
 struct sbom_pkg {
-        const struct dpkg_package *p;
+        const struct dpkg_package *p;     /* dpkg's, or NULL */
+        const struct rpm_db_package *rpm; /* rpm's, or NULL */
+        const char *key;                  /* as plan entries name it: dpkg's info_name, rpm_db_owner()'s */
+        const char *name, *arch;
+        char *version;     /* dpkg's Version, rpm's [epoch:]version-release; NULL when there is none */
+        char *source_info; /* SPDX sourceInfo, or NULL */
         char *purl;
-        char *license; /* NULL: NOASSERTION */
-        size_t id;     /* its index, for ids */
+        char *license;      /* an SPDX expression; NULL: NOASSERTION */
+        char *license_name; /* rpm: a License tag that is no SPDX expression (CycloneDX: its name), or NULL */
+        size_t id;          /* its index, for ids */
 };
 
 struct sbom {
         const struct sbom_input *in;
         struct sbom_pkg *pkgs;
         size_t n_pkgs;
-        char **license_refs;
+        char **license_refs;     /* from Debian copyright files */
+        char **rpm_license_refs; /* from rpm License tags */
         char *distro_id, *distro_version;
         char *base_purl;                  /* the parent image's, or NULL */
         const struct sbom_pkg **file_pkg; /* each file's package, or NULL */
 };
 
 static void sbom_release(struct sbom *s) {
-        for (size_t i = 0; i < s->n_pkgs; i++) {
-                free(s->pkgs[i].purl);
-                free(s->pkgs[i].license);
-        }
+        for (size_t i = 0; i < s->n_pkgs; i++)
+                free_many(s->pkgs[i].version, s->pkgs[i].source_info, s->pkgs[i].purl, s->pkgs[i].license,
+                          s->pkgs[i].license_name);
         free(s->pkgs);
-        strv_free(s->license_refs);
+        strv_free_many(s->license_refs, s->rpm_license_refs);
         free_many(s->distro_id, s->distro_version, s->base_purl, s->file_pkg);
 }
 
-/* ID and VERSION_ID of the source's os-release. */
+/* ID and VERSION_ID of the source's os-release (/usr/lib/os-release
+ * without /etc/os-release, as os-release(5) says), lowercased. */
 static void read_os_release(struct sbom *s) {
         _cleanup_free_ char *buf = NULL;
         size_t len = 0;
 
-        if (s->in->root_fd < 0 || root_read_file(s->in->root_fd, "etc/os-release", DPKG_OS_RELEASE_MAX, &buf, &len) < 0)
+        if (s->in->root_fd < 0 ||
+            (root_read_file(s->in->root_fd, "etc/os-release", DPKG_OS_RELEASE_MAX, &buf, &len) < 0 &&
+             root_read_file(s->in->root_fd, "usr/lib/os-release", DPKG_OS_RELEASE_MAX, &buf, &len) < 0))
                 return;
         for (char *l = buf; l && *l;) {
                 char *eol = strchr(l, '\n'), **dst = NULL, *v;
@@ -211,7 +373,10 @@ static void read_os_release(struct sbom *s) {
                         *dst = strndup(v, n);
                         /* they go into a purl: only what needs no encoding */
                         for (char *c = *dst; c && *c; c++)
-                                if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '.' || *c == '-'))
+                                if (*c >= 'A' && *c <= 'Z')
+                                        *c = (char) (*c - 'A' + 'a');
+                                else if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '.' ||
+                                           *c == '-'))
                                         *c = '-';
                 }
                 l = eol ? eol + 1 : NULL;
@@ -253,6 +418,47 @@ static char *make_purl(const struct sbom *s, const struct dpkg_package *p) {
         return buf_steal(&b, NULL);
 }
 
+/* The purl type rpm's namespace (its vendor) for an os-release ID, as
+ * syft writes it: Red Hat's packages are "redhat", every openSUSE's
+ * "opensuse". */
+static const char *rpm_namespace(const char *distro_id) {
+        if (!distro_id)
+                return NULL;
+        if (streq(distro_id, "rhel"))
+                return "redhat";
+        if (strneq(distro_id, "opensuse", 8))
+                return "opensuse";
+        return distro_id;
+}
+
+/* pkg:rpm/<namespace>/<name>@<version>-<release>?arch=<arch>&epoch=<e>&distro=<id>-<version_id>,
+ * the qualifiers in syft's order (its own sorted, then distro). */
+static char *make_rpm_purl(const struct sbom *s, const struct rpm_db_package *p) {
+        _cleanup_buf_ struct buf b = BUF_INIT(4096);
+        const char *ns = rpm_namespace(s->distro_id);
+        char epoch[16];
+        bool q = false;
+
+        if (buf_append_str(&b, "pkg:rpm/") < 0 || (ns && (buf_append_str(&b, ns) < 0 || buf_append_str(&b, "/") < 0)) ||
+            append_encoded(&b, p->name) < 0)
+                return NULL;
+        if (p->version && (buf_append_str(&b, "@") < 0 || append_encoded(&b, p->version) < 0 ||
+                           (p->release && (buf_append_str(&b, "-") < 0 || append_encoded(&b, p->release) < 0))))
+                return NULL;
+        if (p->arch && (buf_append_str(&b, "?arch=") < 0 || append_encoded(&b, p->arch) < 0))
+                return NULL;
+        q = p->arch;
+        snprintf(epoch, sizeof(epoch), "%" PRIu32, p->epoch);
+        if (p->epoch > 0 && (buf_append_str(&b, q ? "&epoch=" : "?epoch=") < 0 || buf_append_str(&b, epoch) < 0))
+                return NULL;
+        q = q || p->epoch > 0;
+        if (s->distro_id && s->distro_version &&
+            (buf_append_str(&b, q ? "&distro=" : "?distro=") < 0 || buf_append_str(&b, s->distro_id) < 0 ||
+             buf_append_str(&b, "-") < 0 || buf_append_str(&b, s->distro_version) < 0))
+                return NULL;
+        return buf_steal(&b, NULL);
+}
+
 /* pkg:oci/<name>@sha256%3A<hex>: purl's oci type names an image by its
  * manifest digest, the name lowercased. */
 static char *make_base_purl(const char *name, const char *digest) {
@@ -275,14 +481,55 @@ static int cmp_str(const void *a, const void *b) {
 }
 
 static int cmp_pkg(const void *a, const void *b) {
-        return strcmp(((const struct sbom_pkg *) a)->p->info_name, ((const struct sbom_pkg *) b)->p->info_name);
+        return strcmp(((const struct sbom_pkg *) a)->key, ((const struct sbom_pkg *) b)->key);
 }
 
 static int cmp_pkg_key(const void *key, const void *b) {
-        return strcmp(key, ((const struct sbom_pkg *) b)->p->info_name);
+        return strcmp(key, ((const struct sbom_pkg *) b)->key);
 }
 
-/* The packages the files name, sorted by info_name, and each file's. */
+static int deb_pkg(struct sbom *s, struct sbom_pkg *sp, const struct dpkg_package *p) {
+        *sp = (struct sbom_pkg){ .p = p, .key = p->info_name, .name = p->name, .arch = p->arch };
+        if ((p->version && !(sp->version = strdup(p->version))) ||
+            asprintf(&sp->source_info, "built package from: %s %s", p->source, p->source_version ?: "") < 0) {
+                sp->source_info = NULL;
+                return -ENOMEM;
+        }
+        sp->purl = make_purl(s, p);
+        sp->license = package_license(s->in->root_fd, p, &s->license_refs);
+        return sp->purl ? 0 : -ENOMEM;
+}
+
+static int rpm_pkg(struct sbom *s, struct sbom_pkg *sp, const char *key, const struct rpm_db_package *p) {
+        int r;
+
+        *sp = (struct sbom_pkg){ .rpm = p, .key = key, .name = p->name, .arch = p->arch };
+        if (p->version) {
+                char epoch[16] = "";
+                if (p->epoch > 0)
+                        snprintf(epoch, sizeof(epoch), "%" PRIu32 ":", p->epoch);
+                if (asprintf(&sp->version, "%s%s%s%s", epoch, p->version, p->release ? "-" : "", p->release ?: "") <
+                    0) {
+                        sp->version = NULL;
+                        return -ENOMEM;
+                }
+        }
+        if (p->sourcerpm && asprintf(&sp->source_info, "built package from: %s", p->sourcerpm) < 0) {
+                sp->source_info = NULL;
+                return -ENOMEM;
+        }
+        sp->purl = make_rpm_purl(s, p);
+        if (!sp->purl)
+                return -ENOMEM;
+        r = p->license ? sbom_spdx_expression(p->license, &s->rpm_license_refs, &sp->license) : 0;
+        if (r < 0)
+                return r;
+        if (r == 0 && p->license && !(sp->license_name = strdup(p->license)))
+                return -ENOMEM;
+        return 0;
+}
+
+/* The packages the files name, sorted by key, and each file's. */
 static int sbom_collect(struct sbom *s, const struct sbom_input *in) {
         const struct layer_files *files = in->files;
         _cleanup_free_ const char **names = calloc(files->n + 1, sizeof(*names));
@@ -307,19 +554,20 @@ static int sbom_collect(struct sbom *s, const struct sbom_input *in) {
                 return -ENOMEM;
         for (size_t i = 0; i < n_names; i++) {
                 const struct dpkg_package *p;
-                struct sbom_pkg *sp;
+                const struct rpm_db_package *rp = NULL;
+                int r;
+
                 if (i > 0 && streq(names[i], names[i - 1]))
                         continue;
                 p = in->db ? dpkg_db_find(in->db, names[i]) : NULL;
                 if (!p)
+                        rp = in->rpm_db ? rpm_db_package(in->rpm_db, names[i]) : NULL;
+                if (!p && (!rp || !rp->name))
                         continue;
-                sp = &s->pkgs[s->n_pkgs];
-                *sp = (struct sbom_pkg){ .p = p, .id = s->n_pkgs + 1 };
-                sp->purl = make_purl(s, p);
-                sp->license = package_license(in->root_fd, p, &s->license_refs);
+                r = p ? deb_pkg(s, &s->pkgs[s->n_pkgs], p) : rpm_pkg(s, &s->pkgs[s->n_pkgs], names[i], rp);
                 s->n_pkgs++;
-                if (!sp->purl)
-                        return -ENOMEM;
+                if (r < 0)
+                        return r;
         }
         /* sorted already (names were); bsearch needs it for certain */
         qsort(s->pkgs, s->n_pkgs, sizeof(*s->pkgs), cmp_pkg);
@@ -330,6 +578,7 @@ static int sbom_collect(struct sbom *s, const struct sbom_input *in) {
                                                                sizeof(*s->pkgs), cmp_pkg_key)
                                                      : NULL;
         strv_sort(s->license_refs);
+        strv_sort(s->rpm_license_refs);
         return 0;
 }
 
@@ -415,17 +664,24 @@ static json_t *spdx_document(const struct sbom *s, const char *created) {
         for (size_t i = 0; ok && i < s->n_pkgs; i++) {
                 const struct sbom_pkg *sp = &s->pkgs[i];
                 json_t *p = json_object(), *ext = json_array(), *ref = json_object();
-                char id[64], src[600], code[SHA1_HEX_LEN + 1];
+                _cleanup_free_ char *supplier = NULL, *comment = NULL;
+                char id[64], code[SHA1_HEX_LEN + 1];
                 snprintf(id, sizeof(id), "SPDXRef-Package-%zu", sp->id);
-                snprintf(src, sizeof(src), "built package from: %s %s", sp->p->source, sp->p->source_version ?: "");
-                ok = p && ext && ref && set_str(p, "SPDXID", id) >= 0 && set_str(p, "name", sp->p->name) >= 0 &&
-                     (!sp->p->version || set_str(p, "versionInfo", sp->p->version) >= 0) &&
+                if (sp->rpm && sp->rpm->vendor && asprintf(&supplier, "Organization: %s", sp->rpm->vendor) < 0)
+                        supplier = NULL, ok = false;
+                if (sp->license_name && asprintf(&comment, "the License tag: %s", sp->license_name) < 0)
+                        comment = NULL, ok = false;
+                ok = ok && p && ext && ref && set_str(p, "SPDXID", id) >= 0 && set_str(p, "name", sp->name) >= 0 &&
+                     (!sp->version || set_str(p, "versionInfo", sp->version) >= 0) &&
+                     (!supplier || set_str(p, "supplier", supplier) >= 0) &&
                      set_str(p, "downloadLocation", "NOASSERTION") >= 0 && verification_code(s, sp, code) >= 0 &&
                      json_object_set_new(p, "filesAnalyzed", json_true()) >= 0 &&
                      json_object_set_new(p, "packageVerificationCode",
                                          json_pack("{s:s}", "packageVerificationCodeValue", code)) >= 0 &&
-                     set_str(p, "sourceInfo", src) >= 0 && set_str(p, "licenseConcluded", "NOASSERTION") >= 0 &&
+                     (!sp->source_info || set_str(p, "sourceInfo", sp->source_info) >= 0) &&
+                     set_str(p, "licenseConcluded", "NOASSERTION") >= 0 &&
                      set_str(p, "licenseDeclared", sp->license ?: "NOASSERTION") >= 0 &&
+                     (!comment || set_str(p, "licenseComments", comment) >= 0) &&
                      set_str(p, "copyrightText", "NOASSERTION") >= 0 &&
                      set_str(ref, "referenceCategory", "PACKAGE-MANAGER") >= 0 &&
                      set_str(ref, "referenceType", "purl") >= 0 && set_str(ref, "referenceLocator", sp->purl) >= 0 &&
@@ -460,13 +716,26 @@ static json_t *spdx_document(const struct sbom *s, const char *created) {
                 json_decref(sums);
                 json_decref(sum);
         }
-        for (size_t i = 0; ok && s->license_refs && s->license_refs[i]; i++) {
+        /* the LicenseRefs of both kinds, sorted, each once (Debian's first) */
+        for (size_t i = 0, j = 0;
+             ok && ((s->license_refs && s->license_refs[i]) || (s->rpm_license_refs && s->rpm_license_refs[j]));) {
+                const char *deb = s->license_refs ? s->license_refs[i] : NULL;
+                const char *rpm = s->rpm_license_refs ? s->rpm_license_refs[j] : NULL;
+                int c = !deb ? 1 : !rpm ? -1 : strcmp(deb, rpm);
+                const char *id = c <= 0 ? deb : rpm;
                 json_t *r = json_object();
                 _cleanup_free_ char *text = NULL;
-                ok = r &&
-                     asprintf(&text, "The license called '%s' in a Debian copyright file (/usr/share/doc/*/copyright)",
-                              s->license_refs[i] + 11) >= 0 &&
-                     set_str(r, "licenseId", s->license_refs[i]) >= 0 && set_str(r, "extractedText", text) >= 0 &&
+                i += c <= 0;
+                j += c >= 0;
+                if (c <= 0)
+                        ok = asprintf(&text,
+                                      "The license called '%s' in a Debian copyright file (/usr/share/doc/*/copyright)",
+                                      id + 11) >= 0;
+                else
+                        ok = asprintf(&text, "The license '%s' an rpm package's License tag names", id) >= 0;
+                if (!ok)
+                        text = NULL;
+                ok = ok && r && set_str(r, "licenseId", id) >= 0 && set_str(r, "extractedText", text) >= 0 &&
                      json_array_append(refs, r) >= 0;
                 json_decref(r);
         }
@@ -538,20 +807,32 @@ static json_t *cdx_document(const struct sbom *s, const char *timestamp) {
         for (size_t i = 0; ok && i < s->n_pkgs; i++) {
                 const struct sbom_pkg *sp = &s->pkgs[i];
                 json_t *c = json_object(), *sub = json_array(), *props = json_array(), *lic = json_array();
+                char epoch[16];
                 ok = c && sub && props && lic && set_str(c, "type", "library") >= 0 &&
-                     set_str(c, "bom-ref", sp->purl) >= 0 && set_str(c, "name", sp->p->name) >= 0 &&
-                     (!sp->p->version || set_str(c, "version", sp->p->version) >= 0);
-                if (ok && sp->license) {
-                        json_t *e = json_object();
-                        ok = e && set_str(e, "expression", sp->license) >= 0 && json_array_append_new(lic, e) >= 0 &&
-                             json_object_set(c, "licenses", lic) >= 0;
+                     set_str(c, "bom-ref", sp->purl) >= 0 &&
+                     (!sp->rpm || !sp->rpm->vendor ||
+                      json_object_set_new(c, "supplier", json_pack("{s:s}", "name", sp->rpm->vendor)) >= 0) &&
+                     set_str(c, "name", sp->name) >= 0 && (!sp->version || set_str(c, "version", sp->version) >= 0);
+                if (ok && (sp->license || sp->license_name)) {
+                        json_t *e = sp->license ? json_pack("{s:s}", "expression", sp->license)
+                                                : json_pack("{s:{s:s}}", "license", "name", sp->license_name);
+                        ok = e && json_array_append_new(lic, e) >= 0 && json_object_set(c, "licenses", lic) >= 0;
                 }
                 ok = ok && set_str(c, "purl", sp->purl) >= 0;
+                snprintf(epoch, sizeof(epoch), "%" PRIu32, sp->rpm ? sp->rpm->epoch : 0);
                 {
-                        const char *names[] = { "smith:deb:architecture", "smith:deb:source",
-                                                "smith:deb:source-version" };
-                        const char *values[] = { sp->p->arch, sp->p->source, sp->p->source_version };
-                        for (size_t k = 0; ok && k < ELEMENTSOF(names); k++) {
+                        const char *deb_names[] = { "smith:deb:architecture", "smith:deb:source",
+                                                    "smith:deb:source-version" };
+                        const char *rpm_names[] = { "smith:rpm:architecture", "smith:rpm:epoch",
+                                                    "smith:rpm:sourcerpm" };
+                        const char *const *names = sp->p ? deb_names : rpm_names;
+                        const char *values[3];
+                        if (sp->p)
+                                values[0] = sp->p->arch, values[1] = sp->p->source, values[2] = sp->p->source_version;
+                        else
+                                values[0] = sp->rpm->arch, values[1] = sp->rpm->epoch > 0 ? epoch : NULL,
+                                values[2] = sp->rpm->sourcerpm;
+                        for (size_t k = 0; ok && k < ELEMENTSOF(values); k++) {
                                 json_t *pr = values[k] ? json_object() : NULL;
                                 if (!values[k])
                                         continue;

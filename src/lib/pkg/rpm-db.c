@@ -65,6 +65,7 @@ struct rpm_pkg {
         char *key;   /* as plan entries name it: name, or nevra when the name is there twice */
         unsigned hnum;
         bool shipped;
+        struct rpm_db_package *info; /* rpm_db_package()'s: one allocation with its strings, or NULL */
 };
 
 struct rpm_db {
@@ -198,6 +199,7 @@ void rpm_db_free(struct rpm_db *db) {
                 return;
         for (size_t i = 0; i < db->n; i++) {
                 free_many(db->pkgs[i].name, db->pkgs[i].nevra, db->pkgs[i].key);
+                free(db->pkgs[i].info);
         }
         free(db->pkgs);
         free(db->by_key);
@@ -376,6 +378,8 @@ static int check_sqlite(const char *path, struct smith_error **err) {
         return r;
 }
 
+static int read_package_info(struct rpm_db *db, struct smith_error **err);
+
 int rpm_db_load(int root_fd, const char *root_name, struct rpm_db **ret, struct smith_error **err) {
         _cleanup_(rpm_db_freep) struct rpm_db *db = NULL;
         _cleanup_close_ int fd = -1;
@@ -422,6 +426,8 @@ int rpm_db_load(int root_fd, const char *root_name, struct rpm_db **ret, struct 
         }
         if (r == 0)
                 r = read_headers(db, err);
+        if (r == 0)
+                r = read_package_info(db, err);
         env_leave(&env);
         if (r < 0)
                 return error_wrap(err, "rpm database '%s' in '%s'", found, PATH_FOR_MSG(root_name));
@@ -855,4 +861,115 @@ int rpm_db_install(int root_fd, const int *fds, size_t n, struct smith_error **e
 out:
         (void) rm_rf_at(AT_FDCWD, tmp);
         return r < 0 ? -1 : 0;
+}
+
+/* --- what the SBOMs say of a package --- */
+
+/* A header string fit for the SBOMs: at most RPMDB_TAG_MAX bytes of UTF-8
+ * without control characters. */
+static bool tag_fit(const char *s) {
+        const unsigned char *p = (const unsigned char *) s;
+
+        if (!s || strnlen(s, RPMDB_TAG_MAX + 1) > RPMDB_TAG_MAX)
+                return false;
+        while (*p) {
+                unsigned n, c;
+
+                if (*p < 0x20 || *p == 0x7f)
+                        return false;
+                if (*p < 0x80) {
+                        p++;
+                        continue;
+                }
+                if ((*p & 0xe0) == 0xc0)
+                        n = 1, c = *p & 0x1f;
+                else if ((*p & 0xf0) == 0xe0)
+                        n = 2, c = *p & 0x0f;
+                else if ((*p & 0xf8) == 0xf0)
+                        n = 3, c = *p & 0x07;
+                else
+                        return false;
+                p++;
+                for (unsigned i = 0; i < n; i++, p++) {
+                        if ((*p & 0xc0) != 0x80)
+                                return false;
+                        c = (c << 6) | (*p & 0x3f);
+                }
+                /* overlong forms, surrogates, past U+10FFFF and the C1 controls */
+                if ((n == 1 && c < 0x80) || (n == 2 && c < 0x800) || (n == 3 && c < 0x10000) || c > 0x10ffff ||
+                    (c >= 0xd800 && c <= 0xdfff) || (c >= 0x80 && c < 0xa0))
+                        return false;
+        }
+        return true;
+}
+
+/* Header h's tags as one allocation: the struct, then its strings. */
+static struct rpm_db_package *package_info(Header h) {
+        static const rpmTagVal tags[] = { RPMTAG_NAME,    RPMTAG_VERSION,   RPMTAG_RELEASE, RPMTAG_ARCH,
+                                          RPMTAG_LICENSE, RPMTAG_SOURCERPM, RPMTAG_VENDOR };
+        const char *v[ELEMENTSOF(tags)];
+        const char **dst[ELEMENTSOF(tags)];
+        struct rpm_db_package *p;
+        size_t total = sizeof(*p);
+        char *at;
+
+        for (size_t i = 0; i < ELEMENTSOF(tags); i++) {
+                v[i] = headerGetString(h, tags[i]);
+                if (!tag_fit(v[i]))
+                        v[i] = NULL;
+                total += v[i] ? strlen(v[i]) + 1 : 0;
+        }
+        p = calloc(1, total);
+        if (!p)
+                return NULL;
+        dst[0] = &p->name, dst[1] = &p->version, dst[2] = &p->release, dst[3] = &p->arch;
+        dst[4] = &p->license, dst[5] = &p->sourcerpm, dst[6] = &p->vendor;
+        at = (char *) (p + 1);
+        for (size_t i = 0; i < ELEMENTSOF(tags); i++) {
+                size_t n = v[i] ? strlen(v[i]) + 1 : 0;
+                if (!v[i])
+                        continue;
+                memcpy(at, v[i], n);
+                *dst[i] = at;
+                at += n;
+        }
+        if (headerIsEntry(h, RPMTAG_EPOCH)) {
+                uint64_t e = headerGetNumber(h, RPMTAG_EPOCH);
+                p->epoch = e <= UINT32_MAX ? (uint32_t) e : 0;
+        }
+        return p;
+}
+
+/* Each package with a key gets its info; under env_enter(). */
+static int read_package_info(struct rpm_db *db, struct smith_error **err) {
+        rpmts ts = ts_new();
+        int r = 0;
+
+        if (!ts)
+                return error_oom(err);
+        if (rpmtsOpenDB(ts, O_RDONLY) != 0) {
+                rpmtsFree(ts);
+                return rpm_error(err, SMITH_ERR_SOURCE, "open the database");
+        }
+        for (size_t i = 0; r == 0 && i < db->n; i++) {
+                unsigned hnum = db->pkgs[i].hnum;
+                rpmdbMatchIterator mi;
+                Header h;
+
+                if (!db->pkgs[i].key)
+                        continue;
+                mi = rpmtsInitIterator(ts, RPMDBI_PACKAGES, &hnum, sizeof(hnum));
+                h = rpmdbNextIterator(mi);
+                if (h && !(db->pkgs[i].info = package_info(h)))
+                        r = error_oom(err);
+                rpmdbFreeIterator(mi);
+        }
+        rpmtsFree(ts);
+        return r;
+}
+
+const struct rpm_db_package *rpm_db_package(const struct rpm_db *db, const char *key) {
+        const struct rpm_pkg *p = db && key ? find_key(db, key) : NULL;
+
+        return p ? p->info : NULL;
 }

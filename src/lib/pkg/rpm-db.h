@@ -42,6 +42,7 @@
 #define RPMDB_MAX_PACKAGES 100000   /* headers read */
 #define RPMDB_MAX_PATHS 10000000    /* listed paths, all packages together */
 #define RPMDB_RELEASE_MAX (64U << 10)
+#define RPMDB_TAG_MAX 8192 /* bytes of one header string kept for the SBOMs */
 
 struct rpm_db;
 
@@ -80,3 +81,22 @@ int rpm_db_plan_metadata(struct rpm_db *db, int root_fd, struct plan *p, int64_t
  * scriptlets, triggers or plugins), installed at time 0 so the cached root
  * does not depend on when it was made. */
 int rpm_db_install(int root_fd, const int *fds, size_t n, struct smith_error **err);
+
+/* What the SBOMs say of a package: its header's tags, as librpm reads them
+ * when the database is loaded.  Each string is NULL when the header lacks
+ * the tag or its value is longer than RPMDB_TAG_MAX, not UTF-8, or holds
+ * control characters (it came from the image: hostile); epoch is 0 when
+ * the header has none.  Owned by the struct rpm_db. */
+struct rpm_db_package {
+        const char *name;      /* "bash" */
+        uint32_t epoch;        /* 0: none */
+        const char *version;   /* "5.2.15" */
+        const char *release;   /* "3.fc38" */
+        const char *arch;      /* "x86_64", "noarch" */
+        const char *license;   /* the License tag as written: "GPL-3.0-or-later", "GPLv2+" */
+        const char *sourcerpm; /* "bash-5.2.15-3.fc38.src.rpm" */
+        const char *vendor;    /* "Fedora Project" */
+};
+
+/* The package plan entries name key (rpm_db_owner()'s answer), or NULL. */
+const struct rpm_db_package *rpm_db_package(const struct rpm_db *db, const char *key);

@@ -15,7 +15,7 @@ and the 2.3 specification require of the fields smith writes, by hand:
 required fields, no unknown fields, SPDXID and date patterns, enums,
 hex checksums with the SHA1 every file needs, license expressions made of
 SPDX license list ids (the list in CycloneDX's vendored spdx schema) or
-declared LicenseRefs, relationships between ids that exist, each package
+declared LicenseRefs (an id WITH an exception), relationships between ids that exist, each package
 verification code recomputed from its files' SHA1s, and no files in a
 package with filesAnalyzed false.
 """
@@ -81,9 +81,18 @@ def check_expression(expr, known, refs, what):
     if expr in ("NOASSERTION", "NONE"):
         return
     tokens = re.findall(r"\(|\)|[^\s()]+", expr)
-    depth, want_id = 0, True
+    depth, want_id, want_exception = 0, True, False
     for t in tokens:
-        if t == "(":
+        if want_exception:
+            # license-id WITH exception-id (the list has both kinds in one enum)
+            if t in ("(", ")", "AND", "OR", "WITH") or t not in known:
+                fail("%s: %r after WITH in %r" % (what, t, expr))
+            want_exception = False
+        elif t == "WITH":
+            if want_id:
+                fail("%s: WITH where an id belongs in %r" % (what, expr))
+            want_exception = True
+        elif t == "(":
             if not want_id:
                 fail("%s: '(' after an id in %r" % (what, expr))
             depth += 1
@@ -104,7 +113,7 @@ def check_expression(expr, known, refs, what):
             elif t.rstrip("+") not in known:
                 fail("%s: %s is not on the SPDX license list" % (what, t))
             want_id = False
-    if want_id or depth:
+    if want_id or want_exception or depth:
         fail("%s: incomplete expression %r" % (what, expr))
 
 
