@@ -18,7 +18,6 @@
 #include "oci/layout_read.h"
 #include "oci/media.h"
 #include "pipeline/sbom.h"
-#include "pipeline/spdx-license.h"
 #include "smith-version.h"
 #include "store/cache.h"
 
@@ -26,277 +25,6 @@
 
 const char *sbom_media_type(enum sbom_format format) {
         return format == SBOM_SPDX ? SBOM_MT_SPDX : SBOM_MT_CYCLONEDX;
-}
-
-/* --- licenses --- */
-
-static const struct {
-        const char *debian, *spdx;
-} license_map[] = {
-        { "GPL-1", "GPL-1.0-only" },
-        { "GPL-1+", "GPL-1.0-or-later" },
-        { "GPL-2", "GPL-2.0-only" },
-        { "GPL-2+", "GPL-2.0-or-later" },
-        { "GPL-3", "GPL-3.0-only" },
-        { "GPL-3+", "GPL-3.0-or-later" },
-        { "LGPL-2", "LGPL-2.0-only" },
-        { "LGPL-2+", "LGPL-2.0-or-later" },
-        { "LGPL-2.1", "LGPL-2.1-only" },
-        { "LGPL-2.1+", "LGPL-2.1-or-later" },
-        { "LGPL-3", "LGPL-3.0-only" },
-        { "LGPL-3+", "LGPL-3.0-or-later" },
-        { "Expat", "MIT" },
-        { "MIT", "MIT" },
-        { "BSD-2-clause", "BSD-2-Clause" },
-        { "BSD-3-clause", "BSD-3-Clause" },
-        { "BSD-4-clause", "BSD-4-Clause" },
-        { "Apache-2.0", "Apache-2.0" },
-        { "ISC", "ISC" },
-        { "Zlib", "Zlib" },
-        { "Artistic", "Artistic-1.0" },
-        { "GFDL-1.3+", "GFDL-1.3-or-later" },
-        { "MPL-2.0", "MPL-2.0" },
-        { "CC0-1.0", "CC0-1.0" },
-};
-
-/* A Debian license name as an SPDX id, or "LicenseRef-<name>" (added to
- * refs) for one SPDX does not know. */
-static char *license_id(const char *name, char ***refs) {
-        char *r = NULL;
-
-        for (size_t i = 0; i < ELEMENTSOF(license_map); i++)
-                if (strcasecmp(name, license_map[i].debian) == 0)
-                        return strdup(license_map[i].spdx);
-        if (asprintf(&r, "LicenseRef-%s", name) < 0)
-                return NULL;
-        for (char *c = r + 11; *c; c++)
-                if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '.' ||
-                      *c == '-'))
-                        *c = '-';
-        if (!strv_contains(*refs, r) && strv_extend(refs, r) < 0) {
-                free(r);
-                return NULL;
-        }
-        return r;
-}
-
-/* One "License:" value ("GPL-3+ and BSD-4-clause-UC", "GPL-2+ or Artistic")
- * as an SPDX expression; a value that is not names between and/or is one
- * LicenseRef. */
-static char *license_expression(const char *value, char ***refs) {
-        _cleanup_strv_free_ char **words = strv_split(value, " \t,", true);
-        _cleanup_free_ char *out = NULL;
-        size_t n = strv_length(words);
-        bool ok = n % 2 == 1;
-
-        if (!words)
-                return NULL;
-        for (size_t i = 1; ok && i < n; i += 2)
-                ok = strcasecmp(words[i], "and") == 0 || strcasecmp(words[i], "or") == 0;
-        if (!ok) {
-                _cleanup_free_ char *joined = strv_join(words, "-");
-                return joined ? license_id(joined, refs) : NULL;
-        }
-        for (size_t i = 0; i < n; i++) {
-                _cleanup_free_ char *id = NULL, *next = NULL;
-                if (i % 2 == 1)
-                        id = strdup(strcasecmp(words[i], "and") == 0 ? "AND" : "OR");
-                else
-                        id = license_id(words[i], refs);
-                if (!id || asprintf(&next, "%s%s%s", out ?: "", out ? " " : "", id) < 0)
-                        return NULL;
-                free(out);
-                out = TAKE_PTR(next);
-        }
-        if (n > 1) {
-                char *p = NULL;
-                return asprintf(&p, "(%s)", out) < 0 ? NULL : p;
-        }
-        return TAKE_PTR(out);
-}
-
-char *sbom_copyright_license(const char *text, size_t len, char ***refs) {
-        _cleanup_free_ char *buf = strndup(text, len);
-        _cleanup_strv_free_ char **values = NULL;
-        _cleanup_strv_free_ char **exprs = NULL;
-
-        if (!buf || strncmp(buf, "Format:", 7) != 0)
-                return NULL;
-        for (char *l = buf; l && *l;) {
-                char *eol = strchr(l, '\n');
-                if (eol)
-                        *eol = '\0';
-                if (strncasecmp(l, "License:", 8) == 0) {
-                        char *v = l + 8;
-                        v += strspn(v, " \t");
-                        for (char *e = v + strlen(v); e > v && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r');)
-                                *--e = '\0';
-                        /* a value longer than any license line is no license line: left out */
-                        if (*v && strlen(v) <= SBOM_LICENSE_VALUE_MAX && strv_length(values) < SBOM_MAX_LICENSES &&
-                            !strv_contains(values, v) && strv_extend(&values, v) < 0)
-                                return NULL;
-                }
-                l = eol ? eol + 1 : NULL;
-        }
-        if (!values)
-                return NULL;
-        strv_sort(values);
-        for (size_t i = 0; values[i]; i++) {
-                char *e = license_expression(values[i], refs);
-                if (!e || strv_consume(&exprs, e) < 0)
-                        return NULL;
-        }
-        return strv_join(exprs, " AND ");
-}
-
-/* --- SPDX license expressions (an rpm's License tag) --- */
-
-#define EXPR_DEPTH_MAX 32
-
-struct lexer {
-        char **tok; /* "(", ")" and the words between */
-        size_t n, i;
-        struct buf out;
-        char **refs; /* the LicenseRefs it names */
-        int depth;
-};
-
-static bool licenseref_valid(const char *w) {
-        if (!strneq(w, "LicenseRef-", 11) || !w[11])
-                return false;
-        for (const char *c = w + 11; *c; c++)
-                if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '.' ||
-                      *c == '-'))
-                        return false;
-        return true;
-}
-
-static const char *lex_peek(const struct lexer *x) {
-        return x->i < x->n ? x->tok[x->i] : NULL;
-}
-
-static int lex_emit(struct lexer *x, const char *s) {
-        return buf_append_str(&x->out, s) < 0 ? -ENOMEM : 0;
-}
-
-static int lex_or(struct lexer *x);
-
-/* term: "(" or-expression ")" | license-id["+"] ["WITH" exception-id] | LicenseRef-... */
-static int lex_term(struct lexer *x) {
-        const char *w = lex_peek(x);
-        int r;
-
-        if (!w)
-                return -EINVAL;
-        x->i++;
-        if (streq(w, "(")) {
-                if (++x->depth > EXPR_DEPTH_MAX)
-                        return -EINVAL;
-                r = lex_emit(x, "(");
-                if (r >= 0)
-                        r = lex_or(x);
-                if (r < 0)
-                        return r;
-                if (!lex_peek(x) || !streq(lex_peek(x), ")"))
-                        return -EINVAL;
-                x->i++;
-                x->depth--;
-                return lex_emit(x, ")");
-        }
-        if (licenseref_valid(w)) {
-                if (!strv_contains(x->refs, w) && strv_extend(&x->refs, w) < 0)
-                        return -ENOMEM;
-                r = lex_emit(x, w);
-        } else {
-                size_t n = strlen(w);
-                bool plus = n > 1 && w[n - 1] == '+';
-                _cleanup_free_ char *base = strndup(w, plus ? n - 1 : n);
-                const char *id;
-
-                if (!base)
-                        return -ENOMEM;
-                id = spdx_license_id(base);
-                if (!id)
-                        return -EINVAL;
-                r = lex_emit(x, id);
-                if (r >= 0 && plus)
-                        r = lex_emit(x, "+");
-        }
-        if (r < 0 || !lex_peek(x) || !streq(lex_peek(x), "WITH"))
-                return r;
-        x->i++;
-        w = lex_peek(x);
-        w = w ? spdx_exception_id(w) : NULL;
-        if (!w)
-                return -EINVAL;
-        x->i++;
-        r = lex_emit(x, " WITH ");
-        return r < 0 ? r : lex_emit(x, w);
-}
-
-static int lex_and(struct lexer *x) {
-        int r = lex_term(x);
-
-        while (r >= 0 && lex_peek(x) && streq(lex_peek(x), "AND")) {
-                x->i++;
-                r = lex_emit(x, " AND ");
-                if (r >= 0)
-                        r = lex_term(x);
-        }
-        return r;
-}
-
-static int lex_or(struct lexer *x) {
-        int r = lex_and(x);
-
-        while (r >= 0 && lex_peek(x) && streq(lex_peek(x), "OR")) {
-                x->i++;
-                r = lex_emit(x, " OR ");
-                if (r >= 0)
-                        r = lex_and(x);
-        }
-        return r;
-}
-
-int sbom_spdx_expression(const char *value, char ***refs, char **ret) {
-        _cleanup_strv_free_ char **tok = NULL;
-        struct lexer x = { .out = BUF_INIT(SBOM_EXPRESSION_MAX * 2) };
-        size_t len = value ? strlen(value) : 0;
-        int r = 0;
-
-        *ret = NULL;
-        if (len == 0 || len > SBOM_EXPRESSION_MAX)
-                return 0;
-        for (const char *c = value; *c && r >= 0;) {
-                size_t n = strcspn(c, " \t\n\r()");
-                if (n > 0) {
-                        char *t = strndup(c, n);
-                        r = t ? strv_consume(&tok, t) : -ENOMEM;
-                } else if (*c == '(' || *c == ')')
-                        r = strv_extend(&tok, *c == '(' ? "(" : ")"), n = 1;
-                else
-                        n = 1;
-                c += n;
-        }
-        if (r < 0)
-                return -ENOMEM;
-        x.tok = tok;
-        x.n = strv_length(tok);
-        r = x.n > 0 ? lex_or(&x) : -EINVAL;
-        if (r >= 0 && x.i != x.n)
-                r = -EINVAL;
-        for (size_t i = 0; r >= 0 && x.refs && x.refs[i]; i++)
-                if (!strv_contains(*refs, x.refs[i]) && strv_extend(refs, x.refs[i]) < 0)
-                        r = -ENOMEM;
-        strv_free(x.refs);
-        if (r >= 0)
-                *ret = buf_steal(&x.out, NULL);
-        buf_release(&x.out);
-        if (r == -EINVAL)
-                return 0;
-        if (r < 0 || !*ret)
-                return -ENOMEM;
-        return 1;
 }
 
 /* The licenses pkg's machine-readable copyright file declares, or NULL
@@ -594,13 +322,11 @@ static int set_str(json_t *o, const char *k, const char *v) {
 /* --- SPDX 2.3 --- */
 
 static json_t *spdx_relationship(const char *a, const char *type, const char *b) {
-        json_t *r = json_object();
+        _cleanup_(json_decrefp) json_t *r = json_object();
         if (!r || set_str(r, "spdxElementId", a) < 0 || set_str(r, "relationshipType", type) < 0 ||
-            set_str(r, "relatedSpdxElement", b) < 0) {
-                json_decref(r);
+            set_str(r, "relatedSpdxElement", b) < 0)
                 return NULL;
-        }
-        return r;
+        return TAKE_PTR(r);
 }
 
 /* SPDX 2.3 7.9's package verification code: the SHA-1 of the package's
@@ -625,14 +351,15 @@ static int verification_code(const struct sbom *s, const struct sbom_pkg *sp, ch
 
 static json_t *spdx_document(const struct sbom *s, const char *created) {
         const struct sbom_input *in = s->in;
-        json_t *doc = json_object(), *ci = json_object(), *creators = json_array(), *pkgs = json_array(),
-               *files = json_array(), *rels = json_array(), *image = json_object(), *refs = json_array();
+        _cleanup_(json_decrefp) json_t *doc = json_object(), *ci = json_object(), *creators = json_array(),
+                                       *pkgs = json_array(), *files = json_array(), *rels = json_array(),
+                                       *image = json_object(), *refs = json_array();
         _cleanup_free_ char *ns = NULL, *tool = NULL;
         bool ok = doc && ci && creators && pkgs && files && rels && image && refs;
 
         if (!ok || asprintf(&ns, "https://smith.invalid/spdx/%s/%s", in->name, digest_hex(in->manifest_digest)) < 0 ||
             asprintf(&tool, "Tool: smith-%s", SMITH_VERSION) < 0)
-                goto fail;
+                return NULL;
         ok = set_str(doc, "spdxVersion", "SPDX-2.3") >= 0 && set_str(doc, "dataLicense", "CC0-1.0") >= 0 &&
              set_str(doc, "SPDXID", "SPDXRef-DOCUMENT") >= 0 && set_str(doc, "name", in->name) >= 0 &&
              set_str(doc, "documentNamespace", ns) >= 0 && json_array_append_new(creators, json_string(tool)) >= 0 &&
@@ -646,7 +373,7 @@ static json_t *spdx_document(const struct sbom *s, const char *created) {
         ok = ok &&
              json_array_append_new(rels, spdx_relationship("SPDXRef-DOCUMENT", "DESCRIBES", "SPDXRef-Image")) >= 0;
         if (ok && s->base_purl) {
-                json_t *p = json_object(), *ext = json_array(), *ref = json_object();
+                _cleanup_(json_decrefp) json_t *p = json_object(), *ext = json_array(), *ref = json_object();
                 ok = p && ext && ref && set_str(p, "SPDXID", "SPDXRef-Base") >= 0 &&
                      set_str(p, "name", in->base_name) >= 0 && set_str(p, "versionInfo", in->base_digest) >= 0 &&
                      set_str(p, "downloadLocation", "NOASSERTION") >= 0 &&
@@ -657,13 +384,10 @@ static json_t *spdx_document(const struct sbom *s, const char *created) {
                      json_object_set(p, "externalRefs", ext) >= 0 &&
                      set_str(p, "primaryPackagePurpose", "CONTAINER") >= 0 && json_array_append(pkgs, p) >= 0 &&
                      json_array_append_new(rels, spdx_relationship("SPDXRef-Image", "CONTAINS", "SPDXRef-Base")) >= 0;
-                json_decref(p);
-                json_decref(ext);
-                json_decref(ref);
         }
         for (size_t i = 0; ok && i < s->n_pkgs; i++) {
                 const struct sbom_pkg *sp = &s->pkgs[i];
-                json_t *p = json_object(), *ext = json_array(), *ref = json_object();
+                _cleanup_(json_decrefp) json_t *p = json_object(), *ext = json_array(), *ref = json_object();
                 _cleanup_free_ char *supplier = NULL, *comment = NULL;
                 char id[64], code[SHA1_HEX_LEN + 1];
                 snprintf(id, sizeof(id), "SPDXRef-Package-%zu", sp->id);
@@ -688,14 +412,12 @@ static json_t *spdx_document(const struct sbom *s, const char *created) {
                      json_array_append(ext, ref) >= 0 && json_object_set(p, "externalRefs", ext) >= 0 &&
                      json_array_append(pkgs, p) >= 0 &&
                      json_array_append_new(rels, spdx_relationship("SPDXRef-Image", "CONTAINS", id)) >= 0;
-                json_decref(p);
-                json_decref(ext);
-                json_decref(ref);
         }
         for (size_t i = 0; ok && i < in->files->n; i++) {
                 const struct layer_file *lf = &in->files->v[i];
                 const struct sbom_pkg *sp = pkg_of(s, i);
-                json_t *f = json_object(), *sums = json_array(), *sum = json_object();
+                _cleanup_(json_decrefp) json_t *f = json_object(), *sums = json_array(), *sum = json_object(),
+                                               *sum1 = json_object();
                 _cleanup_free_ char *name = NULL;
                 char id[64], owner[64];
                 snprintf(id, sizeof(id), "SPDXRef-File-%zu", i + 1);
@@ -703,18 +425,14 @@ static json_t *spdx_document(const struct sbom *s, const char *created) {
                         snprintf(owner, sizeof(owner), "SPDXRef-Package-%zu", sp->id);
                 else
                         snprintf(owner, sizeof(owner), "SPDXRef-Image");
-                json_t *sum1 = json_object();
                 ok = f && sums && sum && sum1 && asprintf(&name, "/%s", lf->path) >= 0 &&
                      set_str(f, "SPDXID", id) >= 0 && set_str(f, "fileName", name) >= 0 &&
                      set_str(sum1, "algorithm", "SHA1") >= 0 && set_str(sum1, "checksumValue", lf->sha1) >= 0 &&
-                     json_array_append_new(sums, sum1) >= 0 && set_str(sum, "algorithm", "SHA256") >= 0 &&
+                     json_array_append(sums, sum1) >= 0 && set_str(sum, "algorithm", "SHA256") >= 0 &&
                      set_str(sum, "checksumValue", digest_hex(lf->digest)) >= 0 && json_array_append(sums, sum) >= 0 &&
                      json_object_set(f, "checksums", sums) >= 0 && set_str(f, "licenseConcluded", "NOASSERTION") >= 0 &&
                      set_str(f, "copyrightText", "NOASSERTION") >= 0 && json_array_append(files, f) >= 0 &&
                      json_array_append_new(rels, spdx_relationship(owner, "CONTAINS", id)) >= 0;
-                json_decref(f);
-                json_decref(sums);
-                json_decref(sum);
         }
         /* the LicenseRefs of both kinds, sorted, each once (Debian's first) */
         for (size_t i = 0, j = 0;
@@ -723,7 +441,7 @@ static json_t *spdx_document(const struct sbom *s, const char *created) {
                 const char *rpm = s->rpm_license_refs ? s->rpm_license_refs[j] : NULL;
                 int c = !deb ? 1 : !rpm ? -1 : strcmp(deb, rpm);
                 const char *id = c <= 0 ? deb : rpm;
-                json_t *r = json_object();
+                _cleanup_(json_decrefp) json_t *r = json_object();
                 _cleanup_free_ char *text = NULL;
                 i += c <= 0;
                 j += c >= 0;
@@ -737,20 +455,11 @@ static json_t *spdx_document(const struct sbom *s, const char *created) {
                         text = NULL;
                 ok = ok && r && set_str(r, "licenseId", id) >= 0 && set_str(r, "extractedText", text) >= 0 &&
                      json_array_append(refs, r) >= 0;
-                json_decref(r);
         }
         ok = ok && (json_array_size(refs) == 0 || json_object_set(doc, "hasExtractedLicensingInfos", refs) >= 0) &&
              json_object_set(doc, "packages", pkgs) >= 0 && json_object_set(doc, "files", files) >= 0 &&
              json_object_set(doc, "relationships", rels) >= 0;
-        if (!ok)
-                goto fail;
-        json_decref(ci), json_decref(creators), json_decref(pkgs), json_decref(files), json_decref(rels);
-        json_decref(image), json_decref(refs);
-        return doc;
-fail:
-        json_decref(doc), json_decref(ci), json_decref(creators), json_decref(pkgs), json_decref(files);
-        json_decref(rels), json_decref(image), json_decref(refs);
-        return NULL;
+        return ok ? TAKE_PTR(doc) : NULL;
 }
 
 /* --- CycloneDX 1.5 --- */
@@ -768,28 +477,22 @@ static void uuid_of(const char *digest, char out[static 37]) {
 }
 
 static json_t *cdx_file(const struct layer_file *lf) {
-        json_t *f = json_object(), *hashes = json_array(), *h = json_object();
+        _cleanup_(json_decrefp) json_t *f = json_object(), *hashes = json_array(), *h = json_object();
         _cleanup_free_ char *name = NULL, *ref = NULL;
 
         if (!f || !hashes || !h || asprintf(&name, "/%s", lf->path) < 0 || asprintf(&ref, "file:/%s", lf->path) < 0 ||
             set_str(f, "type", "file") < 0 || set_str(f, "bom-ref", ref) < 0 || set_str(f, "name", name) < 0 ||
             set_str(h, "alg", "SHA-256") < 0 || set_str(h, "content", digest_hex(lf->digest)) < 0 ||
-            json_array_append_new(hashes, h) < 0) {
-                json_decref(f);
-                json_decref(hashes);
+            json_array_append(hashes, h) < 0 || json_object_set(f, "hashes", hashes) < 0)
                 return NULL;
-        }
-        if (json_object_set_new(f, "hashes", hashes) < 0) {
-                json_decref(f);
-                return NULL;
-        }
-        return f;
+        return TAKE_PTR(f);
 }
 
 static json_t *cdx_document(const struct sbom *s, const char *timestamp) {
         const struct sbom_input *in = s->in;
-        json_t *doc = json_object(), *meta = json_object(), *tools = json_object(), *tcomps = json_array(),
-               *tool = json_object(), *image = json_object(), *comps = json_array();
+        _cleanup_(json_decrefp) json_t *doc = json_object(), *meta = json_object(), *tools = json_object(),
+                                       *tcomps = json_array(), *tool = json_object(), *image = json_object(),
+                                       *comps = json_array();
         char uuid[37], serial[64];
         bool ok = doc && meta && tools && tcomps && tool && image && comps;
 
@@ -806,7 +509,8 @@ static json_t *cdx_document(const struct sbom *s, const char *timestamp) {
              json_object_set(doc, "metadata", meta) >= 0;
         for (size_t i = 0; ok && i < s->n_pkgs; i++) {
                 const struct sbom_pkg *sp = &s->pkgs[i];
-                json_t *c = json_object(), *sub = json_array(), *props = json_array(), *lic = json_array();
+                _cleanup_(json_decrefp) json_t *c = json_object(), *sub = json_array(), *props = json_array(),
+                                               *lic = json_array();
                 char epoch[16];
                 ok = c && sub && props && lic && set_str(c, "type", "library") >= 0 &&
                      set_str(c, "bom-ref", sp->purl) >= 0 &&
@@ -845,22 +549,20 @@ static json_t *cdx_document(const struct sbom *s, const char *timestamp) {
                                 ok = json_array_append_new(sub, cdx_file(&in->files->v[f])) >= 0;
                 ok = ok && json_object_set(c, "properties", props) >= 0 && json_object_set(c, "components", sub) >= 0 &&
                      json_array_append(comps, c) >= 0;
-                json_decref(c), json_decref(sub), json_decref(props), json_decref(lic);
         }
         for (size_t f = 0; ok && f < in->files->n; f++)
                 if (!pkg_of(s, f))
                         ok = json_array_append_new(comps, cdx_file(&in->files->v[f])) >= 0;
         if (ok && s->base_purl) {
-                json_t *c = json_object();
+                _cleanup_(json_decrefp) json_t *c = json_object();
                 ok = c && set_str(c, "type", "container") >= 0 && set_str(c, "bom-ref", s->base_purl) >= 0 &&
                      set_str(c, "name", in->base_name) >= 0 && set_str(c, "version", in->base_digest) >= 0 &&
                      set_str(c, "purl", s->base_purl) >= 0 && json_array_append(comps, c) >= 0;
-                json_decref(c);
         }
         ok = ok && json_object_set(doc, "components", comps) >= 0;
         /* the image depends on its packages and its base, they on nothing listed */
         {
-                json_t *deps = json_array(), *top = json_object(), *on = json_array();
+                _cleanup_(json_decrefp) json_t *deps = json_array(), *top = json_object(), *on = json_array();
                 ok = ok && deps && top && on && set_str(top, "ref", "image") >= 0 &&
                      (!s->base_purl || json_array_append_new(on, json_string(s->base_purl)) >= 0);
                 for (size_t i = 0; ok && i < s->n_pkgs; i++)
@@ -872,15 +574,8 @@ static json_t *cdx_document(const struct sbom *s, const char *timestamp) {
                         ok = d && json_array_append_new(deps, d) >= 0;
                 }
                 ok = ok && json_object_set(doc, "dependencies", deps) >= 0;
-                json_decref(deps), json_decref(top), json_decref(on);
         }
-        json_decref(meta), json_decref(tools), json_decref(tcomps), json_decref(tool), json_decref(image);
-        json_decref(comps);
-        if (!ok) {
-                json_decref(doc);
-                return NULL;
-        }
-        return doc;
+        return ok ? TAKE_PTR(doc) : NULL;
 }
 
 int sbom_write(const struct sbom_input *in, enum sbom_format format, char **ret, size_t *ret_len,

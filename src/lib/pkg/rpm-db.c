@@ -37,6 +37,7 @@
 #include "basic/fs.h"
 #include "basic/log.h"
 #include "basic/path.h"
+#include "basic/utf8.h"
 #include "basic/strv.h"
 #include "pkg/rpm-db.h"
 #include "pkg/path-index.h"
@@ -253,20 +254,33 @@ static int key_cmp(const void *a, const void *b) {
         return strcmp(key_db->pkgs[*(const size_t *) a].key, key_db->pkgs[*(const size_t *) b].key);
 }
 
+/* A transaction set with the copy's database open for reading, or NULL
+ * with err. */
+static rpmts ts_open_read(struct smith_error **err) {
+        rpmts ts = ts_new();
+
+        if (!ts) {
+                error_oom(err);
+                return NULL;
+        }
+        if (rpmtsOpenDB(ts, O_RDONLY) != 0) {
+                rpmtsFree(ts);
+                rpm_error(err, SMITH_ERR_SOURCE, "open the database");
+                return NULL;
+        }
+        return ts;
+}
+
 /* Reads every header of the copy: the packages, then their paths. */
 static int read_headers(struct rpm_db *db, struct smith_error **err) {
-        rpmts ts = ts_new();
+        rpmts ts = ts_open_read(err);
         rpmdbMatchIterator mi = NULL;
         Header h;
         size_t cap = 0;
         int r = 0;
 
         if (!ts)
-                return error_oom(err);
-        if (rpmtsOpenDB(ts, O_RDONLY) != 0) {
-                rpmtsFree(ts);
-                return rpm_error(err, SMITH_ERR_SOURCE, "open the database");
-        }
+                return -1;
         mi = rpmtsInitIterator(ts, RPMDBI_PACKAGES, NULL, 0);
         while (r == 0 && (h = rpmdbNextIterator(mi))) {
                 struct rpm_pkg pkg = { .hnum = rpmdbGetIteratorOffset(mi) };
@@ -868,39 +882,7 @@ out:
 /* A header string fit for the SBOMs: at most RPMDB_TAG_MAX bytes of UTF-8
  * without control characters. */
 static bool tag_fit(const char *s) {
-        const unsigned char *p = (const unsigned char *) s;
-
-        if (!s || strnlen(s, RPMDB_TAG_MAX + 1) > RPMDB_TAG_MAX)
-                return false;
-        while (*p) {
-                unsigned n, c;
-
-                if (*p < 0x20 || *p == 0x7f)
-                        return false;
-                if (*p < 0x80) {
-                        p++;
-                        continue;
-                }
-                if ((*p & 0xe0) == 0xc0)
-                        n = 1, c = *p & 0x1f;
-                else if ((*p & 0xf0) == 0xe0)
-                        n = 2, c = *p & 0x0f;
-                else if ((*p & 0xf8) == 0xf0)
-                        n = 3, c = *p & 0x07;
-                else
-                        return false;
-                p++;
-                for (unsigned i = 0; i < n; i++, p++) {
-                        if ((*p & 0xc0) != 0x80)
-                                return false;
-                        c = (c << 6) | (*p & 0x3f);
-                }
-                /* overlong forms, surrogates, past U+10FFFF and the C1 controls */
-                if ((n == 1 && c < 0x80) || (n == 2 && c < 0x800) || (n == 3 && c < 0x10000) || c > 0x10ffff ||
-                    (c >= 0xd800 && c <= 0xdfff) || (c >= 0x80 && c < 0xa0))
-                        return false;
-        }
-        return true;
+        return s && strnlen(s, RPMDB_TAG_MAX + 1) <= RPMDB_TAG_MAX && utf8_valid(s, true);
 }
 
 /* Header h's tags as one allocation: the struct, then its strings. */
@@ -942,15 +924,11 @@ static struct rpm_db_package *package_info(Header h) {
 
 /* Each package with a key gets its info; under env_enter(). */
 static int read_package_info(struct rpm_db *db, struct smith_error **err) {
-        rpmts ts = ts_new();
+        rpmts ts = ts_open_read(err);
         int r = 0;
 
         if (!ts)
-                return error_oom(err);
-        if (rpmtsOpenDB(ts, O_RDONLY) != 0) {
-                rpmtsFree(ts);
-                return rpm_error(err, SMITH_ERR_SOURCE, "open the database");
-        }
+                return -1;
         for (size_t i = 0; r == 0 && i < db->n; i++) {
                 unsigned hnum = db->pkgs[i].hnum;
                 rpmdbMatchIterator mi;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "basic/macro.h"
+#include "basic/utf8.h"
 #include "tree/provenance.h"
 
 static const char *const kind_names[] = {
@@ -101,40 +102,9 @@ char *plan_reason_text(const struct plan_reason *why, const char *config_name) {
 
 /* --- writing --- */
 
-static bool utf8_valid(const char *s) {
-        const unsigned char *p = (const unsigned char *) s;
-
-        while (*p) {
-                unsigned n, c;
-                if (*p < 0x80) {
-                        p++;
-                        continue;
-                }
-                if ((*p & 0xe0) == 0xc0)
-                        n = 1, c = *p & 0x1f;
-                else if ((*p & 0xf0) == 0xe0)
-                        n = 2, c = *p & 0x0f;
-                else if ((*p & 0xf8) == 0xf0)
-                        n = 3, c = *p & 0x07;
-                else
-                        return false;
-                p++;
-                for (unsigned i = 0; i < n; i++, p++) {
-                        if ((*p & 0xc0) != 0x80)
-                                return false;
-                        c = (c << 6) | (*p & 0x3f);
-                }
-                /* overlong forms, surrogates and past U+10FFFF, as jansson refuses them */
-                if ((n == 1 && c < 0x80) || (n == 2 && c < 0x800) || (n == 3 && c < 0x10000) || c > 0x10ffff ||
-                    (c >= 0xd800 && c <= 0xdfff))
-                        return false;
-        }
-        return true;
-}
-
 /* Adds key: s unless s is NULL or not UTF-8.  -1 when out of memory. */
 static int set_string(json_t *o, const char *key, const char *s) {
-        if (!s || !utf8_valid(s))
+        if (!s || !utf8_valid(s, false))
                 return 0;
         return json_object_set_new(o, key, json_string(s));
 }
@@ -151,12 +121,13 @@ static int write_one(const struct plan_entry *e, void *userdata) {
 
         if (asprintf(&path, "/%s", e->path) < 0 || !o || !why)
                 return w->r = -ENOMEM;
-        if (!utf8_valid(path))
+        if (!utf8_valid(path, false))
                 return 0;
         if (json_object_set_new(o, "path", json_string(path)) < 0 ||
             json_object_set_new(o, "type", json_string(plan_type_name(e->type))) < 0 ||
             json_object_set_new(o, "package",
-                                (e->package && utf8_valid(e->package)) ? json_string(e->package) : json_null()) < 0 ||
+                                (e->package && utf8_valid(e->package, false)) ? json_string(e->package) : json_null()) <
+                    0 ||
             json_object_set_new(why, "kind", json_string(plan_reason_kind_name(e->why.kind))) < 0 ||
             set_string(why, "detail", e->why.detail) < 0 || set_string(why, "needed_by", e->why.needed_by) < 0 ||
             set_string(why, "pattern", e->why.pattern) < 0 ||
