@@ -39,15 +39,15 @@ teardown() {
         common_teardown
 }
 
-# oci_registry_start: helpers/oci-registry.py on a free port; sets OREG,
-# OREG_DATA, OREG_LOG.
+# oci_registry_start [OPTIONS...]: helpers/oci-registry.py on a free port
+# (with those options: --page-size N ...); sets OREG, OREG_DATA, OREG_LOG.
 oci_registry_start() {
         local port
         port=$(free_port)
         OREG_DATA="$T/oci-registry"
         OREG_LOG="$T/oci-registry.log"
         : >"$OREG_LOG"
-        "$REG_PY" "$HELPERS/oci-registry.py" --listen "127.0.0.1:$port" --data "$OREG_DATA" --log "$OREG_LOG" \
+        "$REG_PY" "$HELPERS/oci-registry.py" --listen "127.0.0.1:$port" --data "$OREG_DATA" --log "$OREG_LOG" "$@" \
                 >"$T/oci-registry.out" 2>&1 3>&- &
         service_add $! oci-registry
         OREG="127.0.0.1:$port"
@@ -234,6 +234,71 @@ listed() {
         run "$SMITH" download -r "http://$OREG/t/cat:1" -i got.tar.gz
         assert_status 0
         [ "$(layout_index got.tar.gz | jq '.manifests | length')" = 1 ] || fail "$(layout_index got.tar.gz)"
+}
+
+@test "referrers API: an answer in three pages (Link rel=next) is read whole, every artifact kept" {
+        oci_registry_start --page-size 1
+        run "$SMITH" upload -r "http://$OREG/t/cat:1" -i "$ARTS"
+        assert_status 0
+        [ "$(curl -sf "http://$OREG/v2/t/cat/referrers/$IMG" | listed | wc -l)" = 1 ] || fail "the registry does not page"
+        : >"$OREG_LOG"
+        run "$SMITH" download -v -r "http://$OREG/t/cat:1" -i got.tar.gz
+        assert_status 0
+        [ "$(grep -c "^GET /v2/t/cat/referrers/$IMG.* 200$" "$OREG_LOG")" = 3 ] || fail "$(cat "$OREG_LOG")"
+        grep -q "^GET /v2/t/cat/referrers/$IMG?n=1&last=sha256:[0-9a-f]* 200" "$OREG_LOG" || fail "$(cat "$OREG_LOG")"
+        ! grep -q "manifests/sha256-" "$OREG_LOG" || fail "the tag schema was asked: $(cat "$OREG_LOG")"
+        $OCI artifacts "$ARTS" >want
+        $OCI artifacts got.tar.gz 1 >got || fail "$(cat got)"
+        diff want got || fail "artifacts differ"
+        run $OCI verify got.tar.gz
+        assert_status 0
+}
+
+@test "referrers API: a next page on another host is not followed (credentials stay home); the first page is kept" {
+        local port log
+        port=$(free_port)
+        log="$T/elsewhere.log"
+        "$PYTHON" -m http.server --bind 127.0.0.1 --directory "$T" "$port" >"$log" 2>&1 &
+        service_add $! elsewhere
+        wait_http "http://127.0.0.1:$port/"
+        : >"$log"
+        oci_registry_start --page-size 1 --next-base "http://127.0.0.1:$port"
+        run "$SMITH" upload -r "http://$OREG/t/cat:1" -i "$ARTS"
+        assert_status 0
+        run "$SMITH" download -r "http://user:secret@$OREG/t/cat:1" -i got.tar.gz
+        assert_status 0
+        assert_output_contains "warning: referrers: the next page is not on 'http://$OREG' ('http://127.0.0.1:$port/v2/t/cat/referrers/$IMG?n=1&last="
+        assert_output_contains "not followed"
+        ! grep -q "GET" "$log" || fail "the other host was asked: $(cat "$log")"
+        [ "$(nested_index got.tar.gz | listed)" = "$(nested_index "$ARTS" | listed | head -n1)" ] ||
+                fail "not the first page's artifact: $(nested_index got.tar.gz)"
+}
+
+@test "hostile: referrers pages that link back to an earlier one are refused" {
+        oci_registry_start --page-size 1 --link-loop
+        run "$SMITH" upload -r "http://$OREG/t/cat:1" -i "$ARTS"
+        assert_status 0
+        : >"$OREG_LOG"
+        run "$SMITH" download -r "http://$OREG/t/cat:1" -i got.tar.gz
+        assert_refused "referrers: page 1 links back to a page read before"
+        [ "$(grep -c "/referrers/" "$OREG_LOG")" = 1 ] || fail "$(cat "$OREG_LOG")"
+}
+
+@test "hostile: 256 artifacts at most, all pages together" {
+        oci_registry_start --page-size 100
+        run "$SMITH" upload -r "http://$OREG/t/cat:1" -i "$CAT"
+        assert_status 0
+        $PYTHON -c '
+import hashlib, json, sys
+m = [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "artifactType": "application/spdx+json",
+      "digest": "sha256:" + hashlib.sha256(str(i).encode()).hexdigest(), "size": 100} for i in range(300)]
+json.dump({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": m}, sys.stdout)
+' >"$OREG_DATA/override/${IMG#sha256:}"
+        : >"$OREG_LOG"
+        run "$SMITH" download -r "http://$OREG/t/cat:1" -i got.tar.gz
+        assert_refused "referrers: more than 256 artifacts"
+        [ "$(grep -c "/referrers/" "$OREG_LOG")" = 3 ] || fail "$(cat "$OREG_LOG")"
+        ! grep -q "/manifests/sha256:" "$OREG_LOG" || fail "a manifest was fetched: $(cat "$OREG_LOG")"
 }
 
 # assert_refused MESSAGE: the last download failed with exit 5 and one line

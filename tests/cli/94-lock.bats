@@ -363,6 +363,99 @@ EOF
         [ ! -e bad.tar.gz ]
 }
 
+# write_rpm_yaml [MOCK KEYS...]: hello-rpm from the rpm repository, with mock keys
+write_rpm_yaml() {
+        {
+                echo "package: hello-rpm"
+                echo "repos:"
+                echo "- name: test"
+                echo "  baseurl: $RURL"
+                echo "  gpgkey: file://$FIX/rpm/key.asc"
+                if [ $# -gt 0 ]; then
+                        echo "mock:"
+                        for k in "$@"; do echo "  $k"; done
+                fi
+                echo "paths:"
+                echo "- ${RPM_PATHS:-/usr/bin/hello-rpm}"
+                echo "cmd: [/usr/bin/hello-rpm]"
+        } >smith.yaml
+}
+
+@test "lock: mock.debuginfo pins the debuginfo root, and a locked build with the metadata gone is the unlocked one" {
+        local bid dbg_digest
+        bid=$(cat "$FIX/rpm/hello-rpm.build-id")
+        write_rpm_yaml "debuginfo: true" "debugdeps: [decoy]" "debugpaths: [/usr/share/decoy]"
+        smith_user -b 1 -i before.tar.gz
+        assert_status 0
+        $OCI ls before.tar.gz | grep -q "usr/lib/debug/.build-id/${bid:0:2}/${bid:2}.debug" || fail "no debug file unlocked"
+        fresh_cache
+        smith_user lock
+        assert_status 0
+        # the debuginfo root: what was asked for, the debuginfo package of the
+        # copied program, the debugdeps; hello-rpm's and libgreet's ELF files were copied
+        run jq -r '.packages[] | select(.for == "debuginfo") | .name' smith.lock
+        [ "$output" = "decoy
+greeter-data
+hello-rpm
+hello-rpm-debuginfo
+libgreet" ] || fail "debuginfo packages: $output"
+        run jq -r '.packages[] | select(.for == null) | .name' smith.lock
+        [ "$output" = "greeter-data
+hello-rpm
+libgreet" ] || fail "packages: $output"
+        [ "$(jq -c '."debuginfo-of"' smith.lock)" = '["hello-rpm","libgreet"]' ] || fail "$(jq -c '."debuginfo-of"' smith.lock)"
+        dbg_digest=$(jq -r '.packages[] | select(.name == "hello-rpm-debuginfo") | .digest' smith.lock)
+        [ "$dbg_digest" = "sha256:$(sha256sum <"$RREPO/hello-rpm-debuginfo-1.0-1.$(uname -m).rpm" | cut -d' ' -f1)" ]
+        # the debuginfo packages are resolved, not fetched
+        [ ! -e "$U/cache/smith/blobs/sha256/${dbg_digest#sha256:}" ] || fail "lock fetched the debuginfo package"
+        [ "$(jq -S . smith.lock)" = "$(cat smith.lock)" ] || fail "not pretty-printed with sorted keys"
+        # no metadata, an empty cache: the same image, byte for byte
+        rm -rf "$RREPO/repodata"
+        fresh_cache
+        smith_user -b 1 -i locked.tar.gz
+        assert_status 0
+        cmp before.tar.gz locked.tar.gz || fail "the locked build is not the unlocked one"
+        # and offline, with the repository gone, from the cache
+        rm -rf "$RREPO"
+        chown -R 65534:65534 "$U" "$W"
+        run unshare --net setpriv --reuid=65534 --regid=65534 --clear-groups \
+                env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$U/home" XDG_CACHE_HOME="$U/cache" \
+                TMPDIR="$U/tmp" SOURCE_DATE_EPOCH=0 SMITH_NET_RETRY_BASE_MS=10 "$U/smith" -b 1 -i offline.tar.gz
+        assert_status 0
+        cmp before.tar.gz offline.tar.gz
+}
+
+@test "lock: mock.debuginfo turned on after locking, or ELF files from other packages, ask for a new lock (exit 3)" {
+        write_rpm_yaml
+        smith_user lock
+        assert_status 0
+        [ "$(jq -r '."debuginfo-of"' smith.lock)" = null ]
+        write_rpm_yaml "debuginfo: true"
+        smith_user
+        assert_status 3
+        assert_one_error_line
+        assert_output_contains "smith.lock: does not cover this smith.yaml"
+        assert_output_contains "run 'smith lock'"
+        assert_clean_failure
+        smith_user lock
+        assert_status 0
+        smith_user -i ok.tar.gz
+        assert_status 0
+        # paths that copy no ELF file: the lock's debuginfo root is not this build's
+        RPM_PATHS=/usr/share write_rpm_yaml "debuginfo: true"
+        smith_user
+        assert_status 3
+        assert_one_error_line
+        assert_output_contains "smith.lock: mock.debuginfo: the image's ELF files are not from the packages it was locked for: run 'smith lock --update'"
+        assert_clean_failure
+        smith_user lock --update
+        assert_status 0
+        [ "$(jq -c '."debuginfo-of"' smith.lock)" = '[]' ]
+        [ -z "$(jq -r '.packages[] | select(.for == "debuginfo") | .name' smith.lock)" ]
+        smith_user
+        assert_status 0
+}
+
 @test "lock: a registry image is locked by its manifest digest; the tag moving on does not move the build" {
         export SOURCE_DATE_EPOCH=0
         registry_start

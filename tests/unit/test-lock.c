@@ -164,6 +164,77 @@ static void test_inputs(void **state) {
         config_free(d);
 }
 
+/* mock.debuginfo: the debuginfo root's packages ("for": "debuginfo", a
+ * package of the build's root listed again) and "debuginfo-of" come back;
+ * the inputs digest changes with debuginfo and debugdeps, and not at all
+ * while debuginfo is off. */
+static void test_debuginfo(void **state) {
+        const char *off = "package: [hello]\nmock: {debugdeps: [gdb]}\n";
+        const char *plain = "package: [hello]\n";
+        const char *on = "package: [hello]\nmock: {debuginfo: true}\n";
+        const char *on_deps = "package: [hello]\nmock: {debuginfo: true, debugdeps: [gdb]}\n";
+        const char *on_paths = "package: [hello]\nmock: {debuginfo: true, debugpaths: [/usr/src/*]}\n";
+        struct smith_config *c[5] = {};
+        char dg[5][DIGEST_STR_LEN + 1];
+        const char *ys[5] = { off, plain, on, on_deps, on_paths };
+        struct smith_lock *l = sample(), *back = NULL;
+        struct smith_error *err = NULL;
+        struct lock_package dbg = { .name = (char *) "zlib",
+                                    .version = (char *) "1:1.2.13-1",
+                                    .arch = (char *) "amd64",
+                                    .source = (char *) "zlib",
+                                    .url = (char *) "http://h/debian/pool/z/zlib1g_1.2.13-1_amd64.deb",
+                                    .repo = (char *) "http://h/debian bookworm main",
+                                    .digest = D,
+                                    .size = 7,
+                                    .debuginfo = true };
+        char *of[] = { (char *) "zlib", (char *) "libc6", NULL }, *text = NULL, *again = NULL;
+
+        (void) state;
+        for (size_t i = 0; i < 5; i++) {
+                assert_int_equal(config_parse("x", ys[i], strlen(ys[i]), &c[i], NULL), 0);
+                assert_int_equal(lock_inputs_digest(c[i], "amd64", dg[i], NULL), 0);
+                config_free(c[i]);
+        }
+        assert_string_equal(dg[0], dg[1]);     /* off: as locks made before it */
+        assert_string_not_equal(dg[1], dg[2]); /* turned on */
+        assert_string_not_equal(dg[2], dg[3]); /* debugdeps */
+        assert_string_equal(dg[2], dg[4]);     /* debugpaths only select */
+
+        assert_int_equal(lock_add_package(l, &dbg, NULL), 0);
+        assert_int_equal(lock_set_debuginfo_of(l, of, NULL), 0);
+        assert_int_equal(lock_to_json(l, &text, &err), 0);
+        assert_non_null(strstr(text, "\"for\": \"debuginfo\""));
+        assert_non_null(strstr(text, "\"debuginfo-of\": [\n    \"libc6\",\n    \"zlib\"\n  ]"));
+        assert_int_equal(lock_parse("x.lock", text, strlen(text), &back, &err), 0);
+        assert_int_equal(back->n_pkgs, 3);
+        /* the build's zlib first, then the debuginfo root's */
+        assert_false(back->pkgs[1].debuginfo);
+        assert_true(back->pkgs[2].debuginfo);
+        assert_string_equal(back->debuginfo_of[0], "libc6");
+        assert_int_equal(lock_to_json(back, &again, &err), 0);
+        assert_string_equal(text, again);
+        lock_free(back);
+        back = NULL;
+        /* no "debuginfo-of": NULL, not empty */
+        lock_free(l);
+        l = sample();
+        free(text);
+        assert_int_equal(lock_to_json(l, &text, &err), 0);
+        assert_null(strstr(text, "debuginfo-of"));
+        assert_int_equal(lock_parse("x.lock", text, strlen(text), &back, &err), 0);
+        assert_null(back->debuginfo_of);
+        free(text);
+        free(again);
+        lock_free(l);
+        lock_free(back);
+        expect_bad(HEAD "\"packages\": [], \"repositories\": [], \"debuginfo-of\": [\"a\", \"a\"]}", "a second 'a'");
+        expect_bad(HEAD "\"packages\": [], \"repositories\": [], \"debuginfo-of\": [\"../x\"]}",
+                   "debuginfo-of[0]: not a package name");
+        expect_bad(HEAD "\"packages\": [], \"repositories\": [], \"debuginfo-of\": \"x\"}",
+                   "'debuginfo-of' is not a list");
+}
+
 static void test_path_for(void **state) {
         char *p;
 
@@ -182,7 +253,7 @@ static void test_path_for(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_round_trip), cmocka_unit_test(test_bad_forms), cmocka_unit_test(test_url_inside),
-                cmocka_unit_test(test_inputs),     cmocka_unit_test(test_path_for),
+                cmocka_unit_test(test_inputs),     cmocka_unit_test(test_path_for),  cmocka_unit_test(test_debuginfo),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -341,6 +341,38 @@ static void test_retry_after(void **state) {
         assert_int_equal(http_retry_after_parse(NULL, now, &ms), -EINVAL);
 }
 
+static void expect_link(const char *value, const char *want) {
+        char *got = http_link_target(value, "next");
+        const char *shown = value ? value : "(null)";
+
+        if (!want) {
+                if (got)
+                        fail_msg("'%s' gave '%s'", shown, got);
+                return;
+        }
+        if (!got)
+                fail_msg("'%s' gave nothing, not '%s'", shown, want);
+        assert_string_equal(got, want);
+        free(got);
+}
+
+/* Link headers (RFC 8288), as registries page referrers and tag lists. */
+static void test_link_target(void **state) {
+        (void) state;
+        expect_link("</v2/r/referrers/sha256:ab?n=1&last=x>; rel=\"next\"", "/v2/r/referrers/sha256:ab?n=1&last=x");
+        expect_link("<http://h/a>; rel=next", "http://h/a");
+        expect_link("<http://h/p>; rel=\"prev\", <http://h/n,1>; title=\"a, b; c\"; REL=\"last Next\"", "http://h/n,1");
+        expect_link(" , <x>;rel=next", "x");
+        expect_link("<x>; rel=\"prev\"", NULL);
+        expect_link("<x>; rel=nextpage", NULL);
+        expect_link("<x; rel=next", NULL);
+        expect_link("x; rel=next", NULL);
+        expect_link("<x>; rel=\"next", NULL);
+        expect_link("<x> junk; rel=next", NULL);
+        expect_link("", NULL);
+        expect_link(NULL, NULL);
+}
+
 static void test_platform(void **state) {
         struct oci_platform p;
         struct smith_error *err = NULL;
@@ -1153,19 +1185,13 @@ static void test_registry_basic_auth(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_ref_parse_table),
-                cmocka_unit_test(test_ref_display),
-                cmocka_unit_test(test_ref_errors),
-                cmocka_unit_test(test_is_registry_package),
-                cmocka_unit_test(test_challenges),
-                cmocka_unit_test(test_retry_after),
-                cmocka_unit_test(test_platform),
-                cmocka_unit_test(test_error_message),
-                cmocka_unit_test(test_base64),
-                cmocka_unit_test(test_credentials),
-                cmocka_unit_test(test_token_form),
-                cmocka_unit_test(test_identity_token_scope),
-                cmocka_unit_test(test_registry_push_pull),
+                cmocka_unit_test(test_ref_parse_table),      cmocka_unit_test(test_ref_display),
+                cmocka_unit_test(test_ref_errors),           cmocka_unit_test(test_is_registry_package),
+                cmocka_unit_test(test_challenges),           cmocka_unit_test(test_retry_after),
+                cmocka_unit_test(test_link_target),          cmocka_unit_test(test_platform),
+                cmocka_unit_test(test_error_message),        cmocka_unit_test(test_base64),
+                cmocka_unit_test(test_credentials),          cmocka_unit_test(test_token_form),
+                cmocka_unit_test(test_identity_token_scope), cmocka_unit_test(test_registry_push_pull),
                 cmocka_unit_test(test_registry_basic_auth),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

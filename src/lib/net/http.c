@@ -95,9 +95,9 @@ void http_file_sink_release(struct http_file_sink *s) {
 
 static void response_reset_headers(struct http_response *rs) {
         free_many(rs->location, rs->retry_after, rs->content_type, rs->content_digest, rs->etag, rs->last_modified,
-                  rs->oci_subject);
+                  rs->oci_subject, rs->link);
         strv_free(rs->www_authenticate);
-        rs->location = rs->retry_after = rs->content_type = rs->content_digest = rs->oci_subject = NULL;
+        rs->location = rs->retry_after = rs->content_type = rs->content_digest = rs->oci_subject = rs->link = NULL;
         rs->etag = rs->last_modified = NULL;
         rs->www_authenticate = NULL;
 }
@@ -190,6 +190,85 @@ char *http_url_resolve(const char *base, const char *location) {
         return r;
 }
 
+/* --- Link headers (RFC 8288) --- */
+
+static const char *skip_ws(const char *p); /* below, with Retry-After */
+
+/* Whether the space-separated list of relation types rels (len bytes)
+ * holds relation. */
+static bool rels_have(const char *rels, size_t len, const char *relation) {
+        size_t want = strlen(relation);
+
+        for (size_t i = 0; i < len;) {
+                size_t k = i;
+                while (k < len && rels[k] != ' ' && rels[k] != '\t')
+                        k++;
+                if (k - i == want && strncasecmp(rels + i, relation, want) == 0)
+                        return true;
+                i = k + 1;
+        }
+        return false;
+}
+
+char *http_link_target(const char *value, const char *relation) {
+        const char *p = value;
+
+        while (p && *(p = skip_ws(p))) {
+                const char *target, *end;
+                bool match = false;
+
+                if (*p == ',') { /* empty list elements are allowed */
+                        p++;
+                        continue;
+                }
+                if (*p != '<')
+                        return NULL;
+                target = p + 1;
+                end = strchr(target, '>');
+                if (!end)
+                        return NULL;
+                p = skip_ws(end + 1);
+                /* ; name[=value], value a token or a quoted string */
+                while (*p == ';') {
+                        const char *name = p = skip_ws(p + 1), *v = NULL;
+                        size_t name_len, v_len = 0;
+
+                        while (*p && !strchr("=;, \t", *p))
+                                p++;
+                        name_len = (size_t) (p - name);
+                        p = skip_ws(p);
+                        if (*p == '=') {
+                                p = skip_ws(p + 1);
+                                if (*p == '"') {
+                                        v = ++p;
+                                        while (*p && *p != '"') {
+                                                if (*p == '\\' && p[1])
+                                                        p++;
+                                                p++;
+                                        }
+                                        if (*p != '"')
+                                                return NULL;
+                                        v_len = (size_t) (p - v);
+                                        p++;
+                                } else {
+                                        v = p;
+                                        while (*p && !strchr(";, \t", *p))
+                                                p++;
+                                        v_len = (size_t) (p - v);
+                                }
+                                p = skip_ws(p);
+                        }
+                        if (name_len == 3 && strncasecmp(name, "rel", 3) == 0 && v && rels_have(v, v_len, relation))
+                                match = true;
+                }
+                if (*p && *p != ',')
+                        return NULL;
+                if (match)
+                        return strndup(target, (size_t) (end - target));
+        }
+        return NULL;
+}
+
 char *http_escape(const char *s) {
         char *e = curl_easy_escape(NULL, s, 0);
         char *r;
@@ -262,6 +341,24 @@ static void set_header(char **field, const char *v, size_t len) {
         *field = header_value(v, len);
 }
 
+/* Several Link headers are one list (RFC 9110 5.3), joined with ", ";
+ * HTTP_MAX_HEADERS bounds them all. */
+static void add_link(char **field, const char *v, size_t len) {
+        _cleanup_free_ char *value = header_value(v, len);
+        char *joined = NULL;
+
+        if (!value)
+                return;
+        if (!*field) {
+                *field = TAKE_PTR(value);
+                return;
+        }
+        if (asprintf(&joined, "%s, %s", *field, value) < 0)
+                return;
+        free(*field);
+        *field = joined;
+}
+
 static size_t header_cb(char *buf, size_t size, size_t n, void *ud) {
         struct xfer *x = ud;
         size_t len = size * n;
@@ -304,6 +401,8 @@ static size_t header_cb(char *buf, size_t size, size_t n, void *ud) {
                 set_header(&x->rs->last_modified, colon, len - nl - 1);
         else if (nl == 11 && strncasecmp(buf, "oci-subject", 11) == 0)
                 set_header(&x->rs->oci_subject, colon, len - nl - 1);
+        else if (nl == 4 && strncasecmp(buf, "link", 4) == 0)
+                add_link(&x->rs->link, colon, len - nl - 1);
         else if (nl == 16 && strncasecmp(buf, "www-authenticate", 16) == 0 &&
                  strv_length(x->rs->www_authenticate) < HTTP_MAX_CHALLENGES) {
                 char *v = header_value(colon, len - nl - 1);

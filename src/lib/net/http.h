@@ -87,6 +87,7 @@ struct http_response {
         char *location, *retry_after, *content_type, *content_digest;
         char *etag, *last_modified; /* validators for conditional requests, or NULL */
         char *oci_subject;          /* OCI-Subject: a registry that keeps referrers (OCI distribution 1.1) */
+        char *link;                 /* every Link header's value, joined with ", " (RFC 8288), or NULL */
         char **www_authenticate;
         char *body; /* NUL-terminated */
         size_t body_len;
@@ -151,6 +152,12 @@ int http_retry_after_parse(const char *value, time_t now, int64_t *ret_ms);
 char *http_url_origin(const char *url);
 /* Resolves location relative to base; NULL unless the result is http(s). */
 char *http_url_resolve(const char *base, const char *location);
+/* The target of the first link in a Link header value (RFC 8288:
+ * `<uri-reference>; rel="next", <...>; rel=prev`) whose rel names
+ * relation (case-insensitive; rel may list several, space-separated), as
+ * written (relative references are the caller's to resolve), or NULL when
+ * there is none or the value does not parse. */
+char *http_link_target(const char *value, const char *relation);
 /* "%-escapes" s for a query value. */
 char *http_escape(const char *s);
 /* True if url's scheme is plain http (case-insensitive). */

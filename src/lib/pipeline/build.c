@@ -671,6 +671,28 @@ static int open_layer_tmpfile(const char *image, int *ret, struct smith_error **
         return 0;
 }
 
+/* The build directory, smith.yaml and the users of a build (or a lock). */
+static int build_open(struct build *b, struct smith_error **err) {
+        const struct build_opts *o = b->o;
+        int r;
+
+        b->dirfd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (b->dirfd < 0)
+                return error_set_errno(err, SMITH_ERR_USAGE, errno, "build directory '%s'", o->dir);
+        b->conf_name = (streq(o->dir, ".") || o->conf[0] == '/') ? strdup(o->conf) : path_join(o->dir, o->conf);
+        if (!b->conf_name)
+                return error_oom(err);
+        r = config_load(b->conf_name, &b->cfg, err);
+        if (r < 0)
+                return r;
+        r = nss_generate(b->cfg->user, b->cfg->groups, b->cfg->nss, &b->nss);
+        if (r < 0)
+                return error_set_errno(err, SMITH_ERR_IO, r, "nss");
+        if (b->nss.passwd)
+                b->cfg->nss = true; /* named users force nss on, as in the original */
+        return 0;
+}
+
 static int run(struct build *b, struct smith_error **err) {
         const struct build_opts *o = b->o;
         _cleanup_free_ char *spec = NULL;
@@ -686,21 +708,9 @@ static int run(struct build *b, struct smith_error **err) {
         r = get_buildno(o, b->epoch, &b->buildno, err);
         if (r < 0)
                 return r;
-        b->dirfd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (b->dirfd < 0)
-                return error_set_errno(err, SMITH_ERR_USAGE, errno, "build directory '%s'", o->dir);
-        b->conf_name = (streq(o->dir, ".") || o->conf[0] == '/') ? strdup(o->conf) : path_join(o->dir, o->conf);
-        if (!b->conf_name)
-                return error_oom(err);
-        r = config_load(b->conf_name, &b->cfg, err);
+        r = build_open(b, err);
         if (r < 0)
                 return r;
-
-        r = nss_generate(b->cfg->user, b->cfg->groups, b->cfg->nss, &b->nss);
-        if (r < 0)
-                return error_set_errno(err, SMITH_ERR_IO, r, "nss");
-        if (b->nss.passwd)
-                b->cfg->nss = true; /* named users force nss on, as in the original */
 
         if (!isempty(b->cfg->package)) {
                 struct source_ctx ctx;
@@ -797,6 +807,43 @@ void build_source_ctx(const struct build_opts *o, int dirfd, struct source_ctx *
                 .insecure = o->insecure,
                 .limits = o->limits,
         };
+}
+
+/* --- smith lock with mock.debuginfo --- */
+
+/* The build's first steps with the source resolving into l: the rpm
+ * source makes its root, the selection runs, and mock.debuginfo's
+ * packages are resolved for the ELF files it chose (debuginfo_plan(), the
+ * source's debuginfo op recording into l). */
+static int lock_select(struct build *b, struct smith_lock *l, struct smith_error **err) {
+        struct source_ctx ctx;
+        int r;
+
+        r = build_open(b, err);
+        if (r < 0)
+                return r;
+        if (ensure_cache(b, err) < 0)
+                return -1;
+        build_source_ctx(b->o, b->dirfd, &ctx);
+        ctx.lock_out = l;
+        ctx.cache = b->cache;
+        if (source_lock_open(b->cfg, &ctx, &b->src, err) < 0)
+                return -1;
+        if (!b->src || b->src->root_fd < 0 || !b->cfg->mock.debuginfo)
+                return 0; /* nothing to select from: a source without debuginfo packages */
+        r = plan_new(&b->plan);
+        if (r < 0)
+                return error_set_errno(err, SMITH_ERR_IO, r, "plan");
+        if (plan_layout(b, err) < 0)
+                return -1;
+        return plan_source(b, err);
+}
+
+int build_lock_selection(const struct build_opts *o, struct smith_lock *l, struct smith_error **err) {
+        struct build b = { .o = o, .dirfd = -1, .rootfs_fd = -1, .layer_fd = -1 };
+        int r = lock_select(&b, l, err);
+        build_release(&b);
+        return r;
 }
 
 int build_run(const struct build_opts *o, struct smith_error **err) {

@@ -26,3 +26,11 @@ int build_run(const struct build_opts *o, struct smith_error **err);
  * dirfd being o->dir's; the cache and the lock are the caller's to set. */
 struct source_ctx;
 void build_source_ctx(const struct build_opts *o, int dirfd, struct source_ctx *ret);
+
+/* `smith lock` of a smith.yaml with mock.debuginfo (resolve.h): the
+ * source resolves into l as source_lock() has it, and where it has
+ * debuginfo packages (rpm) it makes its root and the selection runs, so
+ * that the debuginfo packages of the ELF files the image will hold are
+ * resolved into l too. */
+struct smith_lock;
+int build_lock_selection(const struct build_opts *o, struct smith_lock *l, struct smith_error **err);

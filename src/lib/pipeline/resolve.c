@@ -1,6 +1,7 @@
 /* `smith lock`; see resolve.h.  smith.yaml is read as a build reads it,
- * the package source resolves into a fresh lock (source_lock()), and the
- * lock gets the digest of the smith.yaml inputs it covers. */
+ * the package source resolves into a fresh lock (source_lock(); with
+ * mock.debuginfo, build_lock_selection(), which runs the selection too),
+ * and the lock gets the digest of the smith.yaml inputs it covers. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -44,7 +45,11 @@ int build_lock(const struct build_opts *o, bool update, struct smith_error **err
                 return error_oom(err);
         if (lock_inputs_digest(cfg, oci_host_architecture(), l->inputs, err) < 0)
                 return -1;
-        if (!isempty(cfg->package)) {
+        if (!isempty(cfg->package) && cfg->mock.debuginfo) {
+                /* the debuginfo packages follow from the selection: run it */
+                if (build_lock_selection(o, l, err) < 0)
+                        return -1;
+        } else if (!isempty(cfg->package)) {
                 struct source_ctx ctx;
 
                 build_source_ctx(o, dirfd, &ctx);

@@ -351,7 +351,7 @@ static int do_pull_referrers(struct registry_client *c, struct cache *cache, con
                 return error_oom(err);
         if (registry_set_scopes(c, "pull") < 0)
                 return error_oom(err);
-        q = get_listing(c, url, &body, &len, &status, err);
+        q = registry_referrers_get(c, url, &body, &len, &status, err); /* every page */
         if (q < 0)
                 return -1;
         if (q == 0 && answer_failed(status)) {

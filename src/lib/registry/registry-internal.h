@@ -178,3 +178,15 @@ void registry_client_stats(const struct registry_client *c, struct registry_stat
 
 /* Forgets which repositories this process saw blobs in (for tests). */
 void registry_forget_blobs(void);
+
+/* --- the referrers API, paged (referrers-pages.c) --- */
+
+#define REGISTRY_REFERRERS_MAX_PAGES 256u /* pages of one referrers answer: one artifact each at most */
+
+/* GET url, a referrers answer, and the pages its Link rel="next" headers
+ * lead to on the registry's origin: 1 and one index listing them all (each
+ * digest once, OCI_REFERRERS_MAX at most, REGISTRY_MAX_MANIFEST bytes of
+ * pages at most), 0 when the first answer is no image index (*ret_status
+ * says why), -1 with err (a later page that fails, a loop, too many). */
+int registry_referrers_get(struct registry_client *c, const char *url, char **ret_body, size_t *ret_len,
+                           long *ret_status, struct smith_error **err);

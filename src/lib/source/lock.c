@@ -35,6 +35,7 @@ void lock_free(struct smith_lock *l) {
                 free(l->repos[i].name);
                 free(l->repos[i].uri);
         }
+        strv_free(l->debuginfo_of);
         free_many(l->repos, l->source, l->path, l->image.reference, l->image.media_type, l);
 }
 
@@ -60,7 +61,8 @@ int lock_add_package(struct smith_lock *l, const struct lock_package *p, struct 
                                     .local = strdup_or_null(p->local),
                                     .repo = strdup_or_null(p->repo),
                                     .size = p->size,
-                                    .os_release = p->os_release };
+                                    .os_release = p->os_release,
+                                    .debuginfo = p->debuginfo };
         memcpy(q->digest, p->digest, sizeof(q->digest));
         l->n_pkgs++;
         if (!q->name || !q->version || !q->arch || !q->source || (p->url && !q->url) || (p->local && !q->local) ||
@@ -84,6 +86,17 @@ int lock_add_repo(struct smith_lock *l, const char *name, const char *uri, const
         l->n_repos++;
         if (!n[l->n_repos - 1].name || !n[l->n_repos - 1].uri)
                 return error_oom(err);
+        return 0;
+}
+
+int lock_set_debuginfo_of(struct smith_lock *l, char *const *of, struct smith_error **err) {
+        char **copy = of ? strv_copy(of) : calloc(1, sizeof(char *));
+
+        if (!copy)
+                return error_oom(err);
+        strv_sort(copy);
+        strv_free(l->debuginfo_of);
+        l->debuginfo_of = copy;
         return 0;
 }
 
@@ -127,7 +140,13 @@ int lock_inputs_digest(const struct smith_config *c, const char *host_arch, char
                 pkgs = json_pack("[s?]", c->package);
         j = json_pack("{s:i, s:s, s:o, s:O, s:o, s:O}", "lock", LOCK_VERSION, "arch", host_arch, "type",
                       str_or_null(c->type), "package", pkgs, "mock.deps", strv_json(c->mock.deps), "repos", repos);
-        text = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII) : NULL;
+        if (!j)
+                return error_oom(err);
+        /* only when on, so that locks made without it still cover their smith.yaml */
+        if (c->mock.debuginfo && (json_object_set_new(j, "mock.debuginfo", json_true()) < 0 ||
+                                  json_object_set_new(j, "mock.debugdeps", strv_json(c->mock.debugdeps)) < 0))
+                return error_oom(err);
+        text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
         if (!text)
                 return error_oom(err);
         sha256_digest_of(text, strlen(text), ret);
@@ -143,6 +162,8 @@ static int package_cmp(const void *a, const void *b) {
                 r = strcmp(x->arch, y->arch);
         if (r == 0)
                 r = strcmp(x->version, y->version);
+        if (r == 0)
+                r = (int) x->debuginfo - (int) y->debuginfo; /* the build's root first */
         return r;
 }
 
@@ -171,7 +192,8 @@ int lock_to_json(struct smith_lock *l, char **ret, struct smith_error **err) {
                 if ((p->url && json_object_set_new(o, "url", json_string(p->url)) < 0) ||
                     (p->repo && json_object_set_new(o, "repository", json_string(p->repo)) < 0) ||
                     (p->local && json_object_set_new(o, "local", json_string(p->local)) < 0) ||
-                    (p->os_release && json_object_set_new(o, "for", json_string("os-release")) < 0))
+                    (p->os_release && json_object_set_new(o, "for", json_string("os-release")) < 0) ||
+                    (p->debuginfo && json_object_set_new(o, "for", json_string("debuginfo")) < 0))
                         return error_oom(err);
         }
         for (size_t i = 0; i < l->n_repos; i++) {
@@ -184,6 +206,11 @@ int lock_to_json(struct smith_lock *l, char **ret, struct smith_error **err) {
                       l->source ? l->source : "none", "packages", pkgs, "repositories", repos);
         if (!j)
                 return error_oom(err);
+        if (l->debuginfo_of) {
+                strv_sort(l->debuginfo_of);
+                if (json_object_set_new(j, "debuginfo-of", strv_json(l->debuginfo_of)) < 0)
+                        return error_oom(err);
+        }
         if (l->image.reference) {
                 json_t *o =
                         json_pack("{s:s, s:s, s:s, s:I}", "reference", l->image.reference, "mediaType",
@@ -433,9 +460,10 @@ static int parse_package(struct reader *rd, json_t *o, size_t i, struct lock_pac
             get_str(rd, where, o, "local", true, local_ok, &p->local) < 0 ||
             get_str(rd, where, o, "for", true, NULL, &purpose) < 0)
                 return -1;
-        if (purpose && !streq(purpose, "os-release"))
-                return bad(rd, where, "'for' can only be \"os-release\"");
-        p->os_release = purpose != NULL;
+        if (purpose && !streq(purpose, "os-release") && !streq(purpose, "debuginfo"))
+                return bad(rd, where, "'for' can only be \"os-release\" or \"debuginfo\"");
+        p->os_release = purpose && streq(purpose, "os-release");
+        p->debuginfo = purpose && streq(purpose, "debuginfo");
         p->size = (uint64_t) size;
         if (!p->local == !p->url)
                 return bad(rd, where, "needs either 'url' or 'local'");
@@ -483,8 +511,35 @@ static int get_list(struct reader *rd, json_t *j, const char *key, size_t max, j
         return 0;
 }
 
+/* "debuginfo-of": package names, each once. */
+static int parse_debuginfo_of(struct reader *rd, json_t *j, struct smith_lock *l) {
+        json_t *a, *v;
+        size_t i;
+
+        if (get_list(rd, j, "debuginfo-of", LOCK_MAX_ITEMS, &a) < 0)
+                return -1;
+        l->debuginfo_of = calloc(json_array_size(a) + 1, sizeof(char *));
+        if (!l->debuginfo_of)
+                return error_oom(rd->err);
+        json_array_foreach(a, i, v) {
+                const char *s = json_string_value(v);
+
+                if (!s || strlen(s) != json_string_length(v) || !name_ok(s))
+                        return error_set(rd->err, SMITH_ERR_CONFIG, "%s: debuginfo-of[%zu]: not a package name",
+                                         rd->name, i);
+                if (strv_contains(l->debuginfo_of, s))
+                        return error_set(rd->err, SMITH_ERR_CONFIG, "%s: debuginfo-of[%zu]: a second '%s'", rd->name, i,
+                                         s);
+                l->debuginfo_of[i] = strdup(s);
+                if (!l->debuginfo_of[i])
+                        return error_oom(rd->err);
+        }
+        return 0;
+}
+
 static int parse(struct reader *rd, const char *data, size_t len, struct smith_lock *l) {
-        static const char *const keys[] = { "version", "inputs", "source", "packages", "repositories", "image", NULL };
+        static const char *const keys[] = { "version",      "inputs", "source",       "packages",
+                                            "repositories", "image",  "debuginfo-of", NULL };
         _cleanup_(json_decrefp) json_t *j = NULL;
         json_t *pkgs, *repos, *v, *img;
         json_error_t jerr;
@@ -538,6 +593,8 @@ static int parse(struct reader *rd, const char *data, size_t len, struct smith_l
                                          "%s: packages[%zu]: 'repository' names no entry of 'repositories'", rd->name,
                                          i);
         }
+        if (json_object_get(j, "debuginfo-of") && parse_debuginfo_of(rd, j, l) < 0)
+                return -1;
         img = json_object_get(j, "image");
         if (img && parse_image(rd, img, &l->image) < 0)
                 return -1;
@@ -586,10 +643,11 @@ int lock_load(int dirfd, const char *path, const struct smith_config *c, const c
         if (!l->path)
                 return error_oom(err);
         if (!streq(want, l->inputs))
-                return error_set(err, SMITH_ERR_CONFIG,
-                                 "%s: does not cover this smith.yaml (type, package, mock.deps or repos changed): run "
-                                 "'smith lock'",
-                                 path);
+                return error_set(
+                        err, SMITH_ERR_CONFIG,
+                        "%s: does not cover this smith.yaml (type, package, mock.deps, mock.debuginfo or repos "
+                        "changed): run 'smith lock'",
+                        path);
         *ret = TAKE_PTR(l);
         return 0;
 }

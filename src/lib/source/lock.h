@@ -11,9 +11,18 @@
  *
  * The file is pretty-printed JSON with sorted keys and sorted lists, so it
  * diffs well.  It records a digest of the smith.yaml inputs that decide
- * the resolution (type, package, mock.deps, repos, and this machine's
+ * the resolution (type, package, mock.deps, repos, mock.debuginfo and
+ * mock.debugdeps when debuginfo is on, and this machine's
  * architecture): a lock that does not cover smith.yaml is an error asking
  * for `smith lock`.
+ *
+ * With mock.debuginfo the lock also records the debuginfo root: which
+ * debuginfo packages a build installs depends on the ELF files it copies,
+ * so `smith lock` runs the selection, pins the whole solution installed in
+ * that root ("for": "debuginfo", a package of the build's root listed a
+ * second time when the debuginfo root has it too) and the packages whose
+ * debuginfo was looked for (debuginfo_of); a locked build whose selection
+ * names other packages is an error asking for `smith lock --update`.
  *
  * When read back the lock is outside input: bounded (LOCK_MAX_FILE bytes,
  * LOCK_MAX_ITEMS packages, LOCK_MAX_REPOS indexes), every key known, every field checked for its
@@ -47,6 +56,7 @@ struct lock_package {
         char digest[DIGEST_STR_LEN + 1];
         uint64_t size;
         bool os_release; /* "for": "os-release": fetched only for the image's os-release (deb's base-files) */
+        bool debuginfo;  /* "for": "debuginfo": installed in the mock.debuginfo root (and only there) */
 };
 
 /* One repository index the resolution read, by its checksum. */
@@ -72,6 +82,11 @@ struct smith_lock {
         struct lock_package *pkgs; /* sorted by name, then architecture */
         size_t n_pkgs;
         struct lock_image image;
+        /* mock.debuginfo: the packages whose ELF files the selection copied
+         * (sorted), whose debuginfo packages are the "for": "debuginfo"
+         * ones; NULL when the lock did not run the selection
+         * ("debuginfo-of" absent), else a strv, possibly empty */
+        char **debuginfo_of;
 };
 
 struct smith_lock *lock_new(void);
@@ -81,8 +96,12 @@ DEFINE_POINTER_CLEANUP(struct smith_lock, lock_free)
 /* Appends a copy of p (or r); the lists are sorted by lock_to_json(). */
 int lock_add_package(struct smith_lock *l, const struct lock_package *p, struct smith_error **err);
 int lock_add_repo(struct smith_lock *l, const char *name, const char *uri, const char *index, struct smith_error **err);
+/* Sets l->debuginfo_of to a sorted copy of of (NULL: an empty list). */
+int lock_set_debuginfo_of(struct smith_lock *l, char *const *of, struct smith_error **err);
 
-/* sha256 of what in c decides the resolution, for host_arch. */
+/* sha256 of what in c decides the resolution, for host_arch (with
+ * mock.debuginfo on, mock.debuginfo and mock.debugdeps too; off, the
+ * digest is the one locks made before them have). */
 int lock_inputs_digest(const struct smith_config *c, const char *host_arch, char ret[static DIGEST_STR_LEN + 1],
                        struct smith_error **err);
 

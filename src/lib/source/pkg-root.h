@@ -88,7 +88,8 @@ int source_wanted_names(const struct smith_config *c, bool (*is_local)(const cha
  * solved against, into ctx->lock_out. */
 int source_lock_record(const struct source_ctx *ctx, const struct apt_indexes *idx, const struct pkg_choice *c,
                        size_t n, const struct pkg_choice *release, size_t n_release, struct smith_error **err);
-/* A build with ctx->lock: its packages as choices, in the lock's order,
+/* A build with ctx->lock: its packages as choices (not the debuginfo
+ * root's), in the lock's order,
  * once every repository it names is one of allowed (the URIs smith.yaml or
  * the machine names) and every URL lies inside its repository; local files
  * must be ones smith.yaml names.  Those marked for os-release go to
@@ -96,6 +97,16 @@ int source_lock_record(const struct source_ctx *ctx, const struct apt_indexes *i
 int source_lock_choices(const struct smith_config *c, const struct source_ctx *ctx, char *const *allowed,
                         bool (*is_local)(const char *), struct pkg_choice **ret, size_t *ret_n,
                         struct pkg_choice **ret_release, size_t *ret_n_release, struct smith_error **err);
+/* `smith lock` with mock.debuginfo: the packages of the debuginfo root
+ * (marked "for": "debuginfo") and of, the packages whose debuginfo was
+ * looked for, into ctx->lock_out. */
+int source_lock_record_debuginfo(const struct source_ctx *ctx, char *const *of, const struct pkg_choice *c, size_t n,
+                                 struct smith_error **err);
+/* A locked build's debuginfo root: the packages marked for it, once of
+ * (the packages the selection's ELF files come from) is the list the lock
+ * was made for (else SMITH_ERR_CONFIG, asking for `smith lock --update`). */
+int source_lock_debuginfo_choices(const struct source_ctx *ctx, char *const *of, struct pkg_choice **ret, size_t *ret_n,
+                                  struct smith_error **err);
 /* After source_fetch_choices(): each local file is the one the lock records. */
 int source_lock_check_locals(const struct source_ctx *ctx, const struct pkg_choice *c, size_t n,
                              struct smith_error **err);

@@ -353,7 +353,9 @@ static int rpm_open(struct source *s, const struct smith_config *c, const struct
                               : rpm_solve(c, ctx, h, &mc, &repos, &idx, &pool, &wanted, &choices, &n, err);
         if (r >= 0 && ctx->lock_out)
                 r = source_lock_record(ctx, &idx, choices, n, NULL, 0, err);
-        else if (r >= 0) {
+        /* `smith lock` with mock.debuginfo goes on to the root: which debuginfo
+         * packages to pin follows from the ELF files the selection copies */
+        if (r >= 0 && (!ctx->lock_out || c->mock.debuginfo)) {
                 r = source_fetch_choices(ctx, &ho, choices, n, RPM_FETCH_WORKERS, err);
                 if (r < 0 && ctx->lock)
                         error_wrap(err, "%s", ctx->lock->path);
@@ -363,15 +365,11 @@ static int rpm_open(struct source *s, const struct smith_config *c, const struct
                         r = check_signatures(ctx, &repos, choices, n, err);
                 if (r >= 0)
                         r = source_pkg_root(s, ctx->cache, &rpm_root_ops, choices, n, &ctx->limits, err);
-                if (r >= 0 && !isempty(c->mock.post_build))
+                if (r >= 0 && !ctx->lock_out && !isempty(c->mock.post_build))
                         r = mock_hook_run("post-build", c->mock.post_build, ctx, s->root_path, err);
-                if (r >= 0 && c->mock.debuginfo && !pool)
-                        r = error_set(err, SMITH_ERR_CONFIG,
-                                      "%s: mock.debuginfo needs the repositories' metadata, which a locked build "
-                                      "does not read: build without the lock",
-                                      ctx->lock ? ctx->lock->path : "smith.lock");
                 if (r >= 0 && c->mock.debuginfo) {
-                        /* kept for rpm_debuginfo(), after the selection */
+                        /* kept for rpm_debuginfo(), after the selection (a locked
+                         * build has no pool: the lock names the debuginfo root) */
                         struct rpm_state *st = calloc(1, sizeof(*st));
                         if (!st)
                                 r = error_oom(err);
@@ -414,16 +412,14 @@ static char *debuginfo_of(const struct source *s, struct pkg_pool *pool, const c
         return strdup("");
 }
 
-static int rpm_debuginfo(struct source *s, char *const *pkgs, char *const *extra, struct smith_error **err) {
-        struct rpm_state *st = s->priv;
+/* The debuginfo root's packages, solved now: what smith.yaml asked for,
+ * the debuginfo packages of pkgs and the extra ones, in the pool the build
+ * was solved in; 0 and none when there is nothing to install. */
+static int debuginfo_solve(struct source *s, struct rpm_state *st, char *const *pkgs, char *const *extra,
+                           struct pkg_choice **ret, size_t *ret_n, struct smith_error **err) {
         _cleanup_strv_free_ char **names = NULL;
-        _cleanup_(source_freep) struct source *tmp = NULL;
-        struct pkg_choice *choices = NULL;
-        size_t n = 0, n_debug = 0;
-        int r;
+        size_t n_debug = 0;
 
-        if (!st)
-                return error_set(err, SMITH_ERR_IO, "debuginfo: the package pool is gone");
         names = strv_copy(st->wanted);
         if (st->wanted && !names)
                 return error_oom(err);
@@ -450,15 +446,44 @@ static int rpm_debuginfo(struct source *s, char *const *pkgs, char *const *extra
                         return error_oom(err);
                 n_debug++;
         }
+        *ret = NULL;
+        *ret_n = 0;
         if (n_debug == 0)
                 return 0;
+        return pkg_solve(st->pool, names, false, ret, ret_n, err);
+}
+
+static int rpm_debuginfo(struct source *s, char *const *pkgs, char *const *extra, struct smith_error **err) {
+        struct rpm_state *st = s->priv;
+        _cleanup_(source_freep) struct source *tmp = NULL;
+        struct pkg_choice *choices = NULL;
+        size_t n = 0;
+        int r;
+
+        if (!st)
+                return error_set(err, SMITH_ERR_IO, "debuginfo: the package pool is gone");
+        /* locked: the root the lock names, for the packages it was made for;
+         * else solved now (and with `smith lock`, recorded and not fetched) */
+        r = st->ctx.lock ? source_lock_debuginfo_choices(&st->ctx, pkgs, &choices, &n, err)
+                         : debuginfo_solve(s, st, pkgs, extra, &choices, &n, err);
+        if (r >= 0 && st->ctx.lock_out)
+                r = source_lock_record_debuginfo(&st->ctx, pkgs, choices, n, err);
+        if (r < 0 || n == 0 || st->ctx.lock_out) {
+                pkg_choices_free(choices, n);
+                return r < 0 ? error_wrap(err, "mock.debuginfo") : 0;
+        }
         tmp = calloc(1, sizeof(*tmp));
         if (!tmp)
-                return error_oom(err);
-        tmp->root_fd = -1;
-        r = pkg_solve(st->pool, names, false, &choices, &n, err);
-        if (r >= 0)
+                r = error_oom(err);
+        else
+                tmp->root_fd = -1;
+        if (r >= 0) {
                 r = source_fetch_choices(&st->ctx, &st->ho, choices, n, RPM_FETCH_WORKERS, err);
+                if (r < 0 && st->ctx.lock)
+                        error_wrap(err, "%s", st->ctx.lock->path);
+        }
+        if (r >= 0 && st->ctx.lock)
+                r = source_lock_check_locals(&st->ctx, choices, n, err);
         if (r >= 0)
                 r = check_signatures(&st->ctx, &st->repos, choices, n, err);
         if (r >= 0)

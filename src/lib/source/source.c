@@ -223,10 +223,11 @@ int source_open(const struct smith_config *c, const struct source_ctx *ctx, stru
         return 0;
 }
 
-int source_lock(const struct smith_config *c, const struct source_ctx *ctx, struct smith_error **err) {
-        _cleanup_(source_freep) struct source *s = NULL;
+int source_lock_open(const struct smith_config *c, const struct source_ctx *ctx, struct source **ret,
+                     struct smith_error **err) {
         const struct source_ops *ops;
 
+        *ret = NULL;
         if (pick_backend(c, ctx, &ops, err) < 0)
                 return -1;
         free(ctx->lock_out->source);
@@ -235,7 +236,13 @@ int source_lock(const struct smith_config *c, const struct source_ctx *ctx, stru
                 return error_oom(err);
         if (!ops->locks)
                 return 0; /* a directory or an image file: nothing to pin beyond the kind */
-        return source_open(c, ctx, &s, err);
+        return source_open(c, ctx, ret, err);
+}
+
+int source_lock(const struct smith_config *c, const struct source_ctx *ctx, struct smith_error **err) {
+        _cleanup_(source_freep) struct source *s = NULL;
+
+        return source_lock_open(c, ctx, &s, err);
 }
 
 void source_packages_clear(struct source *s) {

@@ -32,7 +32,8 @@ struct source_ctx {
          * nothing; NULL without one */
         const struct smith_lock *lock;
         /* `smith lock`: the backend resolves into it and fetches nothing
-         * more than resolving needs; no root is opened */
+         * more than resolving needs; no root is opened (but the rpm
+         * source's with mock.debuginfo, see source_lock_open()) */
         struct smith_lock *lock_out;
 };
 
@@ -76,7 +77,9 @@ struct source_ops {
          * with a root holding the debuginfo packages of pkgs (package names
          * in s->pkgs; one without a debuginfo package is a warning) and the
          * extra packages (mock.debugdeps: names or .rpm files), with what
-         * they need; nothing to install leaves it at -1. */
+         * they need; nothing to install leaves it at -1.  With ctx->lock_out
+         * (`smith lock`) it records them there instead (no root); with
+         * ctx->lock it installs the ones the lock names, for the same pkgs. */
         int (*debuginfo)(struct source *s, char *const *pkgs, char *const *extra, struct smith_error **err);
         bool locks; /* open() knows ctx->lock and ctx->lock_out; for the others a lock names the kind only */
 };
@@ -101,6 +104,11 @@ int source_open(const struct smith_config *c, const struct source_ctx *ctx, stru
 /* `smith lock`: the backend for c resolves into ctx->lock_out (its kind
  * always; packages or an image where there is something to pin). */
 int source_lock(const struct smith_config *c, const struct source_ctx *ctx, struct smith_error **err);
+/* The same, keeping the source open (*ret; NULL for a kind with nothing
+ * to pin): with mock.debuginfo the rpm source also makes its root, so the
+ * selection can run and the debuginfo op resolve into ctx->lock_out. */
+int source_lock_open(const struct smith_config *c, const struct source_ctx *ctx, struct source **ret,
+                     struct smith_error **err);
 void source_free(struct source *s);
 /* Forgets what s->pkgs held. */
 void source_packages_clear(struct source *s);

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A minimal OCI distribution 1.1 registry with the referrers API, for the tests.
 
-    oci-registry.py --listen HOST:PORT --data DIR --log FILE
+    oci-registry.py --listen HOST:PORT --data DIR --log FILE [--page-size N [--next-base URL] [--link-loop]]
 
 Debian's docker-registry (distribution 2.8) has no referrers API; this one
 has, and nothing more than `smith upload` and `smith download` use:
@@ -16,7 +16,11 @@ has, and nothing more than `smith upload` and `smith download` use:
   GET  /v2/<name>/referrers/<digest>          an OCI index of the manifests whose subject
                                               is digest, in the order they were PUT
                                               (mediaType, digest, size, annotations,
-                                              artifactType); ?artifactType= filters
+                                              artifactType); ?artifactType= filters;
+                                              with --page-size N, N a page (or ?n=),
+                                              the next page after ?last=<digest> named
+                                              by Link: <...>; rel="next" (relative, or on
+                                              --next-base ORIGIN; --link-loop: the first page)
 
 Everything lives in DIR, so a test can look and tamper: DIR/blobs/<hex>,
 DIR/manifests/<hex> (the bytes served, read anew on every GET), DIR/tags/<name
@@ -48,6 +52,9 @@ def main():
     ap.add_argument("--listen", required=True)
     ap.add_argument("--data", required=True)
     ap.add_argument("--log", required=True)
+    ap.add_argument("--page-size", type=int, default=0, help="referrers answered in pages of this many")
+    ap.add_argument("--next-base", default="", help="the next page's Link is absolute, on this origin")
+    ap.add_argument("--link-loop", action="store_true", help="every next link leads to the first page")
     a = ap.parse_args()
     for d in ("blobs", "manifests", "tags", "override"):
         os.makedirs(os.path.join(a.data, d), exist_ok=True)
@@ -120,11 +127,15 @@ def main():
                 return self.answer(200, data, {"Content-Type": mt, "Docker-Content-Digest": d}, head)
             m = REFERRERS_RE.match(p)
             if m:
+                query = parse_qs(url.query)
                 over = path_of("override", m["digest"])
                 if os.path.exists(over):
                     with open(over, "rb") as f:
-                        return self.answer(200, f.read(), {"Content-Type": INDEX}, head)
-                want = parse_qs(url.query).get("artifactType", [None])[0]
+                        data = f.read()
+                    if not a.page_size:
+                        return self.answer(200, data, {"Content-Type": INDEX}, head)
+                    return self.page(p, query, json.loads(data)["manifests"], head)
+                want = query.get("artifactType", [None])[0]
                 out = []
                 with lock:
                     listed = [md for s, md in subjects if s == m["digest"]]
@@ -140,9 +151,29 @@ def main():
                         d["annotations"] = doc["annotations"]
                     d["artifactType"] = at
                     out.append(d)
+                if a.page_size:
+                    return self.page(p, query, out, head)
                 body = json.dumps({"schemaVersion": 2, "mediaType": INDEX, "manifests": out}).encode()
                 return self.answer(200, body, {"Content-Type": INDEX}, head)
             return self.error(404, "NAME_UNKNOWN")
+
+        def page(self, path, query, entries, head):
+            """One page of a referrers answer: n entries (default --page-size)
+            after the digest `last`, and a Link to the next page when more
+            remain (relative, or on --next-base; --link-loop: the first page)."""
+            n = int(query.get("n", [a.page_size])[0])
+            last = query.get("last", [None])[0]
+            start = 0
+            if last:
+                digests = [e["digest"] for e in entries]
+                start = digests.index(last) + 1 if last in digests else len(entries)
+            part = entries[start:start + n]
+            headers = {"Content-Type": INDEX}
+            if start + n < len(entries):
+                nxt = path if a.link_loop else "%s?n=%d&last=%s" % (path, n, part[-1]["digest"])
+                headers["Link"] = '<%s%s>; rel="next"' % (a.next_base or "", nxt)
+            body = json.dumps({"schemaVersion": 2, "mediaType": INDEX, "manifests": part}).encode()
+            return self.answer(200, body, headers, head)
 
         def do_HEAD(self):
             return self.do_GET(head=True)
