@@ -208,15 +208,15 @@ int registry_request(struct registry_client *c, struct http_request *rq, struct 
         }
 }
 
-int registry_get_document(struct registry_client *c, const char *url, const char *accept, struct http_response *rs,
-                          struct smith_error **err) {
+int registry_get_document(struct registry_client *c, const char *url, const char *accept, size_t max,
+                          struct http_response *rs, struct smith_error **err) {
         char *headers[] = { (char *) accept, NULL };
         struct http_request rq;
 
         http_request_init(&rq, "GET", url);
         rq.headers = headers;
         rq.follow = true;
-        rq.max_body = REGISTRY_MAX_MANIFEST;
+        rq.max_body = max ? max : REGISTRY_MAX_MANIFEST;
         return registry_request(c, &rq, rs, err);
 }
 

@@ -63,7 +63,7 @@ static int get_manifest(struct registry_client *c, const char *reference, const 
         if (expect_size > (int64_t) REGISTRY_MAX_MANIFEST)
                 return error_set(err, SMITH_ERR_REGISTRY, "manifest '%s' is larger than %u bytes", reference,
                                  REGISTRY_MAX_MANIFEST);
-        if (registry_get_document(c, url, ACCEPT_MANIFESTS, &rs, err) < 0)
+        if (registry_get_document(c, url, ACCEPT_MANIFESTS, 0, &rs, err) < 0)
                 return -1;
         if (rs.status != 200)
                 return registry_status_error(err, &rs, NULL);
@@ -307,26 +307,6 @@ int registry_resolve(struct registry_client *c, struct registry_manifest_ref *re
 
 /* --- referrers (OCI distribution 1.1) --- */
 
-/* GET of an index listing artifacts: 1 and the body when the answer is an
- * image index, 0 when there is none (*ret_status says why), -1 on errors. */
-static int get_listing(struct registry_client *c, const char *url, char **ret_body, size_t *ret_len, long *ret_status,
-                       struct smith_error **err) {
-        _cleanup_http_response_ struct http_response rs = { 0 };
-        _cleanup_(json_decrefp) json_t *j = NULL;
-
-        if (registry_get_document(c, url, "Accept: " OCI_MT_INDEX, &rs, err) < 0)
-                return -1;
-        *ret_status = rs.status;
-        if (rs.status != 200)
-                return 0;
-        j = json_loadb(rs.body ? rs.body : "", rs.body_len, 0, NULL);
-        if (!json_is_array(json_object_get(j, "manifests")))
-                return 0;
-        *ret_body = rs.body ? TAKE_PTR(rs.body) : strdup("");
-        *ret_len = rs.body_len;
-        return *ret_body ? 1 : error_oom(err);
-}
-
 /* An answer that says the registry is unwell (after the retries), not that
  * it has no referrers API or no referrers: 429 and 5xx.  Anything else but
  * an index (404, 400, 401, 405, an HTML page...) means there is none. */
@@ -366,7 +346,7 @@ static int do_pull_referrers(struct registry_client *c, struct cache *cache, con
                 if (!url)
                         return error_oom(err);
                 what = tag;
-                q = get_listing(c, url, &body, &len, &status, err);
+                q = registry_get_listing(c, url, 0, &body, &len, &status, NULL, err);
                 if (q < 0)
                         return -1;
                 if (q == 0 && answer_failed(status)) {

@@ -335,7 +335,7 @@ static int update_fallback(struct registry_client *c, const char *subject, const
         url = registry_url_for(c, "manifests", tag);
         if (!url || !doc || !arr)
                 return error_oom(err);
-        if (registry_get_document(c, url, "Accept: " OCI_MT_INDEX, &rs, err) < 0)
+        if (registry_get_document(c, url, "Accept: " OCI_MT_INDEX, 0, &rs, err) < 0)
                 return -1;
         if (rs.status == 200) {
                 const char *mt;

@@ -19,21 +19,12 @@
 #include "oci/referrers.h"
 #include "registry-internal.h"
 
-/* One page: 1 with the body of an image index, 0 when the answer is none
- * (*ret_status says why), -1 on errors; *ret_next the Link rel="next"
- * target as written, or NULL. */
-static int get_page(struct registry_client *c, const char *url, size_t max, char **ret_body, size_t *ret_len,
-                    long *ret_status, char **ret_next, struct smith_error **err) {
-        char *headers[] = { (char *) "Accept: " OCI_MT_INDEX, NULL };
-        struct http_request rq;
+int registry_get_listing(struct registry_client *c, const char *url, size_t max, char **ret_body, size_t *ret_len,
+                         long *ret_status, char **ret_next, struct smith_error **err) {
         _cleanup_http_response_ struct http_response rs = { 0 };
         _cleanup_(json_decrefp) json_t *j = NULL;
 
-        http_request_init(&rq, "GET", url);
-        rq.headers = headers;
-        rq.follow = true;
-        rq.max_body = max;
-        if (registry_request(c, &rq, &rs, err) < 0)
+        if (registry_get_document(c, url, "Accept: " OCI_MT_INDEX, max, &rs, err) < 0)
                 return -1;
         *ret_status = rs.status;
         if (rs.status != 200)
@@ -41,7 +32,8 @@ static int get_page(struct registry_client *c, const char *url, size_t max, char
         j = json_loadb(rs.body ? rs.body : "", rs.body_len, 0, NULL);
         if (!json_is_array(json_object_get(j, "manifests")))
                 return 0;
-        *ret_next = rs.link ? http_link_target(rs.link, "next") : NULL;
+        if (ret_next)
+                *ret_next = rs.link ? http_link_target(rs.link, "next") : NULL;
         *ret_body = rs.body ? TAKE_PTR(rs.body) : strdup("");
         *ret_len = rs.body_len;
         return *ret_body ? 1 : error_oom(err);
@@ -109,7 +101,7 @@ int registry_referrers_get(struct registry_client *c, const char *url, char **re
                                          page);
                 if (strv_extend(&asked, at) < 0)
                         return error_oom(err);
-                q = get_page(c, at, budget, &body, &len, &status, &link, err);
+                q = registry_get_listing(c, at, budget, &body, &len, &status, &link, err);
                 if (q < 0)
                         return -1;
                 if (q == 0 && page == 0) {

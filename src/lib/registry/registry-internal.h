@@ -157,10 +157,16 @@ void registry_verbose(struct registry_client *c, const char *what, const char *d
 int registry_request(struct registry_client *c, struct http_request *rq, struct http_response *rs,
                      struct smith_error **err);
 /* registry_request() of a GET for a manifest or an index at url (redirects
- * followed, the body bounded by REGISTRY_MAX_MANIFEST), accept being the
- * whole Accept header line. */
-int registry_get_document(struct registry_client *c, const char *url, const char *accept, struct http_response *rs,
-                          struct smith_error **err);
+ * followed, the body bounded by max, or REGISTRY_MAX_MANIFEST when max is
+ * 0), accept being the whole Accept header line. */
+int registry_get_document(struct registry_client *c, const char *url, const char *accept, size_t max,
+                          struct http_response *rs, struct smith_error **err);
+/* A GET of an image index listing artifacts (the referrers API's answer,
+ * or the referrers tag): 1 and the body when the answer is an index, 0
+ * when there is none (*ret_status says why), -1 on errors.  With ret_next,
+ * the target of its Link rel="next" as written, or NULL. */
+int registry_get_listing(struct registry_client *c, const char *url, size_t max, char **ret_body, size_t *ret_len,
+                         long *ret_status, char **ret_next, struct smith_error **err);
 /* "[what: ]<the registry's message> (status)", SMITH_ERR_REGISTRY.  -1. */
 int registry_status_error(struct smith_error **err, const struct http_response *rs, const char *what);
 /* "<base>/v2/<repository>/<kind>/<what>". */
