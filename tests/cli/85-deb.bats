@@ -311,9 +311,53 @@ smith_user_spy() {
 
 @test "deb: a tampered Packages index fails (exit 4) before it is used" {
         local p="$REPO/dists/stable/main/binary-$(dpkg --print-architecture)"
+        flip_byte "$p/Packages.gz" 40
         flip_byte "$p/Packages.xz" 40
         flip_byte "$p/Packages" 40
         write_yaml hello-bin
+        smith_user
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "checksum mismatch"
+        assert_output_contains "Packages.gz"
+        assert_clean_failure
+}
+
+@test "deb: Packages.gz is taken when Release lists it; a tampered one fails (exit 4), the good .xz beside it unused" {
+        local p="$REPO/dists/stable/main/binary-$(dpkg --print-architecture)"
+        write_yaml hello-bin
+        smith_user
+        assert_status 0
+        grep -q "GET /$BATS_TEST_NUMBER/dists/stable/main/binary-[a-z0-9]*/Packages.gz " "$FIX/http.log" ||
+                fail "Packages.gz not fetched: $(grep "/$BATS_TEST_NUMBER/" "$FIX/http.log")"
+        ! grep -q "GET /$BATS_TEST_NUMBER/dists/[a-z]*/main/binary-[a-z0-9]*/Packages.xz " "$FIX/http.log" ||
+                fail "Packages.xz fetched too"
+        # a fresh cache, and the same Release over a damaged Packages.gz
+        flip_byte "$p/Packages.gz" 40
+        rm -rf "$U/cache/smith" image.tar.gz
+        smith_user
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "checksum mismatch"
+        assert_output_contains "'main/binary-$(dpkg --print-architecture)/Packages.gz' of '$URL stable'"
+        assert_clean_failure
+}
+
+@test "deb: a repository with only Packages.xz builds; a tampered one fails (exit 4)" {
+        local p="$REPO/dists/stable/main/binary-$(dpkg --print-architecture)" s
+        for s in stable updates; do
+                rm "$REPO/dists/$s/main/binary-$(dpkg --print-architecture)/Packages.gz"
+                "$SMITH_SRC/tests/fixtures/deb-repo.sh" release "$REPO" "$s"
+        done
+        ! grep -q 'Packages.gz' "$REPO/dists/stable/InRelease" || fail "InRelease still lists Packages.gz"
+        write_yaml hello-bin
+        smith_user
+        assert_status 0
+        packages_of image.tar.gz | grep -q '^libgreet_1.2_'
+        grep -q "GET /$BATS_TEST_NUMBER/dists/stable/main/binary-[a-z0-9]*/Packages.xz " "$FIX/http.log" ||
+                fail "Packages.xz not fetched"
+        flip_byte "$p/Packages.xz" 40
+        rm -rf "$U/cache/smith" image.tar.gz
         smith_user
         assert_status 4
         assert_one_error_line
@@ -385,6 +429,7 @@ EOF
 @test "deb: a Filename outside the repository is refused (exit 4)" {
         local p="$REPO/dists/stable/main/binary-$(dpkg --print-architecture)"
         sed -i "s|^Filename: pool/hello-bin_.*|Filename: ../../x|" "$p/Packages"
+        gzip -n -kf "$p/Packages"
         xz -kf "$p/Packages"
         "$SMITH_SRC/tests/fixtures/deb-repo.sh" release "$REPO" stable
         write_yaml hello-bin
