@@ -447,11 +447,17 @@ EOF
         assert_status 4
         assert_one_error_line
         assert_output_contains "nothing provides libmissing"
+        # the indexes parsed for the failed solve are saved all the same, whole
+        [ "$(ls "$U/cache/smith/pkgs/" | grep -c '^solv-')" = 2 ] || fail "indexes not saved: $(ls "$U/cache/smith/pkgs/")"
+        for f in "$U/cache/smith/pkgs"/solv-*; do
+                [ "$(stat -c %s "$f")" -gt 7 ] || fail "'$f' is not whole"
+        done
         write_yaml no-such-package
         smith_user
         assert_status 4
         assert_one_error_line
         assert_output_contains "package 'no-such-package' not found"
+        [ -z "$(ls -A "$U/cache/smith/tmp")" ] || fail "left in the cache: $(ls -A "$U/cache/smith/tmp")"
 }
 
 @test "deb: offline, the second build uses the cached metadata and says how old it is; -f does not ask" {

@@ -35,6 +35,10 @@ struct pkg_pool {
         Pool *pool;
         Repo *local;
         bool rpm; /* DISTTYPE_RPM */
+        /* libsolv's what-provides index is current: nothing was added since
+         * it was made, so a second solve (base-files alone) need not make it
+         * again (a twentieth of a second over bookworm's main) */
+        bool provides_ready;
         Queue local_ids;
         char **local_paths; /* parallel to local_ids: the paths as shown */
 };
@@ -459,6 +463,7 @@ int pkg_pool_add_index(struct pkg_pool *p, const char *name, const char *base_ur
         int dfd, r;
         Id id;
 
+        p->provides_ready = false;
         dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
         if (dfd < 0)
                 return error_set_errno(err, SMITH_ERR_IO, errno, "index '%s'", name);
@@ -534,6 +539,19 @@ int pkg_pool_save_index(struct pkg_pool *p, const char *name, int out_fd, struct
         return 0;
 }
 
+void pkg_pool_trim(struct pkg_pool *p) {
+        pool_freewhatprovides(p->pool);
+        p->provides_ready = false;
+}
+
+static void make_provides(struct pkg_pool *p) {
+        if (p->provides_ready)
+                return;
+        pool_addfileprovides(p->pool);
+        pool_createwhatprovides(p->pool);
+        p->provides_ready = true;
+}
+
 int pkg_pool_add_saved_index(struct pkg_pool *p, const char *name, const char *base_uri, int fd,
                              struct smith_error **err) {
         struct repo_info *ri = calloc(1, sizeof(*ri));
@@ -541,6 +559,7 @@ int pkg_pool_add_saved_index(struct pkg_pool *p, const char *name, const char *b
         Repo *repo;
         FILE *f;
 
+        p->provides_ready = false;
         if (!ri || !(ri->base_uri = strdup(base_uri))) {
                 repo_info_free(ri);
                 if (dfd >= 0)
@@ -572,6 +591,7 @@ int pkg_pool_add_deb(struct pkg_pool *p, const char *control, size_t len, const 
         FILE *f;
         Id before;
 
+        p->provides_ready = false;
         if (!p->local) {
                 p->local = repo_create(p->pool, "local");
                 p->local->appdata = calloc(1, sizeof(struct repo_info));
@@ -599,6 +619,7 @@ int pkg_pool_add_rpmmd(struct pkg_pool *p, const char *name, const char *base_ur
         FILE *f;
         int dfd, r;
 
+        p->provides_ready = false;
         if (!p->rpm)
                 return error_set(err, SMITH_ERR_SOURCE, "index '%s': rpm-md in a Debian pool", name);
         dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
@@ -634,6 +655,7 @@ int pkg_pool_add_rpmmd_filelists(struct pkg_pool *p, const char *name, int fd, c
         FILE *f;
         int dfd, r;
 
+        p->provides_ready = false;
         if (!p->rpm || !repo)
                 return error_set(err, SMITH_ERR_SOURCE, "filelists of '%s': no such rpm-md index", name);
         dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
@@ -664,6 +686,7 @@ bool pkg_pool_lacks_files(struct pkg_pool *p) {
         queue_init(&q);
         pool_addfileprovides_queue(pool, &q, NULL);
         pool_createwhatprovides(pool);
+        p->provides_ready = true;
         for (int i = 0; i < q.count && !lacks; i++)
                 lacks = !pool->whatprovidesdata[pool_whatprovides(pool, q.elements[i])];
         queue_free(&q);
@@ -674,6 +697,7 @@ int pkg_pool_add_rpm(struct pkg_pool *p, int fd, const char *shown, struct smith
         char path[64];
         Id id;
 
+        p->provides_ready = false;
         if (!p->rpm)
                 return error_set(err, SMITH_ERR_SOURCE, "package '%s': an .rpm in a Debian pool", shown);
         if (!p->local) {
@@ -800,8 +824,7 @@ bool pkg_pool_has(struct pkg_pool *p, const char *name) {
         bool found;
 
         queue_init(&sel);
-        pool_addfileprovides(p->pool);
-        pool_createwhatprovides(p->pool);
+        make_provides(p);
         selection_make(p->pool, &sel, name, SELECTION_NAME);
         found = sel.count > 0;
         queue_free(&sel);
@@ -820,8 +843,7 @@ int pkg_solve(struct pkg_pool *p, char *const *names, bool recommends, struct pk
 
         queue_init(&job);
         queue_init(&sel);
-        pool_addfileprovides(pool);
-        pool_createwhatprovides(pool);
+        make_provides(p);
         for (size_t i = 0; names && names[i]; i++) {
                 queue_empty(&sel);
                 selection_make(pool, &sel, names[i], SELECTION_NAME | SELECTION_PROVIDES);

@@ -57,6 +57,9 @@ int pkg_pool_add_index(struct pkg_pool *p, const char *name, const char *base_ur
  * file is the caller's cache, derived from a verified index: a damaged one
  * is an error (the caller then parses the index). */
 int pkg_pool_save_index(struct pkg_pool *p, const char *name, int out_fd, struct smith_error **err);
+/* Gives back what only solving uses (libsolv's what-provides index, rebuilt
+ * by the next solve): for a pool kept to save its indexes from. */
+void pkg_pool_trim(struct pkg_pool *p);
 int pkg_pool_add_saved_index(struct pkg_pool *p, const char *name, const char *base_uri, int fd,
                              struct smith_error **err);
 

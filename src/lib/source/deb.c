@@ -680,31 +680,98 @@ int source_fetch_choices(const struct source_ctx *ctx, const struct http_opts *h
  * costs time, never the build. */
 #define SOLV_CACHE_VERSION "1"
 
-int source_add_index(struct pkg_pool *pool, struct cache *cache, const struct apt_index *x, bool rpm_md,
-                     struct smith_error **err) {
+static void solv_cache_name(const struct apt_index *x,
+                            char name[static sizeof("solv--" SOLV_CACHE_VERSION) + SHA256_HEX_LEN]) {
+        snprintf(name, sizeof("solv--" SOLV_CACHE_VERSION) + SHA256_HEX_LEN, "solv-%s-" SOLV_CACHE_VERSION,
+                 digest_hex(x->digest));
+}
+
+int source_load_index(struct pkg_pool *pool, struct cache *cache, const struct apt_index *x, bool rpm_md,
+                      bool *ret_parsed, struct smith_error **err) {
+        char name[sizeof("solv--" SOLV_CACHE_VERSION) + SHA256_HEX_LEN];
+        _cleanup_(error_freep) struct smith_error *ignored = NULL;
+        _cleanup_close_ int fd = -1;
+
+        *ret_parsed = false;
+        solv_cache_name(x, name);
+        if (cache_pkgs_open(cache, name, &fd) == 0) {
+                if (pkg_pool_add_saved_index(pool, x->name, x->base_uri, fd, &ignored) == 0)
+                        return 0;
+        }
+        if ((rpm_md ? pkg_pool_add_rpmmd(pool, x->name, x->base_uri, x->fd, x->hint, err)
+                    : pkg_pool_add_index(pool, x->name, x->base_uri, x->fd, x->hint, err)) < 0)
+                return -1;
+        *ret_parsed = true;
+        return 0;
+}
+
+void source_save_index(struct pkg_pool *pool, struct cache *cache, const struct apt_index *x) {
         char name[sizeof("solv--" SOLV_CACHE_VERSION) + SHA256_HEX_LEN];
         _cleanup_(error_freep) struct smith_error *ignored = NULL;
         _cleanup_free_ char *tmp = NULL;
         _cleanup_close_ int fd = -1;
 
-        snprintf(name, sizeof(name), "solv-%s-" SOLV_CACHE_VERSION, digest_hex(x->digest));
-        if (cache_pkgs_open(cache, name, &fd) == 0) {
-                if (pkg_pool_add_saved_index(pool, x->name, x->base_uri, fd, &ignored) == 0)
-                        return 0;
-                error_free(TAKE_PTR(ignored));
-        }
-        if ((rpm_md ? pkg_pool_add_rpmmd(pool, x->name, x->base_uri, x->fd, x->hint, err)
-                    : pkg_pool_add_index(pool, x->name, x->base_uri, x->fd, x->hint, err)) < 0)
-                return -1;
-        close(TAKE_FD(fd));
+        solv_cache_name(x, name);
         if (cache_tmpfile(cache, &tmp, &fd, &ignored) < 0)
-                return 0;
+                return;
         if (pkg_pool_save_index(pool, x->name, fd, &ignored) < 0) {
                 unlinkat(cache->tmp_fd, tmp, 0);
-                return 0;
+                return;
         }
         (void) cache_pkgs_commit(cache, tmp, name, &ignored);
+}
+
+int source_add_index(struct pkg_pool *pool, struct cache *cache, const struct apt_index *x, bool rpm_md,
+                     struct smith_error **err) {
+        bool parsed;
+
+        if (source_load_index(pool, cache, x, rpm_md, &parsed, err) < 0)
+                return -1;
+        if (parsed)
+                source_save_index(pool, cache, x);
         return 0;
+}
+
+/* Saving what a cold build parsed takes a fifth of its metadata time
+ * (bookworm's main: 0.12 s).  It only reads the pool, and nothing changes
+ * the pool once the packages are solved, so a thread saves the indexes
+ * while the packages download, and frees the pool when done; without a
+ * thread the saving is done in line. */
+struct index_saver {
+        struct pkg_pool *pool;
+        struct cache *cache;
+        const struct apt_indexes *idx;
+        bool *parsed; /* per index of idx: to be saved */
+        pthread_t thread;
+        bool started;
+};
+
+static void *saver_run(void *ud) {
+        struct index_saver *v = ud;
+
+        pkg_pool_trim(v->pool);
+        for (size_t i = 0; i < v->idx->n; i++)
+                if (v->parsed[i])
+                        source_save_index(v->pool, v->cache, &v->idx->items[i]);
+        pkg_pool_free(TAKE_PTR(v->pool));
+        return NULL;
+}
+
+/* Takes pool and parsed (both freed by saver_join()). */
+static void saver_start(struct index_saver *v, struct pkg_pool *pool, struct cache *cache,
+                        const struct apt_indexes *idx, bool *parsed) {
+        *v = (struct index_saver){ .pool = pool, .cache = cache, .idx = idx, .parsed = parsed };
+        v->started = pthread_create(&v->thread, NULL, saver_run, v) == 0;
+        if (!v->started)
+                saver_run(v);
+}
+
+static void saver_join(struct index_saver *v) {
+        if (v->started)
+                pthread_join(v->thread, NULL);
+        v->started = false;
+        pkg_pool_free(TAKE_PTR(v->pool));
+        free(TAKE_PTR(v->parsed));
 }
 
 /* The packages smith.yaml asks for (and mock.deps): repository names and
@@ -734,9 +801,11 @@ int source_wanted_names(const struct smith_config *c, bool (*is_local)(const cha
  * loading the indexes into libsolv. */
 static int deb_solve(const struct smith_config *c, const struct source_ctx *ctx, const struct http_opts *ho,
                      struct apt_indexes *idx, struct pkg_choice **ret, size_t *ret_n, struct pkg_choice **ret_release,
-                     size_t *ret_n_release, struct smith_error **err) {
+                     size_t *ret_n_release, struct index_saver *saver, struct smith_error **err) {
         _cleanup_strv_free_ char **wanted = NULL, **locals = NULL;
         _cleanup_(pkg_pool_freep) struct pkg_pool *pool = NULL;
+        _cleanup_free_ bool *parsed = NULL;
+        bool any_parsed = false;
         char *release_names[] = { (char *) "base-files", NULL };
         char key[SHA256_HEX_LEN + 1], release_key[SHA256_HEX_LEN + 1];
         bool have_key = false, want_release = !c->no_package_metadata, have_release = false;
@@ -763,9 +832,14 @@ static int deb_solve(const struct smith_config *c, const struct source_ctx *ctx,
                 *ret = NULL;
                 *ret_n = 0;
         }
+        parsed = calloc(idx->n + 1, sizeof(*parsed));
+        if (!parsed)
+                return error_oom(err);
         r = pkg_pool_new(apt_host_arch(), &pool, err);
-        for (size_t i = 0; r >= 0 && i < idx->n; i++)
-                r = source_add_index(pool, ctx->cache, &idx->items[i], false, err);
+        for (size_t i = 0; r >= 0 && i < idx->n; i++) {
+                r = source_load_index(pool, ctx->cache, &idx->items[i], false, &parsed[i], err);
+                any_parsed = any_parsed || parsed[i];
+        }
         for (size_t i = 0; r >= 0 && locals && locals[i]; i++) {
                 _cleanup_close_ int fd = openat(ctx->build_dirfd, locals[i], O_RDONLY | O_CLOEXEC);
                 _cleanup_free_ char *control = NULL;
@@ -778,21 +852,22 @@ static int deb_solve(const struct smith_config *c, const struct source_ctx *ctx,
                 else
                         r = pkg_pool_add_deb(pool, control, len, locals[i], err);
         }
-        if (r < 0)
-                return -1;
-        if (pkg_solve(pool, wanted, c->packages.recommends, ret, ret_n, err) < 0)
-                return -1;
-        if (want_release && !have_release) {
+        if (r >= 0)
+                r = pkg_solve(pool, wanted, c->packages.recommends, ret, ret_n, err);
+        if (r >= 0 && want_release && !have_release) {
                 /* solved alone, so that the packages asked for do not change with it */
-                if (deb_release_choices(pool, ret_release, ret_n_release) < 0)
-                        return error_oom(err);
-                if (have_key)
+                r = deb_release_choices(pool, ret_release, ret_n_release);
+                if (r < 0)
+                        error_oom(err);
+                else if (have_key)
                         source_solve_save(ctx->cache, release_key, *ret_release, *ret_n_release);
         }
-        pkg_pool_free(TAKE_PTR(pool));
-        if (have_key)
+        if (r >= 0 && have_key)
                 source_solve_save(ctx->cache, key, *ret, *ret_n);
-        return 0;
+        /* what was parsed is saved even when the build fails here */
+        if (any_parsed)
+                saver_start(saver, TAKE_PTR(pool), ctx->cache, idx, TAKE_PTR(parsed));
+        return r < 0 ? -1 : 0;
 }
 
 /* The repositories smith.yaml (or this machine) names for this
@@ -814,6 +889,7 @@ static int deb_open(struct source *s, const struct smith_config *c, const struct
         _cleanup_strv_free_ char **allowed = NULL;
         struct http_opts ho = { .insecure = ctx->insecure, .error_kind = SMITH_ERR_SOURCE };
         struct apt_indexes idx = {};
+        struct index_saver saver = {};
         struct pkg_choice *choices = NULL, *release = NULL;
         size_t n = 0, n_release = 0;
         int r;
@@ -823,11 +899,12 @@ static int deb_open(struct source *s, const struct smith_config *c, const struct
                 if (r >= 0)
                         r = source_lock_choices(c, ctx, allowed, is_local_deb, &choices, &n, &release, &n_release, err);
         } else
-                r = deb_solve(c, ctx, &ho, &idx, &choices, &n, &release, &n_release, err);
+                r = deb_solve(c, ctx, &ho, &idx, &choices, &n, &release, &n_release, &saver, err);
         if (r >= 0 && ctx->lock_out)
                 r = source_lock_record(ctx, &idx, choices, n, release, n_release, err);
         else if (r >= 0) {
                 r = source_fetch_choices(ctx, &ho, choices, n, DEB_FETCH_WORKERS, err);
+                saver_join(&saver); /* before the unpacking: the pool's memory is given back */
                 if (r < 0 && ctx->lock)
                         error_wrap(err, "%s", ctx->lock->path);
                 if (r >= 0 && ctx->lock)
@@ -837,6 +914,7 @@ static int deb_open(struct source *s, const struct smith_config *c, const struct
                 if (r >= 0 && !c->no_package_metadata)
                         r = deb_source_release(s, release, n_release, ctx, &ho, err);
         }
+        saver_join(&saver);
         pkg_choices_free(release, n_release);
         pkg_choices_free(choices, n);
         apt_indexes_release(&idx);
