@@ -390,6 +390,13 @@ rec-rpm-1.0-1.noarch" ] || fail "packages: $(packages_of on.tar.gz)"
         smith_user -v -i plain.tar.gz
         assert_status 0
         ! grep -q "GET /$BATS_TEST_NUMBER/repodata/filelists" "$FIX/http.log" || fail "filelists fetched without need"
+        # a solve failing for another reason is no need either, though a package of the
+        # repository (opt-user) requires a path primary does not list
+        write_yaml no-such-package
+        smith_user -v
+        assert_status 4
+        assert_output_contains "package 'no-such-package' not found"
+        ! grep -q "GET /$BATS_TEST_NUMBER/repodata/filelists" "$FIX/http.log" || fail "filelists fetched for an unknown package"
         # opt-user Requires /opt/greeter/data, which primary does not list
         ! zcat "$REPO/repodata/primary.xml.gz" | grep -q '<file>/opt/greeter/data</file>' || fail "primary lists it"
         write_yaml opt-user

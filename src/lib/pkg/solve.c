@@ -39,6 +39,7 @@ struct pkg_pool {
          * it was made, so a second solve (base-files alone) need not make it
          * again (a twentieth of a second over bookworm's main) */
         bool provides_ready;
+        bool lacked_path; /* the last pkg_solve() failed on a path nothing provides */
         Queue local_ids;
         char **local_paths; /* parallel to local_ids: the paths as shown */
 };
@@ -678,19 +679,8 @@ int pkg_pool_add_rpmmd_filelists(struct pkg_pool *p, const char *name, int fd, c
         return 0;
 }
 
-bool pkg_pool_lacks_files(struct pkg_pool *p) {
-        Pool *pool = p->pool;
-        Queue q;
-        bool lacks = false;
-
-        queue_init(&q);
-        pool_addfileprovides_queue(pool, &q, NULL);
-        pool_createwhatprovides(pool);
-        p->provides_ready = true;
-        for (int i = 0; i < q.count && !lacks; i++)
-                lacks = !pool->whatprovidesdata[pool_whatprovides(pool, q.elements[i])];
-        queue_free(&q);
-        return lacks;
+bool pkg_pool_solve_lacked_path(const struct pkg_pool *p) {
+        return p->lacked_path;
 }
 
 int pkg_pool_add_rpm(struct pkg_pool *p, int fd, const char *shown, struct smith_error **err) {
@@ -804,6 +794,31 @@ static int fill_choice(struct pkg_pool *p, Id id, struct pkg_choice *c, struct s
         return 0;
 }
 
+/* Whether a rule of a problem is "nothing provides /path": a path primary
+ * does not list may be in the repositories' filelists. */
+static bool problems_lack_path(Solver *solv) {
+        Pool *pool = solv->pool;
+        unsigned n = solver_problem_count(solv);
+        bool lacks = false;
+        Queue rules;
+
+        queue_init(&rules);
+        for (Id i = 1; i <= (Id) n && !lacks; i++) {
+                queue_empty(&rules);
+                solver_findallproblemrules(solv, i, &rules);
+                for (int k = 0; k < rules.count && !lacks; k++) {
+                        Id source, target, dep;
+
+                        if (solver_ruleinfo(solv, rules.elements[k], &source, &target, &dep) ==
+                                    SOLVER_RULE_PKG_NOTHING_PROVIDES_DEP &&
+                            dep && !ISRELDEP(dep) && pool_id2str(pool, dep)[0] == '/')
+                                lacks = true;
+                }
+        }
+        queue_free(&rules);
+        return lacks;
+}
+
 static int problems_error(Solver *solv, struct smith_error **err) {
         _cleanup_free_ char *all = NULL;
         unsigned n = solver_problem_count(solv);
@@ -841,6 +856,7 @@ int pkg_solve(struct pkg_pool *p, char *const *names, bool recommends, struct pk
         size_t n = 0;
         int r = -1;
 
+        p->lacked_path = false;
         queue_init(&job);
         queue_init(&sel);
         make_provides(p);
@@ -861,6 +877,7 @@ int pkg_solve(struct pkg_pool *p, char *const *names, bool recommends, struct pk
         solv = solver_create(pool);
         solver_set_flag(solv, SOLVER_FLAG_IGNORE_RECOMMENDED, recommends ? 0 : 1);
         if (solver_solve(solv, &job) != 0) {
+                p->lacked_path = problems_lack_path(solv);
                 problems_error(solv, err);
                 goto out;
         }

@@ -75,10 +75,12 @@ int pkg_pool_add_rpmmd(struct pkg_pool *p, const char *name, const char *base_ur
                        struct smith_error **err);
 int pkg_pool_add_rpm(struct pkg_pool *p, int fd, const char *shown, struct smith_error **err);
 
-/* True when a dependency on a path (Requires: /usr/share/x) is provided by
- * nothing in the pool: primary lists only some files (those in bin
- * directories and /etc), the rest only its filelists. */
-bool pkg_pool_lacks_files(struct pkg_pool *p);
+/* True when the last pkg_solve() failed because a dependency on a path
+ * (Requires: /usr/share/x) of a package it needed is provided by nothing in
+ * the pool: primary lists only some files (those in bin directories and
+ * /etc), the rest only its filelists.  A path some package of the pool
+ * that the solve does not need requires is no reason. */
+bool pkg_pool_solve_lacked_path(const struct pkg_pool *p);
 /* Adds the files of a filelists.xml read from fd (borrowed; compressed as
  * the hint's suffix says) to the packages of the rpm-md index name. */
 int pkg_pool_add_rpmmd_filelists(struct pkg_pool *p, const char *name, int fd, const char *hint,
