@@ -297,6 +297,22 @@ smith_user_spy() {
         ! $OCI cat image.tar.gz var/lib/dpkg/status | grep -q base-files || fail "base-files in the status"
         run "$U/smith" inspect --json image.tar.gz /etc/debian_version
         [ "$(jq -r '.[0].reason.text' <<<"$output")" = "package metadata" ]
+        # base-files' scratch root is kept, complete with its marker; a warm build takes the
+        # files from it rather than unpacking base-files again
+        local rel
+        rel=$(cd "$U/cache/smith/roots" && ls -d release-* | grep -v '\.done$')
+        [ "$(wc -w <<<"$rel")" = 1 ] && [ -e "$U/cache/smith/roots/$rel.done" ] || fail "no kept release root: $rel"
+        [ -z "$(ls -A "$U/cache/smith/tmp")" ] || fail "left in the cache: $(ls -A "$U/cache/smith/tmp")"
+        echo 12.99 >"$U/cache/smith/roots/$rel/etc/debian_version"
+        smith_user -b 1 -i warm.tar.gz
+        assert_status 0
+        [ "$($OCI cat warm.tar.gz etc/debian_version)" = 12.99 ] || fail "base-files unpacked again"
+        # without its marker the root is made again
+        rm "$U/cache/smith/roots/$rel.done"
+        smith_user -b 1 -i again.tar.gz
+        assert_status 0
+        [ "$($OCI cat again.tar.gz etc/debian_version)" = 12.8 ]
+        [ -e "$U/cache/smith/roots/$rel.done" ] || fail "not marked again"
         # package-metadata: false: none of it, and base-files is not even fetched
         echo "package-metadata: false" >>smith.yaml
         rm -rf "$U/cache/smith"
