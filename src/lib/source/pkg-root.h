@@ -1,4 +1,4 @@
-/* What the package backends (deb.c, rpm.c) share, defined in deb.c: the
+/* What the package backends (deb.c, rpm.c) share, defined in pkg-root.c: the
  * cached root built from verified package blobs, local package files
  * copied into the blob store, and repository indexes added to a pool
  * through libsolv's saved form.
