@@ -297,6 +297,22 @@ smith_user_spy() {
         ! $OCI cat image.tar.gz var/lib/dpkg/status | grep -q base-files || fail "base-files in the status"
         run "$U/smith" inspect --json image.tar.gz /etc/debian_version
         [ "$(jq -r '.[0].reason.text' <<<"$output")" = "package metadata" ]
+        # base-files' scratch root is kept, complete with its marker; a warm build takes the
+        # files from it rather than unpacking base-files again
+        local rel
+        rel=$(cd "$U/cache/smith/roots" && ls -d release-* | grep -v '\.done$')
+        [ "$(wc -w <<<"$rel")" = 1 ] && [ -e "$U/cache/smith/roots/$rel.done" ] || fail "no kept release root: $rel"
+        [ -z "$(ls -A "$U/cache/smith/tmp")" ] || fail "left in the cache: $(ls -A "$U/cache/smith/tmp")"
+        echo 12.99 >"$U/cache/smith/roots/$rel/etc/debian_version"
+        smith_user -b 1 -i warm.tar.gz
+        assert_status 0
+        [ "$($OCI cat warm.tar.gz etc/debian_version)" = 12.99 ] || fail "base-files unpacked again"
+        # without its marker the root is made again
+        rm "$U/cache/smith/roots/$rel.done"
+        smith_user -b 1 -i again.tar.gz
+        assert_status 0
+        [ "$($OCI cat again.tar.gz etc/debian_version)" = 12.8 ]
+        [ -e "$U/cache/smith/roots/$rel.done" ] || fail "not marked again"
         # package-metadata: false: none of it, and base-files is not even fetched
         echo "package-metadata: false" >>smith.yaml
         rm -rf "$U/cache/smith"
@@ -311,9 +327,53 @@ smith_user_spy() {
 
 @test "deb: a tampered Packages index fails (exit 4) before it is used" {
         local p="$REPO/dists/stable/main/binary-$(dpkg --print-architecture)"
+        flip_byte "$p/Packages.gz" 40
         flip_byte "$p/Packages.xz" 40
         flip_byte "$p/Packages" 40
         write_yaml hello-bin
+        smith_user
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "checksum mismatch"
+        assert_output_contains "Packages.gz"
+        assert_clean_failure
+}
+
+@test "deb: Packages.gz is taken when Release lists it; a tampered one fails (exit 4), the good .xz beside it unused" {
+        local p="$REPO/dists/stable/main/binary-$(dpkg --print-architecture)"
+        write_yaml hello-bin
+        smith_user
+        assert_status 0
+        grep -q "GET /$BATS_TEST_NUMBER/dists/stable/main/binary-[a-z0-9]*/Packages.gz " "$FIX/http.log" ||
+                fail "Packages.gz not fetched: $(grep "/$BATS_TEST_NUMBER/" "$FIX/http.log")"
+        ! grep -q "GET /$BATS_TEST_NUMBER/dists/[a-z]*/main/binary-[a-z0-9]*/Packages.xz " "$FIX/http.log" ||
+                fail "Packages.xz fetched too"
+        # a fresh cache, and the same Release over a damaged Packages.gz
+        flip_byte "$p/Packages.gz" 40
+        rm -rf "$U/cache/smith" image.tar.gz
+        smith_user
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "checksum mismatch"
+        assert_output_contains "'main/binary-$(dpkg --print-architecture)/Packages.gz' of '$URL stable'"
+        assert_clean_failure
+}
+
+@test "deb: a repository with only Packages.xz builds; a tampered one fails (exit 4)" {
+        local p="$REPO/dists/stable/main/binary-$(dpkg --print-architecture)" s
+        for s in stable updates; do
+                rm "$REPO/dists/$s/main/binary-$(dpkg --print-architecture)/Packages.gz"
+                "$SMITH_SRC/tests/fixtures/deb-repo.sh" release "$REPO" "$s"
+        done
+        ! grep -q 'Packages.gz' "$REPO/dists/stable/InRelease" || fail "InRelease still lists Packages.gz"
+        write_yaml hello-bin
+        smith_user
+        assert_status 0
+        packages_of image.tar.gz | grep -q '^libgreet_1.2_'
+        grep -q "GET /$BATS_TEST_NUMBER/dists/stable/main/binary-[a-z0-9]*/Packages.xz " "$FIX/http.log" ||
+                fail "Packages.xz not fetched"
+        flip_byte "$p/Packages.xz" 40
+        rm -rf "$U/cache/smith" image.tar.gz
         smith_user
         assert_status 4
         assert_one_error_line
@@ -385,6 +445,7 @@ EOF
 @test "deb: a Filename outside the repository is refused (exit 4)" {
         local p="$REPO/dists/stable/main/binary-$(dpkg --print-architecture)"
         sed -i "s|^Filename: pool/hello-bin_.*|Filename: ../../x|" "$p/Packages"
+        gzip -n -kf "$p/Packages"
         xz -kf "$p/Packages"
         "$SMITH_SRC/tests/fixtures/deb-repo.sh" release "$REPO" stable
         write_yaml hello-bin
@@ -402,11 +463,17 @@ EOF
         assert_status 4
         assert_one_error_line
         assert_output_contains "nothing provides libmissing"
+        # the indexes parsed for the failed solve are saved all the same, whole
+        [ "$(ls "$U/cache/smith/pkgs/" | grep -c '^solv-')" = 2 ] || fail "indexes not saved: $(ls "$U/cache/smith/pkgs/")"
+        for f in "$U/cache/smith/pkgs"/solv-*; do
+                [ "$(stat -c %s "$f")" -gt 7 ] || fail "'$f' is not whole"
+        done
         write_yaml no-such-package
         smith_user
         assert_status 4
         assert_one_error_line
         assert_output_contains "package 'no-such-package' not found"
+        [ -z "$(ls -A "$U/cache/smith/tmp")" ] || fail "left in the cache: $(ls -A "$U/cache/smith/tmp")"
 }
 
 @test "deb: offline, the second build uses the cached metadata and says how old it is; -f does not ask" {

@@ -390,6 +390,13 @@ rec-rpm-1.0-1.noarch" ] || fail "packages: $(packages_of on.tar.gz)"
         smith_user -v -i plain.tar.gz
         assert_status 0
         ! grep -q "GET /$BATS_TEST_NUMBER/repodata/filelists" "$FIX/http.log" || fail "filelists fetched without need"
+        # a solve failing for another reason is no need either, though a package of the
+        # repository (opt-user) requires a path primary does not list
+        write_yaml no-such-package
+        smith_user -v
+        assert_status 4
+        assert_output_contains "package 'no-such-package' not found"
+        ! grep -q "GET /$BATS_TEST_NUMBER/repodata/filelists" "$FIX/http.log" || fail "filelists fetched for an unknown package"
         # opt-user Requires /opt/greeter/data, which primary does not list
         ! zcat "$REPO/repodata/primary.xml.gz" | grep -q '<file>/opt/greeter/data</file>' || fail "primary lists it"
         write_yaml opt-user
@@ -455,4 +462,41 @@ PY
         done
         grep -q "GET /$BATS_TEST_NUMBER/repodata/filelists.xml.xz" "$FIX/http.log" || fail "no xz filelists fetched"
         grep -q "GET /$BATS_TEST_NUMBER/zst/repodata/filelists.xml.zst" "$FIX/http.log" || fail "no zst filelists fetched"
+}
+
+# newer_mtime FILE N: FILE's mtime N minutes ahead, so that the server does
+# not answer a conditional request with 304 for a file rewritten within the
+# second (python's http.server compares Last-Modified only)
+newer_mtime() {
+        touch -d "@$(($(date +%s) + 60 * $2))" "$1"
+}
+
+@test "rpm: a repomd.xml older than the cached one is refused (a rollback), naming the repository and both values" {
+        local md="$REPO/repodata/repomd.xml"
+        RPM_REPO_REVISION=1700000200 "$SMITH_SRC/tests/fixtures/rpm-repo.sh" index "$REPO"
+        write_yaml hello-rpm
+        smith_user -b 1 -i one.tar.gz
+        assert_status 0
+        # an older revision, validly signed
+        RPM_REPO_REVISION=1700000100 "$SMITH_SRC/tests/fixtures/rpm-repo.sh" index "$REPO"
+        newer_mtime "$md" 1
+        smith_user -b 1 -i two.tar.gz
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "repository 'test': repomd.xml revision '1700000100' is older than the cached copy's '1700000200': refusing the rollback"
+        [ ! -e two.tar.gz ] || fail "an image from the rolled back repository"
+        # a newer one is taken, and becomes the cached copy
+        RPM_REPO_REVISION=1700000300 "$SMITH_SRC/tests/fixtures/rpm-repo.sh" index "$REPO"
+        newer_mtime "$md" 2
+        smith_user -b 1 -i three.tar.gz
+        assert_status 0
+        # a revision that is no number: the newest <timestamp> decides
+        sed -i -E 's|<revision>[^<]*</revision>|<revision>snapshot</revision>|; s|<timestamp>[0-9]+</timestamp>|<timestamp>1000000000</timestamp>|g' "$md"
+        "$SMITH_SRC/tests/fixtures/rpm-repo.sh" sign-repomd "$REPO"
+        newer_mtime "$md" 3
+        smith_user -b 1 -i four.tar.gz
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "repository 'test': repomd.xml timestamp 'Sun, 09 Sep 2001 01:46:40 UTC' is older than the cached copy's"
+        [ -z "$(ls -A "$U/cache/smith/tmp")" ] || fail "left in the cache: $(ls -A "$U/cache/smith/tmp")"
 }

@@ -270,6 +270,13 @@ post root-ok" ] || fail "order: $(cat order)"
         $OCI cat image.tar.gz "usr/lib/debug/usr/bin/hello-rpm-1.0-1.$ARCH.debug" >"$dbg"
         [ "$(readelf -n "$dbg" | sed -n 's/.*Build ID: *//p')" = "$bid" ] || fail "wrong .debug file"
         readelf -S "$dbg" | grep -q '\.debug_info' || fail "no debug sections in the .debug file"
+        # and the dwz file its .gnu_debugaltlink names, the same bytes as in the package, only that one
+        readelf -p .gnu_debugaltlink "$dbg" | grep -q "/usr/lib/debug/.dwz/hello-rpm-1.0-1.$ARCH" ||
+                fail "the fixture's .debug file names no dwz file"
+        grep -qE "^f 0644 .* usr/lib/debug/.dwz/hello-rpm-1.0-1.$ARCH\$" <<<"$ls" || fail "no dwz file: $ls"
+        ! grep -q 'unrelated-1.0' <<<"$ls" || fail "an unrelated dwz file was copied: $ls"
+        $OCI cat image.tar.gz "usr/lib/debug/.dwz/hello-rpm-1.0-1.$ARCH" >"$T/dwz"
+        readelf -S "$T/dwz" | grep -q '\.debug_info' || fail "the dwz file is not whole"
         # not the other debug file of the package, and no debuginfo package in the packages blob
         ! grep -q 'other-1.0' <<<"$ls" || fail "an unrelated .debug file was copied: $ls"
         ! grep -q '.build-id/ee' <<<"$ls" || fail "an unrelated build-id was copied: $ls"

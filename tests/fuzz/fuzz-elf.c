@@ -1,4 +1,4 @@
-/* Fuzz target for elf_read(): the input becomes the contents of a memfd,
+/* Fuzz target for elf_read() and elf_read_debugaltlink(): the input becomes the contents of a memfd,
  * which is parsed as an ELF file.  Errors are expected; crashes, leaks and
  * overreads (under ASan/UBSan) are the bugs we look for.
  *
@@ -25,11 +25,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         _cleanup_(error_freep) struct smith_error *err = NULL;
         _cleanup_close_ int fd = memfd_create("fuzz-elf", MFD_CLOEXEC);
         struct elf_info info = {};
+        char *alt = NULL;
 
         if (fd < 0 || write_full(fd, data, size) < 0)
                 abort();
         if (elf_read(fd, "fuzz", &info, &err) == 0)
                 elf_info_release(&info);
+        error_free(TAKE_PTR(err));
+        (void) elf_read_debugaltlink(fd, "fuzz", &alt, &err);
+        free(alt);
         return 0;
 }
 

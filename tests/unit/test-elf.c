@@ -1319,10 +1319,99 @@ static void test_search_host(void **state) {
         elf_info_release(&info);
 }
 
+/* A separate debug file as dwz leaves it, by hand (ELF64, little-endian):
+ * the header, the section names, the .gnu_debugaltlink contents (path, NUL,
+ * a 20-byte build-id), then three section headers. */
+#define ALT_PATH "/usr/lib/debug/.dwz/x-1.0-1.x86_64"
+static size_t build_altlink(uint8_t *buf, bool with_link) {
+        static const char names[] = "\0.shstrtab\0.gnu_debugaltlink";
+        size_t names_off = 64, data_off = names_off + sizeof(names), data_len = sizeof(ALT_PATH) + 20;
+        size_t sh_off = (data_off + data_len + 7) & ~(size_t) 7, n = with_link ? 3 : 2;
+        Elf64_Ehdr *h = (Elf64_Ehdr *) buf;
+        Elf64_Shdr *sh = (Elf64_Shdr *) (buf + sh_off);
+
+        memset(buf, 0, sh_off + n * sizeof(Elf64_Shdr));
+        memcpy(h->e_ident, ELFMAG, SELFMAG);
+        h->e_ident[EI_CLASS] = ELFCLASS64;
+        h->e_ident[EI_DATA] = ELFDATA2LSB;
+        h->e_ident[EI_VERSION] = EV_CURRENT;
+        h->e_type = ET_DYN;
+        h->e_machine = EM_X86_64;
+        h->e_version = EV_CURRENT;
+        h->e_ehsize = sizeof(Elf64_Ehdr);
+        h->e_shoff = sh_off;
+        h->e_shentsize = sizeof(Elf64_Shdr);
+        h->e_shnum = (uint16_t) n;
+        h->e_shstrndx = 1;
+        memcpy(buf + names_off, names, sizeof(names));
+        memcpy(buf + data_off, ALT_PATH, sizeof(ALT_PATH));
+        memset(buf + data_off + sizeof(ALT_PATH), 0xab, 20);
+        sh[1] = (Elf64_Shdr){ .sh_name = 1, .sh_type = SHT_STRTAB, .sh_offset = names_off, .sh_size = sizeof(names) };
+        if (with_link)
+                sh[2] = (Elf64_Shdr){
+                        .sh_name = 11, .sh_type = SHT_PROGBITS, .sh_offset = data_off, .sh_size = data_len
+                };
+        return sh_off + n * sizeof(Elf64_Shdr);
+}
+
+static int read_altlink(const uint8_t *buf, size_t len, char **ret, struct smith_error **err) {
+        _cleanup_close_ int fd = memfd_with(buf, len);
+        return elf_read_debugaltlink(fd, "image", ret, err);
+}
+
+static void test_debugaltlink(void **state) {
+        _Alignas(8) uint8_t buf[1024];
+        _cleanup_(error_freep) struct smith_error *err = NULL;
+        _cleanup_free_ char *path = NULL;
+        Elf64_Ehdr *h = (Elf64_Ehdr *) buf;
+        size_t len = build_altlink(buf, true), sh_off = h->e_shoff;
+        Elf64_Shdr *sh = (Elf64_Shdr *) (buf + sh_off);
+        (void) state;
+
+        assert_int_equal(read_altlink(buf, len, &path, &err), 0);
+        assert_string_equal(path, ALT_PATH);
+        free(TAKE_PTR(path));
+        /* no such section: no path, no error */
+        len = build_altlink(buf, false);
+        assert_int_equal(read_altlink(buf, len, &path, &err), 0);
+        assert_null(path);
+        /* not an ELF */
+        assert_int_equal(read_altlink((const uint8_t *) "#!/bin/sh\n", 10, &path, &err), 1);
+        /* hostile: the table past the end, a name table past the end, no NUL in the path, an empty path */
+        len = build_altlink(buf, true);
+        h->e_shoff = len;
+        assert_true(read_altlink(buf, len, &path, &err) < 0);
+        assert_non_null(strstr(err->msg, "'image'"));
+        error_free(TAKE_PTR(err));
+        h->e_shoff = sh_off;
+        sh[1].sh_size = 1u << 20;
+        assert_true(read_altlink(buf, len, &path, &err) < 0);
+        error_free(TAKE_PTR(err));
+        sh[1].sh_size = sizeof("\0.shstrtab\0.gnu_debugaltlink");
+        sh[2].sh_size = sizeof(ALT_PATH) - 1;
+        assert_true(read_altlink(buf, len, &path, &err) < 0);
+        assert_non_null(strstr(err->msg, "gnu_debugaltlink"));
+        error_free(TAKE_PTR(err));
+        sh[2].sh_size = sizeof(ALT_PATH) + 20;
+        buf[sh[2].sh_offset] = '\0';
+        assert_true(read_altlink(buf, len, &path, &err) < 0);
+        error_free(TAKE_PTR(err));
+        assert_null(path);
+        /* every truncation of a good one: an answer, never a crash */
+        len = build_altlink(buf, true);
+        for (size_t n = 0; n < len; n++) {
+                int r = read_altlink(buf, n, &path, &err);
+                assert_true(r == 1 || r < 0 || (r == 0 && !path));
+                error_free(TAKE_PTR(err));
+                free(TAKE_PTR(path));
+        }
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_read_host_id),
                 cmocka_unit_test(test_read_build_id),
+                cmocka_unit_test(test_debugaltlink),
                 cmocka_unit_test(test_read_host_libc),
                 cmocka_unit_test(test_read_not_elf),
                 cmocka_unit_test(test_read_image64),

@@ -542,6 +542,108 @@ int elf_read(int fd, const char *name, struct elf_info *ret, struct smith_error 
         return 0;
 }
 
+/* --- the sections of a separate debug file --- */
+
+struct shdr {
+        uint32_t name, type, link;
+        uint64_t offset, size;
+};
+
+static void decode_shdr(const struct elf_file *f, const uint8_t *b, struct shdr *s) {
+        s->name = get32(f, b);
+        s->type = get32(f, b + 4);
+        if (f->elf_class == ELFCLASS64) {
+                s->offset = get64(f, b + 24);
+                s->size = get64(f, b + 32);
+                s->link = get32(f, b + 40);
+        } else {
+                s->offset = get32(f, b + 16);
+                s->size = get32(f, b + 20);
+                s->link = get32(f, b + 24);
+        }
+}
+
+int elf_read_debugaltlink(int fd, const char *name, char **ret_path, struct smith_error **err) {
+        static const char want[] = ".gnu_debugaltlink";
+        _cleanup_free_ uint8_t *tab = NULL;
+        _cleanup_free_ char *data = NULL;
+        uint8_t b[sizeof(Elf64_Ehdr)];
+        size_t shsize;
+        struct elf_file f;
+        struct shdr strs, s;
+        struct ehdr h;
+        unsigned shnum, shstrndx;
+        int r;
+
+        *ret_path = NULL;
+        r = read_header(fd, name, &f, b, err);
+        if (r != 0)
+                return r;
+        decode_ehdr(&f, b, &h);
+        shnum = get16(&f, b + (f.elf_class == ELFCLASS64 ? 60 : 48));
+        shstrndx = get16(&f, b + (f.elf_class == ELFCLASS64 ? 62 : 50));
+        shsize = f.elf_class == ELFCLASS64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr);
+        if (h.shoff == 0)
+                return 0; /* no section headers */
+        if (h.shentsize != shsize || !range_in_file(&f, h.shoff, shsize))
+                return error_set(err, SMITH_ERR_SOURCE, "'%s': section header table outside the file", name);
+        if (shnum == 0 || shstrndx == SHN_XINDEX) {
+                /* the real values in section 0: sh_size and sh_link */
+                uint8_t s0[sizeof(Elf64_Shdr)];
+
+                r = read_at(&f, s0, shsize, h.shoff, err);
+                if (r < 0)
+                        return r;
+                decode_shdr(&f, s0, &s);
+                if (shnum == 0)
+                        shnum = s.size > ELF_MAX_SHDRS ? ELF_MAX_SHDRS + 1 : (unsigned) s.size;
+                if (shstrndx == SHN_XINDEX)
+                        shstrndx = s.link;
+        }
+        if (shnum > ELF_MAX_SHDRS)
+                return error_set(err, SMITH_ERR_SOURCE, "'%s': too many sections", name);
+        if (shstrndx == SHN_UNDEF || shstrndx >= shnum || !range_in_file(&f, h.shoff, (uint64_t) shnum * shsize))
+                return error_set(err, SMITH_ERR_SOURCE, "'%s': section header table outside the file", name);
+        tab = malloc((size_t) shnum * shsize);
+        if (!tab)
+                return error_oom(err);
+        r = read_at(&f, tab, (size_t) shnum * shsize, h.shoff, err);
+        if (r < 0)
+                return r;
+        decode_shdr(&f, tab + (size_t) shstrndx * shsize, &strs);
+        if (strs.type != SHT_STRTAB || !range_in_file(&f, strs.offset, strs.size))
+                return error_set(err, SMITH_ERR_SOURCE, "'%s': section names outside the file", name);
+        for (unsigned i = 1; i < shnum; i++) {
+                char sname[sizeof(want)];
+                char *nul;
+
+                decode_shdr(&f, tab + (size_t) i * shsize, &s);
+                if (s.type == SHT_NOBITS || s.name >= strs.size || strs.size - s.name < sizeof(want))
+                        continue;
+                r = read_at(&f, sname, sizeof(want), strs.offset + s.name, err);
+                if (r < 0)
+                        return r;
+                if (memcmp(sname, want, sizeof(want)) != 0)
+                        continue;
+                /* the path, its NUL, and the dwz file's build-id */
+                if (s.size < 2 || s.size > ELF_MAX_STRING + 1 + ELF_MAX_BUILD_ID ||
+                    !range_in_file(&f, s.offset, s.size))
+                        return error_set(err, SMITH_ERR_SOURCE, "'%s': malformed .gnu_debugaltlink", name);
+                data = malloc(s.size);
+                if (!data)
+                        return error_oom(err);
+                r = read_at(&f, data, s.size, s.offset, err);
+                if (r < 0)
+                        return r;
+                nul = memchr(data, '\0', s.size);
+                if (!nul || nul == data || nul - data > (ptrdiff_t) ELF_MAX_STRING)
+                        return error_set(err, SMITH_ERR_SOURCE, "'%s': malformed .gnu_debugaltlink", name);
+                *ret_path = strdup(data);
+                return *ret_path ? 0 : error_oom(err);
+        }
+        return 0;
+}
+
 int elf_host_info(struct elf_info *ret) {
         _cleanup_close_ int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
         int r;

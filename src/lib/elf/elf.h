@@ -66,6 +66,16 @@ int elf_read(int fd, const char *name, struct elf_info *ret, struct smith_error 
 /* Frees the members and zeroes *e; accepts a zeroed struct. */
 void elf_info_release(struct elf_info *e);
 
+#define ELF_MAX_SHDRS 65536U /* sections read by elf_read_debugaltlink() */
+
+/* The file a separate debug file's .gnu_debugaltlink section names (the
+ * dwz file holding the debug data it shares with others: the path up to
+ * the NUL, the build-id bytes after it are not returned).  Returns 0 with
+ * *ret_path (NULL when there is no such section), 1 for something that is
+ * not ELF, <0 with err (SMITH_ERR_SOURCE) for a malformed section table, as
+ * elf_read().  Reads through the section headers with pread() only. */
+int elf_read_debugaltlink(int fd, const char *name, char **ret_path, struct smith_error **err);
+
 /* Reads only the identification of an ELF file: 0 and the class, byte order
  * and machine (the class and byte order as found, possibly invalid values);
  * 1 if it is not an ELF; -errno if reading failed. */

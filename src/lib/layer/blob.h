@@ -33,6 +33,10 @@ struct blob_writer;
  * zstd 1..ZSTD_maxCLevel().  Ignored for BLOB_COMPRESS_NONE. */
 int blob_writer_new(int out_fd, enum blob_compression c, int level, struct blob_writer **ret, struct smith_error **err);
 int blob_writer_write(struct blob_writer *w, const void *data, size_t len, struct smith_error **err);
+/* For output nobody asks the digests of (an image archive): nothing is
+ * hashed, and blob_writer_finish() gives empty digest and diff_id.  Call
+ * before the first write. */
+void blob_writer_no_digests(struct blob_writer *w);
 
 struct blob_result {
         char digest[DIGEST_STR_LEN + 1];  /* sha256 of the bytes written to out_fd */

@@ -64,9 +64,42 @@ static int add_if_there(struct selector *sel, int root_fd, const char *pattern, 
         return 1;
 }
 
+/* The dwz file (/usr/lib/debug/.dwz/...) that the debug file at path in
+ * the debug root names in its .gnu_debugaltlink, added once (done: those
+ * added so far).  Without it gdb finds only part of the debug data: dwz
+ * moved what several debug files share there.  Only an absolute path
+ * without glob characters is taken; anything else, or a debug file that
+ * cannot be read, is a -v note, never an error: the file is the package's. */
+static int add_altlink(struct selector *sel, int root_fd, const char *path, char ***done, struct smith_error **err) {
+        _cleanup_(error_freep) struct smith_error *bad = NULL;
+        _cleanup_free_ char *alt = NULL;
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        if (root_open_regular(root_fd, path, &fd) < 0 || elf_read_debugaltlink(fd, path, &alt, &bad) != 0) {
+                if (bad)
+                        log_info("mock.debuginfo: %s", bad->msg);
+                return 0;
+        }
+        if (!alt || strv_contains(*done, alt))
+                return 0;
+        if (alt[0] != '/' || alt[strcspn(alt, "*?[\\")] != '\0') {
+                log_info("mock.debuginfo: '%s' names the dwz file '%.200s': not followed (not an absolute path, or "
+                         "globs)",
+                         path, alt);
+                return 0;
+        }
+        r = add_if_there(sel, root_fd, alt, err);
+        if (r == 0)
+                log_info("mock.debuginfo: the dwz file '%s' of '%s' is not in the debuginfo packages", alt, path);
+        if (r >= 0 && strv_consume(done, TAKE_PTR(alt)) < 0)
+                return error_oom(err);
+        return r;
+}
+
 int debuginfo_plan(struct plan *plan, struct source *src, const struct smith_config *cfg, struct smith_error **err) {
         struct collect c = { .root_fd = src->root_fd };
-        _cleanup_strv_free_ char **pkgs = NULL;
+        _cleanup_strv_free_ char **pkgs = NULL, **dwz = NULL;
         _cleanup_(selector_freep) struct selector *sel = NULL;
         struct selector_opts so = { .root_name = "debuginfo" };
         int r;
@@ -109,6 +142,8 @@ int debuginfo_plan(struct plan *plan, struct source *src, const struct smith_con
                 if (r == 0) /* its package had none, said above, or the package lacks it */
                         log_info("no debug file for '/%s' (build-id %s) in the debuginfo packages",
                                  c.paths[i] + strspn(c.paths[i], "/"), c.ids[i]);
+                else if (r > 0)
+                        r = add_altlink(sel, so.root_fd, debug, &dwz, err);
                 if (r >= 0)
                         r = add_if_there(sel, so.root_fd, link, err);
         }

@@ -285,10 +285,14 @@ static int add_index(struct apt_indexes *out, const char *name, const char *base
         return 0;
 }
 
-/* One component's Packages: the first compression listed and served. */
+/* One component's Packages: the first compression listed and served, gzip
+ * before xz.  A gzip index is a third larger than its xz twin, but inflates
+ * about five times faster, and a cold build otherwise spends half its CPU
+ * time in xz (bookworm's main: 12 MB against 8.8 MB, 0.25 s against 1 s of
+ * CPU); both are checked against the same signed sha256 and size. */
 static int load_component(const struct apt_source *src, const struct apt_repo_opts *o, const struct apt_release *rel,
                           const char *shown, const char *component, struct apt_indexes *out, struct smith_error **err) {
-        static const char *const exts[] = { ".xz", ".gz", "" };
+        static const char *const exts[] = { ".gz", ".xz", "" };
         _cleanup_free_ char *base = dist_url(src), *iname = NULL;
         bool listed = false;
 

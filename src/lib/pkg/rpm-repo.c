@@ -436,9 +436,21 @@ static int repomd_entry(Pool *pool, Repo *repo, const char *id, const char *type
         return r;
 }
 
-/* repomd.xml's primary (required) and filelists (optional) entries. */
+/* How new a repomd.xml is: its <revision> and its newest <timestamp>. */
+struct repomd_age {
+        char *revision;               /* or NULL */
+        unsigned long long timestamp; /* 0: none */
+};
+
+static void repomd_age_release(struct repomd_age *a) {
+        free(a->revision);
+        *a = (struct repomd_age){};
+}
+
+/* repomd.xml's primary (required) and filelists (optional) entries, and
+ * its age (may be NULL); with ret_primary NULL, only the age. */
 static int repomd_read(const char *id, const char *xml, size_t len, struct rpm_md_file *ret_primary,
-                       struct rpm_md_file *ret_filelists, struct smith_error **err) {
+                       struct rpm_md_file *ret_filelists, struct repomd_age *ret_age, struct smith_error **err) {
         Pool *pool = pool_create();
         Repo *repo;
         FILE *f;
@@ -459,6 +471,20 @@ static int repomd_read(const char *id, const char *xml, size_t len, struct rpm_m
         }
         fclose(f);
         repo_internalize(repo);
+        if (ret_age) {
+                const char *rev = repo_lookup_str(repo, SOLVID_META, REPOSITORY_REVISION);
+
+                ret_age->timestamp = repo_lookup_num(repo, SOLVID_META, REPOSITORY_TIMESTAMP, 0);
+                ret_age->revision = rev ? strdup(rev) : NULL;
+                if (rev && !ret_age->revision) {
+                        error_oom(err);
+                        goto out;
+                }
+        }
+        if (!ret_primary) {
+                r = 0;
+                goto out;
+        }
         if (repomd_entry(pool, repo, id, "primary", ret_primary, err) < 0 ||
             repomd_entry(pool, repo, id, "filelists", ret_filelists, err) < 0)
                 goto out;
@@ -468,6 +494,60 @@ static int repomd_read(const char *id, const char *xml, size_t len, struct rpm_m
                 r = 0;
 out:
         pool_free(pool);
+        return r;
+}
+
+/* A revision to compare as a number: digits only (createrepo_c's default
+ * is the time it ran). */
+static bool numeric_revision(const char *s, unsigned long long *ret) {
+        char *end;
+
+        if (!s || !*s || strlen(s) > 19 || strspn(s, "0123456789") != strlen(s))
+                return false;
+        errno = 0;
+        *ret = strtoull(s, &end, 10);
+        return errno == 0 && *end == '\0';
+}
+
+static void format_time(unsigned long long t, char buf[static 64]) {
+        time_t tt = (time_t) t;
+        struct tm tm;
+
+        if (!gmtime_r(&tt, &tm) || strftime(buf, 64, "%a, %d %b %Y %H:%M:%S UTC", &tm) == 0)
+                snprintf(buf, 64, "%llu", t);
+}
+
+/* A fetched repomd.xml older than the copy the cache holds for the same
+ * repository is refused, like an older Release (apt-repo.c): a mirror, or
+ * someone between, serving an old but validly signed repomd.xml would roll
+ * the repository back to packages with known holes.  Older: a smaller
+ * <revision> when both are numbers and differ, else an older newest
+ * <timestamp>.  The cached copy was checked when it was stored, so only
+ * its age is read here; an unreadable one is simply replaced. */
+static int check_rollback(const char *id, const struct repomd_age *fresh, const char *cached, size_t cached_len,
+                          struct smith_error **err) {
+        struct repomd_age old = {};
+        unsigned long long a, b;
+        char now[64], was[64];
+        int r = 0;
+
+        if (!cached || repomd_read(id, cached, cached_len, NULL, NULL, &old, NULL) < 0)
+                return 0;
+        if (numeric_revision(fresh->revision, &a) && numeric_revision(old.revision, &b) && a != b) {
+                if (a < b)
+                        r = error_set(err, SMITH_ERR_SOURCE,
+                                      "repository '%s': repomd.xml revision '%s' is older than the cached copy's "
+                                      "'%s': refusing the rollback",
+                                      id, fresh->revision, old.revision);
+        } else if (fresh->timestamp != 0 && old.timestamp != 0 && fresh->timestamp < old.timestamp) {
+                format_time(fresh->timestamp, now);
+                format_time(old.timestamp, was);
+                r = error_set(err, SMITH_ERR_SOURCE,
+                              "repository '%s': repomd.xml timestamp '%s' is older than the cached copy's '%s': "
+                              "refusing the rollback",
+                              id, now, was);
+        }
+        repomd_age_release(&old);
         return r;
 }
 
@@ -518,6 +598,7 @@ int rpm_repo_load(struct rpm_repo *r, struct cache *c, struct http *h, bool fast
         _cleanup_(pkg_meta_release) struct pkg_meta m = {};
         char name[7 + SHA256_HEX_LEN + 1];
         struct rpm_md_file primary = {};
+        struct repomd_age age = {};
         struct pkg_meta_request rq;
         struct apt_index *items, *x;
         const char *hint;
@@ -537,14 +618,14 @@ int rpm_repo_load(struct rpm_repo *r, struct cache *c, struct http *h, bool fast
         if (r->repo_gpgcheck && check_repomd_signature(r, c, h, url, name, &m, err) < 0)
                 return -1;
         rpm_md_file_release(&r->filelists);
-        if (repomd_read(r->id, m.data, m.len, &primary, &r->filelists, err) < 0) {
+        if (repomd_read(r->id, m.data, m.len, &primary, &r->filelists, &age, err) < 0 ||
+            (m.from == PKG_META_FETCHED && check_rollback(r->id, &age, m.cached, m.cached_len, err) < 0) ||
+            pkg_meta_store(c, &rq, &m, err) < 0) {
                 rpm_md_file_release(&primary);
+                repomd_age_release(&age);
                 return -1;
         }
-        if (pkg_meta_store(c, &rq, &m, err) < 0) {
-                rpm_md_file_release(&primary);
-                return -1;
-        }
+        repomd_age_release(&age);
         hint = strrchr(primary.location, '/') ? strrchr(primary.location, '/') + 1 : primary.location;
         if (asprintf(&purl, "%s/%s", r->baseurl, primary.location) < 0 ||
             asprintf(&what, "repository '%s': '%s'", r->id, primary.location) < 0) {

@@ -35,6 +35,11 @@ struct pkg_pool {
         Pool *pool;
         Repo *local;
         bool rpm; /* DISTTYPE_RPM */
+        /* libsolv's what-provides index is current: nothing was added since
+         * it was made, so a second solve (base-files alone) need not make it
+         * again (a twentieth of a second over bookworm's main) */
+        bool provides_ready;
+        bool lacked_path; /* the last pkg_solve() failed on a path nothing provides */
         Queue local_ids;
         char **local_paths; /* parallel to local_ids: the paths as shown */
 };
@@ -459,6 +464,7 @@ int pkg_pool_add_index(struct pkg_pool *p, const char *name, const char *base_ur
         int dfd, r;
         Id id;
 
+        p->provides_ready = false;
         dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
         if (dfd < 0)
                 return error_set_errno(err, SMITH_ERR_IO, errno, "index '%s'", name);
@@ -534,6 +540,19 @@ int pkg_pool_save_index(struct pkg_pool *p, const char *name, int out_fd, struct
         return 0;
 }
 
+void pkg_pool_trim(struct pkg_pool *p) {
+        pool_freewhatprovides(p->pool);
+        p->provides_ready = false;
+}
+
+static void make_provides(struct pkg_pool *p) {
+        if (p->provides_ready)
+                return;
+        pool_addfileprovides(p->pool);
+        pool_createwhatprovides(p->pool);
+        p->provides_ready = true;
+}
+
 int pkg_pool_add_saved_index(struct pkg_pool *p, const char *name, const char *base_uri, int fd,
                              struct smith_error **err) {
         struct repo_info *ri = calloc(1, sizeof(*ri));
@@ -541,6 +560,7 @@ int pkg_pool_add_saved_index(struct pkg_pool *p, const char *name, const char *b
         Repo *repo;
         FILE *f;
 
+        p->provides_ready = false;
         if (!ri || !(ri->base_uri = strdup(base_uri))) {
                 repo_info_free(ri);
                 if (dfd >= 0)
@@ -572,6 +592,7 @@ int pkg_pool_add_deb(struct pkg_pool *p, const char *control, size_t len, const 
         FILE *f;
         Id before;
 
+        p->provides_ready = false;
         if (!p->local) {
                 p->local = repo_create(p->pool, "local");
                 p->local->appdata = calloc(1, sizeof(struct repo_info));
@@ -630,6 +651,7 @@ int pkg_pool_add_rpmmd(struct pkg_pool *p, const char *name, const char *base_ur
                 repo_info_free(ri);
                 return error_oom(err);
         }
+        p->provides_ready = false;
         repo = repo_create(p->pool, name);
         repo->appdata = ri; /* freed with the pool */
         return read_rpmmd(p, repo, fd, hint, 0, "index", name, err);
@@ -639,30 +661,22 @@ int pkg_pool_add_rpmmd_filelists(struct pkg_pool *p, const char *name, int fd, c
                                  struct smith_error **err) {
         Repo *repo = find_repo(p, name);
 
+        p->provides_ready = false;
         if (!p->rpm || !repo)
                 return error_set(err, SMITH_ERR_SOURCE, "filelists of '%s': no such rpm-md index", name);
         /* the files join the packages primary added, matched by pkgid */
         return read_rpmmd(p, repo, fd, hint, REPO_EXTEND_SOLVABLES, "filelists of", name, err);
 }
 
-bool pkg_pool_lacks_files(struct pkg_pool *p) {
-        Pool *pool = p->pool;
-        Queue q;
-        bool lacks = false;
-
-        queue_init(&q);
-        pool_addfileprovides_queue(pool, &q, NULL);
-        pool_createwhatprovides(pool);
-        for (int i = 0; i < q.count && !lacks; i++)
-                lacks = !pool->whatprovidesdata[pool_whatprovides(pool, q.elements[i])];
-        queue_free(&q);
-        return lacks;
+bool pkg_pool_solve_lacked_path(const struct pkg_pool *p) {
+        return p->lacked_path;
 }
 
 int pkg_pool_add_rpm(struct pkg_pool *p, int fd, const char *shown, struct smith_error **err) {
         char path[64];
         Id id;
 
+        p->provides_ready = false;
         if (!p->rpm)
                 return error_set(err, SMITH_ERR_SOURCE, "package '%s': an .rpm in a Debian pool", shown);
         if (!p->local) {
@@ -769,6 +783,31 @@ static int fill_choice(struct pkg_pool *p, Id id, struct pkg_choice *c, struct s
         return 0;
 }
 
+/* Whether a rule of a problem is "nothing provides /path": a path primary
+ * does not list may be in the repositories' filelists. */
+static bool problems_lack_path(Solver *solv) {
+        Pool *pool = solv->pool;
+        unsigned n = solver_problem_count(solv);
+        bool lacks = false;
+        Queue rules;
+
+        queue_init(&rules);
+        for (Id i = 1; i <= (Id) n && !lacks; i++) {
+                queue_empty(&rules);
+                solver_findallproblemrules(solv, i, &rules);
+                for (int k = 0; k < rules.count && !lacks; k++) {
+                        Id source, target, dep;
+
+                        if (solver_ruleinfo(solv, rules.elements[k], &source, &target, &dep) ==
+                                    SOLVER_RULE_PKG_NOTHING_PROVIDES_DEP &&
+                            dep && !ISRELDEP(dep) && pool_id2str(pool, dep)[0] == '/')
+                                lacks = true;
+                }
+        }
+        queue_free(&rules);
+        return lacks;
+}
+
 static int problems_error(Solver *solv, struct smith_error **err) {
         _cleanup_free_ char *all = NULL;
         unsigned n = solver_problem_count(solv);
@@ -789,8 +828,7 @@ bool pkg_pool_has(struct pkg_pool *p, const char *name) {
         bool found;
 
         queue_init(&sel);
-        pool_addfileprovides(p->pool);
-        pool_createwhatprovides(p->pool);
+        make_provides(p);
         selection_make(p->pool, &sel, name, SELECTION_NAME);
         found = sel.count > 0;
         queue_free(&sel);
@@ -807,10 +845,10 @@ int pkg_solve(struct pkg_pool *p, char *const *names, bool recommends, struct pk
         size_t n = 0;
         int r = -1;
 
+        p->lacked_path = false;
         queue_init(&job);
         queue_init(&sel);
-        pool_addfileprovides(pool);
-        pool_createwhatprovides(pool);
+        make_provides(p);
         for (size_t i = 0; names && names[i]; i++) {
                 queue_empty(&sel);
                 selection_make(pool, &sel, names[i], SELECTION_NAME | SELECTION_PROVIDES);
@@ -828,6 +866,7 @@ int pkg_solve(struct pkg_pool *p, char *const *names, bool recommends, struct pk
         solv = solver_create(pool);
         solver_set_flag(solv, SOLVER_FLAG_IGNORE_RECOMMENDED, recommends ? 0 : 1);
         if (solver_solve(solv, &job) != 0) {
+                p->lacked_path = problems_lack_path(solv);
                 problems_error(solv, err);
                 goto out;
         }

@@ -57,6 +57,9 @@ int pkg_pool_add_index(struct pkg_pool *p, const char *name, const char *base_ur
  * file is the caller's cache, derived from a verified index: a damaged one
  * is an error (the caller then parses the index). */
 int pkg_pool_save_index(struct pkg_pool *p, const char *name, int out_fd, struct smith_error **err);
+/* Gives back what only solving uses (libsolv's what-provides index, rebuilt
+ * by the next solve): for a pool kept to save its indexes from. */
+void pkg_pool_trim(struct pkg_pool *p);
 int pkg_pool_add_saved_index(struct pkg_pool *p, const char *name, const char *base_uri, int fd,
                              struct smith_error **err);
 
@@ -72,10 +75,12 @@ int pkg_pool_add_rpmmd(struct pkg_pool *p, const char *name, const char *base_ur
                        struct smith_error **err);
 int pkg_pool_add_rpm(struct pkg_pool *p, int fd, const char *shown, struct smith_error **err);
 
-/* True when a dependency on a path (Requires: /usr/share/x) is provided by
- * nothing in the pool: primary lists only some files (those in bin
- * directories and /etc), the rest only its filelists. */
-bool pkg_pool_lacks_files(struct pkg_pool *p);
+/* True when the last pkg_solve() failed because a dependency on a path
+ * (Requires: /usr/share/x) of a package it needed is provided by nothing in
+ * the pool: primary lists only some files (those in bin directories and
+ * /etc), the rest only its filelists.  A path some package of the pool
+ * that the solve does not need requires is no reason. */
+bool pkg_pool_solve_lacked_path(const struct pkg_pool *p);
 /* Adds the files of a filelists.xml read from fd (borrowed; compressed as
  * the hint's suffix says) to the packages of the rpm-md index name. */
 int pkg_pool_add_rpmmd_filelists(struct pkg_pool *p, const char *name, int fd, const char *hint,

@@ -1,4 +1,4 @@
-/* What the package backends (deb.c, rpm.c) share, defined in deb.c: the
+/* What the package backends (deb.c, rpm.c) share, defined in pkg-root.c: the
  * cached root built from verified package blobs, local package files
  * copied into the blob store, and repository indexes added to a pool
  * through libsolv's saved form.
@@ -57,6 +57,12 @@ int source_store_local(const struct source_ctx *ctx, const char *path, char dige
  * (a Packages file, or primary.xml with rpm_md) and saved. */
 int source_add_index(struct pkg_pool *pool, struct cache *cache, const struct apt_index *x, bool rpm_md,
                      struct smith_error **err);
+/* source_add_index() in two steps: adding (*ret_parsed: x was parsed, not
+ * taken from the cache), and saving a parsed index, which only reads the
+ * pool (failures ignored). */
+int source_load_index(struct pkg_pool *pool, struct cache *cache, const struct apt_index *x, bool rpm_md,
+                      bool *ret_parsed, struct smith_error **err);
+void source_save_index(struct pkg_pool *pool, struct cache *cache, const struct apt_index *x);
 
 struct http_opts;
 /* Puts the blobs of the chosen packages in the store: local files copied

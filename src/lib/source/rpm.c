@@ -297,8 +297,8 @@ static int rpm_solve(const struct smith_config *c, const struct source_ctx *ctx,
         if (r < 0)
                 return -1;
         r = pkg_solve(pool, wanted, c->packages.recommends, ret, ret_n, err);
-        if (r < 0 && pkg_pool_lacks_files(pool)) {
-                /* a path primary does not list: the repositories' filelists, then again */
+        if (r < 0 && pkg_pool_solve_lacked_path(pool)) {
+                /* a needed path primary does not list: the repositories' filelists, then again */
                 _cleanup_(error_freep) struct smith_error *first = TAKE_PTR(*err);
                 int k = add_filelists(ctx, h, repos, pool, err);
                 if (k > 0)
