@@ -359,6 +359,21 @@ static void add_link(char **field, const char *v, size_t len) {
         *field = joined;
 }
 
+/* The headers a response keeps, the last of each (Link and
+ * WWW-Authenticate, which may come several times, are kept apart). */
+static const struct {
+        const char *name;
+        size_t field; /* offsetof(struct http_response, ...), a char * */
+} kept_headers[] = {
+        { "location", offsetof(struct http_response, location) },
+        { "retry-after", offsetof(struct http_response, retry_after) },
+        { "content-type", offsetof(struct http_response, content_type) },
+        { "docker-content-digest", offsetof(struct http_response, content_digest) },
+        { "etag", offsetof(struct http_response, etag) },
+        { "last-modified", offsetof(struct http_response, last_modified) },
+        { "oci-subject", offsetof(struct http_response, oci_subject) },
+};
+
 static size_t header_cb(char *buf, size_t size, size_t n, void *ud) {
         struct xfer *x = ud;
         size_t len = size * n;
@@ -387,21 +402,12 @@ static size_t header_cb(char *buf, size_t size, size_t n, void *ud) {
                 return len;
         nl = (size_t) (colon - buf);
         colon++;
-        if (nl == 8 && strncasecmp(buf, "location", 8) == 0)
-                set_header(&x->rs->location, colon, len - nl - 1);
-        else if (nl == 11 && strncasecmp(buf, "retry-after", 11) == 0)
-                set_header(&x->rs->retry_after, colon, len - nl - 1);
-        else if (nl == 12 && strncasecmp(buf, "content-type", 12) == 0)
-                set_header(&x->rs->content_type, colon, len - nl - 1);
-        else if (nl == 21 && strncasecmp(buf, "docker-content-digest", 21) == 0)
-                set_header(&x->rs->content_digest, colon, len - nl - 1);
-        else if (nl == 4 && strncasecmp(buf, "etag", 4) == 0)
-                set_header(&x->rs->etag, colon, len - nl - 1);
-        else if (nl == 13 && strncasecmp(buf, "last-modified", 13) == 0)
-                set_header(&x->rs->last_modified, colon, len - nl - 1);
-        else if (nl == 11 && strncasecmp(buf, "oci-subject", 11) == 0)
-                set_header(&x->rs->oci_subject, colon, len - nl - 1);
-        else if (nl == 4 && strncasecmp(buf, "link", 4) == 0)
+        for (size_t i = 0; i < ELEMENTSOF(kept_headers); i++)
+                if (nl == strlen(kept_headers[i].name) && strncasecmp(buf, kept_headers[i].name, nl) == 0) {
+                        set_header((char **) ((char *) x->rs + kept_headers[i].field), colon, len - nl - 1);
+                        return len;
+                }
+        if (nl == 4 && strncasecmp(buf, "link", 4) == 0)
                 add_link(&x->rs->link, colon, len - nl - 1);
         else if (nl == 16 && strncasecmp(buf, "www-authenticate", 16) == 0 &&
                  strv_length(x->rs->www_authenticate) < HTTP_MAX_CHALLENGES) {
