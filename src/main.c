@@ -1,6 +1,7 @@
 /* smith's entry point: the verb table (build, the default, upload,
  * download, inspect, lock, sbom), and the one place an error is printed, mapping its kind to the
  * exit code (see README "Exit codes"). */
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,6 +21,12 @@ int main(int argc, char **argv) {
          * ends the command with one line and its cleanup, instead of a
          * SIGXFSZ that kills it with neither. */
         (void) signal(SIGXFSZ, SIG_IGN);
+        /* One malloc arena for every thread.  smith's threads (the index
+         * saver, decompressing ahead, gzip members) hand big buffers to one
+         * another and live briefly; an arena each kept freed pages resident
+         * side by side: 9 MiB more peak RSS on a cold Debian build, and no
+         * time saved. */
+        (void) mallopt(M_ARENA_MAX, 1);
         if (argc > 1 && argv[1][0] != '-') {
                 cmd = NULL;
                 for (size_t i = 0; i < ELEMENTSOF(commands); i++)
