@@ -14,13 +14,9 @@ setup_file() {
         WWW="$FIX/www"
         mkdir -p "$WWW"
         chmod 0755 "$WWW"
-        PORT=$(free_port)
-        "$PYTHON" -m http.server --bind 127.0.0.1 --directory "$WWW" "$PORT" >"$FIX/http.log" 2>&1 &
-        echo $! >"$FIX/http.pid"
-        for _ in $(seq 50); do
-                curl -fs "http://127.0.0.1:$PORT/" >/dev/null 2>&1 && break
-                sleep 0.1
-        done
+        http_serve "$WWW" "$FIX/http.log"
+        PORT=$HTTP_PORT
+        echo "$HTTP_PID" >"$FIX/http.pid"
         SENTINEL=$(mktemp -d /tmp/smith-sentinel.XXXXXX)
         TOKEN="sentinel-secret-$RANDOM$RANDOM$RANDOM"
         "$PYTHON" "$SMITH_SRC/tests/fixtures/deb-hostile.py" "$FIX/hostile" "$SENTINEL" >/dev/null
@@ -478,21 +474,14 @@ EOF
 
 @test "deb: offline, the second build uses the cached metadata and says how old it is; -f does not ask" {
         # a server of this test's own, to stop
-        local port pid
-        port=$(free_port)
-        "$PYTHON" -m http.server --bind 127.0.0.1 --directory "$WWW" "$port" >/dev/null 2>&1 &
-        pid=$!
-        for _ in $(seq 50); do
-                curl -fs "http://127.0.0.1:$port/" >/dev/null 2>&1 && break
-                sleep 0.1
-        done
+        local port
+        http_serve "$WWW"
+        port=$HTTP_PORT
         URL="http://127.0.0.1:$port/$BATS_TEST_NUMBER"
         write_yaml hello-bin
         smith_user -i first.tar.gz
-        kill "$pid"
-        wait "$pid" 2>/dev/null || true
+        http_stop
         assert_status 0
-        ! curl -fs "http://127.0.0.1:$port/" >/dev/null 2>&1 || fail "the server still answers"
 
         SMITH_NET_RETRY_BASE_MS=10 smith_user -i second.tar.gz
         assert_status 0
@@ -513,13 +502,13 @@ EOF
         # and in a network namespace with no interface up at all, the
         # server running again: the cache alone builds it
         "$PYTHON" -m http.server --bind 127.0.0.1 --directory "$WWW" "$port" >/dev/null 2>&1 &
-        pid=$!
+        HTTP_PID=$!
         chown -R 65534:65534 "$U" "$W"
         run unshare --net setpriv --reuid=65534 --regid=65534 --clear-groups \
                 env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$U/home" XDG_CACHE_HOME="$U/cache" \
                 TMPDIR="$U/tmp" SOURCE_DATE_EPOCH=0 SMITH_NET_RETRY_BASE_MS=10 "$U/smith" -i fifth.tar.gz
-        kill "$pid"
-        wait "$pid" 2>/dev/null || true
+        kill "$HTTP_PID"
+        wait "$HTTP_PID" 2>/dev/null || true
         assert_status 0
         assert_output_contains "unreachable: using metadata from"
         [ "$(packages_of fifth.tar.gz)" = "$(packages_of first.tar.gz)" ]

@@ -22,13 +22,9 @@ setup_file() {
         WWW="$FIX/www"
         mkdir -p "$WWW"
         chmod 0755 "$WWW"
-        PORT=$(free_port)
-        "$PYTHON" -m http.server --bind 127.0.0.1 --directory "$WWW" "$PORT" >"$FIX/http.log" 2>&1 &
-        echo $! >"$FIX/http.pid"
-        for _ in $(seq 50); do
-                curl -fs "http://127.0.0.1:$PORT/" >/dev/null 2>&1 && break
-                sleep 0.1
-        done
+        http_serve "$WWW" "$FIX/http.log"
+        PORT=$HTTP_PORT
+        echo "$HTTP_PID" >"$FIX/http.pid"
         export FIX WWW PORT
 }
 

@@ -91,6 +91,26 @@ free_port() {
         $PYTHON -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
+# http_serve DIR [LOG]: python's http.server serving DIR on a free port of
+# 127.0.0.1 (HTTP_PORT; its pid HTTP_PID), answering by the time it returns.
+http_serve() {
+        HTTP_PORT=$(free_port)
+        "$PYTHON" -m http.server --bind 127.0.0.1 --directory "$1" "$HTTP_PORT" >"${2:-/dev/null}" 2>&1 &
+        HTTP_PID=$!
+        for _ in $(seq 50); do
+                curl -fs "http://127.0.0.1:$HTTP_PORT/" >/dev/null 2>&1 && return 0
+                sleep 0.1
+        done
+        fail "http.server on port $HTTP_PORT did not answer"
+}
+
+# http_stop: stops the http_serve server, which then no longer answers.
+http_stop() {
+        kill "$HTTP_PID"
+        wait "$HTTP_PID" 2>/dev/null || true
+        ! curl -fs "http://127.0.0.1:$HTTP_PORT/" >/dev/null 2>&1 || fail "the server still answers"
+}
+
 # Make a fixture (once per build tree, under a lock) and print its path.
 fixture() {
         "$SMITH_SRC/tests/fixtures/$1.sh"
