@@ -3,7 +3,8 @@
  * 3.29.0, licenses and exceptions, as CycloneDX's spdx.schema.json
  * (vendored in tests/data/schemas/cyclonedx, whose enum lists the licenses
  * and then the exceptions) has them; generated from it, each table sorted
- * by strcasecmp() for bsearch(): see spdx-license.h. */
+ * by strcasecmp() for bsearch(): see spdx-license.h.  tests/spdx-list.py
+ * (make check) fails when the tables and that schema differ. */
 #include <stdlib.h>
 #include <strings.h>
 
