@@ -45,6 +45,15 @@ int buf_append_str(struct buf *b, const char *s) {
         return buf_append(b, s, strlen(s));
 }
 
+ssize_t read_retry(int fd, void *buf, size_t len) {
+        ssize_t n;
+
+        do
+                n = read(fd, buf, len);
+        while (n < 0 && errno == EINTR);
+        return n < 0 ? -errno : n;
+}
+
 int buf_read_fd(struct buf *b, int fd) {
         for (;;) {
                 size_t room = MIN((size_t) BUF_READ_CHUNK, b->max - b->len);
@@ -57,13 +66,12 @@ int buf_read_fd(struct buf *b, int fd) {
                 if (r < 0)
                         return r;
                 into = room > 0 ? b->data + b->len : &probe;
-                n = read(fd, into, room > 0 ? room : 1);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
+                n = read_retry(fd, into, room > 0 ? room : 1);
+                if (n <= 0) {
+                        if (n < 0)
+                                return (int) n;
                         break;
+                }
                 if (room == 0)
                         return -EFBIG;
                 b->len += (size_t) n;

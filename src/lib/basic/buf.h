@@ -10,6 +10,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "macro.h"
 
@@ -26,6 +27,8 @@ int buf_append_str(struct buf *b, const char *s);
 /* Reads fd to its end into b; -EFBIG as soon as max would be exceeded,
  * -errno of a failed read. */
 int buf_read_fd(struct buf *b, int fd);
+/* read(), again after EINTR: the count, 0 at the end, or -errno. */
+ssize_t read_retry(int fd, void *buf, size_t len);
 /* The data (an empty string if nothing was appended, NULL only if that
  * allocation fails), now the caller's; b is empty afterwards. */
 char *buf_steal(struct buf *b, size_t *ret_len);

@@ -484,21 +484,20 @@ int copy_bytes(int in, int out, uint64_t max, struct sha256 *h, uint64_t *ret_n)
         if (!buf)
                 return -ENOMEM;
         for (;;) {
-                ssize_t k = read(in, buf, COPY_CHUNK);
+                ssize_t k = read_retry(in, buf, COPY_CHUNK);
                 int r;
 
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        return -errno;
-                if (k == 0)
+                if (k <= 0) {
+                        if (k < 0)
+                                return (int) k;
                         break;
+                }
                 n += (uint64_t) k;
                 if (max && n > max)
                         return -EFBIG;
                 if (h)
                         sha256_update(h, buf, (size_t) k);
-                r = write_full(out, buf, (size_t) k);
+                r = out >= 0 ? write_full(out, buf, (size_t) k) : 0;
                 if (r < 0)
                         return r;
         }

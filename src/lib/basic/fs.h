@@ -62,8 +62,9 @@ int read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *re
 
 int write_full(int fd, const void *buf, size_t len);
 /* Copies in (from its offset, to its end) to out, feeding h when it is
- * not NULL.  More than max bytes (0: no bound) is -EFBIG; the count copied
- * goes to *ret_n when that is not NULL.  -errno. */
+ * not NULL; with out < 0 the bytes are only hashed.  More than max bytes
+ * (0: no bound) is -EFBIG; the count copied goes to *ret_n when that is
+ * not NULL.  -errno. */
 struct sha256;
 int copy_bytes(int in, int out, uint64_t max, struct sha256 *h, uint64_t *ret_n);
 

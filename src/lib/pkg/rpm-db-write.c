@@ -411,21 +411,9 @@ int rpm_db_install(int root_fd, const int *fds, size_t n, struct smith_error **e
                 r = error_set_errno(err, SMITH_ERR_IO, r, "write '/var/lib/rpm/" RPMDB_DB "'");
                 goto out;
         }
-        for (;;) {
-                char buf[1 << 14];
-                ssize_t k = read(in, buf, sizeof(buf));
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k <= 0) {
-                        r = k < 0 ? error_set_errno(err, SMITH_ERR_IO, errno, "read the rpm database") : 0;
-                        break;
-                }
-                r = write_full(out, buf, (size_t) k);
-                if (r < 0) {
-                        r = error_set_errno(err, SMITH_ERR_IO, r, "write '/var/lib/rpm/" RPMDB_DB "'");
-                        break;
-                }
-        }
+        r = copy_bytes(in, out, 0, NULL, NULL);
+        if (r < 0)
+                r = error_set_errno(err, SMITH_ERR_IO, r, "copy the rpm database to '/var/lib/rpm/" RPMDB_DB "'");
 out:
         (void) rm_rf_at(AT_FDCWD, tmp);
         return r < 0 ? -1 : 0;

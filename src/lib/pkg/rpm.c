@@ -87,12 +87,12 @@ static int add_key_file(rpmKeyring kr, const char *path, struct smith_error **er
  * digest (RPMTAG_PAYLOADDIGEST, sha256 in every rpm since 4.14). */
 static int check_payload(int fd, Header h, struct smith_error **err) {
         _cleanup_(sha256_freep) struct sha256 *s = sha256_new();
-        _cleanup_free_ char *buf = malloc(1 << 16);
         char got[DIGEST_STR_LEN + 1];
         const char *want;
         struct rpmtd_s td;
+        int r;
 
-        if (!s || !buf)
+        if (!s)
                 return error_oom(err);
         if (headerGetNumber(h, RPMTAG_PAYLOADDIGESTALGO) != RPM_HASH_SHA256 ||
             !headerGet(h, RPMTAG_PAYLOADDIGEST, &td, HEADERGET_MINMEM))
@@ -102,17 +102,10 @@ static int check_payload(int fd, Header h, struct smith_error **err) {
                 rpmtdFreeData(&td);
                 return error_set(err, SMITH_ERR_SOURCE, "its signed header has no SHA256 payload digest");
         }
-        for (;;) {
-                ssize_t k = read(fd, buf, 1 << 16);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0) {
-                        rpmtdFreeData(&td);
-                        return error_set_errno(err, SMITH_ERR_IO, errno, "read");
-                }
-                if (k == 0)
-                        break;
-                sha256_update(s, buf, (size_t) k);
+        r = copy_bytes(fd, -1, 0, s, NULL);
+        if (r < 0) {
+                rpmtdFreeData(&td);
+                return error_set_errno(err, SMITH_ERR_IO, r, "read");
         }
         sha256_final_digest(s, got);
         if (!streq(digest_hex(got), want)) {

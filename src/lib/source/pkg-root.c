@@ -31,28 +31,20 @@ int source_store_local(const struct source_ctx *ctx, const char *path, char dige
                        uint64_t *ret_size, struct smith_error **err) {
         _cleanup_close_ int in = openat(ctx->build_dirfd, path, O_RDONLY | O_CLOEXEC), fd = -1;
         _cleanup_(sha256_freep) struct sha256 *h = sha256_new();
-        _cleanup_free_ char *name = NULL, *buf = malloc(1 << 16);
+        _cleanup_free_ char *name = NULL;
         uint64_t n = 0;
+        int r;
 
         if (in < 0)
                 return error_set_errno(err, SMITH_ERR_SOURCE, errno, "package '%s'", path);
-        if (!h || !buf)
+        if (!h)
                 return error_oom(err);
         if (cache_tmpfile(ctx->cache, &name, &fd, err) < 0)
                 return -1;
-        for (;;) {
-                ssize_t k = read(in, buf, 1 << 16);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0 || (k > 0 && write_full(fd, buf, (size_t) k) < 0)) {
-                        int e = errno;
-                        unlinkat(ctx->cache->tmp_fd, name, 0);
-                        return error_set_errno(err, SMITH_ERR_IO, e, "package '%s'", path);
-                }
-                if (k == 0)
-                        break;
-                sha256_update(h, buf, (size_t) k);
-                n += (uint64_t) k;
+        r = copy_bytes(in, fd, 0, h, &n);
+        if (r < 0) {
+                unlinkat(ctx->cache->tmp_fd, name, 0);
+                return error_set_errno(err, SMITH_ERR_IO, r, "package '%s'", path);
         }
         sha256_final_digest(h, digest);
         *ret_size = n;
