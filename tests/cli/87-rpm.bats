@@ -333,10 +333,7 @@ rec-rpm-1.0-1.noarch" ] || fail "packages: $(packages_of on.tar.gz)"
         # running again: the cache alone builds it (repomd.xml.asc checked again)
         "$PYTHON" -m http.server --bind 127.0.0.1 --directory "$WWW" "$port" >/dev/null 2>&1 &
         HTTP_PID=$!
-        chown -R 65534:65534 "$U" "$W"
-        run unshare --net setpriv --reuid=65534 --regid=65534 --clear-groups \
-                env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$U/home" XDG_CACHE_HOME="$U/cache" \
-                TMPDIR="$U/tmp" SOURCE_DATE_EPOCH=0 SMITH_NET_RETRY_BASE_MS=10 "$U/smith" -i fifth.tar.gz
+        smith_offline -i fifth.tar.gz
         kill "$HTTP_PID"
         wait "$HTTP_PID" 2>/dev/null || true
         assert_status 0

@@ -247,10 +247,7 @@ $URL updates main $URL" ] || fail "repositories: $output"
         assert_status 0
         smith_user -b 1 -i online.tar.gz
         assert_status 0
-        chown -R 65534:65534 "$U" "$W"
-        run unshare --net setpriv --reuid=65534 --regid=65534 --clear-groups \
-                env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$U/home" XDG_CACHE_HOME="$U/cache" \
-                TMPDIR="$U/tmp" SOURCE_DATE_EPOCH=0 SMITH_NET_RETRY_BASE_MS=10 "$U/smith" -b 1 -i offline.tar.gz
+        smith_offline -b 1 -i offline.tar.gz
         assert_status 0
         [ -z "$output" ] || fail "printed: $output"
         cmp online.tar.gz offline.tar.gz
@@ -413,10 +410,7 @@ libgreet" ] || fail "packages: $output"
         cmp before.tar.gz locked.tar.gz || fail "the locked build is not the unlocked one"
         # and offline, with the repository gone, from the cache
         rm -rf "$RREPO"
-        chown -R 65534:65534 "$U" "$W"
-        run unshare --net setpriv --reuid=65534 --regid=65534 --clear-groups \
-                env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$U/home" XDG_CACHE_HOME="$U/cache" \
-                TMPDIR="$U/tmp" SOURCE_DATE_EPOCH=0 SMITH_NET_RETRY_BASE_MS=10 "$U/smith" -b 1 -i offline.tar.gz
+        smith_offline -b 1 -i offline.tar.gz
         assert_status 0
         cmp before.tar.gz offline.tar.gz
 }

@@ -140,10 +140,16 @@ run_image() {
 # SMITH_RETRY_MS sets the backoff base (default 200).
 smith_user() {
         chown -R 65534:65534 "$U" "$W"
-        run setpriv --reuid=65534 --regid=65534 --clear-groups \
+        run ${SMITH_OFFLINE:+unshare --net} setpriv --reuid=65534 --regid=65534 --clear-groups \
                 env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$U/home" XDG_CACHE_HOME="$U/cache" \
                 TMPDIR="$U/tmp" SOURCE_DATE_EPOCH=0 SMITH_NET_RETRY_BASE_MS="${SMITH_NET_RETRY_BASE_MS:-${SMITH_RETRY_MS:-200}}" \
                 "$U/smith" "$@"
+}
+
+# smith_offline ARGS...: smith_user in a network namespace with no
+# interface up at all: nothing is reachable, not even 127.0.0.1.
+smith_offline() {
+        SMITH_OFFLINE=1 SMITH_NET_RETRY_BASE_MS=10 smith_user "$@"
 }
 
 # flip_byte FILE OFFSET: that byte inverted, so the file surely changes (a
