@@ -29,6 +29,7 @@
 #include "pkg/apt-sources.h"
 #include "pkg/apt-verify.h"
 #include "pkg/deb.h"
+#include "pkg/os-release.h"
 #include "pkg/path-index.h"
 #include "pkg/rpm-repo.h"
 #include "pkg/solve.h"
@@ -812,6 +813,29 @@ static void test_rpm_repos_errors(void **state) {
                         "x.repo:1: gpgkey 'key.asc' is not an absolute path");
 }
 
+/* os-release: the first KEY= line, one pair of quotes taken off. */
+static void test_os_release(void **state) {
+        static const char text[] = "NAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\nID=debian\nID=other\n"
+                                   "IDX=no\nVERSION='x";
+        char *v;
+
+        (void) state;
+        v = os_release_value(text, sizeof(text) - 1, "ID");
+        assert_string_equal(v, "debian");
+        free(v);
+        v = os_release_value(text, sizeof(text) - 1, "VERSION_ID");
+        assert_string_equal(v, "12");
+        free(v);
+        v = os_release_value(text, sizeof(text) - 1, "NAME");
+        assert_string_equal(v, "Debian GNU/Linux");
+        free(v);
+        v = os_release_value(text, sizeof(text) - 1, "VERSION");
+        assert_string_equal(v, "x");
+        free(v);
+        assert_null(os_release_value(text, sizeof(text) - 1, "ID_LIKE"));
+        assert_null(os_release_value(text, 20, "ID"));
+}
+
 /* The path index: /usr forms, one owner a path (the lowest package), paths
  * that climb out skipped, and the bound. */
 static void test_path_index(void **state) {
@@ -845,6 +869,7 @@ static void test_path_index(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_path_index),
+                cmocka_unit_test(test_os_release),
                 cmocka_unit_test(test_rpm_repos_ini),
                 cmocka_unit_test(test_rpm_repos_errors),
                 cmocka_unit_test(test_sources_list),

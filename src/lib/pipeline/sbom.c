@@ -18,6 +18,7 @@
 #include "oci/layout_read.h"
 #include "oci/media.h"
 #include "pipeline/sbom.h"
+#include "pkg/os-release.h"
 #include "smith-version.h"
 #include "store/cache.h"
 
@@ -78,6 +79,16 @@ static void sbom_release(struct sbom *s) {
 
 /* ID and VERSION_ID of the source's os-release (/usr/lib/os-release
  * without /etc/os-release, as os-release(5) says), lowercased. */
+/* A value for a purl: lowercase, and only what needs no encoding there. */
+static char *purl_word(char *v) {
+        for (char *c = v; c && *c; c++)
+                if (*c >= 'A' && *c <= 'Z')
+                        *c = (char) (*c - 'A' + 'a');
+                else if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '.' || *c == '-'))
+                        *c = '-';
+        return v;
+}
+
 static void read_os_release(struct sbom *s) {
         _cleanup_free_ char *buf = NULL;
         size_t len = 0;
@@ -86,29 +97,8 @@ static void read_os_release(struct sbom *s) {
             (root_read_file(s->in->root_fd, "etc/os-release", DPKG_OS_RELEASE_MAX, &buf, &len) < 0 &&
              root_read_file(s->in->root_fd, "usr/lib/os-release", DPKG_OS_RELEASE_MAX, &buf, &len) < 0))
                 return;
-        for (char *l = buf; l && *l;) {
-                char *eol = strchr(l, '\n'), **dst = NULL, *v;
-                if (eol)
-                        *eol = '\0';
-                if (strneq(l, "ID=", 3))
-                        dst = &s->distro_id, v = l + 3;
-                else if (strneq(l, "VERSION_ID=", 11))
-                        dst = &s->distro_version, v = l + 11;
-                if (dst && !*dst) {
-                        size_t n;
-                        v += strspn(v, "\"'");
-                        n = strcspn(v, "\"'");
-                        *dst = strndup(v, n);
-                        /* they go into a purl: only what needs no encoding */
-                        for (char *c = *dst; c && *c; c++)
-                                if (*c >= 'A' && *c <= 'Z')
-                                        *c = (char) (*c - 'A' + 'a');
-                                else if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '.' ||
-                                           *c == '-'))
-                                        *c = '-';
-                }
-                l = eol ? eol + 1 : NULL;
-        }
+        s->distro_id = purl_word(os_release_value(buf, len, "ID"));
+        s->distro_version = purl_word(os_release_value(buf, len, "VERSION_ID"));
 }
 
 /* purl's percent-encoding of a version ("1:1.2.13.dfsg-1" -> "1%3A1.2.13.dfsg-1"). */

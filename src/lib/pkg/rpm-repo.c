@@ -21,6 +21,7 @@
 #include "basic/hash.h"
 #include "basic/log.h"
 #include "basic/strv.h"
+#include "pkg/os-release.h"
 #include "fetch.h"
 #include "repo-meta.h"
 #include "rpm-repo.h"
@@ -62,22 +63,7 @@ char *rpm_host_releasever(void) {
 
         if (read_file_at(AT_FDCWD, "/etc/os-release", 64 * 1024, &text, &len) < 0)
                 return NULL;
-        for (char *l = text; l && *l;) {
-                char *next = strchr(l, '\n');
-                if (next)
-                        *next++ = '\0';
-                if (strneq(l, "VERSION_ID=", 11)) {
-                        char *v = l + 11;
-                        size_t n = strlen(v);
-                        if (n >= 2 && (v[0] == '"' || v[0] == '\'') && v[n - 1] == v[0]) {
-                                v[n - 1] = '\0';
-                                v++;
-                        }
-                        return strdup(v);
-                }
-                l = next;
-        }
-        return NULL;
+        return os_release_value(text, len, "VERSION_ID");
 }
 
 char *rpm_expand_vars(const char *s, const struct rpm_vars *v) {
