@@ -17,25 +17,11 @@
 #include "layer/stage.h"
 #include "store/cache.h"
 
-static int root_open_done(struct cache *cache, const char *hex, int *ret_fd) {
-        char done[SHA256_HEX_LEN + sizeof(".done")];
-        int fd;
-
-        snprintf(done, sizeof(done), "%s.done", hex);
-        if (faccessat(cache->roots_fd, done, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
-                return 0;
-        fd = openat(cache->roots_fd, hex, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return 0;
-        *ret_fd = fd;
-        return 1;
-}
-
 int layer_root_open(struct cache *cache, const struct layer_root_request *rq, int *ret_root_fd, char **ret_root_path,
                     struct smith_error **err) {
         const char *hex = digest_hex(rq->key);
         const char *src = rq->name ? rq->name : rq->key;
-        char key[SHA256_HEX_LEN + sizeof("root-")], done[SHA256_HEX_LEN + sizeof(".done")];
+        char key[SHA256_HEX_LEN + sizeof("root-")];
         _cleanup_close_ int lock_fd = -1, fd = -1;
         _cleanup_free_ char *path = NULL, *tmp_name = NULL;
         struct unpack_stats stats = {};
@@ -45,16 +31,15 @@ int layer_root_open(struct cache *cache, const struct layer_root_request *rq, in
                 return error_set(err, SMITH_ERR_SOURCE, "'%s': invalid manifest digest", src);
         if (asprintf(&path, "%s/roots/%s", cache->path, hex) < 0)
                 return error_oom(err);
-        if (root_open_done(cache, hex, &fd) > 0)
+        if (cache_root_open(cache, hex, &fd) > 0)
                 goto out;
 
         snprintf(key, sizeof(key), "root-%s", hex);
         if (cache_lock(cache, key, &lock_fd, err) < 0)
                 return -1;
-        if (root_open_done(cache, hex, &fd) > 0)
+        if (cache_root_open(cache, hex, &fd) > 0)
                 goto out; /* another builder finished while we waited */
 
-        snprintf(done, sizeof(done), "%s.done", hex);
         if (layer_stage_matches(rq->stage, rq->layers, rq->n_layers)) {
                 /* Unpacked while it was imported, and it is the only layer,
                  * with the digest, size and diff_id the verified manifest
@@ -90,20 +75,16 @@ int layer_root_open(struct cache *cache, const struct layer_root_request *rq, in
                 }
         }
 
-        /* Publish: a leftover incomplete root goes, ours moves in, then the
-         * marker says it is complete. */
-        r = rm_rf_at(cache->roots_fd, hex);
-        if (r >= 0 && renameat(cache->tmp_fd, tmp_name, cache->roots_fd, hex) < 0)
-                r = -errno;
+        /* No syncfs: forcing hundreds of megabytes to disk costs seconds,
+         * and this is a cache; after a power loss, remove the cache. */
+        r = cache_root_publish(cache, tmp_name, hex, rq->key, strlen(rq->key));
         if (r < 0) {
                 rm_rf_at(cache->tmp_fd, tmp_name);
                 return error_set_errno(err, SMITH_ERR_IO, r, "store root '%s'", path);
         }
+        goto out;
 mark:
-        /* No syncfs: forcing hundreds of megabytes to disk costs seconds,
-         * and this is a cache.  The .done marker guards against a builder
-         * that died half way; after a power loss, remove the cache. */
-        r = write_file_atomic_at(cache->roots_fd, done, rq->key, strlen(rq->key), 0644);
+        r = cache_root_mark(cache, hex, rq->key, strlen(rq->key));
         if (r < 0)
                 return error_set_errno(err, SMITH_ERR_IO, r, "mark root '%s' complete", path);
 out:

@@ -117,31 +117,6 @@ static int release_root_key(const char *digest, char ret[static sizeof("release-
         return 0;
 }
 
-static int release_root_open(struct cache *cache, const char *key) {
-        char done[sizeof("release-") + SHA256_HEX_LEN + sizeof(".done")];
-
-        snprintf(done, sizeof(done), "%s.done", key);
-        if (faccessat(cache->roots_fd, done, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
-                return -1;
-        return openat(cache->roots_fd, key, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-}
-
-/* Moves tmp/<tmp> to roots/<key> and marks it complete: 0, or -1 when it
- * stays where it is (another build published one first, or an error:
- * the caller then removes it, as before). */
-static int release_root_keep(struct cache *cache, const char *tmp, const char *key) {
-        char done[sizeof("release-") + SHA256_HEX_LEN + sizeof(".done")];
-
-        snprintf(done, sizeof(done), "%s.done", key);
-        if (rm_rf_at(cache->roots_fd, key) < 0 || renameat(cache->tmp_fd, tmp, cache->roots_fd, key) < 0)
-                return -1;
-        if (write_file_atomic_at(cache->roots_fd, done, key, strlen(key), 0644) < 0) {
-                (void) rm_rf_at(cache->roots_fd, key);
-                return -1;
-        }
-        return 0;
-}
-
 int deb_source_release(struct source *s, struct pkg_choice *c, size_t n, const struct source_ctx *ctx,
                        const struct http_opts *ho, struct smith_error **err) {
         _cleanup_free_ char *tmp = NULL;
@@ -169,20 +144,20 @@ int deb_source_release(struct source *s, struct pkg_choice *c, size_t n, const s
         if (r >= 0 && release_root_key(c[k].digest, key) < 0)
                 r = error_oom(err);
         if (r >= 0)
-                root_fd = release_root_open(ctx->cache, key);
+                (void) cache_root_open(ctx->cache, key, &root_fd);
         if (r >= 0 && root_fd < 0) {
                 /* one build makes it; another waits, then takes it */
                 r = cache_lock(ctx->cache, key, &lock_fd, err);
                 if (r >= 0)
-                        root_fd = release_root_open(ctx->cache, key);
+                        (void) cache_root_open(ctx->cache, key, &root_fd);
         }
         if (r >= 0 && root_fd < 0) {
                 r = cache_tmpdir(ctx->cache, "release-", &tmp, &root_fd, err);
                 if (r >= 0 &&
                     deb_unpack(root_fd, blob_fd, deb_max_uncompressed(c[k].size), &ctx->limits, &used, NULL, err) < 0)
                         r = error_wrap(err, "package 'base-files'");
-                if (r >= 0 && release_root_keep(ctx->cache, tmp, key) == 0)
-                        free(TAKE_PTR(tmp)); /* now the cache's */
+                if (r >= 0 && cache_root_publish(ctx->cache, tmp, key, key, strlen(key)) == 0)
+                        free(TAKE_PTR(tmp)); /* now the cache's; else removed from tmp/ below, as before */
         }
         if (r >= 0) {
                 r = take_os_release(s, root_fd);

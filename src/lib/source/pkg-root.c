@@ -181,7 +181,6 @@ static int build_root(struct source *s, struct cache *cache, const struct pkg_ro
         _cleanup_free_ char *tmp_name = NULL, *text = NULL;
         _cleanup_(json_decrefp) json_t *marker = NULL;
         _cleanup_close_ int fd = -1;
-        char done[SHA256_HEX_LEN + sizeof(".done")];
         void *ahead = NULL;
         int r;
 
@@ -214,21 +213,17 @@ static int build_root(struct source *s, struct cache *cache, const struct pkg_ro
                 goto fail;
         if (ops->record && ops->record(fd, cache->blobs_fd, c, n, err) < 0)
                 goto fail;
-        r = rm_rf_at(cache->roots_fd, hex);
-        if (r >= 0 && renameat(cache->tmp_fd, tmp_name, cache->roots_fd, hex) < 0)
-                r = -errno;
+        marker = marker_json(s);
+        text = marker ? json_dumps(marker, JSON_COMPACT) : NULL;
+        if (!text) {
+                error_oom(err);
+                goto fail;
+        }
+        r = cache_root_publish(cache, tmp_name, hex, text, strlen(text));
         if (r < 0) {
                 error_set_errno(err, SMITH_ERR_IO, r, "store root '%s/roots/%s'", cache->path, hex);
                 goto fail;
         }
-        marker = marker_json(s);
-        text = marker ? json_dumps(marker, JSON_COMPACT) : NULL;
-        if (!text)
-                return error_oom(err);
-        snprintf(done, sizeof(done), "%s.done", hex);
-        r = write_file_atomic_at(cache->roots_fd, done, text, strlen(text), 0644);
-        if (r < 0)
-                return error_set_errno(err, SMITH_ERR_IO, r, "mark root '%s/roots/%s' complete", cache->path, hex);
         s->root_fd = TAKE_FD(fd);
         return 0;
 fail:

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -181,6 +182,40 @@ int cache_tmpfile(struct cache *c, char **ret_name, int *ret_fd, struct smith_er
         *ret_name = name;
         *ret_fd = fd;
         return 0;
+}
+
+int cache_root_open(struct cache *c, const char *key, int *ret_fd) {
+        _cleanup_free_ char *done = NULL;
+        int fd;
+
+        if (asprintf(&done, "%s.done", key) < 0 || faccessat(c->roots_fd, done, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+                return 0;
+        fd = openat(c->roots_fd, key, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return 0;
+        *ret_fd = fd;
+        return 1;
+}
+
+int cache_root_mark(struct cache *c, const char *key, const char *marker, size_t len) {
+        _cleanup_free_ char *done = NULL;
+
+        if (asprintf(&done, "%s.done", key) < 0)
+                return -ENOMEM;
+        return write_file_atomic_at(c->roots_fd, done, marker, len, 0644);
+}
+
+int cache_root_publish(struct cache *c, const char *tmp_name, const char *key, const char *marker, size_t len) {
+        int r = rm_rf_at(c->roots_fd, key);
+
+        if (r >= 0 && renameat(c->tmp_fd, tmp_name, c->roots_fd, key) < 0)
+                r = -errno;
+        if (r < 0)
+                return r;
+        r = cache_root_mark(c, key, marker, len);
+        if (r < 0)
+                (void) rm_rf_at(c->roots_fd, key);
+        return r;
 }
 
 int cache_tmpdir(struct cache *c, const char *prefix, char **ret_name, int *ret_fd, struct smith_error **err) {

@@ -63,6 +63,19 @@ int cache_tmpfile(struct cache *c, char **ret_name, int *ret_fd, struct smith_er
  * failure nothing is left. */
 int cache_tmpdir(struct cache *c, const char *prefix, char **ret_name, int *ret_fd, struct smith_error **err);
 
+/* roots/<key> when it is complete (roots/<key>.done exists): 1 and the
+ * directory open in *ret_fd; 0 when there is none or it is incomplete. */
+int cache_root_open(struct cache *c, const char *key, int *ret_fd);
+/* Marks roots/<key> complete: roots/<key>.done written whole with marker
+ * (len bytes; what the root holds, for whoever opens it).  -errno. */
+int cache_root_mark(struct cache *c, const char *key, const char *marker, size_t len);
+/* Publishes the directory tmp/<tmp_name> as roots/<key>: a leftover
+ * incomplete root of that key goes, ours moves in, then cache_root_mark().
+ * No fsync: it is a cache, and the marker guards against a builder that
+ * died half way.  -errno; tmp_name is the caller's to remove on failure
+ * (a root moved in but not marked is removed here). */
+int cache_root_publish(struct cache *c, const char *tmp_name, const char *key, const char *marker, size_t len);
+
 /* Publishes the tmp/ file tmp_name, open as fd, fully written and whose
  * sha256 the caller has verified to be digest, as blobs/sha256/<hex>:
  * chmod 0444, rename (no fsync: it is a cache).  On failure the temp file is removed.  fd stays
