@@ -688,3 +688,30 @@ resign() {
         $OCI ls image.tar.gz | grep -q "${SENTINEL#/}/absolute" || fail "not in the image: $($OCI ls image.tar.gz)"
         packages_of image.tar.gz | grep -q '^hello-bin_'
 }
+
+@test "deb hostile: a .deb with two data members, two control members or an unknown member before data is refused" {
+        hostile two-data
+        assert_status 4
+        assert_output_contains "a second data member 'data.tar.xz'"
+        hostile two-control
+        assert_status 4
+        assert_output_contains "a second control member 'control.tar.xz'"
+        hostile unknown-member
+        assert_status 4
+        assert_output_contains "unknown member 'extra.tar.gz' before data.tar"
+}
+@test "deb hostile: the member checks hold for a package from the repository too" {
+        local p="$REPO/dists/stable/main/binary-$(dpkg --print-architecture)"
+        cp "$FIX/hostile/hostile-two-data.deb" "$REPO/pool/"
+        echo "pool/hostile-two-data.deb" >>"$REPO/lists/stable"
+        "$SMITH_SRC/tests/fixtures/deb-repo.sh" index "$REPO" stable
+        write_yaml hostile-two-data
+        sed -i 's|^- /usr/bin/hello$|- /usr/share|' smith.yaml
+        smith_user
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "package 'hostile-two-data"
+        assert_output_contains "a second data member"
+        assert_clean_failure
+        [ -z "$(ls -A "$U/cache/smith/roots" 2>/dev/null | grep -v '^release-')" ] || fail "a root was kept: $(ls -A "$U/cache/smith/roots")"
+}

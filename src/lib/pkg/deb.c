@@ -190,14 +190,24 @@ out:
         return r < 0 ? -1 : 0;
 }
 
-/* Walks the ar members of a .deb, checking debian-binary first, and calls
- * fn for the first member named prefix.tar*; without one that is an
- * error. */
+/* Walks the ar members of a .deb as dpkg reads them (deb(5)):
+ * debian-binary first, then control.tar*, then data.tar*, members named
+ * "_..." (reserved, skipped) anywhere between; anything else before
+ * data.tar, a second control.tar or data.tar anywhere, is refused, since
+ * two tools reading one file must never see two payloads.  fn is called
+ * for the member named prefix.tar*, and the walk goes on to the end. */
 typedef int (*member_fn)(struct archive *a, const char *name, void *userdata, struct smith_error **err);
+
+enum walk_state {
+        WALK_VERSION,
+        WALK_CONTROL,
+        WALK_DATA,
+        WALK_AFTER,
+};
 
 static int walk_deb(int fd, const char *prefix, member_fn fn, void *userdata, struct smith_error **err) {
         struct archive *a = archive_read_new();
-        bool seen_version = false, done = false;
+        enum walk_state state = WALK_VERSION;
         int r = -1;
 
         if (!a)
@@ -210,9 +220,10 @@ static int walk_deb(int fd, const char *prefix, member_fn fn, void *userdata, st
                 error_from_archive(err, SMITH_ERR_SOURCE, a, "not a .deb");
                 goto out;
         }
-        while (!done) {
+        for (;;) {
                 struct archive_entry *e;
                 const char *name;
+                bool control, data;
                 int q = archive_read_next_header(a, &e);
 
                 if (q == ARCHIVE_EOF)
@@ -224,7 +235,7 @@ static int walk_deb(int fd, const char *prefix, member_fn fn, void *userdata, st
                 name = archive_entry_pathname(e);
                 if (!name)
                         name = "";
-                if (!seen_version) {
+                if (state == WALK_VERSION) {
                         char v[16] = "";
                         la_ssize_t n;
 
@@ -237,18 +248,38 @@ static int walk_deb(int fd, const char *prefix, member_fn fn, void *userdata, st
                                 error_set(err, SMITH_ERR_SOURCE, "unsupported .deb format version");
                                 goto out;
                         }
-                        seen_version = true;
+                        state = WALK_CONTROL;
                         continue;
                 }
-                if (member_filter(name, prefix) >= 0) {
-                        if (fn(a, name, userdata, err) < 0)
-                                goto out;
-                        done = true;
+                if (name[0] == '_')
+                        continue;
+                control = member_filter(name, "control") >= 0;
+                data = member_filter(name, "data") >= 0;
+                if (control && state != WALK_CONTROL) {
+                        error_set(err, SMITH_ERR_SOURCE, "not a .deb: a second control member '%.100s'", name);
+                        goto out;
                 }
-                /* anything else (control.tar.* for the payload): maintainer scripts are never run */
+                if (data && state == WALK_AFTER) {
+                        error_set(err, SMITH_ERR_SOURCE, "not a .deb: a second data member '%.100s'", name);
+                        goto out;
+                }
+                if (state == WALK_CONTROL && !control) {
+                        error_set(err, SMITH_ERR_SOURCE, "not a .deb: member '%.100s' where control.tar belongs", name);
+                        goto out;
+                }
+                if (state == WALK_DATA && !data) {
+                        error_set(err, SMITH_ERR_SOURCE, "not a .deb: unknown member '%.100s' before data.tar", name);
+                        goto out;
+                }
+                if (state == WALK_AFTER)
+                        continue; /* what follows data.tar is never read (dpkg stops there) */
+                if ((control || data) && member_filter(name, prefix) >= 0 && fn(a, name, userdata, err) < 0)
+                        goto out;
+                state = control ? WALK_DATA : WALK_AFTER;
         }
-        if (!done) {
-                error_set(err, SMITH_ERR_SOURCE, "not a .deb: no %s.tar member", prefix);
+        if (state != WALK_AFTER) {
+                error_set(err, SMITH_ERR_SOURCE, "not a .deb: no %s.tar member",
+                          state == WALK_DATA ? "data" : "control");
                 goto out;
         }
         r = 0;
