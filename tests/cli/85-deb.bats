@@ -715,3 +715,19 @@ resign() {
         assert_clean_failure
         [ -z "$(ls -A "$U/cache/smith/roots" 2>/dev/null | grep -v '^release-')" ] || fail "a root was kept: $(ls -A "$U/cache/smith/roots")"
 }
+@test "deb: an absolute URL as Filename is refused before any request, naming the field" {
+        local p="$REPO/dists/stable/main/binary-$(dpkg --print-architecture)" abs
+        # a URL that would even serve the right file
+        abs="http://127.0.0.1:$PORT/$BATS_TEST_NUMBER/pool/hello-bin_1.0_$(dpkg --print-architecture).deb"
+        sed -i "s|^Filename: pool/hello-bin_.*|Filename: $abs|" "$p/Packages"
+        gzip -n -kf "$p/Packages"
+        xz -kf "$p/Packages"
+        "$SMITH_SRC/tests/fixtures/deb-repo.sh" release "$REPO" stable
+        write_yaml hello-bin
+        smith_user
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "package 'hello-bin' in '$URL stable main': refusing Filename '$abs'"
+        ! grep -q "GET /$BATS_TEST_NUMBER/pool/" "$FIX/http.log" || fail "a package was requested: $(grep "/$BATS_TEST_NUMBER/pool/" "$FIX/http.log")"
+        assert_clean_failure
+}

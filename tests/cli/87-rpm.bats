@@ -486,3 +486,16 @@ newer_mtime() {
         assert_output_contains "repository 'test': repomd.xml timestamp 'Sun, 09 Sep 2001 01:46:40 UTC' is older than the cached copy's"
         [ -z "$(ls -A "$U/cache/smith/tmp")" ] || fail "left in the cache: $(ls -A "$U/cache/smith/tmp")"
 }
+
+@test "rpm: an absolute URL as location href is refused before any request, naming the field" {
+        # createrepo_c writes the prefix into every href: a URL that would even serve the package
+        RPM_REPO_CREATEREPO_ARGS="--location-prefix=$URL/" "$SMITH_SRC/tests/fixtures/rpm-repo.sh" index "$REPO"
+        zcat "$REPO/repodata/primary.xml.gz" | grep -q "href=\"$URL/" || fail "no absolute href: $(zcat "$REPO/repodata/primary.xml.gz" | grep location | head -3)"
+        write_yaml hello-rpm
+        smith_user
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "refusing location href '$URL/"
+        ! grep -q "GET /$BATS_TEST_NUMBER/[^r]" "$FIX/http.log" || fail "a package was requested: $(grep "/$BATS_TEST_NUMBER/" "$FIX/http.log")"
+        assert_clean_failure
+}

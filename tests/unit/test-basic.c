@@ -279,6 +279,16 @@ static void test_paths(void **state) {
         assert_false(path_is_safe_relative("blobs/../../x"));
         assert_false(path_is_safe_relative("/etc"));
         assert_false(path_is_safe_relative(""));
+        /* repository locations: relative to the repository, never a URL of their own */
+        assert_true(path_is_safe_location("pool/main/h/hello/hello_2.10-3_amd64.deb"));
+        assert_true(path_is_safe_location("Packages/h/hello-2.12-1.fc39.x86_64.rpm"));
+        assert_true(path_is_safe_location("pool/e/epoch/epoch_1:2.0_all.deb"));
+        assert_false(path_is_safe_location("http://other.example/x.deb"));
+        assert_false(path_is_safe_location("https:/x.deb"));
+        assert_false(path_is_safe_location("file:x.rpm"));
+        assert_false(path_is_safe_location("pool//x.deb"));
+        assert_false(path_is_safe_location("/pool/x.deb"));
+        assert_false(path_is_safe_location("pool/x.deb?y"));
 }
 
 static void test_atomic_write(void **state) {

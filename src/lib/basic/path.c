@@ -100,7 +100,15 @@ bool path_is_safe_relative(const char *p) {
 }
 
 bool path_is_safe_location(const char *p) {
+        size_t first;
+
         if (!p || !path_is_safe_relative(p))
+                return false;
+        /* an absolute URL ("http://other/x.deb", "file:x") is not relative
+         * to the repository, whatever the rest of it is: no ':' in the
+         * first component, no "//" anywhere */
+        first = strcspn(p, "/");
+        if (memchr(p, ':', first) || strstr(p, "//"))
                 return false;
         for (const char *q = p; *q; q++)
                 if ((unsigned char) *q <= 0x20 || *q == 0x7f || *q == '\\' || *q == '?' || *q == '#')

@@ -28,6 +28,7 @@ char *path_join(const char *a, const char *b);
 /* True for a relative path that is safe to use below a directory: no
  * leading "/", no ".." component, not empty. */
 bool path_is_safe_relative(const char *p);
-/* path_is_safe_relative() and no blank, control character, '\\', '?' or '#':
- * a file location from a repository index, safe to append to its URL. */
+/* path_is_safe_relative() and no blank, control character, '\\', '?' or '#',
+ * no ':' before the first '/' and no "//" (an absolute URL): a file location
+ * from a repository index, safe to append to its URL. */
 bool path_is_safe_location(const char *p);

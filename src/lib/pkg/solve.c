@@ -419,8 +419,8 @@ static int fill_choice(struct pkg_pool *p, Id id, struct pkg_choice *c, struct s
                 _cleanup_free_ char *file = NULL;
 
                 if (!path_is_safe_location(loc))
-                        return error_set(err, SMITH_ERR_SOURCE, "package '%s' in '%s': refusing Filename '%.200s'",
-                                         c->name, s->repo->name, loc ? loc : "");
+                        return error_set(err, SMITH_ERR_SOURCE, "package '%s' in '%s': refusing %s '%.200s'", c->name,
+                                         s->repo->name, p->rpm ? "location href" : "Filename", loc ? loc : "");
                 if (type != REPOKEY_TYPE_SHA256 || !sum || strlen(sum) != SHA256_HEX_LEN)
                         return error_set(err, SMITH_ERR_SOURCE, "package '%s' in '%s': no SHA256 checksum", c->name,
                                          s->repo->name);
