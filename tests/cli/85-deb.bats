@@ -731,3 +731,73 @@ resign() {
         ! grep -q "GET /$BATS_TEST_NUMBER/pool/" "$FIX/http.log" || fail "a package was requested: $(grep "/$BATS_TEST_NUMBER/pool/" "$FIX/http.log")"
         assert_clean_failure
 }
+@test "deb: a signed Release dated in the future is refused as not valid yet; one already cached cannot lock the repository out" {
+        write_yaml hello-bin
+        resign stable "now + 1 day"
+        smith_user -i one.tar.gz
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "repository '$URL stable': Release Date '"
+        assert_output_contains "is in the future (not valid yet)"
+        assert_clean_failure
+        # a few seconds ahead is clock skew, not an attack
+        resign stable "now + 30 seconds"
+        smith_user -i two.tar.gz
+        assert_status 0
+        # a future-dated copy in the cache (as an older smith stored it): an
+        # honest Release is still taken, not refused as a rollback
+        local name
+        name=inrelease-$(printf 'apt\n%s\n%s' "$URL" stable | sha256sum | cut -d' ' -f1)
+        [ -f "$U/cache/smith/pkgs/$name" ] || fail "no cached InRelease '$name': $(ls "$U/cache/smith/pkgs")"
+        resign stable "now + 2 years"
+        cp "$REPO/dists/stable/InRelease" "$U/cache/smith/pkgs/$name"
+        resign stable "now"
+        smith_user -i three.tar.gz
+        assert_status 0
+        # and once replaced, an older Release is a rollback again
+        resign stable "now - 1 day"
+        smith_user -i four.tar.gz
+        assert_status 4
+        assert_output_contains "refusing the rollback"
+}
+@test "deb: a repository with only Release and Release.gpg builds; another key or a changed Release is refused" {
+        local s
+        for s in stable updates; do
+                DEB_REPO_DETACHED=1 "$SMITH_SRC/tests/fixtures/deb-repo.sh" release "$REPO" "$s"
+        done
+        [ ! -e "$REPO/dists/stable/InRelease" ] && [ -f "$REPO/dists/stable/Release.gpg" ] || fail "not a detached pair"
+        write_yaml hello-bin
+        smith_user -i one.tar.gz
+        assert_status 0
+        [ "$(packages_of one.tar.gz | cut -d_ -f1 | tr '\n' ' ')" = "base-thing greeter-data hello-bin libgreet " ] ||
+                fail "packages: $(packages_of one.tar.gz)"
+        [ "$(http_log_count dists/stable/Release.gpg 200)" = 1 ] || fail "Release.gpg not fetched: $(grep "/$BATS_TEST_NUMBER/" "$FIX/http.log")"
+        # again: the same image (the pair taken conditionally)
+        smith_user -i two.tar.gz
+        assert_status 0
+        cmp one.tar.gz two.tar.gz
+        # a Release that differs from what was signed
+        cp "$REPO/dists/stable/Release" "$T/Release.good"
+        sed -i 's/^Origin: smith-tests$/Origin: smith-evil/' "$REPO/dists/stable/Release"
+        touch -d "@$(($(date +%s) + 20))" "$REPO/dists/stable/Release"
+        smith_user -i three.tar.gz
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "repository '$URL stable': Release: bad signature"
+        assert_clean_failure
+        # signed by another key
+        DEB_REPO_DETACHED=1 "$SMITH_SRC/tests/fixtures/deb-repo.sh" release "$REPO" stable other@smith
+        touch -d "@$(($(date +%s) + 30))" "$REPO/dists/stable/Release" "$REPO/dists/stable/Release.gpg"
+        smith_user -i four.tar.gz
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "repository '$URL stable': Release: signed by unknown key"
+        # no signature at all: refused, and the message says what is missing
+        rm "$REPO/dists/stable/Release.gpg"
+        rm -rf "$U/cache/smith"
+        smith_user -i five.tar.gz
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "no InRelease at '$URL/dists/stable/InRelease', and Release is not signed (no Release.gpg"
+        assert_clean_failure
+}

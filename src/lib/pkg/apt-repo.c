@@ -50,14 +50,16 @@ static char *dist_url(const struct apt_source *src) {
         return r;
 }
 
-static int cache_name(const struct apt_source *src, char ret[static 11 + SHA256_HEX_LEN + 1]) {
+/* pkgs/<prefix>-<hash of the URI and suite>: "inrelease", or "release"
+ * and "releasegpg" for a repository that publishes only the pair. */
+static int cache_name(const struct apt_source *src, const char *prefix, char ret[static 11 + SHA256_HEX_LEN + 1]) {
         _cleanup_free_ char *id = NULL;
         char d[DIGEST_STR_LEN + 1];
 
         if (asprintf(&id, "apt\n%s\n%s", src->uri, src->suite) < 0)
                 return -ENOMEM;
         sha256_digest_of(id, strlen(id), d);
-        snprintf(ret, 11 + SHA256_HEX_LEN + 1, "inrelease-%s", digest_hex(d));
+        snprintf(ret, 11 + SHA256_HEX_LEN + 1, "%.10s-%s", prefix, digest_hex(d));
         return 0;
 }
 
@@ -129,6 +131,40 @@ static void verified_write(struct cache *c, const char *name, const char *id, co
         (void) cache_pkgs_write(c, side, all, SHA256_HEX_LEN + 1 + len, &ignored);
 }
 
+/* The keyrings a signed source is checked against: its Signed-By, else
+ * apt's defaults (*defaults, the caller's to free). */
+static int source_keyrings(const struct apt_source *src, char ***defaults, char *const **ret,
+                           struct smith_error **err) {
+        if (!src->signed_by && !src->signed_by_key) {
+                if (apt_default_keyrings(defaults, err) < 0)
+                        return -1;
+                if (!*defaults)
+                        return error_set(err, SMITH_ERR_SOURCE,
+                                         "no trusted keys (no Signed-By and nothing in "
+                                         "/etc/apt/trusted.gpg.d)");
+        }
+        *ret = src->signed_by ? src->signed_by : *defaults;
+        return 0;
+}
+
+/* The text of a Release with its detached signature Release.gpg, checked
+ * by the same rules as InRelease: the signature is over exactly these
+ * bytes. */
+static int release_text_detached(const struct apt_source *src, const char *data, size_t len, const char *sig,
+                                 size_t sig_len, char **ret, size_t *ret_len, struct smith_error **err) {
+        _cleanup_strv_free_ char **defaults = NULL;
+        char *const *keyrings = NULL;
+
+        if (source_keyrings(src, &defaults, &keyrings, err) < 0 ||
+            apt_verify_detached("Release", data, len, sig, sig_len, keyrings, src->signed_by_key, err) < 0)
+                return -1;
+        *ret = strndup(data, len);
+        if (!*ret)
+                return error_oom(err);
+        *ret_len = len;
+        return 0;
+}
+
 /* The Release text of signed, by the source's rules.  unchanged: signed is
  * byte for byte the cached InRelease (name), which a build verified
  * before; its text is then taken from that check if the keys are the same
@@ -137,7 +173,7 @@ static int release_text(const struct apt_source *src, struct cache *cache, const
                         const char *signed_, size_t len, char **ret, size_t *ret_len, struct smith_error **err) {
         _cleanup_strv_free_ char **defaults = NULL;
         char id[SHA256_HEX_LEN + 1];
-        char *const *keyrings;
+        char *const *keyrings = NULL;
         bool have_id;
         int r;
 
@@ -149,15 +185,8 @@ static int release_text(const struct apt_source *src, struct cache *cache, const
                         return error_set(err, SMITH_ERR_SOURCE, "InRelease: malformed clearsigned message");
                 return 0;
         }
-        if (!src->signed_by && !src->signed_by_key) {
-                if (apt_default_keyrings(&defaults, err) < 0)
-                        return -1;
-                if (!defaults)
-                        return error_set(err, SMITH_ERR_SOURCE,
-                                         "no trusted keys (no Signed-By and nothing in "
-                                         "/etc/apt/trusted.gpg.d)");
-        }
-        keyrings = src->signed_by ? src->signed_by : defaults;
+        if (source_keyrings(src, &defaults, &keyrings, err) < 0)
+                return -1;
         have_id = verify_id(signed_, len, keyrings, src->signed_by_key, id) == 0;
         if (have_id && unchanged && verified_read(cache, name, id, ret, ret_len) == 0)
                 return 0;
@@ -181,7 +210,7 @@ static void format_date(time_t t, char buf[static 64]) {
  * repository back to packages with known holes.  The cached copy passed
  * verification when it was stored, so only its Date is read here. */
 static int check_rollback(const char *shown, const struct apt_release *fresh, const char *cached, size_t cached_len,
-                          struct smith_error **err) {
+                          time_t now_time, struct smith_error **err) {
         _cleanup_free_ char *text = NULL;
         struct apt_release old = {};
         char was[64], now[64];
@@ -202,7 +231,10 @@ static int check_rollback(const char *shown, const struct apt_release *fresh, co
                 return 0; /* unreadable: nothing to compare with, it is replaced */
         old_date = old.date;
         apt_release_release(&old);
-        if (old_date == 0 || fresh->date >= old_date)
+        /* a copy dated in the future (stored before such a date was
+         * refused) would make every honest Release look like a rollback:
+         * it is not compared with, and the fresh one replaces it */
+        if (old_date == 0 || fresh->date >= old_date || old_date > now_time + APT_RELEASE_FUTURE_SKEW)
                 return 0;
         format_date(fresh->date, now);
         format_date(old_date, was);
@@ -212,19 +244,55 @@ static int check_rollback(const char *shown, const struct apt_release *fresh, co
                 now, was);
 }
 
-/* Fetches (conditionally, or takes from the cache: repo-meta.h) and
- * verifies the suite's Release. */
-static int load_release(const struct apt_source *src, const struct apt_repo_opts *o, const char *shown,
-                        struct apt_release *ret, struct smith_error **err) {
-        _cleanup_free_ char *base = dist_url(src), *url = NULL, *text = NULL;
-        _cleanup_(pkg_meta_release) struct pkg_meta m = {};
-        char name[11 + SHA256_HEX_LEN + 1];
-        struct pkg_meta_request rq;
-        size_t text_len = 0;
-        bool unchanged;
+/* Release and Release.gpg, for a repository without InRelease (many
+ * third-party and older ones publish only the pair, and apt reads it):
+ * each fetched as InRelease is (repo-meta.h), under names of their own.
+ * Returns as pkg_meta_fetch(): 1 when either is missing. */
+static int fetch_pair(const struct apt_source *src, const struct apt_repo_opts *o, const char *shown, const char *base,
+                      struct pkg_meta *rel, struct pkg_meta_request *rel_rq, struct pkg_meta *sig,
+                      struct pkg_meta_request *sig_rq, char names[static 2][11 + SHA256_HEX_LEN + 1],
+                      char *urls[static 2], struct smith_error **err) {
         int r;
 
-        if (!base || cache_name(src, name) < 0 || asprintf(&url, "%s/InRelease", base) < 0)
+        if (cache_name(src, "release", names[0]) < 0 || cache_name(src, "releasegpg", names[1]) < 0 ||
+            asprintf(&urls[0], "%s/Release", base) < 0 || asprintf(&urls[1], "%s/Release.gpg", base) < 0)
+                return error_oom(err);
+        *rel_rq = (struct pkg_meta_request){ .name = names[0],
+                                             .url = urls[0],
+                                             .shown = shown,
+                                             .max = APT_INRELEASE_MAX,
+                                             .fast = o->fast,
+                                             .now = o->now };
+        *sig_rq = *rel_rq;
+        sig_rq->name = names[1];
+        sig_rq->url = urls[1];
+        sig_rq->max = APT_RELEASE_GPG_MAX;
+        r = pkg_meta_fetch(o->cache, o->http, rel_rq, rel, err);
+        if (r != 0)
+                return r;
+        return pkg_meta_fetch(o->cache, o->http, sig_rq, sig, err);
+}
+
+static bool cached_exists(struct cache *c, const char *name) {
+        _cleanup_close_ int fd = -1;
+        return cache_pkgs_open(c, name, &fd) == 0;
+}
+
+/* Fetches (conditionally, or takes from the cache: repo-meta.h) and
+ * verifies the suite's Release: InRelease, else Release with
+ * Release.gpg. */
+static int load_release(const struct apt_source *src, const struct apt_repo_opts *o, const char *shown,
+                        struct apt_release *ret, struct smith_error **err) {
+        _cleanup_free_ char *base = dist_url(src), *url = NULL, *text = NULL, *pair_urls[2] = {};
+        _cleanup_(pkg_meta_release) struct pkg_meta m = {}, sig = {};
+        char name[11 + SHA256_HEX_LEN + 1], pair_names[2][11 + SHA256_HEX_LEN + 1];
+        struct pkg_meta_request rq, sig_rq = {};
+        size_t text_len = 0;
+        bool unchanged, detached = false;
+        char when[64];
+        int r;
+
+        if (!base || cache_name(src, "inrelease", name) < 0 || asprintf(&url, "%s/InRelease", base) < 0)
                 return error_oom(err);
         rq = (struct pkg_meta_request){
                 .name = name, .url = url, .shown = shown, .max = APT_INRELEASE_MAX, .fast = o->fast, .now = o->now
@@ -237,6 +305,20 @@ static int load_release(const struct apt_source *src, const struct apt_repo_opts
                         return error_oom(err);
                 rq.url = url;
                 r = pkg_meta_fetch(o->cache, o->http, &rq, &m, err);
+        } else if (!src->trusted && (r == 1 || (r < 0 && cache_name(src, "release", pair_names[0]) == 0 &&
+                                                cached_exists(o->cache, pair_names[0])))) {
+                /* no InRelease (or, unreachable, a repository known to
+                 * publish only the pair) */
+                if (r < 0)
+                        error_free(TAKE_PTR(*err));
+                pkg_meta_release(&m);
+                r = fetch_pair(src, o, shown, base, &m, &rq, &sig, &sig_rq, pair_names, pair_urls, err);
+                if (r == 1 && pair_urls[1] && m.data)
+                        return error_set(err, SMITH_ERR_SOURCE,
+                                         "repository '%s': no InRelease at '%s', and Release is not signed (no "
+                                         "Release.gpg at '%s')",
+                                         shown, url, pair_urls[1]);
+                detached = true;
         }
         if (r == 1)
                 return error_set(err, SMITH_ERR_SOURCE, "repository '%s': no InRelease at '%s'", shown, url);
@@ -245,12 +327,21 @@ static int load_release(const struct apt_source *src, const struct apt_repo_opts
         /* the cached copy (a 304, or offline), or a new one byte for byte the same */
         unchanged = m.from != PKG_META_FETCHED ||
                     (m.cached && m.cached_len == m.len && memcmp(m.cached, m.data, m.len) == 0);
-        r = release_text(src, o->cache, name, unchanged, m.data, m.len, &text, &text_len, err);
+        r = detached ? release_text_detached(src, m.data, m.len, sig.data, sig.len, &text, &text_len, err)
+                     : release_text(src, o->cache, name, unchanged, m.data, m.len, &text, &text_len, err);
         if (r < 0)
                 return error_wrap(err, "repository '%s'", shown);
         r = apt_release_parse(text, text_len, ret, err);
         if (r < 0)
                 return error_wrap(err, "repository '%s'", shown);
+        /* apt's "not valid yet": a Release dated ahead of the clock, beyond
+         * a small skew, is refused whatever its origin (a cached one too) */
+        if (ret->date > o->now + APT_RELEASE_FUTURE_SKEW) {
+                format_date(ret->date, when);
+                apt_release_release(ret);
+                return error_set(err, SMITH_ERR_SOURCE,
+                                 "repository '%s': Release Date '%s' is in the future (not valid yet)", shown, when);
+        }
         /* what the server says is current (a new copy, or a 304) must not have expired */
         if (m.from != PKG_META_CACHED && ret->valid_until != 0 && ret->valid_until < o->now) {
                 apt_release_release(ret);
@@ -259,8 +350,12 @@ static int load_release(const struct apt_source *src, const struct apt_repo_opts
                                  "past)",
                                  shown);
         }
-        if (m.from == PKG_META_FETCHED && (check_rollback(shown, ret, m.cached, m.cached_len, err) < 0 ||
-                                           pkg_meta_store(o->cache, &rq, &m, err) < 0)) {
+        if (m.from == PKG_META_FETCHED && check_rollback(shown, ret, m.cached, m.cached_len, o->now, err) < 0) {
+                apt_release_release(ret);
+                return -1;
+        }
+        if (pkg_meta_store(o->cache, &rq, &m, err) < 0 ||
+            (detached && pkg_meta_store(o->cache, &sig_rq, &sig, err) < 0)) {
                 apt_release_release(ret);
                 return -1;
         }

@@ -1,6 +1,8 @@
 /* An apt repository's metadata, verified before anything in it is used:
  *
- *   InRelease  asked for at every build, conditionally (a 304 keeps the
+ *   InRelease  (or, when the repository has none, Release with its
+ *              detached Release.gpg, checked by the same rules)
+ *              asked for at every build, conditionally (a 304 keeps the
  *              cached copy), checked with gpgv against the source's
  *              keyrings (apt-verify.h; not with trusted=yes), kept in the
  *              cache's pkgs/ once it passed.  When the server cannot be
@@ -8,8 +10,9 @@
  *              used, with a warning naming its age when it stands in
  *              (repo-meta.h).
  *   Release    the signed text: Valid-Until (for what the server says is
- *              current), a Date not older than the cached copy's (no
- *              rollback), and the SHA256 table (apt-release.h).
+ *              current), a Date not in the future (beyond a small skew)
+ *              and not older than the cached copy's (no rollback), and
+ *              the SHA256 table (apt-release.h).
  *   Packages   per component, the first of Packages.xz, .gz or plain that
  *              the table lists and the server has (by-hash when the
  *              repository offers it), fetched into the blob store with its
@@ -51,6 +54,10 @@ struct apt_repo_opts {
 };
 
 #define APT_INRELEASE_MAX (16u << 20)
+#define APT_RELEASE_GPG_MAX (1u << 20) /* bytes of a detached Release.gpg */
+/* A Release dated later than now by more than this is "not valid yet"
+ * (apt's check, with room for a clock a little behind the server's). */
+#define APT_RELEASE_FUTURE_SKEW 300
 
 /* Loads src's indexes into out (appended). */
 int apt_repo_load(const struct apt_source *src, const struct apt_repo_opts *o, struct apt_indexes *out,

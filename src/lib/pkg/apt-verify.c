@@ -425,6 +425,6 @@ int apt_verify_inrelease(const char *data, size_t len, char *const *keyrings, co
 }
 
 int apt_verify_detached(const char *what, const char *data, size_t len, const char *sig, size_t sig_len,
-                        char *const *keyrings, struct smith_error **err) {
-        return verify(what, data, len, sig, sig_len, keyrings, NULL, NULL, NULL, err);
+                        char *const *keyrings, const char *inline_key, struct smith_error **err) {
+        return verify(what, data, len, sig, sig_len, keyrings, inline_key, NULL, NULL, err);
 }

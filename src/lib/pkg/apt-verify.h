@@ -35,10 +35,11 @@ int apt_verify_inrelease(const char *data, size_t len, char *const *keyrings, co
                          size_t *ret_len, struct smith_error **err);
 
 /* Verifies a detached signature (sig, binary or armored, as
- * repomd.xml.asc) over data against the keyring files; what names the
+ * repomd.xml.asc or Release.gpg) over data against the keyring files
+ * (and/or an inline armored key block, may be NULL); what names the
  * signed file in messages ("repomd.xml: bad signature from key ..."). */
 int apt_verify_detached(const char *what, const char *data, size_t len, const char *sig, size_t sig_len,
-                        char *const *keyrings, struct smith_error **err);
+                        char *const *keyrings, const char *inline_key, struct smith_error **err);
 
 /* The text of a clearsigned message, dash-escaping undone, without any
  * check (for trusted=yes); a message that is not clearsigned is returned

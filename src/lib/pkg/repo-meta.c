@@ -99,9 +99,14 @@ static int add_header(char ***headers, const char *name, const char *value) {
 
 static int use_cached(struct pkg_meta *m, enum pkg_meta_from from) {
         m->from = from;
-        m->data = strndup(m->cached, m->cached_len);
+        /* byte for byte: a detached signature (Release.gpg) is binary */
+        m->data = malloc(m->cached_len + 1);
+        if (!m->data)
+                return -ENOMEM;
+        memcpy(m->data, m->cached, m->cached_len);
+        m->data[m->cached_len] = '\0';
         m->len = m->cached_len;
-        return m->data ? 0 : -ENOMEM;
+        return 0;
 }
 
 int pkg_meta_fetch(struct cache *c, struct http *h, const struct pkg_meta_request *rq, struct pkg_meta *ret,

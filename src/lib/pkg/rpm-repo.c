@@ -573,7 +573,7 @@ static int check_repomd_signature(const struct rpm_repo *r, struct cache *c, str
                         return error_wrap(err, "repository '%s'", r->id);
                 fetched = true;
         }
-        if (apt_verify_detached("repomd.xml", m->data, m->len, sig, sig_len, r->gpgkeys, err) < 0)
+        if (apt_verify_detached("repomd.xml", m->data, m->len, sig, sig_len, r->gpgkeys, NULL, err) < 0)
                 return error_wrap(err, "repository '%s'", r->id);
         return fetched ? cache_pkgs_write(c, sig_name, sig, sig_len, err) : 0;
 }
