@@ -700,6 +700,7 @@ resign() {
         assert_status 4
         assert_output_contains "unknown member 'extra.tar.gz' before data.tar"
 }
+
 @test "deb hostile: the member checks hold for a package from the repository too" {
         local p="$REPO/dists/stable/main/binary-$(dpkg --print-architecture)"
         cp "$FIX/hostile/hostile-two-data.deb" "$REPO/pool/"
@@ -715,6 +716,7 @@ resign() {
         assert_clean_failure
         [ -z "$(ls -A "$U/cache/smith/roots" 2>/dev/null | grep -v '^release-')" ] || fail "a root was kept: $(ls -A "$U/cache/smith/roots")"
 }
+
 @test "deb: an absolute URL as Filename is refused before any request, naming the field" {
         local p="$REPO/dists/stable/main/binary-$(dpkg --print-architecture)" abs
         # a URL that would even serve the right file
@@ -731,6 +733,7 @@ resign() {
         ! grep -q "GET /$BATS_TEST_NUMBER/pool/" "$FIX/http.log" || fail "a package was requested: $(grep "/$BATS_TEST_NUMBER/pool/" "$FIX/http.log")"
         assert_clean_failure
 }
+
 @test "deb: a signed Release dated in the future is refused as not valid yet; one already cached cannot lock the repository out" {
         write_yaml hello-bin
         resign stable "now + 1 day"
@@ -760,6 +763,7 @@ resign() {
         assert_status 4
         assert_output_contains "refusing the rollback"
 }
+
 @test "deb: a repository with only Release and Release.gpg builds; another key or a changed Release is refused" {
         local s
         for s in stable updates; do
@@ -800,4 +804,62 @@ resign() {
         assert_one_error_line
         assert_output_contains "no InRelease at '$URL/dists/stable/InRelease', and Release is not signed (no Release.gpg"
         assert_clean_failure
+}
+
+# provider_repo ORDER...: this test's stable suite with hx (Depends: libhx),
+# the real libhx 1.0, zz-evil 99 (Provides: libhx (= 99)), virt-user
+# (Depends: virt) and three packages that Provide virt, listed in ORDER
+provider_repo() {
+        local d="$SMITH_SRC/tests/fixtures/deb-repo.sh" n
+        $d deb "$REPO/pool/hx_1.0_all.deb" hx 1.0 all "Depends: libhx"
+        $d deb "$REPO/pool/libhx_1.0_all.deb" libhx 1.0 all
+        $d deb "$REPO/pool/zz-evil_99_all.deb" zz-evil 99 all "Provides: libhx (= 99)"
+        $d deb "$REPO/pool/virt-user_1.0_all.deb" virt-user 1.0 all "Depends: virt"
+        for n in prov-b prov-a prov-c; do
+                $d deb "$REPO/pool/${n}_1.0_all.deb" "$n" 1.0 all "Provides: virt"
+        done
+        cp "$FIX/repo/lists/stable" "$REPO/lists/stable"
+        for n in "$@"; do
+                echo "pool/${n}_all.deb" >>"$REPO/lists/stable"
+        done
+        "$d" index "$REPO" stable
+}
+
+@test "deb: solver policy: a real package wins over a provider of its name; among providers the choice is fixed" {
+        provider_repo zz-evil_99 hx_1.0 libhx_1.0 virt-user_1.0 prov-b_1.0 prov-c_1.0 prov-a_1.0
+        write_yaml hx
+        sed -i 's|^- /usr/bin/hello$|- /usr/share|' smith.yaml
+        smith_user -i hx.tar.gz
+        assert_status 0
+        [ "$(packages_of hx.tar.gz)" = "hx_1.0_all
+libhx_1.0_all" ] || fail "packages: $(packages_of hx.tar.gz)"
+        ! $OCI ls hx.tar.gz | grep -q zz-evil || fail "zz-evil's files are in the image"
+        # asked for by name, the provider is what is installed
+        write_yaml zz-evil
+        sed -i 's|^- /usr/bin/hello$|- /usr/share|' smith.yaml
+        smith_user -i evil.tar.gz
+        assert_status 0
+        [ "$(packages_of evil.tar.gz)" = "zz-evil_99_all" ] || fail "packages: $(packages_of evil.tar.gz)"
+        # no real virt: of the providers, the first name in byte order
+        write_yaml virt-user
+        sed -i 's|^- /usr/bin/hello$|- /usr/share|' smith.yaml
+        smith_user -i virt.tar.gz
+        assert_status 0
+        [ "$(packages_of virt.tar.gz)" = "prov-a_1.0_all
+virt-user_1.0_all" ] || fail "packages: $(packages_of virt.tar.gz)"
+        # the same on every run, from a fresh cache, and whatever the order of the index
+        local run
+        for run in 1 2; do
+                provider_repo prov-c_1.0 prov-a_1.0 prov-b_1.0 virt-user_1.0 libhx_1.0 hx_1.0 zz-evil_99
+                rm -rf "$U/cache/smith"
+                smith_user -i "again-$run.tar.gz"
+                assert_status 0
+                [ "$(packages_of "again-$run.tar.gz")" = "$(packages_of virt.tar.gz)" ] ||
+                        fail "run $run: $(packages_of "again-$run.tar.gz")"
+        done
+        write_yaml hx
+        sed -i 's|^- /usr/bin/hello$|- /usr/share|' smith.yaml
+        smith_user -i hx2.tar.gz
+        assert_status 0
+        [ "$(packages_of hx2.tar.gz)" = "$(packages_of hx.tar.gz)" ] || fail "reordered: $(packages_of hx2.tar.gz)"
 }

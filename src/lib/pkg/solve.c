@@ -489,6 +489,52 @@ bool pkg_pool_has(struct pkg_pool *p, const char *name) {
         return found;
 }
 
+/* apt's first rule for a dependency: a package of that name wins over
+ * packages that only Provide the name.  libsolv would order candidates by
+ * the version they provide, so a repository's "zz-evil" with "Provides:
+ * libhx (= 99)" took "Depends: libhx" from the real libhx 1.0.  Every
+ * version of a package that Provides the name of another real package in
+ * the pool is disfavoured: chosen only where nothing else satisfies the
+ * dependency (no version of the real package fits).  Among the
+ * remaining candidates libsolv's order holds, which depends on the
+ * packages alone, never on the order of the indexes: the highest version
+ * of a package, then the highest version provided, then the name in byte
+ * order. */
+static void disfavor_impostors(Pool *pool, Queue *job) {
+        Map real, impostor;
+        Queue q;
+        Solvable *s;
+        Id p;
+
+        map_init(&real, pool->ss.nstrings);
+        map_init(&impostor, pool->ss.nstrings);
+        FOR_POOL_SOLVABLES(p)
+        MAPSET(&real, pool->solvables[p].name);
+        FOR_POOL_SOLVABLES(p) {
+                s = pool->solvables + p;
+                if (!s->provides || MAPTST(&impostor, s->name))
+                        continue;
+                for (Id *dp = s->repo->idarraydata + s->provides; *dp; dp++) {
+                        Id n = *dp;
+                        while (ISRELDEP(n))
+                                n = GETRELDEP(pool, n)->name;
+                        if (n != s->name && n < pool->ss.nstrings && MAPTST(&real, n)) {
+                                MAPSET(&impostor, s->name);
+                                break;
+                        }
+                }
+        }
+        queue_init(&q);
+        FOR_POOL_SOLVABLES(p)
+        if (MAPTST(&impostor, pool->solvables[p].name))
+                queue_push(&q, p);
+        if (q.count > 0)
+                queue_push2(job, SOLVER_DISFAVOR | SOLVER_SOLVABLE_ONE_OF, pool_queuetowhatprovides(pool, &q));
+        queue_free(&q);
+        map_free(&real);
+        map_free(&impostor);
+}
+
 int pkg_solve(struct pkg_pool *p, char *const *names, bool recommends, struct pkg_choice **ret, size_t *ret_n,
               struct smith_error **err) {
         Pool *pool = p->pool;
@@ -516,6 +562,7 @@ int pkg_solve(struct pkg_pool *p, char *const *names, bool recommends, struct pk
                 job.elements[i] |= SOLVER_INSTALL;
         for (int i = 0; i < p->local_ids.count; i++)
                 queue_push2(&job, SOLVER_INSTALL | SOLVER_SOLVABLE, p->local_ids.elements[i]);
+        disfavor_impostors(pool, &job);
 
         solv = solver_create(pool);
         solver_set_flag(solv, SOLVER_FLAG_IGNORE_RECOMMENDED, recommends ? 0 : 1);

@@ -23,7 +23,7 @@
 
 /* Part of the key: to be raised whenever smith would solve the same
  * indexes and names differently (pkg_solve(), the index parsing). */
-#define SOLVE_CACHE_VERSION "smith solve 1"
+#define SOLVE_CACHE_VERSION "smith solve 2" /* 2: real packages win over providers of their name */
 #define SOLVE_CACHE_MAX (16u << 20)
 
 static void hash_str(struct sha256 *h, const char *s) {
