@@ -11,7 +11,7 @@
 #include "pipeline/build.h"
 
 static struct build_opts opts;
-static const char *max_entry, *max_unpacked;
+static const char *max_entry, *max_unpacked, *timeout_arg;
 
 static const struct cmd_option options[] = {
         { "buildnumber", 'b', CMD_STRING, &opts.buildno,
@@ -23,6 +23,7 @@ static const struct cmd_option options[] = {
         { "insecure", 'k', CMD_FLAG, &opts.insecure, "skip tls verification" },
         { "max-entry", 0, CMD_STRING, &max_entry, "largest file a source may unpack (default 4G)", "size" },
         { "max-unpacked", 0, CMD_STRING, &max_unpacked, "most a source may unpack in all (default 16G)", "size" },
+        CMD_TIMEOUT_OPTION(timeout_arg),
         { "verbose", 'v', CMD_FLAG, &opts.verbose, "verbose output" },
         {},
 };
@@ -31,11 +32,13 @@ static int run(const struct command *cmd, int argc, char **argv, struct smith_er
         int r;
 
         opts = (struct build_opts){ .conf = "smith.yaml", .dir = ".", .image = "image.tar.gz" };
-        max_entry = max_unpacked = NULL;
+        max_entry = max_unpacked = timeout_arg = NULL;
 
         r = cmd_parse(cmd, argc, argv, NULL, err);
         if (r != 0)
                 return r < 0 ? r : 0;
+        if (cmd_timeout_apply(cmd, timeout_arg, err) < 0)
+                return -1;
         /* the flags win over the environment */
         if (cmd_limits_from_env(&opts.limits, err) < 0)
                 return -1;
@@ -59,7 +62,8 @@ const struct command cmd_build = {
                  "  smith lock [flags]         pin the packages or image smith.yaml resolves to\n"
                  "  smith sbom [-f FMT] IMAGE  print the SBOM a build stored in an image\n",
         .options = options,
-        .footer = "Sizes take K, M, G or T; SMITH_MAX_ENTRY and SMITH_MAX_UNPACKED set the limits too.\n"
+        .footer = "Sizes take K, M, G or T; SMITH_MAX_ENTRY and SMITH_MAX_UNPACKED set the limits too;\n"
+                  "SMITH_NET_TIMEOUT the deadline.\n"
                   "\n"
                   "Exit codes: 0 ok, 1 I/O error, 2 usage, 3 smith.yaml invalid, 4 package source bad,\n"
                   "5 registry error.\n",

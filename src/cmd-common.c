@@ -14,6 +14,7 @@
 
 #include "basic/error.h"
 #include "basic/log.h"
+#include "net/http.h"
 #include "registry/registry.h"
 #include "cmd.h"
 #include "smith-version.h"
@@ -174,6 +175,8 @@ int cmd_parse_transfer(const struct command *cmd, struct transfer_opts *o, int a
                 return cmd_usage_error(cmd, err, "-r/--remote is required");
         if (isempty(o->image))
                 return cmd_usage_error(cmd, err, "empty file name");
+        if (cmd_timeout_apply(cmd, o->timeout, err) < 0)
+                return -1;
         log_set_verbose(o->verbose);
         return 0;
 }
@@ -227,5 +230,19 @@ int cmd_limits_from_env(struct unpack_limits *l, struct smith_error **err) {
         if (env_size("SMITH_MAX_UNPACKED", &l->max_unpacked, err) < 0 ||
             env_size("SMITH_MAX_ENTRY", &l->max_entry, err) < 0)
                 return -1;
+        return 0;
+}
+
+int cmd_timeout_apply(const struct command *cmd, const char *value, struct smith_error **err) {
+        unsigned long long n;
+        char *end;
+
+        if (!value)
+                return 0;
+        errno = 0;
+        n = strtoull(value, &end, 10);
+        if (errno != 0 || end == value || *end || n > 86400ULL * 7)
+                return cmd_usage_error(cmd, err, "--timeout: invalid number of seconds '%s'", value);
+        http_set_timeout((int64_t) n);
         return 0;
 }

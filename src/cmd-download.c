@@ -125,6 +125,7 @@ static const struct cmd_option options[] = {
         { "remote", 'r', CMD_STRING, &opts.remote, "image to download (required)" },
         { "image", 'i', CMD_STRING, &opts.image, "file to write (default \"image.tar.gz\")" },
         { "insecure", 'k', CMD_FLAG, &opts.insecure, "skip tls verification" },
+        CMD_TIMEOUT_OPTION(opts.timeout),
         { "ca-file", 0, CMD_STRING, &opts.ca_file, "trust the CA certificates in this file (default $SSL_CERT_FILE)" },
         { "platform", 0, CMD_STRING, &opts.platform,
           "os/arch[/variant] to pick from a multi-platform image (default this machine's)" },

@@ -12,10 +12,13 @@
 static struct build_opts opts;
 static bool update;
 
+static const char *timeout_arg;
+
 static const struct cmd_option options[] = {
         { "conf", 'c', CMD_STRING, &opts.conf, "name of config file (default \"smith.yaml\")" },
         { "dir", 'd', CMD_STRING, &opts.dir, "directory holding the config file (default \".\")" },
         { "insecure", 'k', CMD_FLAG, &opts.insecure, "skip tls verification" },
+        CMD_TIMEOUT_OPTION(timeout_arg),
         { "update", 'u', CMD_FLAG, &update, "resolve again even when the lock covers the config" },
         { "verbose", 'v', CMD_FLAG, &opts.verbose, "verbose output" },
         {},
@@ -26,9 +29,12 @@ static int run(const struct command *cmd, int argc, char **argv, struct smith_er
 
         opts = (struct build_opts){ .conf = "smith.yaml", .dir = "." };
         update = false;
+        timeout_arg = NULL;
         r = cmd_parse(cmd, argc, argv, NULL, err);
         if (r != 0)
                 return r < 0 ? r : 0;
+        if (cmd_timeout_apply(cmd, timeout_arg, err) < 0)
+                return -1;
         if (opts.conf[0] == '\0' || opts.dir[0] == '\0')
                 return cmd_usage_error(cmd, err, "empty file name");
         log_set_verbose(opts.verbose);

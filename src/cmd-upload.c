@@ -115,6 +115,7 @@ static const struct cmd_option options[] = {
         { "image", 'i', CMD_STRING, &opts.image, "image file[:tag] to upload (default \"image.tar.gz\")" },
         { "docker", 'd', CMD_FLAG, &opts.docker, "use docker media types (automatic for Docker Hub)" },
         { "insecure", 'k', CMD_FLAG, &opts.insecure, "skip tls verification" },
+        CMD_TIMEOUT_OPTION(opts.timeout),
         { "ca-file", 0, CMD_STRING, &opts.ca_file, "trust the CA certificates in this file (default $SSL_CERT_FILE)" },
         { "verbose", 'v', CMD_FLAG, &opts.verbose, "one line per blob" },
         {},

@@ -61,6 +61,7 @@ int cmd_usage_error(const struct command *cmd, struct smith_error **err, const c
 struct transfer_opts {
         const char *remote, *image, *ca_file, *platform;
         bool docker, insecure, verbose;
+        const char *timeout; /* --timeout, or NULL */
 };
 
 /* Parses argv for upload or download into *o (image defaults to
@@ -84,3 +85,13 @@ int cmd_parse_size(const char *s, uint64_t *ret);
 /* Sets l's fields from SMITH_MAX_UNPACKED and SMITH_MAX_ENTRY where they
  * are set and not empty; a bad value is a usage error naming the variable. */
 int cmd_limits_from_env(struct unpack_limits *l, struct smith_error **err);
+
+/* --timeout SECONDS (NULL: not given): the deadline of every download with
+ * its retries (http_set_timeout()); a usage error when not a number of
+ * seconds. */
+#define CMD_TIMEOUT_OPTION(var)                                                                                        \
+        {                                                                                                              \
+                "timeout", 0, CMD_STRING, &(var), "deadline of one download with its retries (default 3600; 0: none)", \
+                        "seconds"                                                                                      \
+        }
+int cmd_timeout_apply(const struct command *cmd, const char *value, struct smith_error **err);

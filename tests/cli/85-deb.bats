@@ -47,6 +47,7 @@ setup() {
 }
 
 teardown() {
+        [ -z "${SLOW_PID:-}" ] || kill "$SLOW_PID" 2>/dev/null || true
         rm -rf "${REPO:-/nonexistent}"
         common_teardown
 }
@@ -862,4 +863,79 @@ virt-user_1.0_all" ] || fail "packages: $(packages_of virt.tar.gz)"
         smith_user -i hx2.tar.gz
         assert_status 0
         [ "$(packages_of hx2.tar.gz)" = "$(packages_of hx.tar.gz)" ] || fail "reordered: $(packages_of hx2.tar.gz)"
+}
+
+# slow_serve MODE...: tests/cli/helpers/slow-server.py on a free port
+# ($SLOW_PORT; stopped by teardown), logging to $T/slow.log; $URL points at it.
+slow_serve() {
+        rm -f "$T/slow.port" "$T/slow.log"
+        "$PYTHON" "$SMITH_SRC/tests/cli/helpers/slow-server.py" --port-file "$T/slow.port" --log "$T/slow.log" "$@" \
+                </dev/null >/dev/null 2>&1 3>&- &
+        SLOW_PID=$!
+        for _ in $(seq 100); do
+                [ -s "$T/slow.port" ] && break
+                sleep 0.1
+        done
+        SLOW_PORT=$(cat "$T/slow.port")
+        URL="http://127.0.0.1:$SLOW_PORT/r"
+}
+
+@test "deb: a trickling server (a slowloris) is refused within 60 s by default, and not asked again" {
+        slow_serve --trickle 1
+        write_yaml hello-bin
+        local t0=$SECONDS
+        smith_user
+        local took=$((SECONDS - t0))
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "repository '$URL stable'"
+        assert_output_contains "too slow"
+        [ "$took" -le 60 ] || fail "took $took s"
+        [ "$(grep -c 'stable/InRelease' "$T/slow.log")" = 1 ] || fail "asked again: $(cat "$T/slow.log")"
+        assert_clean_failure
+}
+
+@test "deb: a stalled server is not asked again; 5xx and a 429 with Retry-After are, a bare 429 is not" {
+        slow_serve --stall
+        write_yaml hello-bin
+        SMITH_NET_STALL_SECONDS=2 smith_user
+        assert_status 4
+        assert_one_error_line
+        [ "$(grep -c 'stable/InRelease' "$T/slow.log")" = 1 ] || fail "a stall was retried: $(cat "$T/slow.log")"
+        kill "$SLOW_PID"
+        slow_serve --status 503
+        write_yaml hello-bin
+        SMITH_NET_RETRY_BASE_MS=10 smith_user
+        assert_status 4
+        assert_output_contains "HTTP 503"
+        [ "$(grep -c 'stable/InRelease' "$T/slow.log")" = 5 ] || fail "503: $(cat "$T/slow.log")"
+        kill "$SLOW_PID"
+        slow_serve --status 429
+        write_yaml hello-bin
+        SMITH_NET_RETRY_BASE_MS=10 smith_user
+        assert_status 4
+        assert_output_contains "HTTP 429"
+        [ "$(grep -c 'stable/InRelease' "$T/slow.log")" = 1 ] || fail "a bare 429 was retried: $(cat "$T/slow.log")"
+        kill "$SLOW_PID"
+        slow_serve --status 429 --retry-after 0
+        write_yaml hello-bin
+        SMITH_NET_RETRY_BASE_MS=10 smith_user
+        assert_status 4
+        [ "$(grep -c 'stable/InRelease' "$T/slow.log")" = 5 ] || fail "429 with Retry-After: $(cat "$T/slow.log")"
+}
+
+@test "deb: one deadline per download (--timeout) stops a server that is slow but above the floor" {
+        slow_serve --trickle 4096
+        write_yaml hello-bin
+        local t0=$SECONDS
+        smith_user --timeout 3
+        local took=$((SECONDS - t0))
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "not done within the 3s deadline (--timeout, SMITH_NET_TIMEOUT)"
+        [ "$took" -le 20 ] || fail "took $took s"
+        assert_clean_failure
+        smith_user --timeout 3x
+        assert_status 2
+        assert_output_contains "--timeout: invalid number of seconds '3x'"
 }

@@ -34,6 +34,8 @@ struct http {
         bool progress;
         enum smith_error_kind kind; /* of transport errors */
         int64_t retry_base_ms;
+        int64_t timeout_ms;  /* one request with its retries, in all (0: none) */
+        int64_t deadline_ms; /* CLOCK_MONOTONIC: the current request's end, or 0 */
         unsigned retries;
         char errbuf[CURL_ERROR_SIZE];
 };
@@ -109,6 +111,18 @@ void http_response_release(struct http_response *rs) {
         *rs = (struct http_response){ 0 };
 }
 
+static int64_t http_timeout_override = -1;
+
+void http_set_timeout(int64_t seconds) {
+        http_timeout_override = seconds;
+}
+
+static int64_t mono_now_ms(void) {
+        struct timespec t;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        return now_ms(&t);
+}
+
 int http_new(const struct http_opts *o, struct http **ret, struct smith_error **err) {
         static bool global_done;
         _cleanup_(http_freep) struct http *h = NULL;
@@ -128,6 +142,10 @@ int http_new(const struct http_opts *o, struct http **ret, struct smith_error **
         if (o->ca_file && !(h->ca_file = strdup(o->ca_file)))
                 return error_oom(err);
         h->stall_seconds = (long) env_int("SMITH_NET_STALL_SECONDS", HTTP_STALL_SECONDS, 1, 86400);
+        h->timeout_ms =
+                (http_timeout_override >= 0 ? http_timeout_override
+                                            : env_int("SMITH_NET_TIMEOUT", HTTP_TIMEOUT_SECONDS, 0, 86400 * 7)) *
+                1000;
         h->retry_base_ms = env_int("SMITH_NET_RETRY_BASE_MS", HTTP_RETRY_BASE_MS, 0, 60000);
         h->progress = o->progress;
         h->kind = o->error_kind ? o->error_kind : SMITH_ERR_IO;
@@ -374,6 +392,9 @@ static bool code_retryable(CURLcode c) {
         case CURLE_FILESIZE_EXCEEDED:
         case CURLE_LOGIN_DENIED:
         case CURLE_REMOTE_ACCESS_DENIED:
+        /* a server that stalled or trickled (or the deadline passed) would
+         * only do it again: retries are for what can pass */
+        case CURLE_OPERATION_TIMEDOUT:
                 return false;
         default:
                 return true;
@@ -409,8 +430,12 @@ static int setup(struct http *h, struct xfer *x, const char *method, const char 
         SET(CURLOPT_ERRORBUFFER, h->errbuf);
         SET(CURLOPT_USERAGENT, "smith/" SMITH_VERSION);
         SET(CURLOPT_CONNECTTIMEOUT, 30L);
-        SET(CURLOPT_LOW_SPEED_LIMIT, 1L);
+        /* a server that stalls, or trickles (a slowloris), is given up
+         * on; the deadline bounds everything else */
+        SET(CURLOPT_LOW_SPEED_LIMIT, (long) HTTP_LOW_SPEED_BYTES);
         SET(CURLOPT_LOW_SPEED_TIME, h->stall_seconds);
+        if (h->deadline_ms > 0)
+                SET(CURLOPT_TIMEOUT_MS, (long) MAX(h->deadline_ms - mono_now_ms(), (int64_t) 1));
         SET(CURLOPT_SSL_VERIFYPEER, h->insecure ? 0L : 1L);
         SET(CURLOPT_SSL_VERIFYHOST, h->insecure ? 0L : 2L);
         if (h->ca_file)
@@ -448,8 +473,8 @@ static int setup(struct http *h, struct xfer *x, const char *method, const char 
         return r == CURLE_OK ? 0 : -1;
 }
 
-int http_perform(struct http *h, const struct http_request *rq, struct http_response *rs, bool *ret_retryable,
-                 struct smith_error **err) {
+static int perform(struct http *h, const struct http_request *rq, struct http_response *rs, bool *ret_retryable,
+                   struct smith_error **err) {
         _cleanup_free_ char *url = strdup(rq->url);
         const char *method = rq->method;
         bool retryable = false;
@@ -537,6 +562,13 @@ int http_perform(struct http *h, const struct http_request *rq, struct http_resp
                                 r = error_set_errno(err, SMITH_ERR_IO, x.write_errno, "%s '%s'", method,
                                                     red ? red : "(url)");
                                 break;
+                        } else if (code == CURLE_OPERATION_TIMEDOUT && h->deadline_ms > 0 &&
+                                   mono_now_ms() >= h->deadline_ms) {
+                                r = error_set(err, h->kind,
+                                              "%s '%s': not done within the %llds deadline (--timeout, "
+                                              "SMITH_NET_TIMEOUT)",
+                                              method, red ? red : "(url)", (long long) (h->timeout_ms / 1000));
+                                break;
                         } else {
                                 retryable = code_retryable(code);
                                 r = error_from_curl(err, h->kind, code, h->errbuf, method, url);
@@ -592,6 +624,19 @@ int http_perform(struct http *h, const struct http_request *rq, struct http_resp
         return r;
 }
 
+int http_perform(struct http *h, const struct http_request *rq, struct http_response *rs, bool *ret_retryable,
+                 struct smith_error **err) {
+        bool own_deadline = h->deadline_ms == 0 && h->timeout_ms > 0;
+        int r;
+
+        if (own_deadline)
+                h->deadline_ms = mono_now_ms() + h->timeout_ms;
+        r = perform(h, rq, rs, ret_retryable, err);
+        if (own_deadline)
+                h->deadline_ms = 0;
+        return r;
+}
+
 /* --- retries --- */
 
 bool http_status_transient(long st) {
@@ -634,15 +679,23 @@ int http_retry_after_parse(const char *value, time_t now, int64_t *ret_ms) {
         return 0;
 }
 
-void http_backoff(struct http *h, unsigned attempt, int64_t retry_after_ms) {
+/* The backoff before attempt + 1 in milliseconds, Retry-After
+ * (retry_after_ms >= 0) bounded. */
+static int64_t backoff_ms(const struct http *h, unsigned attempt, int64_t retry_after_ms) {
         int64_t ms = h->retry_base_ms;
-        struct timespec ts;
 
         for (unsigned i = 0; i < attempt && ms < HTTP_RETRY_CAP_MS; i++)
                 ms *= 2;
         ms = MIN(ms, (int64_t) HTTP_RETRY_CAP_MS);
         if (retry_after_ms >= 0)
                 ms = MIN(retry_after_ms, (int64_t) HTTP_RETRY_AFTER_MAX_MS);
+        return ms;
+}
+
+void http_backoff(struct http *h, unsigned attempt, int64_t retry_after_ms) {
+        int64_t ms = backoff_ms(h, attempt, retry_after_ms);
+        struct timespec ts;
+
         h->retries++;
         ts.tv_sec = (time_t) (ms / 1000);
         ts.tv_nsec = (long) (ms % 1000) * 1000000;
@@ -654,8 +707,14 @@ unsigned http_retries(const struct http *h) {
         return h->retries;
 }
 
-int http_perform_retry(struct http *h, const struct http_request *rq, struct http_response *rs,
-                       struct smith_error **err) {
+/* Whether there is time for a wait of ms and another attempt before the
+ * deadline (none: always). */
+static bool time_left(const struct http *h, int64_t ms) {
+        return h->deadline_ms == 0 || mono_now_ms() + ms < h->deadline_ms;
+}
+
+static int perform_retry(struct http *h, const struct http_request *rq, struct http_response *rs,
+                         struct smith_error **err) {
         unsigned attempts = rq->attempts ? rq->attempts : HTTP_RETRY_ATTEMPTS;
 
         for (unsigned attempt = 0;; attempt++) {
@@ -666,8 +725,8 @@ int http_perform_retry(struct http *h, const struct http_request *rq, struct htt
                         http_response_release(rs);
                         return error_set_errno(err, SMITH_ERR_IO, errno, "%s: start over", rq->method);
                 }
-                if (http_perform(h, rq, rs, &retryable, err) < 0) {
-                        if (!retryable || last) {
+                if (perform(h, rq, rs, &retryable, err) < 0) {
+                        if (!retryable || last || !time_left(h, backoff_ms(h, attempt, -1))) {
                                 http_response_release(rs);
                                 return -1;
                         }
@@ -679,6 +738,23 @@ int http_perform_retry(struct http *h, const struct http_request *rq, struct htt
                         return 0;
                 if (rs->retry_after && http_retry_after_parse(rs->retry_after, time(NULL), &ra) < 0)
                         ra = -1;
+                /* a 429 says when to come back; without that, asking again
+                 * at once only adds to the load it complains of */
+                if ((rs->status == 429 && ra < 0) || !time_left(h, backoff_ms(h, attempt, ra)))
+                        return 0;
                 http_backoff(h, attempt, ra);
         }
+}
+
+int http_perform_retry(struct http *h, const struct http_request *rq, struct http_response *rs,
+                       struct smith_error **err) {
+        bool own_deadline = h->deadline_ms == 0 && h->timeout_ms > 0;
+        int r;
+
+        if (own_deadline)
+                h->deadline_ms = mono_now_ms() + h->timeout_ms;
+        r = perform_retry(h, rq, rs, err);
+        if (own_deadline)
+                h->deadline_ms = 0;
+        return r;
 }

@@ -9,8 +9,11 @@
  * timed out, every body kept in memory bounded, 2xx bodies streamed to a
  * file while they are hashed, uploads read from a file with pread(), and
  * live progress on a TTY.  Retries (http_perform_retry()) back off
- * exponentially, capped, on connection errors, 408, 429 (Retry-After
- * honoured) and 5xx.  Headers are never logged and URLs in messages carry
+ * exponentially, capped, on what can pass on another try: connection
+ * errors, 408, 429 with a Retry-After (honoured) and 5xx; never on a
+ * server that stalled or trickled below HTTP_LOW_SPEED_BYTES a second.
+ * Every request, with its retries, has one deadline
+ * (HTTP_TIMEOUT_SECONDS).  Headers are never logged and URLs in messages carry
  * no userinfo.
  *
  * Ownership: a struct http owns one curl easy handle (connections are
@@ -34,6 +37,13 @@
 #define HTTP_RETRY_CAP_MS 5000 /* backoff doubles up to this */
 #define HTTP_RETRY_AFTER_MAX_MS 10000
 #define HTTP_STALL_SECONDS 30 /* SMITH_NET_STALL_SECONDS overrides it */
+/* A transfer slower than this over HTTP_STALL_SECONDS is given up on: a
+ * server that stalls or trickles (a slowloris) is refused in 30 s. */
+#define HTTP_LOW_SPEED_BYTES 1024
+/* One request with all its retries must be done within this (the
+ * deadline; SMITH_NET_TIMEOUT, or --timeout, overrides it, 0 for none):
+ * an hour takes 2 GB over a slow link of 600 kB/s. */
+#define HTTP_TIMEOUT_SECONDS 3600
 
 struct http;
 
@@ -114,6 +124,9 @@ static inline void http_response_releasep(struct http_response *rs) {
 #define _cleanup_http_response_ _cleanup_(http_response_releasep)
 
 int http_new(const struct http_opts *o, struct http **ret, struct smith_error **err);
+/* The deadline of every request of clients made from now on, in seconds
+ * (0: none), over SMITH_NET_TIMEOUT: a command's --timeout. */
+void http_set_timeout(int64_t seconds);
 void http_free(struct http *h);
 DEFINE_POINTER_CLEANUP(struct http, http_free)
 
@@ -126,9 +139,10 @@ DEFINE_POINTER_CLEANUP(struct http, http_free)
 int http_perform(struct http *h, const struct http_request *rq, struct http_response *rs, bool *ret_retryable,
                  struct smith_error **err);
 
-/* http_perform() with retries: transport errors that may pass, and answers
- * 408, 429 and 5xx, are tried again up to rq->attempts times with capped
- * exponential backoff (Retry-After honoured, bounded).  Returns 0 with the
+/* http_perform() with retries: transport errors that may pass (not a
+ * timeout), and answers 408, 429 with Retry-After and 5xx, are tried again
+ * up to rq->attempts times with capped exponential backoff (Retry-After
+ * honoured, bounded), all within one deadline.  Returns 0 with the
  * last answer (which may still be a 5xx), or -1 with err and rs released. */
 int http_perform_retry(struct http *h, const struct http_request *rq, struct http_response *rs,
                        struct smith_error **err);

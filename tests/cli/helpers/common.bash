@@ -143,6 +143,7 @@ smith_user() {
         run ${SMITH_OFFLINE:+unshare --net} setpriv --reuid=65534 --regid=65534 --clear-groups \
                 env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$U/home" XDG_CACHE_HOME="$U/cache" \
                 TMPDIR="$U/tmp" SOURCE_DATE_EPOCH=0 SMITH_NET_RETRY_BASE_MS="${SMITH_NET_RETRY_BASE_MS:-${SMITH_RETRY_MS:-200}}" \
+                ${SMITH_NET_STALL_SECONDS:+SMITH_NET_STALL_SECONDS=$SMITH_NET_STALL_SECONDS} \
                 "$U/smith" "$@"
 }
 
