@@ -11,7 +11,7 @@
 #include "pipeline/build.h"
 
 static struct build_opts opts;
-static const char *max_entry, *max_unpacked, *timeout_arg;
+static const char *max_entry, *max_unpacked, *max_index, *timeout_arg;
 
 static const struct cmd_option options[] = {
         { "buildnumber", 'b', CMD_STRING, &opts.buildno,
@@ -22,6 +22,7 @@ static const struct cmd_option options[] = {
         { "image", 'i', CMD_STRING, &opts.image, "container image file (default \"image.tar.gz\")" },
         { "insecure", 'k', CMD_FLAG, &opts.insecure, "skip tls verification" },
         { "max-entry", 0, CMD_STRING, &max_entry, "largest file a source may unpack (default 4G)", "size" },
+        { "max-index", 0, CMD_STRING, &max_index, "largest repository index, decompressed (default 1G)", "size" },
         { "max-unpacked", 0, CMD_STRING, &max_unpacked, "most a source may unpack in all (default 16G)", "size" },
         CMD_TIMEOUT_OPTION(timeout_arg),
         { "verbose", 'v', CMD_FLAG, &opts.verbose, "verbose output" },
@@ -32,7 +33,7 @@ static int run(const struct command *cmd, int argc, char **argv, struct smith_er
         int r;
 
         opts = (struct build_opts){ .conf = "smith.yaml", .dir = ".", .image = "image.tar.gz" };
-        max_entry = max_unpacked = timeout_arg = NULL;
+        max_entry = max_unpacked = max_index = timeout_arg = NULL;
 
         r = cmd_parse(cmd, argc, argv, NULL, err);
         if (r != 0)
@@ -46,6 +47,8 @@ static int run(const struct command *cmd, int argc, char **argv, struct smith_er
                 return cmd_usage_error(cmd, err, "--max-entry: invalid size '%s'", max_entry);
         if (max_unpacked && cmd_parse_size(max_unpacked, &opts.limits.max_unpacked) < 0)
                 return cmd_usage_error(cmd, err, "--max-unpacked: invalid size '%s'", max_unpacked);
+        if (max_index && cmd_parse_size(max_index, &opts.limits.max_index) < 0)
+                return cmd_usage_error(cmd, err, "--max-index: invalid size '%s'", max_index);
         if (opts.image[0] == '\0' || opts.conf[0] == '\0' || opts.dir[0] == '\0')
                 return cmd_usage_error(cmd, err, "empty file name");
         log_set_verbose(opts.verbose);
@@ -62,8 +65,8 @@ const struct command cmd_build = {
                  "  smith lock [flags]         pin the packages or image smith.yaml resolves to\n"
                  "  smith sbom [-f FMT] IMAGE  print the SBOM a build stored in an image\n",
         .options = options,
-        .footer = "Sizes take K, M, G or T; SMITH_MAX_ENTRY and SMITH_MAX_UNPACKED set the limits too;\n"
-                  "SMITH_NET_TIMEOUT the deadline.\n"
+        .footer = "Sizes take K, M, G or T; SMITH_MAX_ENTRY, SMITH_MAX_UNPACKED and SMITH_MAX_INDEX set the\n"
+                  "limits too; SMITH_NET_TIMEOUT the deadline.\n"
                   "\n"
                   "Exit codes: 0 ok, 1 I/O error, 2 usage, 3 smith.yaml invalid, 4 package source bad,\n"
                   "5 registry error.\n",

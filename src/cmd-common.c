@@ -228,7 +228,7 @@ static int env_size(const char *name, uint64_t *field, struct smith_error **err)
 
 int cmd_limits_from_env(struct unpack_limits *l, struct smith_error **err) {
         if (env_size("SMITH_MAX_UNPACKED", &l->max_unpacked, err) < 0 ||
-            env_size("SMITH_MAX_ENTRY", &l->max_entry, err) < 0)
+            env_size("SMITH_MAX_ENTRY", &l->max_entry, err) < 0 || env_size("SMITH_MAX_INDEX", &l->max_index, err) < 0)
                 return -1;
         return 0;
 }

@@ -33,7 +33,7 @@ static int run(const struct command *cmd, int argc, char **argv, struct smith_er
         r = cmd_parse(cmd, argc, argv, NULL, err);
         if (r != 0)
                 return r < 0 ? r : 0;
-        if (cmd_timeout_apply(cmd, timeout_arg, err) < 0)
+        if (cmd_timeout_apply(cmd, timeout_arg, err) < 0 || cmd_limits_from_env(&opts.limits, err) < 0)
                 return -1;
         if (opts.conf[0] == '\0' || opts.dir[0] == '\0')
                 return cmd_usage_error(cmd, err, "empty file name");

@@ -80,6 +80,11 @@ assert_clean_failure() {
         [ -z "$(ls -A "$U/cache/smith/tmp" 2>/dev/null)" ] || fail "left in the cache: $(ls -A "$U/cache/smith/tmp")"
         [ -z "$(ls -A "$U/tmp")" ] || fail "left in TMPDIR: $(ls -A "$U/tmp")"
         [ -z "$(leftovers "$W")" ] || fail "left behind: $(leftovers "$W")"
+        # every root in the cache is whole: published with its marker
+        local r
+        for r in $(ls "$U/cache/smith/roots" 2>/dev/null | grep -v '\.done$'); do
+                [ -e "$U/cache/smith/roots/$r.done" ] || fail "a half-made root in the cache: $r"
+        done
 }
 
 @test "deb: solves Depends, Pre-Depends, alternatives, Provides; the newest version wins; nothing else" {
@@ -938,4 +943,87 @@ slow_serve() {
         smith_user --timeout 3x
         assert_status 2
         assert_output_contains "--timeout: invalid number of seconds '3x'"
+}
+
+# bomb ARGS...: tests/fixtures/index-bombs.py with the test keys
+bomb() {
+        GNUPGHOME=$FIX/gnupg "$PYTHON" "$SMITH_SRC/tests/fixtures/index-bombs.py" "$@"
+        GNUPGHOME=$FIX/gnupg gpgconf --kill gpg-agent 2>/dev/null || true
+}
+
+@test "deb: an index its Release lists larger than --max-index is refused before it is fetched" {
+        local arch t0 took
+        arch=$(dpkg --print-architecture)
+        bomb deb-listed "$REPO" stable "$arch" $((4 << 30))
+        write_yaml hello-bin
+        t0=$SECONDS
+        smith_user
+        took=$((SECONDS - t0))
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "repository '$URL stable': 'main/binary-$arch/Packages' is 4294967296 bytes uncompressed, more than the --max-index limit of 1073741824 (SMITH_MAX_INDEX)"
+        [ "$took" -le 30 ] || fail "took $took s"
+        [ "$(http_log_count "dists/stable/main/binary-$arch/Packages.gz" 200)" = 0 ] || fail "the index was fetched"
+        assert_clean_failure
+        # the limit is a setting: under 5G the real (small) Packages.gz builds
+        smith_user --max-index 5G
+        assert_status 0
+}
+
+@test "deb: a Packages.xz that inflates past the size its Release lists is refused at that size" {
+        local arch t0 took
+        arch=$(dpkg --print-architecture)
+        bomb deb-xz "$REPO" stable "$arch" $((4 << 30))
+        write_yaml hello-bin
+        t0=$SECONDS
+        smith_user
+        took=$((SECONDS - t0))
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "index '$URL stable main': more than the"
+        assert_output_contains "bytes expected uncompressed (a decompression bomb?)"
+        [ "$took" -le 30 ] || fail "took $took s"
+        assert_clean_failure
+}
+
+@test "deb: a Packages.xz bomb whose Release lists no plain size is measured against --max-index, within 30 s" {
+        local arch t0 took
+        arch=$(dpkg --print-architecture)
+        bomb deb-xz "$REPO" stable "$arch" $(((1 << 30) + 4096)) unlisted
+        write_yaml hello-bin
+        t0=$SECONDS
+        smith_user
+        took=$((SECONDS - t0))
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "index '$URL stable main': more than 1 GiB uncompressed (a decompression bomb? --max-index, SMITH_MAX_INDEX)"
+        [ "$took" -le 30 ] || fail "took $took s"
+        assert_clean_failure
+        # nothing is saved of it
+        [ -z "$(ls "$U/cache/smith/pkgs/" | grep '^solv-')" ] || fail "a saved index: $(ls "$U/cache/smith/pkgs/")"
+}
+
+@test "deb: a large index shows its progress on a TTY while it loads" {
+        local arch p i
+        arch=$(dpkg --print-architecture)
+        p="$REPO/dists/stable/main/binary-$arch"
+        # 24 MiB of honest stanzas
+        "$PYTHON" - "$p/Packages" <<'PY'
+import sys
+with open(sys.argv[1], "a") as f:
+    i = 0
+    while f.tell() < 24 << 20:
+        f.write("Package: pad%d\nVersion: 1\nArchitecture: all\nDepends: pad%d\nFilename: pool/pad%d.deb\n"
+                "Size: 1\nSHA256: %s\n\n" % (i, i + 1, i, "0" * 64))
+        i += 1
+PY
+        rm -f "$p/Packages.gz" "$p/Packages.xz"
+        "$SMITH_SRC/tests/fixtures/deb-repo.sh" release "$REPO" stable
+        write_yaml hello-bin
+        chown -R 65534:65534 "$U" "$W"
+        # script(1) gives smith a terminal
+        run script -qefc "setpriv --reuid=65534 --regid=65534 --clear-groups env -i PATH=/usr/bin:/bin HOME=$U/home XDG_CACHE_HOME=$U/cache TMPDIR=$U/tmp SOURCE_DATE_EPOCH=0 $U/smith" /dev/null
+        assert_status 0
+        assert_output_contains "index '$URL stable main': "
+        assert_output_contains " of 24 MiB"
 }

@@ -81,6 +81,11 @@ assert_clean_failure() {
         [ -z "$(ls -A "$U/cache/smith/tmp" 2>/dev/null)" ] || fail "left in the cache: $(ls -A "$U/cache/smith/tmp")"
         [ -z "$(ls -A "$U/tmp")" ] || fail "left in TMPDIR: $(ls -A "$U/tmp")"
         [ -z "$(leftovers "$W")" ] || fail "left behind: $(leftovers "$W")"
+        # every root in the cache is whole: published with its marker
+        local r
+        for r in $(ls "$U/cache/smith/roots" 2>/dev/null | grep -v '\.done$'); do
+                [ -e "$U/cache/smith/roots/$r.done" ] || fail "a half-made root in the cache: $r"
+        done
 }
 
 @test "rpm: solves Requires with versions and Provides over http; the newest wins; no decoy; signatures checked" {
@@ -498,4 +503,25 @@ newer_mtime() {
         assert_output_contains "refusing location href '$URL/"
         ! grep -q "GET /$BATS_TEST_NUMBER/[^r]" "$FIX/http.log" || fail "a package was requested: $(grep "/$BATS_TEST_NUMBER/" "$FIX/http.log")"
         assert_clean_failure
+}
+
+@test "rpm: a primary.xml.zst whose one tag holds 4 GiB of whitespace is refused within 30 s, one line" {
+        local t0 took
+        GNUPGHOME=$FIX/gnupg "$PYTHON" "$SMITH_SRC/tests/fixtures/index-bombs.py" rpm-primary "$REPO" $((4 << 30))
+        GNUPGHOME=$FIX/gnupg gpgconf --kill gpg-agent 2>/dev/null || true
+        write_yaml hello-rpm
+        t0=$SECONDS
+        smith_user
+        took=$((SECONDS - t0))
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "index 'test': more than 1 GiB uncompressed (a decompression bomb? --max-index, SMITH_MAX_INDEX)"
+        [ "$took" -le 30 ] || fail "took $took s"
+        assert_clean_failure
+        # a limit below the honest primary's size refuses that too: the limit is what is read
+        rm -rf "$REPO"
+        cp -a "$FIX/repo" "$REPO"
+        smith_user --max-index 1K
+        assert_status 4
+        assert_output_contains "index 'test': more than 1 KiB uncompressed"
 }

@@ -29,6 +29,7 @@
 #include "pkg/apt-sources.h"
 #include "pkg/apt-verify.h"
 #include "pkg/deb.h"
+#include "pkg/index-read.h"
 #include "pkg/os-release.h"
 #include "pkg/path-index.h"
 #include "pkg/rpm-repo.h"
@@ -393,9 +394,9 @@ static struct pkg_pool *pool_with(const char *arch, const char *text1, const cha
         _cleanup_close_ int fd1 = memfd_of(text1), fd2 = text2 ? memfd_of(text2) : -1;
 
         assert_int_equal(pkg_pool_new(arch, &p, &err), 0);
-        assert_int_equal(pkg_pool_add_index(p, "one", "http://one/debian", fd1, "Packages", &err), 0);
+        assert_int_equal(pkg_pool_add_index(p, "one", "http://one/debian", fd1, "Packages", 1 << 30, &err), 0);
         if (text2)
-                assert_int_equal(pkg_pool_add_index(p, "two", "http://two/debian", fd2, "Packages", &err), 0);
+                assert_int_equal(pkg_pool_add_index(p, "two", "http://two/debian", fd2, "Packages", 1 << 30, &err), 0);
         assert_null(err);
         return p;
 }
@@ -585,10 +586,41 @@ static void test_index_damaged_xz(void **state) {
         assert_int_equal(write_full(fd, bad, sizeof(bad) - 1), 0);
         assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
         assert_int_equal(pkg_pool_new("amd64", &p, &err), 0);
-        assert_int_equal(pkg_pool_add_index(p, "one", "http://one/debian", fd, "Packages.xz", &err), -1);
+        assert_int_equal(pkg_pool_add_index(p, "one", "http://one/debian", fd, "Packages.xz", 1 << 30, &err), -1);
         assert_non_null(err);
         assert_string_equal(err->msg, "index 'one': read error (damaged compression?)");
         error_free(err);
+        pkg_pool_free(p);
+}
+
+/* An index is never read past its bound: the size its Release lists, or
+ * what index_measure() found (which stops at the limit). */
+static void test_index_bounds(void **state) {
+        _cleanup_free_ char *a = stanza("a", "1", "amd64", "", "pool/a_1_amd64.deb");
+        _cleanup_free_ char *b = stanza("b", "1", "amd64", "", "pool/b_1_amd64.deb");
+        _cleanup_free_ char *text = NULL;
+        struct pkg_pool *p = NULL;
+        struct smith_error *err = NULL;
+        _cleanup_close_ int fd = memfd_create("packages", MFD_CLOEXEC);
+        uint64_t size = 0;
+
+        assert_true(asprintf(&text, "%s%s", a, b) > 0);
+        assert_int_equal(write_full(fd, text, strlen(text)), 0);
+        /* measured: exactly, and refused past a limit below it */
+        assert_int_equal(index_measure(fd, "Packages", 1 << 20, &size), 0);
+        assert_int_equal(size, strlen(text));
+        assert_int_equal(index_measure(fd, "Packages", strlen(text) - 1, &size), -EFBIG);
+        assert_int_equal(lseek(fd, 0, SEEK_CUR), 0);
+        /* a bound below the real size: an error, not a shorter index */
+        assert_int_equal(pkg_pool_new("amd64", &p, &err), 0);
+        assert_int_equal(pkg_pool_add_index(p, "one", "http://one/debian", fd, "Packages", strlen(a), &err), -1);
+        assert_non_null(err);
+        assert_non_null(strstr(err->msg, "index 'one': more than the"));
+        assert_non_null(strstr(err->msg, "decompression bomb"));
+        error_free(err);
+        err = NULL;
+        assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+        assert_int_equal(pkg_pool_add_index(p, "two", "http://one/debian", fd, "Packages", strlen(text), &err), 0);
         pkg_pool_free(p);
 }
 
@@ -889,6 +921,7 @@ int main(void) {
                 cmocka_unit_test(test_solve_sizes),
                 cmocka_unit_test(test_solve_dropped_fields),
                 cmocka_unit_test(test_index_damaged_xz),
+                cmocka_unit_test(test_index_bounds),
                 cmocka_unit_test(test_solve_local),
                 cmocka_unit_test(test_unpack_package_flags),
                 cmocka_unit_test(test_unpack_keep_dir_symlink_outside),

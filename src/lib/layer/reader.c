@@ -31,6 +31,8 @@ struct unpack_limits unpack_limits_resolve(const struct unpack_limits *l) {
                 r.max_unpacked = UNPACK_DEFAULT_MAX_UNPACKED;
         if (r.max_entry == 0)
                 r.max_entry = UNPACK_DEFAULT_MAX_ENTRY;
+        if (r.max_index == 0)
+                r.max_index = UNPACK_DEFAULT_MAX_INDEX;
         return r;
 }
 

@@ -38,9 +38,15 @@ struct archive;
 struct unpack_limits {
         uint64_t max_unpacked;
         uint64_t max_entry;
+        /* one repository index (Packages, primary.xml, filelists.xml)
+         * decompressed: a few KiB of xz may hold 4 GiB, which libsolv
+         * takes minutes to read.  1 GiB is eleven times Debian's largest
+         * (main's Packages, about 90 MB) */
+        uint64_t max_index;
 };
 #define UNPACK_DEFAULT_MAX_UNPACKED (16ULL << 30)
 #define UNPACK_DEFAULT_MAX_ENTRY (4ULL << 30)
+#define UNPACK_DEFAULT_MAX_INDEX (1ULL << 30)
 
 #define UNPACK_MAX_NAME 4096 /* bytes in an entry name or link target */
 

@@ -363,7 +363,7 @@ static int load_release(const struct apt_source *src, const struct apt_repo_opts
 }
 
 static int add_index(struct apt_indexes *out, const char *name, const char *base_uri, const char *hint, int fd,
-                     const char *digest, struct smith_error **err) {
+                     const char *digest, uint64_t open_size, struct smith_error **err) {
         struct apt_index *items = realloc(out->items, (out->n + 1) * sizeof(*items));
         struct apt_index *x;
 
@@ -373,7 +373,11 @@ static int add_index(struct apt_indexes *out, const char *name, const char *base
         }
         out->items = items;
         x = &out->items[out->n++];
-        *x = (struct apt_index){ .fd = fd, .name = strdup(name), .base_uri = strdup(base_uri), .hint = strdup(hint) };
+        *x = (struct apt_index){ .fd = fd,
+                                 .name = strdup(name),
+                                 .base_uri = strdup(base_uri),
+                                 .hint = strdup(hint),
+                                 .open_size = open_size };
         memcpy(x->digest, digest, sizeof(x->digest));
         if (!x->name || !x->base_uri || !x->hint)
                 return error_oom(err);
@@ -388,13 +392,32 @@ static int add_index(struct apt_indexes *out, const char *name, const char *base
 static int load_component(const struct apt_source *src, const struct apt_repo_opts *o, const struct apt_release *rel,
                           const char *shown, const char *component, struct apt_indexes *out, struct smith_error **err) {
         static const char *const exts[] = { ".gz", ".xz", "" };
-        _cleanup_free_ char *base = dist_url(src), *iname = NULL;
+        _cleanup_free_ char *base = dist_url(src), *iname = NULL, *plain = NULL;
+        const struct apt_release_file *open_entry;
+        uint64_t open_size = 0;
         bool listed = false;
 
         if (!base)
                 return error_oom(err);
         if (asprintf(&iname, "%s%s%s", shown, component ? " " : "", component ? component : "") < 0)
                 return error_oom(err);
+        /* the size decompressed, from the plain Packages entry (which
+         * Debian lists whether it serves the file or not): an index
+         * larger than the limit is refused before it is fetched, and any
+         * other is never read past that size */
+        if (component ? asprintf(&plain, "%s/binary-%s/Packages", component, o->arch) < 0
+                      : !(plain = strdup("Packages")))
+                return error_oom(err);
+        open_entry = apt_release_find(rel, plain);
+        if (open_entry) {
+                open_size = open_entry->size;
+                if (o->max_index && open_size > o->max_index)
+                        return error_set(err, SMITH_ERR_SOURCE,
+                                         "repository '%s': '%s' is %llu bytes uncompressed, more than the "
+                                         "--max-index limit of %llu (SMITH_MAX_INDEX)",
+                                         shown, plain, (unsigned long long) open_size,
+                                         (unsigned long long) o->max_index);
+        }
         for (size_t i = 0; i < ELEMENTSOF(exts); i++) {
                 _cleanup_free_ char *path = NULL, *url = NULL, *what = NULL;
                 const struct apt_release_file *f;
@@ -439,7 +462,7 @@ static int load_component(const struct apt_source *src, const struct apt_repo_op
                 if (r < 0)
                         return error_set_errno(err, SMITH_ERR_IO, r, "open %s", what);
                 return add_index(out, iname, src->uri, strrchr(path, '/') ? strrchr(path, '/') + 1 : path, fd, digest,
-                                 err);
+                                 open_size, err);
         }
         if (listed)
                 return error_set(err, SMITH_ERR_SOURCE, "repository '%s': no Packages index for '%s' on the server",

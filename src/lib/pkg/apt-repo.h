@@ -23,6 +23,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "apt-sources.h"
@@ -38,6 +39,7 @@ struct apt_index {
         char *hint;                      /* "Packages.xz": the compression, for solv_xfopen_fd() */
         int fd;                          /* the verified Packages file, read-only, at offset 0 */
         char digest[DIGEST_STR_LEN + 1]; /* its sha256, as Release gave it */
+        uint64_t open_size;              /* its size decompressed, as Release gave it (plain Packages), or 0 */
 };
 
 struct apt_indexes {
@@ -51,6 +53,7 @@ struct apt_repo_opts {
         const char *arch;  /* dpkg's name of the architecture to fetch */
         bool fast;         /* -f: a cached InRelease is used without asking the server */
         time_t now;
+        uint64_t max_index; /* an index listed larger than this decompressed is refused unfetched (0: no limit) */
 };
 
 #define APT_INRELEASE_MAX (16u << 20)

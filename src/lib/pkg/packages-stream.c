@@ -20,6 +20,7 @@
 
 #include "basic/fs.h"
 #include "basic/macro.h"
+#include "pkg/index-read.h"
 #include "pkg/packages-stream.h"
 
 #define NOTE_NAME_MAX 256
@@ -71,6 +72,9 @@ struct packages_stream {
         bool threaded;
         struct packages_notes notes;
         bool failed;
+        uint64_t max, seen; /* decompressed bytes: at most max */
+        bool too_large;
+        struct index_progress *progress;
         /* the filter */
         enum filter_state fstate;
         bool dropping; /* the field being dropped: its continuation lines go too */
@@ -262,6 +266,14 @@ static ssize_t scan_read(void *cookie, char *buf, size_t size) {
                         sc->failed = true;
                         return -1;
                 }
+                sc->seen += n;
+                if (sc->seen > sc->max) {
+                        /* more than the bound (the size its Release lists): stop here */
+                        sc->too_large = sc->failed = true;
+                        return -1;
+                }
+                if (sc->progress)
+                        index_progress_add(sc->progress, n);
                 if (n == 0 && sc->fstate == FILTER_HEAD) {
                         /* the end, in a line's first bytes: they stay */
                         o = sc->head_len;
@@ -346,7 +358,8 @@ static bool inflate_close(FILE *f, struct inflater *z, bool threaded) {
         return ok;
 }
 
-int packages_stream_open(int fd, const char *hint, struct packages_stream **ret, FILE **ret_f) {
+int packages_stream_open(int fd, const char *hint, uint64_t max, struct index_progress *progress,
+                         struct packages_stream **ret, FILE **ret_f) {
         cookie_io_functions_t io = { .read = scan_read };
         _cleanup_free_ struct packages_stream *sc = calloc(1, sizeof(*sc));
         _cleanup_free_ char *raw = malloc(SCAN_RAW_MAX);
@@ -356,6 +369,8 @@ int packages_stream_open(int fd, const char *hint, struct packages_stream **ret,
                 return -ENOMEM;
         }
         sc->size = UINT64_MAX;
+        sc->max = max;
+        sc->progress = progress;
         sc->in = inflate_open(hint, fd, &sc->z, &sc->threaded);
         if (!sc->in) {
                 close(fd);
@@ -372,7 +387,7 @@ int packages_stream_open(int fd, const char *hint, struct packages_stream **ret,
         return 0;
 }
 
-bool packages_stream_close(struct packages_stream *sc, FILE *f, struct packages_notes *ret) {
+bool packages_stream_close(struct packages_stream *sc, FILE *f, struct packages_notes *ret, bool *ret_too_large) {
         bool ok;
 
         fclose(f);
@@ -382,6 +397,8 @@ bool packages_stream_close(struct packages_stream *sc, FILE *f, struct packages_
         scan_end_stanza(sc);
         ok = !sc->failed;
         *ret = sc->notes;
+        if (ret_too_large)
+                *ret_too_large = sc->too_large;
         free_many(sc->raw, sc);
         return ok;
 }

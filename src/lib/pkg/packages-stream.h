@@ -23,14 +23,18 @@ struct packages_notes {
 };
 
 struct packages_stream;
+struct index_progress;
 
 /* The stream of fd (taken: closed in every case), compressed as hint's
- * suffix says: *ret_f is what to hand to libsolv.  -EINVAL when libsolv
- * cannot open it, -ENOMEM. */
-int packages_stream_open(int fd, const char *hint, struct packages_stream **ret, FILE **ret_f);
+ * suffix says: *ret_f is what to hand to libsolv.  It fails once more than
+ * max bytes were decompressed, and moves progress (may be NULL) along.
+ * -EINVAL when libsolv cannot open it, -ENOMEM. */
+int packages_stream_open(int fd, const char *hint, uint64_t max, struct index_progress *progress,
+                         struct packages_stream **ret, FILE **ret_f);
 /* Closes f and the stream; the notes go to *ret (the caller frees ret->v).
  * false when anything failed on the way (a read or decompression error,
- * memory for the notes). */
-bool packages_stream_close(struct packages_stream *s, FILE *f, struct packages_notes *ret);
+ * memory for the notes, more than max bytes: *ret_too_large, may be
+ * NULL). */
+bool packages_stream_close(struct packages_stream *s, FILE *f, struct packages_notes *ret, bool *ret_too_large);
 /* FNV-1a of a package name, to match the n-th note to the n-th solvable. */
 uint64_t packages_name_hash(const char *name);

@@ -28,6 +28,7 @@
 
 #include "basic/fs.h"
 #include "basic/strv.h"
+#include "pkg/index-read.h"
 #include "pkg/packages-stream.h"
 #include "solve.h"
 
@@ -110,9 +111,18 @@ static void repo_info_free(struct repo_info *ri) {
         free_many(ri->base_uri, ri);
 }
 
+/* The error for an index that decompressed to more than max bytes. */
+static int too_large(struct smith_error **err, const char *what, const char *name, uint64_t max) {
+        return error_set(err, SMITH_ERR_SOURCE,
+                         "%s '%s': more than the %llu bytes expected uncompressed (a decompression bomb?)", what, name,
+                         (unsigned long long) max);
+}
+
 int pkg_pool_add_index(struct pkg_pool *p, const char *name, const char *base_uri, int fd, const char *hint,
-                       struct smith_error **err) {
+                       uint64_t max, struct smith_error **err) {
+        struct index_progress progress;
         struct packages_notes notes = {};
+        bool big = false;
         struct packages_stream *ps;
         struct repo_info *ri;
         Repo *repo;
@@ -134,7 +144,8 @@ int pkg_pool_add_index(struct pkg_pool *p, const char *name, const char *base_ur
                 repo_info_free(ri);
                 return error_set_errno(err, SMITH_ERR_IO, errno, "index '%s'", name);
         }
-        r = packages_stream_open(dfd, hint, &ps, &f);
+        index_progress_init(&progress, name, max);
+        r = packages_stream_open(dfd, hint, max, &progress, &ps, &f);
         if (r < 0) {
                 repo_info_free(ri);
                 return r == -ENOMEM ? error_oom(err)
@@ -143,8 +154,11 @@ int pkg_pool_add_index(struct pkg_pool *p, const char *name, const char *base_ur
         repo = repo_create(p->pool, name);
         repo->appdata = ri; /* freed with the pool */
         r = repo_add_debpackages(repo, f, 0);
-        ok = packages_stream_close(ps, f, &notes);
-        if (r != 0)
+        ok = packages_stream_close(ps, f, &notes, &big);
+        index_progress_end(&progress);
+        if (big)
+                r = too_large(err, "index", name, max);
+        else if (r != 0)
                 r = error_set(err, SMITH_ERR_SOURCE, "index '%s': %s", name, pool_errstr(p->pool));
         else if (!ok)
                 r = error_set(err, SMITH_ERR_SOURCE, "index '%s': read error (damaged compression?)", name);
@@ -270,22 +284,26 @@ int pkg_pool_add_deb(struct pkg_pool *p, const char *control, size_t len, const 
 /* Reads an rpm-md file (hint: its name, for the compression) from a
  * duplicate of fd into repo with libsolv's flags; errors name what
  * ("index", "filelists of") and name. */
-static int read_rpmmd(struct pkg_pool *p, Repo *repo, int fd, const char *hint, int flags, const char *what,
-                      const char *name, struct smith_error **err) {
+static int read_rpmmd(struct pkg_pool *p, Repo *repo, int fd, const char *hint, uint64_t max, int flags,
+                      const char *what, const char *name, struct smith_error **err) {
         int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3), r;
+        struct index_progress progress;
+        bool big = false;
         FILE *f;
 
         if (dfd < 0)
                 return error_set_errno(err, SMITH_ERR_IO, errno, "%s '%s'", what, name);
-        f = solv_xfopen_fd(hint, dfd, "r");
-        if (!f) {
-                close(dfd);
+        index_progress_init(&progress, name, max);
+        f = index_open_bounded(dfd, hint, max, &progress, &big);
+        if (!f)
                 return error_set(err, SMITH_ERR_SOURCE, "%s '%s': cannot open '%s'", what, name, hint);
-        }
         r = repo_add_rpmmd(repo, f, 0, flags);
         if (ferror(f))
                 r = -1;
         fclose(f);
+        index_progress_end(&progress);
+        if (big)
+                return too_large(err, what, name, max);
         if (r != 0)
                 return error_set(err, SMITH_ERR_SOURCE, "%s '%s': %s", what, name,
                                  pool_errstr(p->pool)[0] ? pool_errstr(p->pool) : "read error");
@@ -294,7 +312,7 @@ static int read_rpmmd(struct pkg_pool *p, Repo *repo, int fd, const char *hint, 
 }
 
 int pkg_pool_add_rpmmd(struct pkg_pool *p, const char *name, const char *base_uri, int fd, const char *hint,
-                       struct smith_error **err) {
+                       uint64_t max, struct smith_error **err) {
         struct repo_info *ri;
         Repo *repo;
 
@@ -308,10 +326,10 @@ int pkg_pool_add_rpmmd(struct pkg_pool *p, const char *name, const char *base_ur
         p->provides_ready = false;
         repo = repo_create(p->pool, name);
         repo->appdata = ri; /* freed with the pool */
-        return read_rpmmd(p, repo, fd, hint, 0, "index", name, err);
+        return read_rpmmd(p, repo, fd, hint, max, 0, "index", name, err);
 }
 
-int pkg_pool_add_rpmmd_filelists(struct pkg_pool *p, const char *name, int fd, const char *hint,
+int pkg_pool_add_rpmmd_filelists(struct pkg_pool *p, const char *name, int fd, const char *hint, uint64_t max,
                                  struct smith_error **err) {
         Repo *repo = find_repo(p, name);
 
@@ -319,7 +337,7 @@ int pkg_pool_add_rpmmd_filelists(struct pkg_pool *p, const char *name, int fd, c
         if (!p->rpm || !repo)
                 return error_set(err, SMITH_ERR_SOURCE, "filelists of '%s': no such rpm-md index", name);
         /* the files join the packages primary added, matched by pkgid */
-        return read_rpmmd(p, repo, fd, hint, REPO_EXTEND_SOLVABLES, "filelists of", name, err);
+        return read_rpmmd(p, repo, fd, hint, max, REPO_EXTEND_SOLVABLES, "filelists of", name, err);
 }
 
 bool pkg_pool_solve_lacked_path(const struct pkg_pool *p) {

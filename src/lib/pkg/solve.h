@@ -48,9 +48,12 @@ DEFINE_POINTER_CLEANUP(struct pkg_pool, pkg_pool_free)
 
 /* Adds a Packages index read from fd (borrowed, read from its current
  * offset); hint is a file name telling its compression ("Packages.xz"),
- * base_uri what its Filenames are relative to. */
+ * base_uri what its Filenames are relative to.  At most max bytes are
+ * read decompressed (index-read.h: the size its Release lists, or
+ * measured): more is an error, and an index of INDEX_PROGRESS_MIN or more
+ * shows its progress on a TTY. */
 int pkg_pool_add_index(struct pkg_pool *p, const char *name, const char *base_uri, int fd, const char *hint,
-                       struct smith_error **err);
+                       uint64_t max, struct smith_error **err);
 /* The same index, saved after pkg_pool_add_index() with pkg_pool_save_index()
  * in libsolv's own format and added back from it: an order of magnitude
  * faster than parsing the Packages text again, and smaller in memory.  The
@@ -72,7 +75,7 @@ int pkg_pool_add_deb(struct pkg_pool *p, const char *control, size_t len, const 
  * base_uri; and a local .rpm read whole from fd (borrowed), always
  * installed, shown naming it in messages and pkg_choice.local. */
 int pkg_pool_add_rpmmd(struct pkg_pool *p, const char *name, const char *base_uri, int fd, const char *hint,
-                       struct smith_error **err);
+                       uint64_t max, struct smith_error **err);
 int pkg_pool_add_rpm(struct pkg_pool *p, int fd, const char *shown, struct smith_error **err);
 
 /* True when the last pkg_solve() failed because a dependency on a path
@@ -83,7 +86,7 @@ int pkg_pool_add_rpm(struct pkg_pool *p, int fd, const char *shown, struct smith
 bool pkg_pool_solve_lacked_path(const struct pkg_pool *p);
 /* Adds the files of a filelists.xml read from fd (borrowed; compressed as
  * the hint's suffix says) to the packages of the rpm-md index name. */
-int pkg_pool_add_rpmmd_filelists(struct pkg_pool *p, const char *name, int fd, const char *hint,
+int pkg_pool_add_rpmmd_filelists(struct pkg_pool *p, const char *name, int fd, const char *hint, uint64_t max,
                                  struct smith_error **err);
 
 /* Solves for names (repository package names, may be NULL) plus every local

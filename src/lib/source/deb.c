@@ -134,7 +134,11 @@ static int take_indexes(struct apt_indexes *out, struct apt_indexes *from, struc
 static int load_indexes(const struct smith_config *c, const struct source_ctx *ctx, const struct http_opts *ho,
                         struct apt_indexes *out, struct smith_error **err) {
         struct apt_sources all = {};
-        struct apt_repo_opts o = { .cache = ctx->cache, .arch = apt_host_arch(), .fast = ctx->fast, .now = time(NULL) };
+        struct apt_repo_opts o = { .cache = ctx->cache,
+                                   .arch = apt_host_arch(),
+                                   .fast = ctx->fast,
+                                   .now = time(NULL),
+                                   .max_index = unpack_limits_resolve(&ctx->limits).max_index };
         _cleanup_free_ struct repo_job *jobs = NULL;
         size_t used = 0;
         int r = load_sources(c, ctx, &all, err);
@@ -463,7 +467,7 @@ static int deb_solve(const struct smith_config *c, const struct source_ctx *ctx,
                 return error_oom(err);
         r = pkg_pool_new(apt_host_arch(), &pool, err);
         for (size_t i = 0; r >= 0 && i < idx->n; i++) {
-                r = source_load_index(pool, ctx->cache, &idx->items[i], false, &parsed[i], err);
+                r = source_load_index(pool, ctx->cache, &idx->items[i], false, &ctx->limits, &parsed[i], err);
                 any_parsed = any_parsed || parsed[i];
         }
         for (size_t i = 0; r >= 0 && locals && locals[i]; i++) {

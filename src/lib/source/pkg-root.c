@@ -19,6 +19,7 @@
 #include "basic/strv.h"
 #include "pkg/apt-repo.h"
 #include "pkg/fetch.h"
+#include "pkg/index-read.h"
 #include "pkg/solve.h"
 #include "pkg-root.h"
 #include "source.h"
@@ -318,8 +319,32 @@ static void solv_cache_name(const struct apt_index *x,
                  digest_hex(x->digest));
 }
 
+int source_index_bound(const char *name, int fd, const char *hint, uint64_t listed, const struct unpack_limits *limits,
+                       uint64_t *ret, struct smith_error **err) {
+        uint64_t max = unpack_limits_resolve(limits).max_index;
+        char sz[UNPACK_SIZE_STR_MAX];
+        int r;
+
+        if (listed > 0) {
+                *ret = listed;
+                return 0;
+        }
+        r = index_measure(fd, hint, max, ret);
+        if (r == -EFBIG)
+                return error_set(err, SMITH_ERR_SOURCE,
+                                 "index '%s': more than %s uncompressed (a decompression bomb? --max-index, "
+                                 "SMITH_MAX_INDEX)",
+                                 name, unpack_size_str(max, sz));
+        if (r == -ENOMEM)
+                return error_oom(err);
+        if (r < 0)
+                *ret = max; /* damaged: the parse says so */
+        return 0;
+}
+
 int source_load_index(struct pkg_pool *pool, struct cache *cache, const struct apt_index *x, bool rpm_md,
-                      bool *ret_parsed, struct smith_error **err) {
+                      const struct unpack_limits *limits, bool *ret_parsed, struct smith_error **err) {
+        uint64_t bound = 0;
         char name[sizeof("solv--" SOLV_CACHE_VERSION) + SHA256_HEX_LEN];
         _cleanup_(error_freep) struct smith_error *ignored = NULL;
         _cleanup_close_ int fd = -1;
@@ -330,8 +355,10 @@ int source_load_index(struct pkg_pool *pool, struct cache *cache, const struct a
                 if (pkg_pool_add_saved_index(pool, x->name, x->base_uri, fd, &ignored) == 0)
                         return 0;
         }
-        if ((rpm_md ? pkg_pool_add_rpmmd(pool, x->name, x->base_uri, x->fd, x->hint, err)
-                    : pkg_pool_add_index(pool, x->name, x->base_uri, x->fd, x->hint, err)) < 0)
+        if (source_index_bound(x->name, x->fd, x->hint, x->open_size, limits, &bound, err) < 0)
+                return -1;
+        if ((rpm_md ? pkg_pool_add_rpmmd(pool, x->name, x->base_uri, x->fd, x->hint, bound, err)
+                    : pkg_pool_add_index(pool, x->name, x->base_uri, x->fd, x->hint, bound, err)) < 0)
                 return -1;
         *ret_parsed = true;
         return 0;
@@ -354,10 +381,10 @@ void source_save_index(struct pkg_pool *pool, struct cache *cache, const struct 
 }
 
 int source_add_index(struct pkg_pool *pool, struct cache *cache, const struct apt_index *x, bool rpm_md,
-                     struct smith_error **err) {
+                     const struct unpack_limits *limits, struct smith_error **err) {
         bool parsed;
 
-        if (source_load_index(pool, cache, x, rpm_md, &parsed, err) < 0)
+        if (source_load_index(pool, cache, x, rpm_md, limits, &parsed, err) < 0)
                 return -1;
         if (parsed)
                 source_save_index(pool, cache, x);

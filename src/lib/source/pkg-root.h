@@ -52,16 +52,23 @@ int source_pkg_root(struct source *s, struct cache *cache, const struct pkg_root
 int source_store_local(const struct source_ctx *ctx, const char *path, char digest[static DIGEST_STR_LEN + 1],
                        uint64_t *ret_size, struct smith_error **err);
 
+/* The most an index may decompress to: listed (what its Release gives,
+ * or 0: unknown), else its size measured, at decompression speed, up to
+ * limits->max_index (more is an error naming name and the setting). */
+int source_index_bound(const char *name, int fd, const char *hint, uint64_t listed, const struct unpack_limits *limits,
+                       uint64_t *ret, struct smith_error **err);
+
 /* Adds the verified index x to pool: from libsolv's saved form in the
  * cache (pkgs/solv-<index sha256>-1) when a build saved it, else parsed
- * (a Packages file, or primary.xml with rpm_md) and saved. */
+ * (a Packages file, or primary.xml with rpm_md), bounded by
+ * source_index_bound(), and saved. */
 int source_add_index(struct pkg_pool *pool, struct cache *cache, const struct apt_index *x, bool rpm_md,
-                     struct smith_error **err);
+                     const struct unpack_limits *limits, struct smith_error **err);
 /* source_add_index() in two steps: adding (*ret_parsed: x was parsed, not
  * taken from the cache), and saving a parsed index, which only reads the
  * pool (failures ignored). */
 int source_load_index(struct pkg_pool *pool, struct cache *cache, const struct apt_index *x, bool rpm_md,
-                      bool *ret_parsed, struct smith_error **err);
+                      const struct unpack_limits *limits, bool *ret_parsed, struct smith_error **err);
 void source_save_index(struct pkg_pool *pool, struct cache *cache, const struct apt_index *x);
 
 struct http_opts;

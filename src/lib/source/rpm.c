@@ -242,6 +242,7 @@ static int add_filelists(const struct source_ctx *ctx, struct http *h, const str
         for (size_t i = 0; i < repos->n; i++) {
                 _cleanup_close_ int fd = -1;
                 const char *hint = NULL;
+                uint64_t bound = 0;
                 int k = rpm_repo_open_filelists(&repos->items[i], ctx->cache, h, &fd, &hint, err);
 
                 if (k < 0)
@@ -250,7 +251,8 @@ static int add_filelists(const struct source_ctx *ctx, struct http *h, const str
                         continue;
                 log_info("repository '%s': a path is required that primary does not list: reading filelists",
                          repos->items[i].id);
-                if (pkg_pool_add_rpmmd_filelists(pool, repos->items[i].id, fd, hint, err) < 0)
+                if (source_index_bound(repos->items[i].id, fd, hint, 0, &ctx->limits, &bound, err) < 0 ||
+                    pkg_pool_add_rpmmd_filelists(pool, repos->items[i].id, fd, hint, bound, err) < 0)
                         return -1;
                 added++;
         }
@@ -286,7 +288,7 @@ static int rpm_solve(const struct smith_config *c, const struct source_ctx *ctx,
         if (r >= 0)
                 r = pkg_pool_new_rpm(mc->target_arch ? mc->target_arch : rpm_host_arch(), &pool, err);
         for (size_t i = 0; r >= 0 && i < idx->n; i++)
-                r = source_add_index(pool, ctx->cache, &idx->items[i], true, err);
+                r = source_add_index(pool, ctx->cache, &idx->items[i], true, &ctx->limits, err);
         for (size_t i = 0; r >= 0 && locals && locals[i]; i++) {
                 _cleanup_close_ int fd = openat(ctx->build_dirfd, locals[i], O_RDONLY | O_CLOEXEC);
                 if (fd < 0)
