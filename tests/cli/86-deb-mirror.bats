@@ -1,7 +1,9 @@
 #!/usr/bin/env bats
 # The deb source against this machine's configured Debian mirror (its
 # /etc/apt/sources.list.d, signed by debian-archive-keyring): the README's
-# seed example verbatim, and nginx-light serving a page, each built by an
+# seed example verbatim (and from the same mirror behind a proxy that
+# hides its InRelease: Release and Release.gpg), and nginx-light serving a
+# page, each built by an
 # unprivileged user and run with runc on a read-only root as non-root.
 # Without the mirror (curl -sfI of its InRelease, 5 s) each test says so and
 # is skipped: never a silent pass.
@@ -18,7 +20,8 @@ setup_file() {
         elif ! curl -sfI --max-time 5 "$uri/dists/$suite/InRelease" >/dev/null; then
                 MIRROR_PROBLEM="$uri/dists/$suite/InRelease did not answer within 5 s"
         fi
-        export MIRROR_PROBLEM
+        MIRROR_URI=$uri MIRROR_SUITE=$suite
+        export MIRROR_PROBLEM MIRROR_URI MIRROR_SUITE
 }
 
 setup() {
@@ -34,6 +37,7 @@ setup() {
 }
 
 teardown() {
+        [ -z "${PROXY_PID:-}" ] || kill "$PROXY_PID" 2>/dev/null || true
         [ -z "${RUN:-}" ] || "$HELPERS/run-image.sh" --stop "$RUN" || true
         common_teardown
 }
@@ -133,4 +137,34 @@ EOF
         [ "$(awk '/^Uid:/ {print $2}' "/proc/$pid/status")" = 10 ]
         grep -qE '^[^ ]+ / [^ ]+ ro[, ]' "/proc/$pid/mounts" || fail "root not read-only: $(cat "/proc/$pid/mounts")"
         "$HELPERS/run-image.sh" --stop "$RUN"
+}
+
+@test "mirror: the seed example builds from a repository with only Release and Release.gpg" {
+        rm -f "$T/proxy.port"
+        "$PYTHON" "$HELPERS/no-inrelease-proxy.py" --port-file "$T/proxy.port" --log "$T/proxy.log" "$MIRROR_URI" \
+                </dev/null >/dev/null 2>&1 3>&- &
+        PROXY_PID=$!
+        for _ in $(seq 100); do
+                [ -s "$T/proxy.port" ] && break
+                sleep 0.1
+        done
+        cat >smith.yaml <<EOF
+package: coreutils
+repos:
+- deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://127.0.0.1:$(cat "$T/proxy.port") $MIRROR_SUITE main
+paths:
+- /usr/bin/cat
+cmd:
+- /usr/bin/cat
+- /read/data
+EOF
+        mkdir -p rootfs/read
+        printf 'Hello World!\n' >rootfs/read/data
+        smith_user
+        assert_status 0
+        grep -q "^GET /dists/$MIRROR_SUITE/InRelease 404" "$T/proxy.log" || fail "InRelease was not asked for: $(cat "$T/proxy.log")"
+        grep -q "^GET /dists/$MIRROR_SUITE/Release.gpg 200" "$T/proxy.log" || fail "no Release.gpg: $(cat "$T/proxy.log")"
+        run run_image image.tar.gz
+        assert_status 0
+        [ "$output" = "Hello World!" ] || fail "got: $output"
 }
