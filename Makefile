@@ -20,7 +20,8 @@ DEPS = build-essential meson ninja-build pkg-config \
        libssl-dev zlib1g-dev libzstd-dev libdeflate-dev libcmocka-dev libsolv-dev libsolvext-dev librpm-dev libsqlite3-dev \
        bats runc umoci skopeo oci-image-tool debootstrap docker-registry \
        python3 python3-jwt python3-cryptography python3-jsonschema apache2-utils openssl curl ca-certificates util-linux passwd jq \
-       hyperfine time clang-format mmdebstrap gpgv gnupg dpkg-dev xz-utils zstd rpm createrepo-c
+       hyperfine time clang-format mmdebstrap gpgv gnupg dpkg-dev xz-utils zstd rpm createrepo-c \
+       qemu-user-static binutils
 
 .PHONY: all build deps demo check check-sanitize clean
 

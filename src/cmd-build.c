@@ -24,6 +24,8 @@ static const struct cmd_option options[] = {
         { "max-entry", 0, CMD_STRING, &max_entry, "largest file a source may unpack (default 4G)", "size" },
         { "max-index", 0, CMD_STRING, &max_index, "largest repository index, decompressed (default 1G)", "size" },
         { "max-unpacked", 0, CMD_STRING, &max_unpacked, "most a source may unpack in all (default 16G)", "size" },
+        { "platform", 0, CMD_STRING, &opts.platform,
+          "os/arch[/variant] to build for (default smith.yaml's platform, else this machine's)", "platform" },
         CMD_TIMEOUT_OPTION(timeout_arg),
         { "verbose", 'v', CMD_FLAG, &opts.verbose, "verbose output" },
         {},

@@ -18,6 +18,8 @@ static const struct cmd_option options[] = {
         { "conf", 'c', CMD_STRING, &opts.conf, "name of config file (default \"smith.yaml\")" },
         { "dir", 'd', CMD_STRING, &opts.dir, "directory holding the config file (default \".\")" },
         { "insecure", 'k', CMD_FLAG, &opts.insecure, "skip tls verification" },
+        { "platform", 0, CMD_STRING, &opts.platform,
+          "os/arch[/variant] to resolve for (default smith.yaml's platform, else this machine's)", "platform" },
         CMD_TIMEOUT_OPTION(timeout_arg),
         { "update", 'u', CMD_FLAG, &update, "resolve again even when the lock covers the config" },
         { "verbose", 'v', CMD_FLAG, &opts.verbose, "verbose output" },

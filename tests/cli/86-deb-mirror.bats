@@ -168,3 +168,62 @@ EOF
         assert_status 0
         [ "$output" = "Hello World!" ] || fail "got: $output"
 }
+
+# cross_build PLATFORM MACHINE QEMU: the seed example for PLATFORM from the
+# mirror's packages, built on this machine; every ELF file in the image is
+# for MACHINE, and the program prints Hello World! under qemu-QEMU-static.
+cross_build() {
+        cat >smith.yaml <<'EOF'
+package: coreutils
+paths:
+- /usr/bin/cat
+cmd:
+- /usr/bin/cat
+- /read/data
+EOF
+        mkdir -p rootfs/read
+        printf 'Hello World!\n' >rootfs/read/data
+        smith_user --platform "$1" -i "$3.tar.gz"
+        assert_status 0
+        assert_qemu_hello "$3.tar.gz" "$2" "$3"
+}
+
+@test "mirror: the seed example for linux/arm64 and linux/ppc64le, built here without emulation, runs under qemu" {
+        local idx
+        cross_build linux/arm64 AArch64 aarch64
+        # the image says what it is for, in the config and in the index
+        [ "$($OCI config aarch64.tar.gz | jq -r '.architecture + "/" + .variant')" = "arm64/v8" ]
+        idx=$(tar -xzOf aarch64.tar.gz ./index.json 2>/dev/null || tar -xzOf aarch64.tar.gz index.json)
+        [ "$(jq -r '.manifests[0].platform | .os + "/" + .architecture + "/" + .variant' <<<"$idx")" = "linux/arm64/v8" ]
+        # the packages are arm64's (and all's)
+        run $OCI blob aarch64.tar.gz application/vnd.smith.packages
+        grep -q '^coreutils_.*_arm64$' <<<"$output" || fail "packages: $output"
+        ! grep -q '_amd64$' <<<"$output" || fail "amd64 packages: $output"
+        cross_build linux/ppc64le "PowerPC64" ppc64le
+        [ "$($OCI config ppc64le.tar.gz | jq -r .architecture)" = ppc64le ]
+        # bit-identical again, with the same build number
+        smith_user --platform linux/arm64 -b 1 -i one.tar.gz
+        smith_user --platform linux/arm64 -b 1 -i two.tar.gz
+        cmp one.tar.gz two.tar.gz
+        # smith.yaml's platform: is the same as --platform; the flag wins
+        echo "platform: linux/ppc64le" >>smith.yaml
+        smith_user --platform linux/arm64 -b 1 -i three.tar.gz
+        assert_status 0
+        [ "$($OCI config three.tar.gz | jq -r .architecture)" = arm64 ]
+        smith_user -b 1 -i four.tar.gz
+        assert_status 0
+        [ "$($OCI config four.tar.gz | jq -r .architecture)" = ppc64le ]
+        # smith lock pins the platform's packages, and a build for it uses them
+        smith_user lock
+        assert_status 0
+        [ "$(jq -r '[.packages[].arch] | unique - ["all"] | join(",")' smith.lock)" = "ppc64el" ] ||
+                fail "locked arches: $(jq -c '[.packages[].arch] | unique' smith.lock)"
+        smith_user -v -b 1 -i five.tar.gz
+        assert_status 0
+        assert_output_contains "using 'smith.lock'"
+        cmp four.tar.gz five.tar.gz
+        # for another platform the lock does not cover the build
+        smith_user --platform linux/arm64 -b 1 -i six.tar.gz
+        assert_status 3
+        assert_output_contains "does not cover this smith.yaml"
+}

@@ -525,3 +525,44 @@ newer_mtime() {
         assert_status 4
         assert_output_contains "index 'test': more than 1 KiB uncompressed"
 }
+
+@test "rpm: --platform linux/arm64 takes aarch64 and noarch packages; this machine's build cannot" {
+        local top="$T/rpmbuild"
+        mkdir -p "$top/SPECS"
+        cat >"$top/SPECS/hello-arm.spec" <<'EOF'
+Name: hello-arm
+Version: 1.0
+Release: 1
+Summary: an aarch64 package for the smith tests
+License: MIT
+AutoReqProv: no
+Requires: greeter-data
+%description
+an aarch64 package
+%install
+mkdir -p %{buildroot}/usr/share/hello-arm
+echo arm >%{buildroot}/usr/share/hello-arm/arch
+%files
+/usr/share/hello-arm/arch
+EOF
+        # rpmbuild packs for another architecture with --target (nothing is compiled)
+        rpmbuild --quiet --define "_topdir $top" --target aarch64 -bb "$top/SPECS/hello-arm.spec" >/dev/null 2>&1
+        cp "$top/RPMS/aarch64/hello-arm-1.0-1.aarch64.rpm" "$REPO/"
+        RPM_REPO_GNUPG=$FIX/gnupg GNUPGHOME=$FIX/gnupg "$SMITH_SRC/tests/fixtures/rpm-repo.sh" sign "$REPO/hello-arm-1.0-1.aarch64.rpm" test@smith
+        "$SMITH_SRC/tests/fixtures/rpm-repo.sh" index "$REPO"
+        write_yaml hello-arm
+        sed -i 's|^- /usr/bin/hello-rpm$||' smith.yaml
+        sed -i 's|^cmd: .*||' smith.yaml
+        smith_user --platform linux/arm64
+        assert_status 0
+        [ "$(packages_of image.tar.gz)" = "greeter-data-1.0-1.noarch
+hello-arm-1.0-1.aarch64" ] || fail "packages: $(packages_of image.tar.gz)"
+        [ "$($OCI config image.tar.gz | jq -r .architecture)" = arm64 ]
+        [ "$($OCI cat image.tar.gz usr/share/hello-arm/arch)" = arm ]
+        # for this machine it is not installable
+        rm -f image.tar.gz
+        smith_user
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "hello-arm"
+}

@@ -254,7 +254,7 @@ static struct oci_image *open_ok(struct world *w, const char *ref) {
 static struct oci_image *open_staged_ok(struct world *w, const char *ref, struct layer_stage **ret_stage) {
         struct oci_image *img = NULL;
         struct smith_error *err = NULL;
-        if (oci_image_open_layout_staged(w->cache, AT_FDCWD, ref, NULL, &img, ret_stage, &err) < 0)
+        if (oci_image_open_layout_staged(w->cache, AT_FDCWD, ref, NULL, NULL, &img, ret_stage, &err) < 0)
                 fail_msg("open '%s': %s", ref, err ? err->msg : "?");
         return img;
 }

@@ -388,6 +388,69 @@ static void test_platform(void **state) {
         assert_string_equal(p.os, "linux");
         assert_string_equal(p.arch, oci_host_architecture());
 
+        /* containerd's names and canonical variants */
+        static const struct {
+                const char *in, *arch, *variant, *debian;
+        } names[] = {
+                { "linux/aarch64", "arm64", "v8", "arm64" },   { "linux/arm64", "arm64", "v8", "arm64" },
+                { "linux/arm64/8", "arm64", "v8", "arm64" },   { "linux/x86_64", "amd64", "", "amd64" },
+                { "linux/amd64/v1", "amd64", "", "amd64" },    { "linux/arm", "arm", "v7", "armhf" },
+                { "linux/armhf", "arm", "v7", "armhf" },       { "linux/armel", "arm", "v6", "armel" },
+                { "linux/arm/v5", "arm", "v5", "armel" },      { "linux/ppc64el", "ppc64le", "", "ppc64el" },
+                { "linux/i386", "386", "", "i386" },           { "linux/s390x", "s390x", "", "s390x" },
+                { "linux/riscv64", "riscv64", "", "riscv64" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                const struct oci_arch *a;
+                assert_int_equal(oci_platform_parse(names[i].in, &p, &err), 0);
+                assert_string_equal(p.arch, names[i].arch);
+                assert_string_equal(p.variant, names[i].variant);
+                a = oci_platform_arch(&p);
+                assert_non_null(a);
+                assert_string_equal(a->debian, names[i].debian);
+                /* an ELF file tells the machine, not the arm level: arm is v7 */
+                assert_string_equal(oci_arch_for_elf(a->elf_class, a->elf_data, a->elf_machine)->debian,
+                                    streq(names[i].arch, "arm") ? "armhf" : a->debian);
+        }
+        assert_int_equal(oci_platform_parse("linux/sparc64", &p, &err), 0);
+        assert_null(oci_platform_arch(&p));
+
+        /* matching: names normalised, older arm and amd64 levels run */
+        assert_int_equal(oci_platform_parse("linux/arm64", &p, &err), 0);
+        assert_true(oci_platform_matches(&p, "linux", "arm64", NULL));
+        assert_true(oci_platform_matches(&p, "linux", "aarch64", "v8"));
+        assert_false(oci_platform_matches(&p, "linux", "amd64", NULL));
+        assert_int_equal(oci_platform_parse("linux/arm/v7", &p, &err), 0);
+        assert_true(oci_platform_matches(&p, "linux", "arm", "v6"));
+        assert_true(oci_platform_matches(&p, "linux", "arm", NULL));
+        assert_false(oci_platform_matches(&p, "linux", "arm", "v8"));
+        assert_int_equal(oci_platform_parse("linux/amd64/v3", &p, &err), 0);
+        assert_true(oci_platform_matches(&p, "linux", "amd64", NULL));
+        assert_true(oci_platform_matches(&p, "linux", "amd64", "v2"));
+        assert_false(oci_platform_matches(&p, "linux", "amd64", "v4"));
+        assert_false(oci_platform_matches(&p, "windows", "amd64", NULL));
+        {
+                /* the same level is picked before an older one, wherever it is */
+                const char *doc =
+                        "{\"manifests\":[{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+                        "\"digest\":\"sha256:1111111111111111111111111111111111111111111111111111111111111111\","
+                        "\"size\":1,\"platform\":{\"os\":\"linux\",\"architecture\":\"arm\","
+                        "\"variant\":\"v6\"}},{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+                        "\"digest\":\"sha256:2222222222222222222222222222222222222222222222222222222222222222\","
+                        "\"size\":2,\"platform\":{\"os\":\"linux\",\"architecture\":\"arm\","
+                        "\"variant\":\"v7\"}}]}";
+                json_t *j = json_loads(doc, 0, NULL);
+                struct oci_index_choice ch;
+                assert_non_null(j);
+                assert_int_equal(oci_platform_parse("linux/arm", &p, &err), 0);
+                assert_int_equal(oci_index_pick(j, "sha256:x", &p, SMITH_ERR_SOURCE, &ch, &err), 0);
+                assert_int_equal(ch.size, 2);
+                assert_int_equal(oci_platform_parse("linux/arm/v6", &p, &err), 0);
+                assert_int_equal(oci_index_pick(j, "sha256:x", &p, SMITH_ERR_SOURCE, &ch, &err), 0);
+                assert_int_equal(ch.size, 1);
+                json_decref(j);
+        }
+
         const char *bad[] = { "linux",       "linux/",       "/amd64", "linux/amd64/", "linux/amd64/v8/x",
                               "Linux/amd64", "linux/a md64", "" };
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {

@@ -310,6 +310,7 @@ int config_to_spec_json(const struct smith_config *c, char **ret, size_t *ret_le
                 put_key(&o, &first, "packages");
                 puts_(&o, "{\"recommends\":true}");
         }
+        put_string_field(&o, &first, "platform", c->platform);
         put(&o, "}", 1);
 
         if (o.failed == EFBIG)

@@ -69,6 +69,7 @@ static const struct field top_fields[] = {
         TOP("repos", FIELD_REPOS, repos),
         TOP("package-metadata", FIELD_BOOL_NOT, no_package_metadata),
         TOP("packages", FIELD_PACKAGES, packages),
+        TOP("platform", FIELD_STRING, platform),
 };
 
 #define REPO(k, t, m) \

@@ -22,7 +22,7 @@ void config_free(struct smith_config *c) {
                 free_many(r->line, r->uri, r->signed_by, r->type, r->name, r->gpgkey, r->releasever, r->where);
                 strv_free_many(r->suites, r->components);
         }
-        free_many(c->type, c->package, c->repos, c->parent, c->user, c->dir, c->path_lines);
+        free_many(c->type, c->package, c->repos, c->parent, c->user, c->dir, c->path_lines, c->platform);
         free_many(c->mock.config, c->mock.pre_build, c->mock.post_build);
         strv_free_many(c->package_list, c->mock.deps, c->mock.debugdeps, c->mock.debugpaths);
         strv_free_many(c->paths, c->excludes, c->groups, c->mounts, c->entrypoint, c->cmd, c->env);

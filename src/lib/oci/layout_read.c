@@ -285,16 +285,16 @@ static int choose_entry(json_t *index, const char *tag, bool tag_given, struct o
 
 /* Follows a manifest list (one level) to the linux image for this host
  * (oci_index_pick(): an index inside it is not followed). */
-static int choose_platform(int blobs_fd, const struct oci_desc *list, struct oci_index_choice *choice,
-                           struct oci_desc *ret, struct smith_error **err) {
+static int choose_platform(int blobs_fd, const struct oci_desc *list, const struct oci_platform *want,
+                           struct oci_index_choice *choice, struct oci_desc *ret, struct smith_error **err) {
         _cleanup_free_ char *buf = NULL;
         _cleanup_(json_decrefp) json_t *doc = NULL;
         struct oci_platform host;
         size_t len;
 
         if (read_verified_blob(blobs_fd, "index", list, &buf, &len, err) < 0 ||
-            oci_parse_json(buf, len, "index", &doc, err) < 0 || oci_platform_parse(NULL, &host, err) < 0 ||
-            oci_index_pick(doc, list->digest, &host, SMITH_ERR_SOURCE, choice, err) < 0)
+            oci_parse_json(buf, len, "index", &doc, err) < 0 || (!want && oci_platform_parse(NULL, &host, err) < 0) ||
+            oci_index_pick(doc, list->digest, want ? want : &host, SMITH_ERR_SOURCE, choice, err) < 0)
                 return -1;
         *ret = (struct oci_desc){ .media_type = choice->media_type, .digest = choice->digest, .size = choice->size };
         return 0;
@@ -395,7 +395,7 @@ static int image_set_manifest(struct oci_image *img, const struct oci_desc *d, j
 }
 
 static int image_from_index(struct oci_image *img, const char *index_buf, size_t index_len, const char *tag,
-                            bool tag_given, struct smith_error **err) {
+                            bool tag_given, const struct oci_platform *want, struct smith_error **err) {
         _cleanup_(json_decrefp) json_t *index = NULL;
         struct oci_index_choice choice;
         struct oci_desc d, top;
@@ -404,7 +404,8 @@ static int image_from_index(struct oci_image *img, const char *index_buf, size_t
             choose_entry(index, tag, tag_given, &top, err) < 0)
                 return -1;
         d = top;
-        if (oci_in_list(oci_index_types, top.media_type) && choose_platform(img->blobs_fd, &top, &choice, &d, err) < 0)
+        if (oci_in_list(oci_index_types, top.media_type) &&
+            choose_platform(img->blobs_fd, &top, want, &choice, &d, err) < 0)
                 return -1;
         if (image_set_manifest(img, &d, top.annotations, err) < 0)
                 return -1;
@@ -440,15 +441,19 @@ void oci_image_free(struct oci_image *img) {
 
 /* refs/<sha256 of the tarball's identity and the tag>: the chosen manifest
  * descriptor and the index entry's annotations. */
-static int tarball_ref_name(const struct stat *st, const char *tag, bool tag_given,
+static int tarball_ref_name(const struct stat *st, const char *tag, bool tag_given, const struct oci_platform *want,
                             char ret[static 5 + SHA256_HEX_LEN + 1]) {
         _cleanup_free_ char *id = NULL;
-        char d[DIGEST_STR_LEN + 1];
+        char d[DIGEST_STR_LEN + 1], shown[100] = "";
 
-        if (asprintf(&id, "oci-layout-tarball\n%ju\n%ju\n%jd\n%jd.%09ld\n%jd.%09ld\n%s%s", (uintmax_t) st->st_dev,
+        /* the platform picked from an index is part of what was chosen
+         * (this machine's, as before, when none is asked for) */
+        if (want)
+                snprintf(shown, sizeof(shown), "\nplatform %s", oci_platform_format(want, (char[100]){}));
+        if (asprintf(&id, "oci-layout-tarball\n%ju\n%ju\n%jd\n%jd.%09ld\n%jd.%09ld\n%s%s%s", (uintmax_t) st->st_dev,
                      (uintmax_t) st->st_ino, (intmax_t) st->st_size, (intmax_t) st->st_mtim.tv_sec, st->st_mtim.tv_nsec,
-                     (intmax_t) st->st_ctim.tv_sec, st->st_ctim.tv_nsec, tag_given ? ":" : "",
-                     tag_given ? tag : "") < 0)
+                     (intmax_t) st->st_ctim.tv_sec, st->st_ctim.tv_nsec, tag_given ? ":" : "", tag_given ? tag : "",
+                     shown) < 0)
                 return -ENOMEM;
         sha256_digest_of(id, strlen(id), d);
         snprintf(ret, 5 + SHA256_HEX_LEN + 1, "refs/%s", digest_hex(d));
@@ -570,8 +575,8 @@ static int parse_ref(const char *ref, char **ret_path, char **ret_tag) {
 }
 
 static int open_layout(struct cache *cache, int base_dirfd, const char *path, const char *tag, bool tag_given,
-                       const struct unpack_limits *limits, struct oci_image *img, struct layer_stage **ret_stage,
-                       struct smith_error **err) {
+                       const struct oci_platform *want, const struct unpack_limits *limits, struct oci_image *img,
+                       struct layer_stage **ret_stage, struct smith_error **err) {
         _cleanup_close_ int fd = -1;
         _cleanup_free_ char *index = NULL;
         size_t index_len;
@@ -599,7 +604,7 @@ static int open_layout(struct cache *cache, int base_dirfd, const char *path, co
                         return error_set(err, SMITH_ERR_SOURCE, "index.json is too large");
                 if (r < 0)
                         return error_set_errno(err, SMITH_ERR_SOURCE, r, "read index.json");
-                return image_from_index(img, index, index_len, tag, tag_given, err);
+                return image_from_index(img, index, index_len, tag, tag_given, want, err);
         }
         if (!S_ISREG(st.st_mode))
                 return error_set(err, SMITH_ERR_SOURCE, "not a directory or a regular file");
@@ -613,13 +618,13 @@ static int open_layout(struct cache *cache, int base_dirfd, const char *path, co
         if (img->blobs_fd < 0)
                 return error_set_errno(err, SMITH_ERR_IO, errno, "open cache");
         img->blobs_in_store = true;
-        if (tarball_ref_name(&st, tag, tag_given, refname) < 0)
+        if (tarball_ref_name(&st, tag, tag_given, want, refname) < 0)
                 return error_oom(err);
         if (tarball_open_warm(cache, img, refname) > 0)
                 return 0;
 
         if (oci_import_tarball(cache, fd, limits, &index, &index_len, ret_stage, err) < 0 ||
-            image_from_index(img, index, index_len, tag, tag_given, err) < 0)
+            image_from_index(img, index, index_len, tag, tag_given, want, err) < 0)
                 return -1;
         /* Remember it only if it did not change while we read it. */
         if (fstat(fd, &st2) == 0 && same_file(&st, &st2))
@@ -629,10 +634,10 @@ static int open_layout(struct cache *cache, int base_dirfd, const char *path, co
 
 int oci_image_open_layout(struct cache *cache, int base_dirfd, const char *ref, const struct unpack_limits *limits,
                           struct oci_image **ret, struct smith_error **err) {
-        return oci_image_open_layout_staged(cache, base_dirfd, ref, limits, ret, NULL, err);
+        return oci_image_open_layout_staged(cache, base_dirfd, ref, NULL, limits, ret, NULL, err);
 }
 
-int oci_image_open_layout_staged(struct cache *cache, int base_dirfd, const char *ref,
+int oci_image_open_layout_staged(struct cache *cache, int base_dirfd, const char *ref, const struct oci_platform *want,
                                  const struct unpack_limits *limits, struct oci_image **ret,
                                  struct layer_stage **ret_stage, struct smith_error **err) {
         _cleanup_(oci_image_freep) struct oci_image *img = NULL;
@@ -655,7 +660,7 @@ int oci_image_open_layout_staged(struct cache *cache, int base_dirfd, const char
         img->source = strdup(path);
         if (!img->source)
                 return error_oom(err);
-        if (open_layout(cache, base_dirfd, path, tag_given ? tag : "latest", tag_given, limits, img,
+        if (open_layout(cache, base_dirfd, path, tag_given ? tag : "latest", tag_given, want, limits, img,
                         ret_stage ? &stage : NULL, err) < 0)
                 return error_wrap(err, "'%s'", path);
         *ret = TAKE_PTR(img);

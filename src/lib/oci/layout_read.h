@@ -62,11 +62,13 @@ struct oci_image {
  * file: "'base.tar.gz': no image named 'v2' in index.json". */
 int oci_image_open_layout(struct cache *cache, int base_dirfd, const char *ref, const struct unpack_limits *limits,
                           struct oci_image **ret, struct smith_error **err);
-/* The same, and when a tarball is read now, its first compressed blob is
+/* The same for the platform want (NULL: this host's) when the entry is an
+ * index, and when a tarball is read now, its first compressed blob is
  * also unpacked on the way (layer/stage.h), within limits: *ret_stage is
  * that stage or NULL, the caller's to hand to oci_image_root() and free.
  * The image itself holds no running work. */
-int oci_image_open_layout_staged(struct cache *cache, int base_dirfd, const char *ref,
+struct oci_platform;
+int oci_image_open_layout_staged(struct cache *cache, int base_dirfd, const char *ref, const struct oci_platform *want,
                                  const struct unpack_limits *limits, struct oci_image **ret,
                                  struct layer_stage **ret_stage, struct smith_error **err);
 void oci_image_free(struct oci_image *img);

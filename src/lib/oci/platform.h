@@ -21,7 +21,9 @@ struct oci_platform {
 const char *oci_host_architecture(void);
 
 /* "os/arch[/variant]"; NULL means this host (linux/<oci_host_architecture()>).
- * SMITH_ERR_USAGE on a malformed string. */
+ * Normalised as containerd does: aarch64 is arm64, x86_64 amd64, armhf
+ * arm/v7, armel arm/v6, ppc64el ppc64le, i386 386; arm64 means arm64/v8,
+ * arm arm/v7, amd64/v1 amd64.  SMITH_ERR_USAGE on a malformed string. */
 int oci_platform_parse(const char *s, struct oci_platform *ret, struct smith_error **err);
 
 /* "os/arch[/variant]" of p, for messages. */
@@ -33,8 +35,25 @@ json_t *oci_platform_to_json(const struct oci_platform *p);
  * leaves out is this host's. */
 void oci_platform_from_config(const json_t *config, struct oci_platform *ret);
 
-/* True if an entry for os/arch/variant serves want: same os and
- * architecture, and the variant asked for (arm64 without a variant is v8). */
+/* What smith builds for: an architecture in OCI's names, Debian's and
+ * RPM's names for it, and the ELF identity of its programs. */
+struct oci_arch {
+        const char *arch, *variant;
+        const char *debian, *rpm;
+        unsigned elf_machine;
+        int elf_class, elf_data;
+};
+/* p's architecture, or NULL for one smith does not know. */
+const struct oci_arch *oci_platform_arch(const struct oci_platform *p);
+/* The architecture of an ELF file's identity, or NULL. */
+const struct oci_arch *oci_arch_for_elf(int elf_class, int data, unsigned machine);
+/* linux/<a's arch>[/<variant>]. */
+void oci_platform_from_arch(const struct oci_arch *a, struct oci_platform *ret);
+
+/* True if an entry for os/arch/variant serves want (both normalised): the
+ * same os and architecture, and the same variant, or for arm and amd64 an
+ * older level want runs (arm/v7 runs arm/v6 and v5; amd64/v3 runs v2 and
+ * v1).  oci_index_pick() takes the same platform before an older level. */
 bool oci_platform_matches(const struct oci_platform *want, const char *os, const char *arch, const char *variant);
 
 struct oci_index_choice {

@@ -57,11 +57,13 @@ struct build {
         struct nss_files nss;
         int rootfs_fd;
         int layer_fd;
-        int64_t epoch;            /* SOURCE_DATE_EPOCH, or -1 */
-        char *buildno;            /* o->buildno, or the default */
-        struct dpkg_db *db;       /* the source's dpkg database, or NULL */
-        struct rpm_db *rpm_db;    /* its rpm database, or NULL (for the SBOMs) */
-        struct layer_files files; /* the layer's regular files and their digests, for the SBOMs */
+        int64_t epoch;              /* SOURCE_DATE_EPOCH, or -1 */
+        char *buildno;              /* o->buildno, or the default */
+        struct dpkg_db *db;         /* the source's dpkg database, or NULL */
+        struct rpm_db *rpm_db;      /* its rpm database, or NULL (for the SBOMs) */
+        struct layer_files files;   /* the layer's regular files and their digests, for the SBOMs */
+        struct oci_platform target; /* the platform built for (build_target()) */
+        bool target_given;          /* asked for, not this machine's by default */
 };
 
 static void build_release(struct build *b) {
@@ -178,13 +180,19 @@ static int plan_nss(struct build *b, struct smith_error **err) {
 
 static int plan_source(struct build *b, struct smith_error **err) {
         _cleanup_(selector_freep) struct selector *sel = NULL;
+        const struct oci_arch *arch = b->target_given ? oci_platform_arch(&b->target) : NULL;
         struct selector_opts so = {
                 .root_fd = b->src->root_fd,
                 .root_name = b->src->name,
                 .ld_library_path = config_getenv(b->cfg, "LD_LIBRARY_PATH"),
                 .excludes = b->cfg->excludes,
                 .nss = b->cfg->nss,
+                .target_class = arch ? arch->elf_class : 0,
+                .target_data = arch ? arch->elf_data : 0,
+                .target_machine = arch ? arch->elf_machine : 0,
         };
+        int cls, data;
+        unsigned machine;
         int r;
 
         if (!b->cfg->paths)
@@ -200,6 +208,14 @@ static int plan_source(struct build *b, struct smith_error **err) {
         r = selector_finish(sel, err);
         if (r >= 0 && b->cfg->mock.debuginfo)
                 r = debuginfo_plan(b->plan, b->src, b->cfg, err);
+        /* a directory has no platform but its programs': the image is for
+         * what its first one is, when no platform was asked for */
+        if (r >= 0 && !b->target_given && streq(b->src->ops->kind, "dir") &&
+            selector_first_machine(sel, &cls, &data, &machine)) {
+                const struct oci_arch *a = oci_arch_for_elf(cls, data, machine);
+                if (a)
+                        oci_platform_from_arch(a, &b->target);
+        }
         return r;
 }
 
@@ -324,8 +340,10 @@ static json_t *image_config(struct build *b, char *const *diff_ids) {
 
         if (!j || !cc || !rootfs)
                 return NULL;
-        json_object_set_new(j, "architecture", json_string(oci_host_architecture()));
-        json_object_set_new(j, "os", json_string("linux"));
+        json_object_set_new(j, "architecture", json_string(b->target.arch));
+        json_object_set_new(j, "os", json_string(b->target.os));
+        if (b->target.variant[0])
+                json_object_set_new(j, "variant", json_string(b->target.variant));
         if (c->root)
                 json_object_set_new(cc, "User", json_string("0:0"));
         else if (!isempty(c->user))
@@ -614,14 +632,12 @@ static int write_image(struct build *b, const struct blob_result *layer, const c
         sha256_digest_of(manifest_json, manifest_len, manifest_digest);
 
         {
-                struct oci_platform host;
                 json_t *ann;
 
                 r = format_time(b->epoch, created);
                 if (r < 0)
                         return error_set_errno(err, SMITH_ERR_IO, r, "time");
-                (void) oci_platform_parse(NULL, &host, NULL);
-                r = layout_index_entry(&index[0], manifest_digest, (int64_t) manifest_len, "latest", &host, err);
+                r = layout_index_entry(&index[0], manifest_digest, (int64_t) manifest_len, "latest", &b->target, err);
                 if (r < 0)
                         return r;
                 ann = index[0].annotations;
@@ -711,6 +727,9 @@ static int run(struct build *b, struct smith_error **err) {
         r = build_open(b, err);
         if (r < 0)
                 return r;
+        r = build_target(o, b->cfg, &b->target, &b->target_given, err);
+        if (r < 0)
+                return r;
 
         if (!isempty(b->cfg->package)) {
                 struct source_ctx ctx;
@@ -719,7 +738,8 @@ static int run(struct build *b, struct smith_error **err) {
                 if (!lock_path)
                         return error_oom(err);
                 build_source_ctx(o, b->dirfd, &ctx);
-                r = lock_load(b->dirfd, lock_path, b->cfg, oci_host_architecture(), &b->lock, err);
+                ctx.platform = b->target_given ? &b->target : NULL;
+                r = lock_load(b->dirfd, lock_path, b->cfg, b->target.arch, &b->lock, err);
                 if (r < 0)
                         return r;
                 if (b->lock)
@@ -798,6 +818,30 @@ static int run(struct build *b, struct smith_error **err) {
         return write_image(b, &layer, spec, spec_len, err);
 }
 
+int build_target(const struct build_opts *o, const struct smith_config *cfg, struct oci_platform *ret, bool *ret_given,
+                 struct smith_error **err) {
+        const char *want = o->platform ? o->platform : cfg->platform;
+        char shown[100];
+
+        *ret_given = want != NULL;
+        if (oci_platform_parse(want, ret, err) < 0) {
+                if (!o->platform)
+                        (*err)->kind = SMITH_ERR_CONFIG;
+                return error_wrap(err, o->platform ? "--platform" : "smith.yaml: platform");
+        }
+        if (want && !oci_platform_arch(ret))
+                return error_set(err, o->platform ? SMITH_ERR_USAGE : SMITH_ERR_CONFIG,
+                                 "%s: smith cannot build for '%s' (it can for linux/amd64, linux/arm64, linux/arm/v7, "
+                                 "linux/arm/v6, linux/arm/v5, linux/386, linux/ppc64le, linux/s390x, linux/riscv64, "
+                                 "linux/mips64le)",
+                                 o->platform ? "--platform" : "smith.yaml: platform", oci_platform_format(ret, shown));
+        if (want && !streq(ret->os, "linux"))
+                return error_set(err, o->platform ? SMITH_ERR_USAGE : SMITH_ERR_CONFIG,
+                                 "%s: '%s': only linux images are built",
+                                 o->platform ? "--platform" : "smith.yaml: platform", oci_platform_format(ret, shown));
+        return 0;
+}
+
 void build_source_ctx(const struct build_opts *o, int dirfd, struct source_ctx *ret) {
         *ret = (struct source_ctx){
                 .build_dirfd = dirfd,
@@ -822,9 +866,10 @@ static int lock_select(struct build *b, struct smith_lock *l, struct smith_error
         r = build_open(b, err);
         if (r < 0)
                 return r;
-        if (ensure_cache(b, err) < 0)
+        if (build_target(b->o, b->cfg, &b->target, &b->target_given, err) < 0 || ensure_cache(b, err) < 0)
                 return -1;
         build_source_ctx(b->o, b->dirfd, &ctx);
+        ctx.platform = b->target_given ? &b->target : NULL;
         ctx.lock_out = l;
         ctx.cache = b->cache;
         if (source_lock_open(b->cfg, &ctx, &b->src, err) < 0)

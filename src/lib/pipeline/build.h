@@ -18,9 +18,19 @@ struct build_opts {
         bool verbose;
         bool insecure;
         struct unpack_limits limits; /* for the package and parent images (zeroes: the defaults) */
+        const char *platform;        /* --platform "os/arch[/variant]", or NULL */
 };
 
 int build_run(const struct build_opts *o, struct smith_error **err);
+
+/* The platform a build of cfg with o is for: --platform, else smith.yaml's
+ * `platform:` (*ret_given true), else this machine's (false; a directory
+ * source is then built for what its first program is).  A platform smith
+ * cannot build for is a usage or config error naming the ones it can. */
+struct oci_platform;
+struct smith_config;
+int build_target(const struct build_opts *o, const struct smith_config *cfg, struct oci_platform *ret, bool *ret_given,
+                 struct smith_error **err);
 
 /* The source context a build or a lock with o opens its package source in,
  * dirfd being o->dir's; the cache and the lock are the caller's to set. */

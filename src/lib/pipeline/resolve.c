@@ -24,6 +24,8 @@ int build_lock(const struct build_opts *o, bool update, struct smith_error **err
         _cleanup_free_ char *conf = NULL, *path = lock_path_for(o->conf), *text = NULL;
         _cleanup_close_ int dirfd = -1;
         struct cache *cache = NULL;
+        struct oci_platform target;
+        bool target_given;
         int r;
 
         if (!path)
@@ -34,16 +36,16 @@ int build_lock(const struct build_opts *o, bool update, struct smith_error **err
         conf = (streq(o->dir, ".") || o->conf[0] == '/') ? strdup(o->conf) : path_join(o->dir, o->conf);
         if (!conf)
                 return error_oom(err);
-        if (config_load(conf, &cfg, err) < 0)
+        if (config_load(conf, &cfg, err) < 0 || build_target(o, cfg, &target, &target_given, err) < 0)
                 return -1;
-        if (!update && lock_load(dirfd, path, cfg, oci_host_architecture(), &old, &stale) == 0 && old) {
+        if (!update && lock_load(dirfd, path, cfg, target.arch, &old, &stale) == 0 && old) {
                 log_info("'%s' covers '%s' already (--update resolves again)", path, conf);
                 return 0;
         }
         l = lock_new();
         if (!l)
                 return error_oom(err);
-        if (lock_inputs_digest(cfg, oci_host_architecture(), l->inputs, err) < 0)
+        if (lock_inputs_digest(cfg, target.arch, l->inputs, err) < 0)
                 return -1;
         if (!isempty(cfg->package) && cfg->mock.debuginfo) {
                 /* the debuginfo packages follow from the selection: run it */
@@ -53,6 +55,7 @@ int build_lock(const struct build_opts *o, bool update, struct smith_error **err
                 struct source_ctx ctx;
 
                 build_source_ctx(o, dirfd, &ctx);
+                ctx.platform = target_given ? &target : NULL;
                 ctx.lock_out = l;
                 if (cache_open(&cache, err) < 0)
                         return -1;

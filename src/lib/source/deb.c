@@ -135,7 +135,7 @@ static int load_indexes(const struct smith_config *c, const struct source_ctx *c
                         struct apt_indexes *out, struct smith_error **err) {
         struct apt_sources all = {};
         struct apt_repo_opts o = { .cache = ctx->cache,
-                                   .arch = apt_host_arch(),
+                                   .arch = source_arch(ctx)->debian,
                                    .fast = ctx->fast,
                                    .now = time(NULL),
                                    .max_index = unpack_limits_resolve(&ctx->limits).max_index };
@@ -446,9 +446,9 @@ static int deb_solve(const struct smith_config *c, const struct source_ctx *ctx,
         if ((wanted || locals) && load_indexes(c, ctx, ho, idx, err) < 0)
                 return -1;
         if (!locals &&
-            source_solve_key(c->packages.recommends ? "deb+recommends" : "deb", apt_host_arch(), idx, wanted, key) ==
-                    0 &&
-            source_solve_key("deb", apt_host_arch(), idx, release_names, release_key) == 0) {
+            source_solve_key(c->packages.recommends ? "deb+recommends" : "deb", source_arch(ctx)->debian, idx, wanted,
+                             key) == 0 &&
+            source_solve_key("deb", source_arch(ctx)->debian, idx, release_names, release_key) == 0) {
                 have_key = true;
                 r = want_release ? source_solve_load(ctx->cache, release_key, ret_release, ret_n_release) : 1;
                 have_release = r > 0;
@@ -465,7 +465,7 @@ static int deb_solve(const struct smith_config *c, const struct source_ctx *ctx,
         parsed = calloc(idx->n + 1, sizeof(*parsed));
         if (!parsed)
                 return error_oom(err);
-        r = pkg_pool_new(apt_host_arch(), &pool, err);
+        r = pkg_pool_new(source_arch(ctx)->debian, &pool, err);
         for (size_t i = 0; r >= 0 && i < idx->n; i++) {
                 r = source_load_index(pool, ctx->cache, &idx->items[i], false, &ctx->limits, &parsed[i], err);
                 any_parsed = any_parsed || parsed[i];
@@ -508,7 +508,8 @@ static int deb_allowed(const struct smith_config *c, const struct source_ctx *ct
         int r = load_sources(c, ctx, &all, err);
 
         for (size_t i = 0; r >= 0 && i < all.n; i++)
-                if (apt_source_has_arch(&all.items[i], apt_host_arch()) && strv_extend(ret, all.items[i].uri) < 0)
+                if (apt_source_has_arch(&all.items[i], source_arch(ctx)->debian) &&
+                    strv_extend(ret, all.items[i].uri) < 0)
                         r = error_oom(err);
         apt_sources_release(&all);
         return r < 0 ? -1 : 0;

@@ -17,8 +17,11 @@ static int oci_open(struct source *s, const struct smith_config *c, const struct
         _cleanup_(layer_stage_freep) struct layer_stage *stage = NULL;
         int r;
 
-        r = oci_image_open_layout_staged(ctx->cache, ctx->build_dirfd, c->package, &ctx->limits, &s->image, &stage,
-                                         err);
+        r = oci_image_open_layout_staged(ctx->cache, ctx->build_dirfd, c->package, ctx->platform, &ctx->limits,
+                                         &s->image, &stage, err);
+        if (r < 0)
+                return r;
+        r = source_check_platform(ctx, s->image, c->package, err);
         if (r < 0)
                 return r;
         r = oci_image_root(ctx->cache, s->image, stage, &o, &s->root_fd, &s->root_path, err);

@@ -26,11 +26,12 @@
 
 #define NOTE_MAX 4096
 
-static int note_name(const char *shown, char ret[static 5 + SHA256_HEX_LEN + 1]) {
+static int note_name(const char *shown, const char *platform, char ret[static 5 + SHA256_HEX_LEN + 1]) {
         _cleanup_free_ char *id = NULL;
         char d[DIGEST_STR_LEN + 1];
 
-        if (asprintf(&id, "registry\n%s", shown) < 0)
+        /* the platform is part of what a pull resolved (none: this machine's, as before) */
+        if (asprintf(&id, "registry\n%s%s%s", shown, platform ? "\nplatform " : "", platform ? platform : "") < 0)
                 return -ENOMEM;
         sha256_digest_of(id, strlen(id), d);
         snprintf(ret, 5 + SHA256_HEX_LEN + 1, "refs/%s", digest_hex(d));
@@ -139,7 +140,7 @@ static int registry_open(struct source *s, const struct smith_config *c, const s
                 .progress = isatty(STDERR_FILENO) == 1,
         };
         struct unpack_opts uo = { .verbose = ctx->verbose, .limits = ctx->limits };
-        char note[5 + SHA256_HEX_LEN + 1];
+        char note[5 + SHA256_HEX_LEN + 1], platform[100];
         int r;
 
         r = registry_ref_parse(c->package, REGISTRY_REF_DOCKER_STYLE, &ref, err);
@@ -152,7 +153,9 @@ static int registry_open(struct source *s, const struct smith_config *c, const s
         shown = registry_ref_display(ref);
         if (!shown)
                 return error_oom(err);
-        if (note_name(shown, note) < 0)
+        if (ctx->platform)
+                ro.platform = oci_platform_format(ctx->platform, platform);
+        if (note_name(shown, ro.platform, note) < 0)
                 return error_oom(err);
         if (ctx->lock_out)
                 return lock_image(ref, shown, &ro, ctx->lock_out, err);
@@ -169,6 +172,9 @@ static int registry_open(struct source *s, const struct smith_config *c, const s
                         return r;
                 note_write(ctx->cache, note, s->image);
         }
+        r = source_check_platform(ctx, s->image, shown, err);
+        if (r < 0)
+                return r;
         r = oci_image_root(ctx->cache, s->image, NULL, &uo, &s->root_fd, &s->root_path, err);
         if (r < 0)
                 return error_wrap(err, "unpack '%s'", shown);

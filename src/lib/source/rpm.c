@@ -79,7 +79,7 @@ static int load_repos(const struct smith_config *c, const struct source_ctx *ctx
                       struct rpm_repos *out, struct smith_error **err) {
         _cleanup_free_ char *host_rel = rpm_host_releasever(), *cwd = get_current_dir_name(), *dir = NULL,
                             *mock_path = NULL;
-        struct rpm_vars v = { .basearch = rpm_host_arch(), .releasever = host_rel };
+        struct rpm_vars v = { .basearch = source_arch(ctx)->rpm, .releasever = host_rel };
         size_t n_rpm = 0;
 
         if (ctx->build_dir[0] != '/' && cwd)
@@ -286,7 +286,7 @@ static int rpm_solve(const struct smith_config *c, const struct source_ctx *ctx,
         for (size_t i = 0; r >= 0 && i < repos->n; i++)
                 r = rpm_repo_load(&repos->items[i], ctx->cache, h, ctx->fast, idx, err);
         if (r >= 0)
-                r = pkg_pool_new_rpm(mc->target_arch ? mc->target_arch : rpm_host_arch(), &pool, err);
+                r = pkg_pool_new_rpm(mc->target_arch ? mc->target_arch : source_arch(ctx)->rpm, &pool, err);
         for (size_t i = 0; r >= 0 && i < idx->n; i++)
                 r = source_add_index(pool, ctx->cache, &idx->items[i], true, &ctx->limits, err);
         for (size_t i = 0; r >= 0 && locals && locals[i]; i++) {

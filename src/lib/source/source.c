@@ -10,6 +10,8 @@
 #include "basic/fs.h"
 #include "basic/strv.h"
 #include "lock.h"
+#include "pkg/apt-sources.h"
+#include "pkg/rpm-repo.h"
 #include "registry/registry.h"
 #include "source.h"
 
@@ -272,4 +274,39 @@ void source_free(struct source *s) {
                 free_many(s->release[i].path, s->release[i].data, s->release[i].target);
         }
         free_many(s->release, s->name, s);
+}
+
+const struct oci_arch *source_arch(const struct source_ctx *ctx) {
+        struct oci_platform host;
+        const struct oci_arch *a = ctx->platform ? oci_platform_arch(ctx->platform) : NULL;
+
+        if (a)
+                return a;
+        (void) oci_platform_parse(NULL, &host, NULL);
+        a = oci_platform_arch(&host);
+        /* a machine smith does not know the names of: its own names for it */
+        if (!a) {
+                static struct oci_arch self;
+                self = (struct oci_arch){ .arch = oci_host_architecture(), .variant = "" };
+                self.debian = apt_host_arch();
+                self.rpm = rpm_host_arch();
+                a = &self;
+        }
+        return a;
+}
+
+int source_check_platform(const struct source_ctx *ctx, const struct oci_image *img, const char *shown,
+                          struct smith_error **err) {
+        struct oci_platform want, have;
+        char a[100], b[100];
+
+        if (ctx->platform)
+                want = *ctx->platform;
+        else if (oci_platform_parse(NULL, &want, err) < 0)
+                return -1;
+        oci_platform_from_config(img->config, &have);
+        if (oci_platform_matches(&want, have.os, have.arch, have.variant))
+                return 0;
+        return error_set(err, SMITH_ERR_SOURCE, "'%s' is an image for %s, not for %s, the platform built for", shown,
+                         oci_platform_format(&have, a), oci_platform_format(&want, b));
 }

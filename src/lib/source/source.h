@@ -16,6 +16,7 @@
 #include "config/config.h"
 #include "layer/unpack.h"
 #include "oci/layout_read.h"
+#include "oci/platform.h"
 #include "store/cache.h"
 
 struct smith_lock;
@@ -28,6 +29,10 @@ struct source_ctx {
         bool verbose;
         bool insecure;               /* -k: registry TLS certificates are not verified */
         struct unpack_limits limits; /* what an image may take (zeroes: the defaults) */
+        /* the platform built for: Debian packages from binary-<arch>, RPM
+         * from <arch> and noarch, an image index's entry for it; NULL:
+         * this machine's */
+        const struct oci_platform *platform;
         /* smith.lock (lock.h): a build uses what it names and resolves
          * nothing; NULL without one */
         const struct smith_lock *lock;
@@ -120,3 +125,13 @@ bool source_is_on_path(const char *prog);
 /* The original's isOci(): a URL, or a file name ending in .tar, .tar.gz or
  * .tgz once an optional ":tag" is taken off. */
 bool source_looks_like_oci(const char *package);
+
+/* The architecture ctx builds for (ctx->platform, else this machine's):
+ * never NULL for a platform the build accepted (build.c refuses one
+ * oci_platform_arch() does not know). */
+const struct oci_arch *source_arch(const struct source_ctx *ctx);
+
+/* A single-platform image of another platform than the one built for is
+ * refused (one line naming both); shown names the image. */
+int source_check_platform(const struct source_ctx *ctx, const struct oci_image *img, const char *shown,
+                          struct smith_error **err);

@@ -54,6 +54,7 @@ struct selector {
         char **pending;        /* link, target, link, target ... met by the current chase */
         struct elf_info first; /* class/machine of the first ELF, for NSS lookups */
         bool have_first;
+        struct elf_info target;                     /* machine 0: none given */
         size_t n_missing;                           /* libraries not found */
         char *missing_example, *missing_example_by; /* the first one not shown */
         struct plan_reason why;                     /* of what is being added (borrowed strings) */
@@ -162,7 +163,10 @@ static int commit_symlinks(struct selector *s, const char *path, const char *res
                  asprintf(&named, "%s/%s", streq(rdir, "/") ? "" : rdir, base ? base + 1 : path) < 0)
                 r = -ENOMEM;
         for (size_t i = 0; r >= 0 && s->pending[i] && s->pending[i + 1]; i += 2) {
-                log_info("symlink '%s' -> '%s'", s->pending[i], s->pending[i + 1]);
+                /* said once: a link on the way to many libraries (/lib) is met for each */
+                _cleanup_free_ char *key = path_normalized(s->pending[i], 0);
+                if (key && !plan_get(s->plan, key))
+                        log_info("symlink '%s' -> '%s'", s->pending[i], s->pending[i + 1]);
                 r = plan_set_reason(s->plan, named && streq(named, s->pending[i]) ? &s->why : &on_the_way);
                 if (r >= 0)
                         r = plan_add_symlink(s->plan, s->pending[i], PLAN_FROM_SOURCE, s->pending[i + 1]);
@@ -377,6 +381,8 @@ int selector_new(struct plan *plan, const struct selector_opts *o, struct select
         s->plan = plan;
         s->root_fd = o->root_fd;
         s->nss = o->nss;
+        s->target =
+                (struct elf_info){ .elf_class = o->target_class, .data = o->target_data, .machine = o->target_machine };
         s->root_name = strdup(o->root_name ? o->root_name : "source");
         if (!s->root_name)
                 return error_oom(err);
@@ -505,6 +511,14 @@ static int process_elf(struct selector *s, struct elf_item *it, struct smith_err
         if (r == 1) /* not ELF */
                 return 0;
         if (!s->have_first && info.is_dynamic && info.interp) {
+                char a[16], b[16];
+
+                if (s->target.machine != 0 && (info.machine != s->target.machine ||
+                                               info.elf_class != s->target.elf_class || info.data != s->target.data))
+                        return error_set(err, SMITH_ERR_SOURCE,
+                                         "'%s' in '%s' is a program for %s, not for the platform built for (%s)",
+                                         PATH_FOR_MSG(it->path), s->root_name, elf_machine_name(info.machine, a),
+                                         elf_machine_name(s->target.machine, b));
                 s->first.elf_class = info.elf_class;
                 s->first.data = info.data;
                 s->first.machine = info.machine;
@@ -563,8 +577,10 @@ static int finish_closure(struct selector *s, struct smith_error **err) {
                                                             "libnss_compat.so.2" };
                         struct elf_info host = {};
                         const struct elf_info *obj = &s->first;
-                        if (!s->have_first) {
-                                /* nothing selected to go by: look for this machine's kind */
+                        if (!s->have_first && s->target.machine != 0)
+                                obj = &s->target; /* nothing selected to go by: the platform's kind */
+                        else if (!s->have_first) {
+                                /* nor a platform: look for this machine's kind */
                                 r = elf_host_info(&host);
                                 if (r < 0)
                                         return error_set_errno(err, SMITH_ERR_IO, r, "read '/proc/self/exe'");
@@ -603,4 +619,13 @@ int selector_finish(struct selector *s, struct smith_error **err) {
         s->missing_example = s->missing_example_by = NULL;
         s->n_missing = 0;
         return r;
+}
+
+bool selector_first_machine(const struct selector *s, int *ret_class, int *ret_data, unsigned *ret_machine) {
+        if (!s->have_first)
+                return false;
+        *ret_class = s->first.elf_class;
+        *ret_data = s->first.data;
+        *ret_machine = s->first.machine;
+        return true;
 }

@@ -23,9 +23,19 @@ struct selector_opts {
         const char *ld_library_path; /* LD_LIBRARY_PATH from smith.yaml's env, or NULL */
         char *const *excludes;       /* glob patterns, may be NULL */
         bool nss;                    /* add libnss_files/dns/compat and their dependencies */
+        /* the platform built for, as an ELF identity (class, data,
+         * machine: a library of another is never picked anyway): the
+         * first program must be one of it, and the nss modules are looked
+         * for as its; zero machine: whatever the first program is (this
+         * machine's when there is none) */
+        int target_class, target_data;
+        unsigned target_machine;
 };
 
 int selector_new(struct plan *plan, const struct selector_opts *o, struct selector **ret, struct smith_error **err);
+/* The ELF identity of the first dynamic program selected (what a
+ * directory source is built for); false when none was. */
+bool selector_first_machine(const struct selector *s, int *ret_class, int *ret_data, unsigned *ret_machine);
 void selector_free(struct selector *s);
 DEFINE_POINTER_CLEANUP(struct selector, selector_free)
 

@@ -158,3 +158,56 @@ smith_offline() {
 flip_byte() {
         python3 -c 'import sys; p, o = sys.argv[1], int(sys.argv[2]); b = bytearray(open(p, "rb").read()); b[o] ^= 0xff; open(p, "wb").write(b)' "$1" "$2"
 }
+
+# elf_machines DIR: the machine (readelf's name) of every ELF file below DIR, one a line, sorted, unique
+elf_machines() {
+        find "$1" -type f -print0 | while IFS= read -r -d '' f; do
+                [ "$(head -c 4 "$f" | od -An -c | tr -d ' ')" = '177ELF' ] || continue
+                readelf -h "$f" | awk -F: '/Machine:/ {gsub(/^ +/, "", $2); print $2}'
+        done | sort -u
+}
+
+# in_root ROOT PATH: PATH with every symlink resolved inside ROOT, as a
+# container would see it
+in_root() {
+        "$PYTHON" - "$1" "$2" <<'PY'
+import os, sys
+root, path = sys.argv[1], sys.argv[2]
+parts, done, hops = [p for p in path.split("/") if p], [], 0
+while parts:
+    p = parts.pop(0)
+    if p == "..":
+        done = done[:-1]
+        continue
+    full = os.path.join(root, *done, p)
+    if os.path.islink(full) and hops < 40:
+        hops += 1
+        t = os.readlink(full)
+        parts = [q for q in t.split("/") if q] + parts
+        if t.startswith("/"):
+            done = []
+        continue
+    done.append(p)
+print("/" + "/".join(done))
+PY
+}
+
+# assert_qemu_hello IMAGE MACHINE QEMU: every ELF file in IMAGE (an OCI
+# layout tar.gz, tag latest) is for MACHINE (readelf's name), and its
+# /usr/bin/cat prints Hello World! (from /read/data) under
+# qemu-QEMU-static, with the interpreter resolved inside the root.
+assert_qemu_hello() {
+        local d="$T/qemu-$3" interp
+        rm -rf "$d"
+        mkdir -p "$d/img"
+        tar -C "$d/img" -xzf "$1"
+        umoci unpack --rootless --image "$d/img:latest" "$d/bundle" >/dev/null 2>&1 ||
+                fail "umoci cannot unpack '$1'"
+        [ "$(elf_machines "$d/bundle/rootfs")" = "$2" ] || fail "$1: ELF machines: $(elf_machines "$d/bundle/rootfs")"
+        # qemu -L would follow an absolute link (ppc64el's /usr/lib64/ld64.so.2) on the host
+        interp=$(readelf -l "$d/bundle/rootfs/usr/bin/cat" | sed -n 's/.*Requesting program interpreter: \(.*\)]/\1/p')
+        interp=$(in_root "$d/bundle/rootfs" "$interp")
+        run "qemu-$3-static" -L "$d/bundle/rootfs" "$d/bundle/rootfs$interp" "$d/bundle/rootfs/usr/bin/cat" /read/data
+        assert_status 0
+        [ "$output" = "Hello World!" ] || fail "$1 under qemu-$3-static: $output"
+}
