@@ -7,11 +7,13 @@
 
 #include "basic/error.h"
 #include "basic/log.h"
+#include "basic/strv.h"
 #include "cmd.h"
 #include "pipeline/build.h"
 
 static struct build_opts opts;
 static const char *max_entry, *max_unpacked, *max_index, *timeout_arg;
+static char **platforms;
 
 static const struct cmd_option options[] = {
         { "buildnumber", 'b', CMD_STRING, &opts.buildno,
@@ -24,8 +26,10 @@ static const struct cmd_option options[] = {
         { "max-entry", 0, CMD_STRING, &max_entry, "largest file a source may unpack (default 4G)", "size" },
         { "max-index", 0, CMD_STRING, &max_index, "largest repository index, decompressed (default 1G)", "size" },
         { "max-unpacked", 0, CMD_STRING, &max_unpacked, "most a source may unpack in all (default 16G)", "size" },
-        { "platform", 0, CMD_STRING, &opts.platform,
-          "os/arch[/variant] to build for (default smith.yaml's platform, else this machine's)", "platform" },
+        { "platform", 0, CMD_LIST, &platforms,
+          "os/arch[/variant] to build for (default smith.yaml's platform, else this machine's); several "
+          "(repeated, or comma-separated) make one image index",
+          "platform" },
         CMD_TIMEOUT_OPTION(timeout_arg),
         { "verbose", 'v', CMD_FLAG, &opts.verbose, "verbose output" },
         {},
@@ -36,6 +40,8 @@ static int run(const struct command *cmd, int argc, char **argv, struct smith_er
 
         opts = (struct build_opts){ .conf = "smith.yaml", .dir = ".", .image = "image.tar.gz" };
         max_entry = max_unpacked = max_index = timeout_arg = NULL;
+        strv_free(platforms);
+        platforms = NULL;
 
         r = cmd_parse(cmd, argc, argv, NULL, err);
         if (r != 0)
@@ -54,6 +60,10 @@ static int run(const struct command *cmd, int argc, char **argv, struct smith_er
         if (opts.image[0] == '\0' || opts.conf[0] == '\0' || opts.dir[0] == '\0')
                 return cmd_usage_error(cmd, err, "empty file name");
         log_set_verbose(opts.verbose);
+        if (strv_length(platforms) == 1)
+                opts.platform = platforms[0];
+        else if (platforms)
+                opts.platforms = platforms;
         return build_run(&opts, err);
 }
 

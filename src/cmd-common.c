@@ -14,6 +14,7 @@
 
 #include "basic/error.h"
 #include "basic/log.h"
+#include "basic/strv.h"
 #include "net/http.h"
 #include "registry/registry.h"
 #include "cmd.h"
@@ -67,7 +68,7 @@ void cmd_print_usage(const struct command *cmd, FILE *f) {
                 fprintf(f, "\n%s", cmd->details);
         fputs("\nFlags:\n", f);
         for (const struct cmd_option *o = cmd->options; o && o->name; o++)
-                print_option(f, o->short_name, o->name, o->kind == CMD_STRING ? (o->arg ? o->arg : "string") : NULL,
+                print_option(f, o->short_name, o->name, o->kind != CMD_FLAG ? (o->arg ? o->arg : "string") : NULL,
                              o->help);
         print_option(f, 'h', "help", NULL, is_build(cmd) ? "help for smith" : "help for this command");
         print_option(f, 'V', "version", NULL, "show version");
@@ -85,11 +86,11 @@ int cmd_parse(const struct command *cmd, int argc, char **argv, int *ret_operand
         for (const struct cmd_option *o = cmd->options; o && o->name; o++, n++) {
                 if (n >= MAX_OPTIONS)
                         abort(); /* a table too long for this parser: a bug */
-                longs[n] = (struct option){ o->name, o->kind == CMD_STRING ? required_argument : no_argument, NULL,
+                longs[n] = (struct option){ o->name, o->kind != CMD_FLAG ? required_argument : no_argument, NULL,
                                             o->short_name ? o->short_name : 0x100 + (int) n };
                 if (o->short_name) {
                         shorts[s++] = (char) o->short_name;
-                        if (o->kind == CMD_STRING)
+                        if (o->kind != CMD_FLAG)
                                 shorts[s++] = ':';
                 }
         }
@@ -128,7 +129,14 @@ int cmd_parse(const struct command *cmd, int argc, char **argv, int *ret_operand
                         return cmd_usage_error(cmd, err, "unknown option");
                 if (o->kind == CMD_FLAG)
                         *(bool *) o->dest = true;
-                else
+                else if (o->kind == CMD_LIST) {
+                        _cleanup_strv_free_ char **parts = strv_split(optarg, ",", false);
+                        for (size_t i = 0; parts && parts[i]; i++)
+                                if (strv_extend((char ***) o->dest, parts[i]) < 0)
+                                        return error_oom(err);
+                        if (!parts)
+                                return error_oom(err);
+                } else
                         *(const char **) o->dest = optarg;
         }
         if (help) {

@@ -25,53 +25,37 @@
 #include "layer/unpack.h"
 #include "oci/image.h"
 #include "oci/layout_read.h"
+#include "oci/media.h"
+#include "oci/platform.h"
 #include "oci/referrers.h"
 #include "registry/registry.h"
 #include "store/cache.h"
 
-static int upload(const struct transfer_opts *o, struct smith_error **err) {
-        _cleanup_(registry_ref_freep) struct registry_ref *ref = NULL;
-        _cleanup_(registry_client_freep) struct registry_client *client = NULL;
-        _cleanup_(cache_freep) struct cache *cache = NULL;
-        _cleanup_(oci_image_freep) struct oci_image *img = NULL;
-        _cleanup_free_ char *shown = NULL, *manifest = NULL;
+/* Pushes img: its blobs, its manifest (to the reference's tag, or with
+ * by_digest untagged), its artifacts; *ret_digest gets the manifest's. */
+static int push_image(const struct transfer_opts *o, struct registry_client *client, const struct registry_ref *ref,
+                      const char *shown, struct oci_image *img, bool by_digest,
+                      char ret_digest[static DIGEST_STR_LEN + 1], struct smith_error **err) {
+        _cleanup_free_ char *manifest = NULL;
         _cleanup_free_ int64_t *sizes = NULL;
         _cleanup_strv_free_ char **digests = NULL;
         _cleanup_(oci_referrers_release) struct oci_referrers refs = {};
-        char digest[DIGEST_STR_LEN + 1];
-        struct registry_opts ro;
-        struct unpack_limits limits = {};
         const char *media_type = NULL;
         size_t manifest_len = 0, n = 0;
         int r;
 
-        r = registry_ref_parse(o->remote, REGISTRY_REF_DOCKER_STYLE, &ref, err);
-        if (r < 0)
-                return r;
-        shown = registry_ref_display(ref);
-        if (!shown)
-                return error_oom(err);
-        r = cmd_limits_from_env(&limits, err);
-        if (r < 0)
-                return r;
-        r = cache_open(&cache, err);
-        if (r < 0)
-                return r;
-        r = oci_image_open_layout(cache, AT_FDCWD, o->image, &limits, &img, err);
-        if (r < 0)
-                return r;
         /* OCI media types: the manifest goes up byte for byte (the registry's
          * digest is the file's); Docker's: rewritten */
         r = oci_image_manifest(img, o->docker || ref->docker_hub ? OCI_MANIFEST_DOCKER : OCI_MANIFEST_AS_IS, &manifest,
                                &manifest_len, &media_type, err);
         if (r < 0)
                 return r;
-        sha256_digest_of(manifest, manifest_len, digest);
+        sha256_digest_of(manifest, manifest_len, ret_digest);
         /* the artifacts are read (and checked) before anything is pushed */
         r = oci_image_referrers(img, &refs, err);
         if (r < 0)
                 return r;
-        if (refs.n > 0 && !streq(digest, img->manifest_digest)) {
+        if (refs.n > 0 && !streq(ret_digest, img->manifest_digest)) {
                 /* they name the layout's manifest, not the rewritten one */
                 log_warn("'%s': %zu artifact%s not uploaded: they refer to the OCI manifest, not the docker one",
                          o->image, refs.n, refs.n == 1 ? "" : "s");
@@ -93,19 +77,95 @@ static int upload(const struct transfer_opts *o, struct smith_error **err) {
                 return error_oom(err);
         sizes[n++] = img->config_size;
 
+        r = by_digest ? registry_push_by_digest(client, img->blobs_fd, digests, sizes, manifest, manifest_len,
+                                                media_type, err)
+                      : registry_push(client, img->blobs_fd, digests, sizes, manifest, manifest_len, media_type, err);
+        if (r >= 0)
+                r = registry_push_referrers(client, img->blobs_fd, ret_digest, &refs, err);
+        if (r < 0)
+                return error_wrap(err, "upload '%s'", o->image); /* the client's errors name the ref */
+        if (o->verbose)
+                log_info("uploaded '%s' to '%s': %s%s", o->image, shown, ret_digest,
+                         refs.n > 0 ? " (with its artifacts)" : "");
+        return 0;
+}
+
+/* A multi-platform layout: every platform's image, untagged (blobs the
+ * platforms share go up once: the registry has them by then), then the
+ * index, byte for byte, to the tag. */
+static int push_platforms(const struct transfer_opts *o, struct registry_client *client, const struct registry_ref *ref,
+                          const char *shown, struct cache *cache, const struct unpack_limits *limits, const char *index,
+                          size_t index_len, struct smith_error **err) {
+        _cleanup_(json_decrefp) json_t *doc = json_loads(index, 0, NULL);
+        json_t *e;
+        size_t i;
+
+        if (o->docker || ref->docker_hub)
+                return error_set(err, SMITH_ERR_USAGE,
+                                 "'%s' is a multi-platform image: it goes up with OCI media types only", o->image);
+        if (!json_is_array(json_object_get(doc, "manifests")))
+                return error_set(err, SMITH_ERR_SOURCE, "'%s': the image index has no manifests", o->image);
+        json_array_foreach(json_object_get(doc, "manifests"), i, e) {
+                _cleanup_(oci_image_freep) struct oci_image *img = NULL;
+                struct oci_platform p = {};
+                char digest[DIGEST_STR_LEN + 1];
+
+                oci_platform_from_config(json_object_get(e, "platform"), &p);
+                if (oci_image_open_layout_staged(cache, AT_FDCWD, o->image, &p, limits, &img, NULL, err) < 0 ||
+                    push_image(o, client, ref, shown, img, true, digest, err) < 0)
+                        return -1;
+                if (!streq(digest, json_string_value(json_object_get(e, "digest")) ?: ""))
+                        return error_set(err, SMITH_ERR_SOURCE, "'%s': the image index names '%s', not '%s'", o->image,
+                                         json_string_value(json_object_get(e, "digest")), digest);
+        }
+        if (registry_push(client, -1, NULL, NULL, index, index_len, OCI_MT_INDEX, err) < 0)
+                return error_wrap(err, "upload '%s'", o->image);
+        return 0;
+}
+
+static int upload(const struct transfer_opts *o, struct smith_error **err) {
+        _cleanup_(registry_ref_freep) struct registry_ref *ref = NULL;
+        _cleanup_(registry_client_freep) struct registry_client *client = NULL;
+        _cleanup_(cache_freep) struct cache *cache = NULL;
+        _cleanup_(oci_image_freep) struct oci_image *img = NULL;
+        _cleanup_free_ char *shown = NULL, *index = NULL;
+        char digest[DIGEST_STR_LEN + 1];
+        struct registry_opts ro;
+        struct unpack_limits limits = {};
+        size_t index_len = 0;
+        int r;
+
+        r = registry_ref_parse(o->remote, REGISTRY_REF_DOCKER_STYLE, &ref, err);
+        if (r < 0)
+                return r;
+        shown = registry_ref_display(ref);
+        if (!shown)
+                return error_oom(err);
+        r = cmd_limits_from_env(&limits, err);
+        if (r < 0)
+                return r;
+        r = cache_open(&cache, err);
+        if (r < 0)
+                return r;
+        r = oci_image_open_layout(cache, AT_FDCWD, o->image, &limits, &img, err);
+        if (r < 0)
+                return r;
+        r = oci_image_platform_index(img, &index, &index_len, err);
+        if (r < 0)
+                return r;
         cmd_registry_opts(o, &ro);
         r = registry_client_new(ref, &ro, &client, err);
         if (r < 0)
                 return r;
-        r = registry_push(client, img->blobs_fd, digests, sizes, manifest, manifest_len, media_type, err);
-        if (r >= 0)
-                r = registry_push_referrers(client, img->blobs_fd, digest, &refs, err);
-        if (r < 0)
-                return error_wrap(err, "upload '%s'", o->image); /* the client's errors name the ref */
-        if (o->verbose)
-                log_info("uploaded '%s' to '%s': %s%s", o->image, shown, digest,
-                         refs.n > 0 ? " (with its artifacts)" : "");
-        return 0;
+        if (index) {
+                r = push_platforms(o, client, ref, shown, cache, &limits, index, index_len, err);
+                if (r >= 0 && o->verbose) {
+                        sha256_digest_of(index, index_len, digest);
+                        log_info("uploaded '%s' to '%s': image index %s", o->image, shown, digest);
+                }
+                return r;
+        }
+        return push_image(o, client, ref, shown, img, false, digest, err);
 }
 
 static struct transfer_opts opts;

@@ -30,6 +30,7 @@ struct command {
 enum cmd_option_kind {
         CMD_FLAG,   /* bool *dest set to true */
         CMD_STRING, /* const char **dest set to the value */
+        CMD_LIST,   /* char ***dest, a strv: every value given, each split at ',' (the caller frees it) */
 };
 
 struct cmd_option {

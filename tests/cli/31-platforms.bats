@@ -129,3 +129,67 @@ arch_of() {
         assert_status 0
         [ "$(arch_of arm64-fast.tar.gz)" = arm64/v8 ]
 }
+
+@test "platforms: two in one build make one index of the single-platform images; upload pushes it, skopeo agrees" {
+        local idx d p
+        # the same build number and time: each platform is its single build byte for byte
+        export SOURCE_DATE_EPOCH=1700000000
+        yaml_cat "$IMAGES/two-platform.tar.gz"
+        run "$SMITH" -b 7 --platform linux/amd64 --platform linux/arm64 -i multi.tar.gz
+        assert_status 0
+        run "$SMITH" -b 7 --platform linux/amd64 -i amd64.tar.gz
+        assert_status 0
+        run "$SMITH" -b 7 --platform linux/arm64 -i arm64.tar.gz
+        assert_status 0
+        mkdir m a r
+        tar -C m -xzf multi.tar.gz
+        tar -C a -xzf amd64.tar.gz
+        tar -C r -xzf arm64.tar.gz
+        # latest is an image index naming each single build's manifest with its platform
+        [ "$(jq -r '.manifests[0].mediaType' m/index.json)" = application/vnd.oci.image.index.v1+json ]
+        idx=m/blobs/sha256/$(jq -r '.manifests[0].digest' m/index.json | cut -d: -f2)
+        [ "$(jq -r '[.manifests[] | .platform.os + "/" + .platform.architecture] | join(" ")' "$idx")" = "linux/amd64 linux/arm64" ]
+        [ "$(jq -r '.manifests[0].digest' "$idx")" = "$(jq -r '.manifests[0].digest' a/index.json)" ]
+        [ "$(jq -r '.manifests[1].digest' "$idx")" = "$(jq -r '.manifests[0].digest' r/index.json)" ]
+        # every blob of each single build is in it, byte for byte (artifacts too)
+        for p in a/blobs/sha256/* r/blobs/sha256/*; do
+                cmp "$p" "m/blobs/sha256/${p##*/}" || fail "'${p##*/}' differs or is missing"
+        done
+        # oci-image-tool checks the index and each manifest and config (its "image"
+        # validation of a layout does not follow a nested index)
+        run oci-image-tool validate --type imageIndex "$idx"
+        assert_status 0
+        for d in $(jq -r '.manifests[].digest' "$idx" | cut -d: -f2); do
+                run oci-image-tool validate --type manifest "m/blobs/sha256/$d"
+                assert_status 0
+                run oci-image-tool validate --type config "m/blobs/sha256/$(jq -r .config.digest "m/blobs/sha256/$d" | cut -d: -f2)"
+                assert_status 0
+        done
+        # smith.yaml's platforms: the same images (the spec artifact names the key)
+        printf 'platforms: [linux/amd64, linux/arm64]\n' >>smith.yaml
+        run "$SMITH" -b 7 -i multi2.tar.gz
+        assert_status 0
+        mkdir m2
+        tar -C m2 -xzf multi2.tar.gz
+        [ "$(jq -r '.manifests[0].digest' m2/index.json)" = "sha256:${idx##*/}" ] || fail "platforms: gave other images"
+        run "$SMITH" --platform linux/amd64,linux/amd64 -i twice.tar.gz
+        assert_status 2
+        assert_output_contains "platform 'linux/amd64' is named twice"
+        # upload: each image, then the index to the tag, byte for byte
+        registry_start
+        run "$SMITH" upload -v -i multi.tar.gz -r "http://$REG/multi/cat:v1"
+        assert_status 0
+        run skopeo inspect --raw --tls-verify=false "docker://$REG/multi/cat:v1"
+        assert_status 0
+        [ "sha256:$(printf '%s' "$output" | sha256sum | cut -d' ' -f1)" = "sha256:${idx##*/}" ] || fail "another index: $output"
+        run skopeo copy --all --insecure-policy --src-tls-verify=false "docker://$REG/multi/cat:v1" "oci:$T/copied:v1"
+        assert_status 0
+        [ "$(jq -r '.manifests[0].digest' "$T/copied/index.json")" = "sha256:${idx##*/}" ] || fail "skopeo copied another index"
+        for d in $(jq -r '.manifests[].digest' "$idx"); do
+                [ -f "$T/copied/blobs/sha256/${d#sha256:}" ] || fail "skopeo did not copy $d"
+        done
+        # and smith download picks a platform of it
+        run "$SMITH" download --platform linux/arm64 -r "http://$REG/multi/cat:v1" -i down.tar.gz
+        assert_status 0
+        [ "$($OCI config down.tar.gz v1 | jq -r '.architecture + "/" + .variant')" = arm64/v8 ]
+}

@@ -311,6 +311,7 @@ int config_to_spec_json(const struct smith_config *c, char **ret, size_t *ret_le
                 puts_(&o, "{\"recommends\":true}");
         }
         put_string_field(&o, &first, "platform", c->platform);
+        put_list_field(&o, &first, "platforms", c->platforms);
         put(&o, "}", 1);
 
         if (o.failed == EFBIG)

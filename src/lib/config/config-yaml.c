@@ -70,6 +70,7 @@ static const struct field top_fields[] = {
         TOP("package-metadata", FIELD_BOOL_NOT, no_package_metadata),
         TOP("packages", FIELD_PACKAGES, packages),
         TOP("platform", FIELD_STRING, platform),
+        TOP("platforms", FIELD_LIST, platforms),
 };
 
 #define REPO(k, t, m) \

@@ -25,7 +25,7 @@ void config_free(struct smith_config *c) {
         free_many(c->type, c->package, c->repos, c->parent, c->user, c->dir, c->path_lines, c->platform);
         free_many(c->mock.config, c->mock.pre_build, c->mock.post_build);
         strv_free_many(c->package_list, c->mock.deps, c->mock.debugdeps, c->mock.debugpaths);
-        strv_free_many(c->paths, c->excludes, c->groups, c->mounts, c->entrypoint, c->cmd, c->env);
+        strv_free_many(c->paths, c->excludes, c->groups, c->mounts, c->entrypoint, c->cmd, c->env, c->platforms);
         strv_free_many(c->label_keys, c->label_values, c->ports);
         free(c);
 }

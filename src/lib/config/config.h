@@ -63,6 +63,7 @@ struct smith_repo {
 struct smith_config {
         char *type, *package, *parent, *user, *dir; /* NULL when unset */
         char *platform;                             /* "os/arch[/variant]" to build for, NULL: this machine's */
+        char **platforms;                           /* `platforms:`, each built into one image index (strv), or NULL */
         /* `package:` given as a list: the names (package then holds them
          * joined by spaces, for messages); NULL when it was a string */
         char **package_list;

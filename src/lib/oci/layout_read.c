@@ -215,6 +215,31 @@ static int read_artifact(const struct oci_image *img, const struct oci_desc *d, 
         return read_verified_blob_max(img->blobs_fd, artifact_type, &blob, max, ret, ret_len, err);
 }
 
+static const char *json_str_at(const json_t *o, const char *k) {
+        return json_string_value(json_object_get(o, k));
+}
+
+int oci_image_platform_index(const struct oci_image *img, char **ret, size_t *ret_len, struct smith_error **err) {
+        const char *name = json_str_at(img->annotations, OCI_ANNOTATION_REF_NAME);
+        json_t *e;
+        size_t i;
+
+        if (!name)
+                return 0;
+        json_array_foreach(json_object_get(img->index, "manifests"), i, e) {
+                struct oci_desc d;
+                if (!streq(json_str_at(json_object_get(e, "annotations"), OCI_ANNOTATION_REF_NAME) ?: "", name) ||
+                    !oci_in_list(oci_index_types, json_str_at(e, "mediaType")))
+                        continue;
+                if (oci_parse_descriptor(e, "index.json", &d, err) < 0 ||
+                    read_verified_blob_max(img->blobs_fd, "image index", &d, OCI_LAYOUT_MAX_JSON, ret, ret_len, err) <
+                            0)
+                        return error_wrap(err, "'%s'", img->source ? img->source : "image");
+                return 1;
+        }
+        return 0;
+}
+
 int oci_image_read_index_blob(const struct oci_image *img, const char *media_type, size_t max, char **ret,
                               size_t *ret_len, struct smith_error **err) {
         json_t *manifests = json_object_get(img->index, "manifests"), *e;

@@ -103,6 +103,12 @@ int oci_image_root(struct cache *cache, const struct oci_image *img, struct laye
 int oci_image_read_index_blob(const struct oci_image *img, const char *media_type, size_t max, char **ret,
                               size_t *ret_len, struct smith_error **err);
 
+/* When the index.json entry img was chosen from is an image index (a
+ * multi-platform image): 1 and that index, read whole and verified; 0
+ * when the entry is the image's own manifest (or img did not come from a
+ * layout). */
+int oci_image_platform_index(const struct oci_image *img, char **ret, size_t *ret_len, struct smith_error **err);
+
 /* --- the image's manifest for others (manifest.c) --- */
 
 enum oci_manifest_form {

@@ -18,6 +18,7 @@
 #include "basic/path.h"
 #include "basic/strv.h"
 #include "build.h"
+#include "build-internal.h"
 #include "pipeline/debuginfo.h"
 #include "pipeline/emit.h"
 #include "pipeline/layer-cache.h"
@@ -659,7 +660,10 @@ static int write_image(struct build *b, const struct blob_result *layer, const c
 
         if (b->epoch >= 0)
                 lo.mtime = b->epoch;
-        r = layout_write_targz(b->o->image, blobs, n_blobs, index, ELEMENTSOF(index), &lo, err);
+        if (b->o->stash)
+                r = build_stash_image(b->o->stash, blobs, n_blobs, index, ELEMENTSOF(index), err);
+        else
+                r = layout_write_targz(b->o->image, blobs, n_blobs, index, ELEMENTSOF(index), &lo, err);
         layout_index_entry_release(&index[0]);
         json_decref(index[1].annotations);
         return r; /* its errors name the file */
@@ -727,6 +731,11 @@ static int run(struct build *b, struct smith_error **err) {
         r = build_open(b, err);
         if (r < 0)
                 return r;
+        if (!o->stash && build_platforms(o, b->cfg) != NULL) {
+                if (ensure_cache(b, err) < 0)
+                        return -1;
+                return build_multi(o, build_platforms(o, b->cfg), b->cache, b->epoch, err);
+        }
         r = build_target(o, b->cfg, &b->target, &b->target_given, err);
         if (r < 0)
                 return r;
@@ -820,9 +829,14 @@ static int run(struct build *b, struct smith_error **err) {
 
 int build_target(const struct build_opts *o, const struct smith_config *cfg, struct oci_platform *ret, bool *ret_given,
                  struct smith_error **err) {
-        const char *want = o->platform ? o->platform : cfg->platform;
+        const char *want = o->platform                        ? o->platform
+                           : cfg->platform                    ? cfg->platform
+                           : strv_length(cfg->platforms) == 1 ? cfg->platforms[0]
+                                                              : NULL;
         char shown[100];
 
+        if (cfg->platform && cfg->platforms)
+                return error_set(err, SMITH_ERR_CONFIG, "smith.yaml: platform and platforms: name one of them");
         *ret_given = want != NULL;
         if (oci_platform_parse(want, ret, err) < 0) {
                 if (!o->platform)

@@ -19,6 +19,10 @@ struct build_opts {
         bool insecure;
         struct unpack_limits limits; /* for the package and parent images (zeroes: the defaults) */
         const char *platform;        /* --platform "os/arch[/variant]", or NULL */
+        char **platforms;            /* --platform given for several: each built, one index written; or NULL */
+        /* (build.c) each platform of a multi-platform build writes its
+         * blobs here rather than an image of its own */
+        struct build_stash *stash;
 };
 
 int build_run(const struct build_opts *o, struct smith_error **err);

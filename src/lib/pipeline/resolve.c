@@ -11,6 +11,7 @@
 #include "basic/fs.h"
 #include "basic/log.h"
 #include "config/config.h"
+#include "basic/strv.h"
 #include "oci/platform.h"
 #include "resolve.h"
 #include "source/lock.h"
@@ -36,7 +37,13 @@ int build_lock(const struct build_opts *o, bool update, struct smith_error **err
         conf = (streq(o->dir, ".") || o->conf[0] == '/') ? strdup(o->conf) : path_join(o->dir, o->conf);
         if (!conf)
                 return error_oom(err);
-        if (config_load(conf, &cfg, err) < 0 || build_target(o, cfg, &target, &target_given, err) < 0)
+        if (config_load(conf, &cfg, err) < 0)
+                return -1;
+        if (!o->platform && strv_length(cfg->platforms) > 1)
+                return error_set(err, SMITH_ERR_USAGE,
+                                 "'%s' names %zu platforms: smith lock pins one at a time (--platform)", conf,
+                                 strv_length(cfg->platforms));
+        if (build_target(o, cfg, &target, &target_given, err) < 0)
                 return -1;
         if (!update && lock_load(dirfd, path, cfg, target.arch, &old, &stale) == 0 && old) {
                 log_info("'%s' covers '%s' already (--update resolves again)", path, conf);

@@ -263,7 +263,8 @@ static int put_document(struct registry_client *c, const char *reference, const 
 }
 
 static int do_push(struct registry_client *c, int blobs_fd, char *const *blob_digests, const int64_t *blob_sizes,
-                   const char *manifest, size_t manifest_len, const char *media_type, struct smith_error **err) {
+                   const char *manifest, size_t manifest_len, const char *media_type, bool by_digest,
+                   struct smith_error **err) {
         char digest[DIGEST_STR_LEN + 1];
         _cleanup_http_response_ struct http_response rs = { 0 };
         const char *reference;
@@ -273,7 +274,7 @@ static int do_push(struct registry_client *c, int blobs_fd, char *const *blob_di
         if (manifest_len > REGISTRY_MAX_MANIFEST)
                 return error_set(err, SMITH_ERR_REGISTRY, "manifest is larger than %u bytes", REGISTRY_MAX_MANIFEST);
         sha256_digest_of(manifest, manifest_len, digest);
-        if (c->ref->digest && !streq(c->ref->digest, digest))
+        if (!by_digest && c->ref->digest && !streq(c->ref->digest, digest))
                 return error_set(err, SMITH_ERR_USAGE, "the manifest's digest is '%s', not the one asked for", digest);
         if (registry_set_scopes(c, "pull,push") < 0)
                 return error_oom(err);
@@ -281,7 +282,7 @@ static int do_push(struct registry_client *c, int blobs_fd, char *const *blob_di
                 if (push_blob(c, blobs_fd, blob_digests[i], blob_sizes ? blob_sizes[i] : -1, err) < 0)
                         return error_wrap(err, "blob '%s'", blob_digests[i]);
 
-        reference = c->ref->tag ? c->ref->tag : c->ref->digest;
+        reference = by_digest ? digest : c->ref->tag ? c->ref->tag : c->ref->digest;
         if (put_document(c, reference, media_type, manifest, manifest_len, &rs, err) < 0)
                 return error_wrap(err, "manifest");
         registry_verbose(c, "pushed manifest", digest, (int64_t) manifest_len, NULL);
@@ -292,7 +293,17 @@ int registry_push(struct registry_client *c, int blobs_fd, char *const *blob_dig
                   const char *manifest, size_t manifest_len, const char *media_type, struct smith_error **err) {
         _cleanup_free_ char *display = registry_ref_display(c->ref);
 
-        if (do_push(c, blobs_fd, blob_digests, blob_sizes, manifest, manifest_len, media_type, err) < 0)
+        if (do_push(c, blobs_fd, blob_digests, blob_sizes, manifest, manifest_len, media_type, false, err) < 0)
+                return error_wrap(err, "push '%s'", display ? display : "(image)");
+        return 0;
+}
+
+int registry_push_by_digest(struct registry_client *c, int blobs_fd, char *const *blob_digests,
+                            const int64_t *blob_sizes, const char *manifest, size_t manifest_len,
+                            const char *media_type, struct smith_error **err) {
+        _cleanup_free_ char *display = registry_ref_display(c->ref);
+
+        if (do_push(c, blobs_fd, blob_digests, blob_sizes, manifest, manifest_len, media_type, true, err) < 0)
                 return error_wrap(err, "push '%s'", display ? display : "(image)");
         return 0;
 }

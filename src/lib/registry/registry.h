@@ -151,6 +151,12 @@ int registry_client_add_mount_source(struct registry_client *c, const char *repo
 int registry_push(struct registry_client *c, int blobs_fd, char *const *blob_digests, const int64_t *blob_sizes,
                   const char *manifest, size_t manifest_len, const char *media_type, struct smith_error **err);
 
+/* registry_push() with the manifest PUT by its digest, untagged: one
+ * platform's image of a multi-platform index, which goes up last. */
+int registry_push_by_digest(struct registry_client *c, int blobs_fd, char *const *blob_digests,
+                            const int64_t *blob_sizes, const char *manifest, size_t manifest_len,
+                            const char *media_type, struct smith_error **err);
+
 /* After registry_push() of the manifest subject: every artifact of r, its
  * blobs as above, then its manifest PUT by digest.  When an answer carries
  * no OCI-Subject (a registry without the referrers API), the index tagged
