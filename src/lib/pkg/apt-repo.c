@@ -251,21 +251,21 @@ static int check_rollback(const char *shown, const struct apt_release *fresh, co
 static int fetch_pair(const struct apt_source *src, const struct apt_repo_opts *o, const char *shown, const char *base,
                       struct pkg_meta *rel, struct pkg_meta_request *rel_rq, struct pkg_meta *sig,
                       struct pkg_meta_request *sig_rq, char names[static 2][11 + SHA256_HEX_LEN + 1],
-                      char *urls[static 2], struct smith_error **err) {
+                      char **ret_rel_url, char **ret_sig_url, struct smith_error **err) {
         int r;
 
         if (cache_name(src, "release", names[0]) < 0 || cache_name(src, "releasegpg", names[1]) < 0 ||
-            asprintf(&urls[0], "%s/Release", base) < 0 || asprintf(&urls[1], "%s/Release.gpg", base) < 0)
+            asprintf(ret_rel_url, "%s/Release", base) < 0 || asprintf(ret_sig_url, "%s/Release.gpg", base) < 0)
                 return error_oom(err);
         *rel_rq = (struct pkg_meta_request){ .name = names[0],
-                                             .url = urls[0],
+                                             .url = *ret_rel_url,
                                              .shown = shown,
                                              .max = APT_INRELEASE_MAX,
                                              .fast = o->fast,
                                              .now = o->now };
         *sig_rq = *rel_rq;
         sig_rq->name = names[1];
-        sig_rq->url = urls[1];
+        sig_rq->url = *ret_sig_url;
         sig_rq->max = APT_RELEASE_GPG_MAX;
         r = pkg_meta_fetch(o->cache, o->http, rel_rq, rel, err);
         if (r != 0)
@@ -283,7 +283,7 @@ static bool cached_exists(struct cache *c, const char *name) {
  * Release.gpg. */
 static int load_release(const struct apt_source *src, const struct apt_repo_opts *o, const char *shown,
                         struct apt_release *ret, struct smith_error **err) {
-        _cleanup_free_ char *base = dist_url(src), *url = NULL, *text = NULL, *pair_urls[2] = {};
+        _cleanup_free_ char *base = dist_url(src), *url = NULL, *text = NULL, *rel_url = NULL, *sig_url = NULL;
         _cleanup_(pkg_meta_release) struct pkg_meta m = {}, sig = {};
         char name[11 + SHA256_HEX_LEN + 1], pair_names[2][11 + SHA256_HEX_LEN + 1];
         struct pkg_meta_request rq, sig_rq = {};
@@ -312,12 +312,12 @@ static int load_release(const struct apt_source *src, const struct apt_repo_opts
                 if (r < 0)
                         error_free(TAKE_PTR(*err));
                 pkg_meta_release(&m);
-                r = fetch_pair(src, o, shown, base, &m, &rq, &sig, &sig_rq, pair_names, pair_urls, err);
-                if (r == 1 && pair_urls[1] && m.data)
+                r = fetch_pair(src, o, shown, base, &m, &rq, &sig, &sig_rq, pair_names, &rel_url, &sig_url, err);
+                if (r == 1 && sig_url && m.data)
                         return error_set(err, SMITH_ERR_SOURCE,
                                          "repository '%s': no InRelease at '%s', and Release is not signed (no "
                                          "Release.gpg at '%s')",
-                                         shown, url, pair_urls[1]);
+                                         shown, url, sig_url);
                 detached = true;
         }
         if (r == 1)
