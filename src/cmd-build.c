@@ -12,15 +12,20 @@
 #include "pipeline/build.h"
 
 static struct build_opts opts;
-static const char *max_entry, *max_unpacked, *max_index, *timeout_arg;
+static const char *max_entry, *max_unpacked, *max_index, *timeout_arg, *compression, *format;
 static char **platforms;
 
 static const struct cmd_option options[] = {
         { "buildnumber", 'b', CMD_STRING, &opts.buildno,
           "unique build number (default \"<unix seconds>-<hostname>\", or $SOURCE_DATE_EPOCH)" },
+        { "compression", 0, CMD_STRING, &compression, "the layer's: gzip (default) or zstd, [:LEVEL]",
+          "gzip|zstd[:level]" },
         { "conf", 'c', CMD_STRING, &opts.conf, "name of config file (default \"smith.yaml\")" },
         { "dir", 'd', CMD_STRING, &opts.dir, "directory to build container image from (default \".\")" },
         { "fast", 'f', CMD_FLAG, &opts.fast, "skip package install if possible" },
+        { "format", 0, CMD_STRING, &format,
+          "what --image is: oci (an OCI layout as tar.gz, the default), oci-tar, oci-dir, docker-archive",
+          "oci|oci-tar|oci-dir|docker-archive" },
         { "image", 'i', CMD_STRING, &opts.image, "container image file (default \"image.tar.gz\")" },
         { "insecure", 'k', CMD_FLAG, &opts.insecure, "skip tls verification" },
         { "max-entry", 0, CMD_STRING, &max_entry, "largest file a source may unpack (default 4G)", "size" },
@@ -39,15 +44,19 @@ static int run(const struct command *cmd, int argc, char **argv, struct smith_er
         int r;
 
         opts = (struct build_opts){ .conf = "smith.yaml", .dir = ".", .image = "image.tar.gz" };
-        max_entry = max_unpacked = max_index = timeout_arg = NULL;
+        max_entry = max_unpacked = max_index = timeout_arg = compression = format = NULL;
         strv_free(platforms);
         platforms = NULL;
 
         r = cmd_parse(cmd, argc, argv, NULL, err);
         if (r != 0)
                 return r < 0 ? r : 0;
-        if (cmd_timeout_apply(cmd, timeout_arg, err) < 0)
+        if (cmd_timeout_apply(cmd, timeout_arg, err) < 0 ||
+            (compression && cmd_parse_compression(cmd, compression, &opts.zstd, &opts.level, err) < 0))
                 return -1;
+        if (format && build_format_parse(format, &opts.format) < 0)
+                return cmd_usage_error(cmd, err, "--format: '%s' is not oci, oci-tar, oci-dir or docker-archive",
+                                       format);
         /* the flags win over the environment */
         if (cmd_limits_from_env(&opts.limits, err) < 0)
                 return -1;

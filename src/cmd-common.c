@@ -254,3 +254,27 @@ int cmd_timeout_apply(const struct command *cmd, const char *value, struct smith
         http_set_timeout((int64_t) n);
         return 0;
 }
+
+int cmd_parse_compression(const struct command *cmd, const char *value, bool *ret_zstd, int *ret_level,
+                          struct smith_error **err) {
+        const char *colon = strchr(value, ':');
+        size_t n = colon ? (size_t) (colon - value) : strlen(value);
+        int max;
+        long level = -1;
+
+        if (n == 4 && strneq(value, "gzip", 4))
+                *ret_zstd = false, max = 9;
+        else if (n == 4 && strneq(value, "zstd", 4))
+                *ret_zstd = true, max = 19;
+        else
+                return cmd_usage_error(cmd, err, "--compression: '%s' is not gzip or zstd[:LEVEL]", value);
+        if (colon) {
+                char *end;
+                errno = 0;
+                level = strtol(colon + 1, &end, 10);
+                if (errno || end == colon + 1 || *end || level < 1 || level > max)
+                        return cmd_usage_error(cmd, err, "--compression: level '%s' is not 1..%d", colon + 1, max);
+        }
+        *ret_level = (int) level;
+        return 0;
+}

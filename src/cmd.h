@@ -96,3 +96,8 @@ int cmd_limits_from_env(struct unpack_limits *l, struct smith_error **err);
                         "seconds"                                                                                      \
         }
 int cmd_timeout_apply(const struct command *cmd, const char *value, struct smith_error **err);
+
+/* --compression gzip|zstd[:LEVEL]: *ret_zstd, and the level (-1: the
+ * compressor's default); a usage error naming the flag otherwise. */
+int cmd_parse_compression(const struct command *cmd, const char *value, bool *ret_zstd, int *ret_level,
+                          struct smith_error **err);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zstd.h>
 
 #include "basic/fs.h"
@@ -134,6 +135,11 @@ static int emit_zstd(struct blob_writer *w, const uint8_t *p, size_t len, ZSTD_E
 
 /* --- public --- */
 
+static int zstd_workers(void) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        return n < 1 ? 1 : n > 64 ? 64 : (int) n;
+}
+
 int blob_writer_new(int out_fd, enum blob_compression c, int level, struct blob_writer **ret,
                     struct smith_error **err) {
         _cleanup_(blob_writer_freep) struct blob_writer *w = NULL;
@@ -178,6 +184,11 @@ int blob_writer_new(int out_fd, enum blob_compression c, int level, struct blob_
                 zr = ZSTD_CCtx_setParameter(w->zstd, ZSTD_c_compressionLevel, level);
                 if (!ZSTD_isError(zr))
                         zr = ZSTD_CCtx_setParameter(w->zstd, ZSTD_c_checksumFlag, 1);
+                /* multithreaded: libzstd's output is the same for any number
+                 * of workers from one on, so the blob is too, on any machine
+                 * (the single-threaded mode would give other bytes) */
+                if (!ZSTD_isError(zr))
+                        zr = ZSTD_CCtx_setParameter(w->zstd, ZSTD_c_nbWorkers, zstd_workers());
                 if (ZSTD_isError(zr))
                         return error_set(err, SMITH_ERR_IO, "zstd blob: %s", ZSTD_getErrorName(zr));
                 break;

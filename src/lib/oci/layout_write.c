@@ -139,7 +139,8 @@ static int write_archive(int fd, const struct layout_blob *const *blobs, size_t 
         const struct tar_entry_meta file = { .perm = LAYOUT_FILE_MODE, .mtime = o->mtime };
         int r;
 
-        if (blob_writer_new(fd, BLOB_COMPRESS_GZIP, blob_level(o->gzip_level), &gz, err) < 0)
+        if (blob_writer_new(fd, o->plain ? BLOB_COMPRESS_NONE : BLOB_COMPRESS_GZIP, blob_level(o->gzip_level), &gz,
+                            err) < 0)
                 return -1;
         blob_writer_no_digests(gz); /* the archive's own digest is nobody's concern: its blobs have theirs */
         if (tar_writer_new(gz, &t, err) < 0)
@@ -190,6 +191,99 @@ int layout_write_targz(const char *out_path, const struct layout_blob *blobs, si
         if (r < 0)
                 return error_set_errno(err, SMITH_ERR_IO, r, "write '%s'", out_path);
         return 0;
+}
+
+/* Copies blob b to blobs/sha256/<hex> below dfd. */
+static int dir_blob(int dfd, const struct layout_blob *b, struct smith_error **err) {
+        char name[BLOB_PATH_LEN + 1];
+        _cleanup_close_ int in = -1, out = -1;
+        int r;
+
+        blob_path(b->desc.digest, name);
+        out = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, LAYOUT_FILE_MODE);
+        if (out < 0)
+                return error_set_errno(err, SMITH_ERR_IO, errno, "create '%s'", name);
+        if (b->data || (!b->in_blobs_dir && !b->path && b->fd < 0))
+                return write_full(out, b->data, b->len) < 0 ? error_set_errno(err, SMITH_ERR_IO, errno, "'%s'", name)
+                                                            : 0;
+        if (b->in_blobs_dir)
+                in = root_openat(b->dir_fd, name, O_RDONLY | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK, 0);
+        else if (b->path)
+                in = openat(b->dir_fd, b->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        else
+                in = fcntl(b->fd, F_DUPFD_CLOEXEC, 3);
+        if (in < 0 || (!b->in_blobs_dir && !b->path && lseek(in, 0, SEEK_SET) < 0))
+                return error_set_errno(err, SMITH_ERR_IO, in < 0 && b->in_blobs_dir ? -in : errno, "open blob '%s'",
+                                       b->desc.digest);
+        r = copy_bytes(in, out, (uint64_t) b->desc.size, NULL, NULL);
+        return r < 0 ? error_set_errno(err, SMITH_ERR_IO, r, "'%s'", name) : 0;
+}
+
+int layout_write_dir(const char *out_path, const struct layout_blob *blobs, size_t n_blobs,
+                     const struct oci_descriptor *index_manifests, size_t n_manifests, struct smith_error **err) {
+        static const char oci_layout[] = "{\"imageLayoutVersion\":\"" OCI_MT_LAYOUT "\"}";
+        _cleanup_free_ const struct layout_blob **sorted = NULL;
+        _cleanup_free_ char *index_json = NULL, *copy = strdup(out_path ? out_path : ""), *tmp = NULL, *old = NULL;
+        _cleanup_close_ int dfd = -1;
+        size_t n_sorted = 0, index_len = 0;
+        const char *parent;
+        struct stat st;
+        int r = -1;
+
+        if (isempty(out_path) || !copy)
+                return error_set(err, SMITH_ERR_IO, "write image layout: no output path");
+        if (sorted_unique_blobs(blobs, n_blobs, &sorted, &n_sorted, err) < 0 ||
+            build_index(index_manifests, n_manifests, &index_json, &index_len, err) < 0)
+                return error_wrap(err, "write '%s'", out_path);
+        /* a file or a directory that is not a layout is never replaced */
+        if (lstat(out_path, &st) == 0) {
+                _cleanup_free_ char *marker = path_join(out_path, "oci-layout");
+                if (!S_ISDIR(st.st_mode) || !marker || access(marker, F_OK) < 0)
+                        return error_set(err, SMITH_ERR_IO, "write '%s': it exists and is not an OCI layout directory",
+                                         out_path);
+        }
+        parent = dirname(copy);
+        if (mkdtemp_in(parent, ".smith-layout-", &tmp) < 0)
+                return error_set_errno(err, SMITH_ERR_IO, errno, "write '%s': create a directory in '%s'", out_path,
+                                       parent);
+        dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0 || fchmod(dfd, 0755) < 0 || mkdirat(dfd, "blobs", 0755) < 0 ||
+            mkdirat(dfd, "blobs/sha256", 0755) < 0) {
+                error_set_errno(err, SMITH_ERR_IO, errno, "write '%s'", out_path);
+                goto out;
+        }
+        for (size_t i = 0; i < n_sorted; i++)
+                if (dir_blob(dfd, sorted[i], err) < 0) {
+                        error_wrap(err, "write '%s'", out_path);
+                        goto out;
+                }
+        if (write_file_atomic_at(dfd, "oci-layout", oci_layout, strlen(oci_layout), LAYOUT_FILE_MODE) < 0 ||
+            write_file_atomic_at(dfd, "index.json", index_json, index_len, LAYOUT_FILE_MODE) < 0 || fsync(dfd) < 0) {
+                error_set_errno(err, SMITH_ERR_IO, errno, "write '%s'", out_path);
+                goto out;
+        }
+        /* the old layout, if any, moves aside and goes; the new one is never half there */
+        if (lstat(out_path, &st) == 0) {
+                if (asprintf(&old, "%s.old-XXXXXX", tmp) < 0 || !mkdtemp(old) || rmdir(old) < 0 ||
+                    rename(out_path, old) < 0) {
+                        error_set_errno(err, SMITH_ERR_IO, errno, "write '%s': move the old layout aside", out_path);
+                        goto out;
+                }
+        }
+        if (rename(tmp, out_path) < 0) {
+                error_set_errno(err, SMITH_ERR_IO, errno, "write '%s'", out_path);
+                if (old)
+                        (void) rename(old, out_path);
+                goto out;
+        }
+        free(TAKE_PTR(tmp));
+        r = 0;
+out:
+        if (old)
+                (void) rm_rf_at(AT_FDCWD, old);
+        if (tmp)
+                (void) rm_rf_at(AT_FDCWD, tmp);
+        return r;
 }
 
 int layout_index_entry(struct oci_descriptor *d, const char *digest, int64_t size, const char *ref_name,

@@ -44,6 +44,7 @@ struct layout_blob {
 
 struct layout_writer_opts {
         int64_t mtime;  /* for every tar header, 0 by default */
+        bool plain;     /* a plain tar, not gzip (`--format oci-tar`) */
         int gzip_level; /* 1..9; 0 or -1 for the default (6), so a zeroed struct is sane;
                          * LAYOUT_GZIP_STORED for stored (uncompressed) gzip blocks */
 };
@@ -55,6 +56,12 @@ struct layout_writer_opts {
 int layout_write_targz(const char *out_path, const struct layout_blob *blobs, size_t n_blobs,
                        const struct oci_descriptor *index_manifests, size_t n_manifests,
                        const struct layout_writer_opts *o, struct smith_error **err);
+
+/* The same layout as a directory at out_path (`--format oci-dir`): made
+ * beside it under a temporary name, then renamed into place (replacing a
+ * layout directory there: one with an oci-layout file, nothing else). */
+int layout_write_dir(const char *out_path, const struct layout_blob *blobs, size_t n_blobs,
+                     const struct oci_descriptor *index_manifests, size_t n_manifests, struct smith_error **err);
 
 /* An index.json entry for an image manifest: its media type (OCI),
  * digest and size, the annotation org.opencontainers.image.ref.name =

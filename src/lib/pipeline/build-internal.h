@@ -15,6 +15,14 @@ struct layout_blob;
 struct oci_descriptor;
 struct smith_config;
 
+struct layout_writer_opts;
+
+/* The layout in o->format (not docker-archive, which holds one image of
+ * one platform: write_image() writes that). */
+int build_write_layout(const struct build_opts *o, const struct layout_blob *blobs, size_t n_blobs,
+                       const struct oci_descriptor *entries, size_t n_entries, struct layout_writer_opts *lo,
+                       struct smith_error **err);
+
 /* The platforms of a multi-platform build (--platform given more than
  * once, else smith.yaml's platforms: with more than one), or NULL. */
 char *const *build_platforms(const struct build_opts *o, const struct smith_config *cfg);

@@ -28,6 +28,7 @@
 #include "oci/image.h"
 #include "oci/layout_read.h"
 #include "oci/layout_write.h"
+#include "oci/docker_archive.h"
 #include "oci/platform.h"
 #include "pkg/dpkg-db.h"
 #include "pkg/rpm-db.h"
@@ -567,6 +568,65 @@ static int artifacts_blobs(const struct artifacts *a, struct layout_blob *blobs,
         return 0;
 }
 
+int build_format_parse(const char *s, enum build_format *ret) {
+        static const char *const names[] = {
+                [BUILD_FORMAT_OCI] = "oci",
+                [BUILD_FORMAT_OCI_TAR] = "oci-tar",
+                [BUILD_FORMAT_OCI_DIR] = "oci-dir",
+                [BUILD_FORMAT_DOCKER] = "docker-archive",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                if (streq(s, names[i])) {
+                        *ret = (enum build_format) i;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+int build_write_layout(const struct build_opts *o, const struct layout_blob *blobs, size_t n_blobs,
+                       const struct oci_descriptor *entries, size_t n_entries, struct layout_writer_opts *lo,
+                       struct smith_error **err) {
+        switch (o->format) {
+        case BUILD_FORMAT_OCI_DIR:
+                return layout_write_dir(o->image, blobs, n_blobs, entries, n_entries, err);
+        case BUILD_FORMAT_OCI_TAR:
+                lo->plain = true;
+                return layout_write_targz(o->image, blobs, n_blobs, entries, n_entries, lo, err);
+        case BUILD_FORMAT_DOCKER:
+                return error_set(err, SMITH_ERR_USAGE, "docker-archive holds one image of one platform");
+        default:
+                return layout_write_targz(o->image, blobs, n_blobs, entries, n_entries, lo, err);
+        }
+}
+
+/* docker-archive: the config and every layer (the parent's, then the
+ * build's own, b->layer_fd), uncompressed; the image has no name. */
+static int write_docker_archive(struct build *b, const struct oci_descriptor *layers, char *const *diff_ids,
+                                size_t n_layers, const char *config, size_t config_len, int64_t mtime,
+                                struct smith_error **err) {
+        _cleanup_free_ struct docker_archive_layer *dl = calloc(n_layers + 1, sizeof(*dl));
+        int r = 0;
+
+        if (!dl)
+                return error_oom(err);
+        for (size_t i = 0; i < n_layers; i++) {
+                dl[i].fd = -1;
+                snprintf(dl[i].diff_id, sizeof(dl[i].diff_id), "%s", diff_ids[i]);
+        }
+        for (size_t i = 0; r >= 0 && i < n_layers; i++) {
+                if (b->parent && i < b->parent->n_layers)
+                        r = oci_image_open_blob(b->parent, layers[i].digest, &dl[i].fd, err);
+                else if ((dl[i].fd = fcntl(b->layer_fd, F_DUPFD_CLOEXEC, 3)) < 0)
+                        r = error_set_errno(err, SMITH_ERR_IO, errno, "the layer");
+        }
+        if (r >= 0)
+                r = docker_archive_write(b->o->image, config, config_len, dl, n_layers, NULL, mtime, err);
+        for (size_t i = 0; i < n_layers; i++)
+                if (dl[i].fd >= 0)
+                        close(dl[i].fd);
+        return r;
+}
+
 static int write_image(struct build *b, const struct blob_result *layer, const char *spec, size_t spec_len,
                        struct smith_error **err) {
         _cleanup_strv_free_ char **diff_ids = NULL;
@@ -606,8 +666,9 @@ static int write_image(struct build *b, const struct blob_result *layer, const c
                 n_layers++;
         }
         if (!have_layer) {
-                layers[n_layers] =
-                        (struct oci_descriptor){ .media_type = (char *) OCI_MT_LAYER_GZIP, .size = layer->size };
+                layers[n_layers] = (struct oci_descriptor){
+                        .media_type = (char *) (b->o->zstd ? OCI_MT_LAYER_ZSTD : OCI_MT_LAYER_GZIP), .size = layer->size
+                };
                 memcpy(layers[n_layers].digest, layer->digest, sizeof(layer->digest));
                 if (strv_extend(&diff_ids, layer->diff_id) < 0)
                         return error_oom(err);
@@ -662,8 +723,10 @@ static int write_image(struct build *b, const struct blob_result *layer, const c
                 lo.mtime = b->epoch;
         if (b->o->stash)
                 r = build_stash_image(b->o->stash, blobs, n_blobs, index, ELEMENTSOF(index), err);
+        else if (b->o->format == BUILD_FORMAT_DOCKER)
+                r = write_docker_archive(b, layers, diff_ids, n_layers, config_json, config_len, lo.mtime, err);
         else
-                r = layout_write_targz(b->o->image, blobs, n_blobs, index, ELEMENTSOF(index), &lo, err);
+                r = build_write_layout(b->o, blobs, n_blobs, index, ELEMENTSOF(index), &lo, err);
         layout_index_entry_release(&index[0]);
         json_decref(index[1].annotations);
         return r; /* its errors name the file */
@@ -718,7 +781,8 @@ static int run(struct build *b, struct smith_error **err) {
         _cleanup_free_ char *spec = NULL;
         struct blob_result layer;
         struct nss_user u = {};
-        struct layer_opts lo = { .compression = BLOB_COMPRESS_GZIP, .level = -1 };
+        struct layer_opts lo = { .compression = o->zstd ? BLOB_COMPRESS_ZSTD : BLOB_COMPRESS_GZIP,
+                                 .level = o->level ? o->level : -1 };
         size_t spec_len = 0;
         int r;
 

@@ -9,6 +9,17 @@
 #include "basic/error.h"
 #include "layer/unpack.h"
 
+/* --format: what the build writes to --image */
+enum build_format {
+        BUILD_FORMAT_OCI,     /* an OCI layout as tar.gz (the default) */
+        BUILD_FORMAT_OCI_TAR, /* the same, a plain tar */
+        BUILD_FORMAT_OCI_DIR, /* the same, a directory */
+        BUILD_FORMAT_DOCKER,  /* docker-archive: what docker load and podman load read */
+};
+
+/* "oci", "oci-tar", "oci-dir", "docker-archive": 0 and *ret, or -EINVAL. */
+int build_format_parse(const char *s, enum build_format *ret);
+
 struct build_opts {
         const char *conf;    /* smith.yaml, relative to dir */
         const char *dir;     /* the build directory (holds smith.yaml and rootfs/) */
@@ -19,7 +30,10 @@ struct build_opts {
         bool insecure;
         struct unpack_limits limits; /* for the package and parent images (zeroes: the defaults) */
         const char *platform;        /* --platform "os/arch[/variant]", or NULL */
-        char **platforms;            /* --platform given for several: each built, one index written; or NULL */
+        enum build_format format;
+        bool zstd;        /* --compression zstd: the layer as tar+zstd, else tar+gzip */
+        int level;        /* --compression's level, or -1 for the compressor's default */
+        char **platforms; /* --platform given for several: each built, one index written; or NULL */
         /* (build.c) each platform of a multi-platform build writes its
          * blobs here rather than an image of its own */
         struct build_stash *stash;

@@ -166,6 +166,10 @@ int build_multi(const struct build_opts *bo, char *const *platforms, struct cach
 
         if (!nested || !list)
                 return error_oom(err);
+        if (bo->format == BUILD_FORMAT_DOCKER)
+                return error_set(err, SMITH_ERR_USAGE,
+                                 "docker-archive holds one image of one platform: give one --platform, or another "
+                                 "--format");
         st.cache = cache;
         if (cache_tmpdir(cache, "platforms-", &st.dir_name, &st.dir_fd, err) < 0)
                 return -1;
@@ -235,5 +239,5 @@ int build_multi(const struct build_opts *bo, char *const *platforms, struct cach
         r = stash_dir_blobs(&st, &blobs, &n_blobs, err);
         if (r < 0)
                 return r;
-        return layout_write_targz(bo->image, blobs, n_blobs, top, n_top, &lo, err);
+        return build_write_layout(bo, blobs, n_blobs, top, n_top, &lo, err);
 }

@@ -1,0 +1,140 @@
+#!/usr/bin/env bats
+# What a build writes (--format oci, oci-tar, oci-dir, docker-archive) and
+# how its layer is compressed (--compression gzip|zstd[:LEVEL]), checked by
+# the real tools: skopeo (oci: and docker-archive: transports, zstd),
+# oci-image-tool, umoci and runc.
+
+load helpers/common
+# shellcheck source=helpers/registry.sh
+source "$BATS_TEST_DIRNAME/helpers/registry.sh"
+
+setup_file() {
+        DEB=$(fixture debian-image)
+        SHARED_CACHE="$BATS_FILE_TMPDIR/cache"
+        export DEB SHARED_CACHE
+}
+
+setup() {
+        common_setup
+        export XDG_CACHE_HOME="$SHARED_CACHE" SOURCE_DATE_EPOCH=1700000000
+        printf '%s\n' "package: $DEB" "paths: [/usr/bin/cat]" "cmd: [/usr/bin/cat, /read/data]" >smith.yaml
+        mkdir -p rootfs/read
+        printf 'Hello World!\n' >rootfs/read/data
+}
+
+teardown() {
+        services_stop
+        common_teardown
+}
+
+@test "formats: oci, oci-tar and oci-dir hold the same image; smith reads each; bad values are usage errors" {
+        local f d
+        for f in oci oci-tar oci-dir; do
+                run "$SMITH" -b 1 --format "$f" -i "out-$f"
+                assert_status 0
+        done
+        [ "$(file -b out-oci | cut -d, -f1)" = "gzip compressed data" ]
+        [ "$(file -b out-oci-tar)" = "POSIX tar archive" ]
+        [ -f out-oci-dir/oci-layout ] && [ -f out-oci-dir/index.json ]
+        d=$(jq -r '.manifests[0].digest' out-oci-dir/index.json)
+        [ "$(tar -xOf out-oci-tar index.json | jq -r '.manifests[0].digest')" = "$d" ]
+        [ "$(tar -xzOf out-oci index.json | jq -r '.manifests[0].digest')" = "$d" ]
+        run oci-image-tool validate --type image --ref name=latest out-oci-dir
+        assert_status 0
+        run skopeo inspect oci:out-oci-dir:latest
+        assert_status 0
+        run run_image out-oci
+        assert_status 0
+        [ "$output" = "Hello World!" ]
+        # smith itself reads the plain tar and the directory
+        for f in oci-tar oci-dir; do
+                run "$SMITH" inspect "out-$f" /usr/bin/cat
+                assert_status 0
+                assert_output_contains "/usr/bin/cat"
+        done
+        # a directory is replaced only when it is a layout
+        run "$SMITH" -b 1 --format oci-dir -i out-oci-dir
+        assert_status 0
+        mkdir notalayout
+        run "$SMITH" -b 1 --format oci-dir -i notalayout
+        assert_status 1
+        assert_output_contains "it exists and is not an OCI layout directory"
+        run "$SMITH" --format tarball
+        assert_status 2
+        assert_output_contains "--format: 'tarball' is not oci, oci-tar, oci-dir or docker-archive"
+}
+
+@test "formats: docker-archive: skopeo reads it, its diff_ids are the OCI output's, byte-identical again" {
+        run "$SMITH" -b 1 -i oci.tar.gz
+        assert_status 0
+        run "$SMITH" -b 1 --format docker-archive -i docker.tar
+        assert_status 0
+        run "$SMITH" -b 1 --format docker-archive -i docker2.tar
+        assert_status 0
+        cmp docker.tar docker2.tar
+        run skopeo inspect --config docker-archive:docker.tar
+        assert_status 0
+        [ "$(jq -c .rootfs.diff_ids <<<"$output")" = "$($OCI config oci.tar.gz | jq -c .rootfs.diff_ids)" ] ||
+                fail "diff_ids: $(jq -c .rootfs.diff_ids <<<"$output")"
+        [ "$(jq -r .architecture <<<"$output")" = amd64 ]
+        # the layers are plain tars whose digests are the diff_ids
+        tar -xf docker.tar manifest.json
+        for l in $(jq -r '.[0].Layers[]' manifest.json); do
+                [ "sha256:$(tar -xOf docker.tar "$l" | sha256sum | cut -d' ' -f1)" = "sha256:${l%%/*}" ] ||
+                        fail "$l is not its diff_id"
+        done
+        # skopeo turns it into an OCI image that runs
+        run skopeo copy --insecure-policy docker-archive:docker.tar "oci:$T/from-docker:latest"
+        assert_status 0
+        (cd "$T" && tar -czf from-docker.tar.gz -C from-docker .)
+        run run_image "$T/from-docker.tar.gz"
+        assert_status 0
+        [ "$output" = "Hello World!" ]
+        # one image of one platform: an index has no place in it
+        run "$SMITH" --format docker-archive --platform linux/amd64,linux/arm64 -i multi.tar
+        assert_status 2
+        assert_output_contains "docker-archive holds one image of one platform"
+}
+
+@test "compression: zstd layers skopeo copies and pushes; smith builds from a zstd image skopeo made" {
+        run "$SMITH" -b 1 --compression zstd -i z.tar.gz
+        assert_status 0
+        [ "$($OCI manifest z.tar.gz | jq -r '.layers[].mediaType')" = application/vnd.oci.image.layer.v1.tar+zstd ]
+        run "$SMITH" -b 1 --compression zstd -i z2.tar.gz
+        assert_status 0
+        cmp z.tar.gz z2.tar.gz
+        run "$SMITH" -b 1 --compression zstd:19 -i z19.tar.gz
+        assert_status 0
+        ! cmp -s z.tar.gz z19.tar.gz || fail "level 19 gave the level 3 bytes"
+        # skopeo reads it, and copies it to a registry, where smith's own upload agrees
+        mkdir zd
+        tar -C zd -xzf z.tar.gz
+        run skopeo copy --insecure-policy oci:zd:latest "oci:$T/zcopy:latest"
+        assert_status 0
+        registry_start
+        run skopeo copy --insecure-policy --dest-tls-verify=false oci:zd:latest "docker://$REG/z/skopeo:v1"
+        assert_status 0
+        run "$SMITH" upload -i z.tar.gz -r "http://$REG/z/smith:v1"
+        assert_status 0
+        [ "$(skopeo inspect --tls-verify=false "docker://$REG/z/smith:v1" | jq -r .Digest)" = "$(jq -r '.manifests[0].digest' zd/index.json)" ]
+        [ "$(skopeo inspect --raw --tls-verify=false "docker://$REG/z/smith:v1" | jq -r '.layers[0].mediaType')" = application/vnd.oci.image.layer.v1.tar+zstd ]
+        # docker-archive stays tar: the zstd layer goes in decompressed
+        run "$SMITH" -b 1 --compression zstd --format docker-archive -i zd.tar
+        assert_status 0
+        run skopeo inspect docker-archive:zd.tar
+        assert_status 0
+        # a zstd image made by skopeo is a package like any other
+        run skopeo copy --insecure-policy --dest-compress-format zstd "oci:$FIXTURES/debian-layout:latest" "oci:$T/debzst:latest"
+        assert_status 0
+        printf '%s\n' "package: $T/debzst" "paths: [/usr/bin/cat]" "cmd: [/usr/bin/cat, /read/data]" >smith.yaml
+        run "$SMITH" -i from-zstd.tar.gz
+        assert_status 0
+        run run_image from-zstd.tar.gz
+        assert_status 0
+        [ "$output" = "Hello World!" ]
+        run "$SMITH" --compression brotli
+        assert_status 2
+        assert_output_contains "--compression: 'brotli' is not gzip or zstd[:LEVEL]"
+        run "$SMITH" --compression zstd:99
+        assert_status 2
+}
