@@ -5,6 +5,7 @@
 #                 bootstrap.sh installs make itself first on a bare machine)
 #   make demo     deps + build, then build examples/cat and run it read-only with runc
 #   make check    deps + build, then the whole test suite (meson test)
+#   make install  bin/smith, man pages and completions below $(DESTDIR)$(PREFIX)
 #   make clean    remove build/
 #
 # `deps` is idempotent: it asks apt only when a package is missing.
@@ -21,9 +22,12 @@ DEPS = build-essential meson ninja-build pkg-config \
        bats runc umoci skopeo oci-image-tool debootstrap docker-registry \
        python3 python3-jwt python3-cryptography python3-jsonschema apache2-utils openssl curl ca-certificates util-linux passwd jq \
        hyperfine time clang-format mmdebstrap gpgv gnupg dpkg-dev xz-utils zstd rpm createrepo-c \
-       qemu-user-static binutils
+       qemu-user-static binutils scdoc zsh man-db
 
-.PHONY: all build deps demo check check-sanitize clean
+PREFIX  ?= /usr/local
+DESTDIR ?=
+
+.PHONY: all build deps demo check check-sanitize clean install
 
 all: build
 
@@ -71,3 +75,10 @@ check-sanitize:
 
 clean:
 	rm -rf $(BUILD) $(BUILD)-asan
+
+# bin/smith, the man pages (smith.1, one per verb) and the bash and zsh
+# completions, below $(DESTDIR)$(PREFIX).
+install: build
+	$(MESON) configure $(BUILD) -Dprefix=$(PREFIX) >/dev/null
+	$(MESON) install -C $(BUILD) $(if $(DESTDIR),--destdir "$(DESTDIR)")
+

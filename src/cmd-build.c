@@ -18,7 +18,7 @@ static char **platforms;
 static const struct cmd_option options[] = {
         { "buildnumber", 'b', CMD_STRING, &opts.buildno,
           "unique build number (default \"<unix seconds>-<hostname>\", or $SOURCE_DATE_EPOCH)" },
-        { "compression", 0, CMD_STRING, &compression, "the layer's: gzip (default) or zstd, [:LEVEL]",
+        { "compression", 0, CMD_STRING, &compression, "compress the layer with gzip (default) or zstd, at level",
           "gzip|zstd[:level]" },
         { "conf", 'c', CMD_STRING, &opts.conf, "name of config file (default \"smith.yaml\")" },
         { "dir", 'd', CMD_STRING, &opts.dir, "directory to build container image from (default \".\")" },

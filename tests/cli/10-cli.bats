@@ -156,3 +156,63 @@ EOF
         assert_status 2
         assert_output_contains "'-x'"
 }
+
+# zsh_block VERB: the part of completions/_smith that completes VERB
+zsh_block() {
+        if [ "$1" = build ]; then
+                sed -n '/^_smith_build() {/,/^}/p' "$SMITH_SRC/completions/_smith"
+        else
+                sed -n "/^$1)\$/,/;;/p" "$SMITH_SRC/completions/_smith"
+        fi
+}
+
+@test "cli: every flag of every verb's --help is in its man page and in the bash and zsh completions" {
+        local verb page flags f
+        for verb in build upload download inspect lock sbom; do
+                if [ "$verb" = build ]; then
+                        page=smith
+                        run "$SMITH" --help
+                else
+                        page=smith-$verb
+                        run "$SMITH" "$verb" --help
+                fi
+                assert_status 0
+                flags=$(grep -oE '^ +(-[a-zA-Z], )?--[a-z][a-z-]*' <<<"$output" | grep -oE -- '--[a-z-]+|-[a-zA-Z]')
+                [ -n "$flags" ] || fail "$verb: no flags read from --help"
+                for f in $flags; do
+                        grep -qF -- "*$f*" "$SMITH_SRC/man/$page.1.scd" || fail "$verb: '$f' is not in man/$page.1.scd"
+                        awk -v v="$verb)" '$1 == v' "$SMITH_SRC/completions/smith.bash" | grep -qw -- "$f" ||
+                                fail "$verb: '$f' is not in completions/smith.bash"
+                        case $f in
+                        -h | --help | -V | --version) grep -qF -- "$f" "$SMITH_SRC/completions/_smith" ;;
+                        *) zsh_block "$verb" | grep -qF -- "$f" ;;
+                        esac || fail "$verb: '$f' is not in completions/_smith"
+                done
+        done
+        # the completions complete the values too, and both shells read them
+        run bash -c ". '$SMITH_SRC/completions/smith.bash'; COMP_WORDS=(smith --format ''); COMP_CWORD=2; _smith; echo \"\${COMPREPLY[*]}\""
+        [ "$output" = "oci oci-tar oci-dir docker-archive" ] || fail "bash --format: $output"
+        run bash -c ". '$SMITH_SRC/completions/smith.bash'; COMP_WORDS=(smith sbom -f ''); COMP_CWORD=3; _smith; echo \"\${COMPREPLY[*]}\""
+        [ "$output" = "spdx cyclonedx" ] || fail "bash sbom -f: $output"
+        run bash -c ". '$SMITH_SRC/completions/smith.bash'; COMP_WORDS=(smith --platform linux/arm); COMP_CWORD=2; _smith; echo \"\${COMPREPLY[*]}\""
+        [ "$output" = "linux/arm64 linux/arm/v7 linux/arm/v6 linux/arm/v5" ] || fail "bash --platform: $output"
+        run zsh -n "$SMITH_SRC/completions/_smith"
+        assert_status 0
+}
+
+@test "cli: make install's files: bin/smith, a man page per verb that man renders, both completions" {
+        local d="$T/dest" p
+        run meson install -C "$SMITH_BUILD" --destdir "$d" --no-rebuild
+        assert_status 0
+        p=$(find "$d" -path '*/bin/smith')
+        [ -x "$p" ] || fail "no bin/smith: $(find "$d" -type f)"
+        p=${p%/bin/smith}
+        for page in smith smith-upload smith-download smith-inspect smith-lock smith-sbom; do
+                [ -s "$p/share/man/man1/$page.1" ] || fail "no $page.1"
+                run man -l "$p/share/man/man1/$page.1"
+                assert_status 0
+                assert_output_contains "$page"
+        done
+        [ -s "$p/share/bash-completion/completions/smith" ] && [ -s "$p/share/zsh/site-functions/_smith" ] ||
+                fail "completions: $(find "$d" -type f)"
+}
