@@ -873,15 +873,10 @@ virt-user_1.0_all" ] || fail "packages: $(packages_of virt.tar.gz)"
 # slow_serve MODE...: tests/cli/helpers/slow-server.py on a free port
 # ($SLOW_PORT; stopped by teardown), logging to $T/slow.log; $URL points at it.
 slow_serve() {
-        rm -f "$T/slow.port" "$T/slow.log"
-        "$PYTHON" "$SMITH_SRC/tests/cli/helpers/slow-server.py" --port-file "$T/slow.port" --log "$T/slow.log" "$@" \
-                </dev/null >/dev/null 2>&1 3>&- &
-        SLOW_PID=$!
-        for _ in $(seq 100); do
-                [ -s "$T/slow.port" ] && break
-                sleep 0.1
-        done
-        SLOW_PORT=$(cat "$T/slow.port")
+        rm -f "$T/slow.log"
+        helper_serve slow-server.py --log "$T/slow.log" "$@"
+        SLOW_PID=$HELPER_PID
+        SLOW_PORT=$HELPER_PORT
         URL="http://127.0.0.1:$SLOW_PORT/r"
 }
 

@@ -140,18 +140,12 @@ EOF
 }
 
 @test "mirror: the seed example builds from a repository with only Release and Release.gpg" {
-        rm -f "$T/proxy.port"
-        "$PYTHON" "$HELPERS/no-inrelease-proxy.py" --port-file "$T/proxy.port" --log "$T/proxy.log" "$MIRROR_URI" \
-                </dev/null >/dev/null 2>&1 3>&- &
-        PROXY_PID=$!
-        for _ in $(seq 100); do
-                [ -s "$T/proxy.port" ] && break
-                sleep 0.1
-        done
+        helper_serve no-inrelease-proxy.py --log "$T/proxy.log" "$MIRROR_URI"
+        PROXY_PID=$HELPER_PID
         cat >smith.yaml <<EOF
 package: coreutils
 repos:
-- deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://127.0.0.1:$(cat "$T/proxy.port") $MIRROR_SUITE main
+- deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://127.0.0.1:$HELPER_PORT $MIRROR_SUITE main
 paths:
 - /usr/bin/cat
 cmd:

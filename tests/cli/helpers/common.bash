@@ -86,6 +86,24 @@ EOF
         printf 'Hello World!\n' >rootfs/read/data
 }
 
+# helper_serve SCRIPT ARGS...: a server of helpers/ that binds a free port
+# of 127.0.0.1 and writes it to the file after --port-file (given here:
+# $T/SCRIPT.port), started with ARGS; HELPER_PORT and HELPER_PID once it
+# listens.  The caller stops it (kill "$HELPER_PID").
+helper_serve() {
+        local script=$1 pf="$T/$1.port"
+        shift
+        rm -f "$pf"
+        "$PYTHON" "$HELPERS/$script" --port-file "$pf" "$@" </dev/null >/dev/null 2>&1 3>&- &
+        HELPER_PID=$!
+        for _ in $(seq 100); do
+                [ -s "$pf" ] && break
+                sleep 0.1
+        done
+        [ -s "$pf" ] || fail "$script did not start"
+        HELPER_PORT=$(cat "$pf")
+}
+
 # A free TCP port on 127.0.0.1.
 free_port() {
         $PYTHON -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
