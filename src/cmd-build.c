@@ -7,6 +7,7 @@
 
 #include "basic/error.h"
 #include "basic/log.h"
+#include "basic/progress.h"
 #include "basic/strv.h"
 #include "cmd.h"
 #include "pipeline/build.h"
@@ -14,6 +15,7 @@
 static struct build_opts opts;
 static const char *max_entry, *max_unpacked, *max_index, *timeout_arg, *compression, *format;
 static char **platforms;
+static bool quiet;
 
 static const struct cmd_option options[] = {
         { "buildnumber", 'b', CMD_STRING, &opts.buildno,
@@ -36,6 +38,7 @@ static const struct cmd_option options[] = {
           "(repeated, or comma-separated) make one image index",
           "platform" },
         CMD_TIMEOUT_OPTION(timeout_arg),
+        { "quiet", 'q', CMD_FLAG, &quiet, "print errors only: no progress, no warnings" },
         { "verbose", 'v', CMD_FLAG, &opts.verbose, "verbose output" },
         {},
 };
@@ -47,6 +50,7 @@ static int run(const struct command *cmd, int argc, char **argv, struct smith_er
         max_entry = max_unpacked = max_index = timeout_arg = compression = format = NULL;
         strv_free(platforms);
         platforms = NULL;
+        quiet = false;
 
         r = cmd_parse(cmd, argc, argv, NULL, err);
         if (r != 0)
@@ -69,11 +73,15 @@ static int run(const struct command *cmd, int argc, char **argv, struct smith_er
         if (opts.image[0] == '\0' || opts.conf[0] == '\0' || opts.dir[0] == '\0')
                 return cmd_usage_error(cmd, err, "empty file name");
         log_set_verbose(opts.verbose);
+        progress_set_quiet(quiet);
         if (strv_length(platforms) == 1)
                 opts.platform = platforms[0];
         else if (platforms)
                 opts.platforms = platforms;
-        return build_run(&opts, err);
+        r = build_run(&opts, err);
+        if (r >= 0)
+                progress_summary(opts.image);
+        return r;
 }
 
 const struct command cmd_build = {

@@ -138,3 +138,34 @@ teardown() {
         run "$SMITH" --compression zstd:99
         assert_status 2
 }
+
+@test "progress: on a TTY each phase and a summary; nothing without one; -q leaves errors only" {
+        local c="$T/cold"
+        # script(1) gives smith a terminal; a cold cache unpacks the image
+        run script -qefc "env XDG_CACHE_HOME=$c '$SMITH' -i tty.tar.gz" /dev/null
+        assert_status 0
+        assert_output_contains "unpack "
+        assert_output_contains " MiB/s"
+        assert_output_contains "smith: tty.tar.gz in "
+        assert_output_contains "(unpack "
+        assert_output_contains "layer "
+        # without a terminal: nothing but what was asked
+        rm -rf "$c"
+        run env XDG_CACHE_HOME="$c" "$SMITH" -i plain.tar.gz
+        assert_status 0
+        [ -z "$output" ] || fail "printed without a terminal: $output"
+        # -q: a build that warns (a program whose libraries the directory lacks) says nothing ...
+        mkdir -p src/usr/bin
+        cp /usr/bin/cat src/usr/bin/
+        printf '%s\n' "package: ./src" "paths: [/usr/bin/cat]" >smith.yaml
+        run "$SMITH" -i warn.tar.gz
+        assert_status 0
+        assert_output_contains "smith: warning:"
+        run script -qefc "'$SMITH' -q -i quiet.tar.gz" /dev/null
+        assert_status 0
+        [ -z "$output" ] || fail "-q printed: $output"
+        # ... and an error is still one line
+        run "$SMITH" -q -c nonexistent.yaml
+        [ "$status" -ne 0 ]
+        assert_one_error_line
+}

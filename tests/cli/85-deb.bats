@@ -1021,4 +1021,8 @@ PY
         assert_status 0
         assert_output_contains "index '$URL stable main': "
         assert_output_contains " of 24 MiB"
+        # and the build's phases, with the time of each at the end
+        assert_output_contains "smith: image.tar.gz in "
+        assert_output_contains "fetch "
+        assert_output_contains "unpack "
 }

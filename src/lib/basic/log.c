@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "log.h"
+#include "progress.h"
 
 static bool verbose;
 
@@ -18,6 +19,8 @@ bool log_is_verbose(void) {
 
 void log_warn(const char *fmt, ...) {
         va_list ap;
+        if (progress_quiet())
+                return; /* -q: errors only */
         va_start(ap, fmt);
         flockfile(stderr);
         fputs("smith: warning: ", stderr);

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "basic/progress.h"
 #include "basic/fs.h"
 #include "basic/hash.h"
 #include "layer/root.h"
@@ -59,6 +60,12 @@ int layer_root_open(struct cache *cache, const struct layer_root_request *rq, in
         if (cache_tmpdir(cache, "root-", &tmp_name, &fd, err) < 0)
                 return -1;
 
+        {
+                uint64_t total = 0;
+                for (size_t i = 0; i < rq->n_layers; i++)
+                        total += rq->layers[i].size > 0 ? (uint64_t) rq->layers[i].size : 0;
+                progress_start("unpack", total);
+        }
         for (size_t i = 0; i < rq->n_layers; i++) {
                 _cleanup_close_ int bfd = -1;
 
@@ -70,10 +77,13 @@ int layer_root_open(struct cache *cache, const struct layer_root_request *rq, in
                         r = (rq->blobs_verified ? layer_unpack_stored : layer_unpack)(fd, bfd, &rq->layers[i], rq->opts,
                                                                                       &stats, err);
                 if (r < 0) {
+                        progress_stop();
                         rm_rf_at(cache->tmp_fd, tmp_name);
                         return -1;
                 }
+                progress_add(rq->layers[i].size > 0 ? (uint64_t) rq->layers[i].size : 0);
         }
+        progress_stop();
 
         /* No syncfs: forcing hundreds of megabytes to disk costs seconds,
          * and this is a cache; after a power loss, remove the cache. */

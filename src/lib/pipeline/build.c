@@ -15,6 +15,7 @@
 #include "basic/fs.h"
 #include "basic/hash.h"
 #include "basic/log.h"
+#include "basic/progress.h"
 #include "basic/path.h"
 #include "basic/strv.h"
 #include "build.h"
@@ -776,6 +777,30 @@ static int build_open(struct build *b, struct smith_error **err) {
         return 0;
 }
 
+/* About what the layer's files hold, for its progress line: each opened
+ * inside its tree as the layer will read it. */
+static int add_file_bytes(const struct plan_entry *e, void *userdata) {
+        uint64_t *total = userdata;
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+
+        if (e->type != PLAN_FILE)
+                return 0;
+        if (e->data)
+                *total += e->data_len;
+        else if (e->src_path && root_open_regular(e->src_fd, e->src_path, &fd) >= 0 && fstat(fd, &st) == 0)
+                *total += (uint64_t) st.st_size;
+        return 0;
+}
+
+static uint64_t plan_file_bytes(struct plan *p) {
+        uint64_t total = 0;
+
+        if (isatty(STDERR_FILENO) == 1 && !progress_quiet())
+                (void) plan_foreach(p, add_file_bytes, &total);
+        return total;
+}
+
 static int run(struct build *b, struct smith_error **err) {
         const struct build_opts *o = b->o;
         _cleanup_free_ char *spec = NULL;
@@ -884,7 +909,9 @@ static int run(struct build *b, struct smith_error **err) {
         if (r < 0)
                 return r;
         log_info("writing the layer: %zu entries", plan_size(b->plan));
+        progress_start("layer", plan_file_bytes(b->plan));
         r = layer_write_cached(b->plan, &lo, b->cache, b->layer_fd, &layer, err);
+        progress_stop();
         if (r < 0)
                 return r;
         log_info("layer %s (diff_id %s), %lld bytes", layer.digest, layer.diff_id, (long long) layer.size);

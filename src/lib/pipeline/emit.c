@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "basic/progress.h"
 #include "basic/fs.h"
 #include "emit.h"
 #include "layer/tarw.h"
@@ -142,6 +143,9 @@ static int emit_one(const struct plan_entry *e, void *userdata) {
         r = tar_writer_add_file_fd(em->tar, e->path, fd, st.st_size, &m, em->err);
         if (r < 0)
                 return r;
+        /* the compressing pass is the one worth watching (the plain one only hashes) */
+        if (em->o->compression != BLOB_COMPRESS_NONE)
+                progress_add((uint64_t) st.st_size);
         if (h) {
                 sha256_final_digest(h, digest);
                 sha1_final_hex(h1, sha1);

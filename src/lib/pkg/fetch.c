@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "basic/progress.h"
 #include "basic/fs.h"
 #include "basic/hash.h"
 #include "fetch.h"
@@ -206,6 +207,7 @@ static void *worker(void *ud) {
                 }
                 if (r != 0)
                         goto fail;
+                progress_add(it->size);
         }
 fail:
         pthread_mutex_lock(&p->lock);
@@ -224,10 +226,16 @@ int pkg_fetch_blobs(struct cache *c, const struct http_opts *ho, const struct pk
         size_t started = 0;
         size_t missing = 0;
 
+        uint64_t bytes = 0;
+
         for (size_t i = 0; i < n; i++)
-                missing += !cache_has_blob(c, items[i].digest);
+                if (!cache_has_blob(c, items[i].digest)) {
+                        missing++;
+                        bytes += items[i].size;
+                }
         if (missing == 0)
                 return 0;
+        progress_start("fetch", bytes);
         workers = (unsigned) MIN((size_t) MIN(workers, ELEMENTSOF(t)), missing);
         pthread_mutex_init(&p.lock, NULL);
         for (unsigned i = 0; i < workers; i++) {
@@ -239,6 +247,7 @@ int pkg_fetch_blobs(struct cache *c, const struct http_opts *ho, const struct pk
                 worker(&p);
         for (size_t i = 0; i < started; i++)
                 pthread_join(t[i], NULL);
+        progress_stop();
         pthread_mutex_destroy(&p.lock);
         if (p.error) {
                 if (err && !*err)

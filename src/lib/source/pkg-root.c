@@ -16,6 +16,7 @@
 #include "basic/fs.h"
 #include "basic/hash.h"
 #include "basic/log.h"
+#include "basic/progress.h"
 #include "basic/strv.h"
 #include "pkg/apt-repo.h"
 #include "pkg/fetch.h"
@@ -191,6 +192,12 @@ static int build_root(struct source *s, struct cache *cache, const struct pkg_ro
                 goto fail;
         if (ops->ahead_start)
                 ahead = ops->ahead_start(cache, c, n);
+        {
+                uint64_t total = 0;
+                for (size_t i = 0; i < n; i++)
+                        total += c[i].size;
+                progress_start("unpack", total);
+        }
         for (size_t i = 0; i < n; i++) {
                 _cleanup_close_ int bfd = -1;
                 _cleanup_free_ char *shown = ops->shown(&c[i]);
@@ -207,7 +214,9 @@ static int build_root(struct source *s, struct cache *cache, const struct pkg_ro
                         error_wrap(err, "package '%s'", shown ? shown : c[i].name);
                         goto fail;
                 }
+                progress_add((uint64_t) st.st_size);
         }
+        progress_stop();
         if (ahead)
                 ops->ahead_stop(TAKE_PTR(ahead));
         if (ops->finish && ops->finish(fd, s, err) < 0)
@@ -228,6 +237,7 @@ static int build_root(struct source *s, struct cache *cache, const struct pkg_ro
         s->root_fd = TAKE_FD(fd);
         return 0;
 fail:
+        progress_stop();
         if (ahead)
                 ops->ahead_stop(ahead);
         rm_rf_at(cache->tmp_fd, tmp_name);

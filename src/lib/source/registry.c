@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "basic/progress.h"
 #include "basic/fs.h"
 #include "basic/hash.h"
 
@@ -167,7 +168,10 @@ static int registry_open(struct source *s, const struct smith_config *c, const s
         if (ctx->fast && !s->image)
                 note_image(ctx->cache, note, shown, &s->image);
         if (!s->image) {
+                /* its blobs show their own progress: the phase keeps the time */
+                progress_start("pull", 0);
                 r = registry_pull_image(ref, &ro, ctx->cache, &s->image, err);
+                progress_stop();
                 if (r < 0)
                         return r;
                 note_write(ctx->cache, note, s->image);
