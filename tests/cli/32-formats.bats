@@ -141,14 +141,23 @@ teardown() {
 
 @test "progress: on a TTY each phase and a summary; nothing without one; -q leaves errors only" {
         local c="$T/cold"
-        # script(1) gives smith a terminal; a cold cache unpacks the image
+        # script(1) gives smith a terminal; a cold cache imports the image
+        # tarball (unpacking its layer on the way), then its root is unpacked
+        # from the blobs unless that staging took it
         run script -qefc "env XDG_CACHE_HOME=$c '$SMITH' -i tty.tar.gz" /dev/null
         assert_status 0
-        assert_output_contains "unpack "
+        assert_output_contains "import "
         assert_output_contains " MiB/s"
         assert_output_contains "smith: tty.tar.gz in "
-        assert_output_contains "(unpack "
+        assert_output_contains "(import "
         assert_output_contains "layer "
+        # a layout directory is unpacked from its blobs
+        rm -rf "$c"
+        sed -i "s|^package: .*|package: $FIXTURES/debian-layout|" smith.yaml
+        run script -qefc "env XDG_CACHE_HOME=$c '$SMITH' -i tty2.tar.gz" /dev/null
+        assert_status 0
+        assert_output_contains "unpack "
+        assert_output_contains "(unpack "
         # without a terminal: nothing but what was asked
         rm -rf "$c"
         run env XDG_CACHE_HOME="$c" "$SMITH" -i plain.tar.gz

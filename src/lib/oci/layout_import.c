@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "basic/progress.h"
 #include "basic/fs.h"
 #include "basic/hash.h"
 #include "layer/reader.h"
@@ -382,6 +383,7 @@ static int import_blob(struct import *imp, struct archive_entry *e, const char *
                 if (st)
                         layer_stage_feed(st, buf, len);
                 done += len;
+                progress_add(len);
                 r = archive_read_data_block(a, &buf, &len, &off);
                 if (r != ARCHIVE_OK && r != ARCHIVE_WARN && r != ARCHIVE_EOF)
                         return layer_reader_error(imp->rd, err, "read tar");
@@ -463,6 +465,11 @@ int oci_import_tarball(struct cache *cache, int fd, const struct unpack_limits *
         struct archive *a;
         int r = -1;
 
+        {
+                /* about what the blobs take: the layout's own tar and gzip add little */
+                struct stat fst;
+                progress_start("import", fstat(fd, &fst) == 0 && fst.st_size > 0 ? (uint64_t) fst.st_size : 0);
+        }
         if (import_init(&imp, cache, limits, err) < 0)
                 goto out;
         imp.want_stage = ret_stage != NULL;
@@ -545,6 +552,7 @@ int oci_import_tarball(struct cache *cache, int fd, const struct unpack_limits *
         *ret_len = index_len;
         r = 0;
 out:
+        progress_stop();
         import_release(&imp);
         return r;
 }
