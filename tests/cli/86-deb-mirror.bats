@@ -46,7 +46,7 @@ smith_user() {
         chown -R 65534:65534 "$U" "$W"
         run setpriv --reuid=65534 --regid=65534 --clear-groups \
                 env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$U/home" XDG_CACHE_HOME="$U/cache" \
-                TMPDIR="$U/tmp" "$U/smith" "$@"
+                TMPDIR="$U/tmp" SOURCE_DATE_EPOCH=0 "$U/smith" "$@"
 }
 
 @test "mirror: the seed example (package: coreutils) runs read-only as uid 10: Hello World!" {
