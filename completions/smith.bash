@@ -27,6 +27,7 @@ _smith() {
                 return ;;
         --platform)
                 COMPREPLY=($(compgen -W "$platforms" -- "$cur"))
+                [ "$verb" = download ] && COMPREPLY+=($(compgen -W "all" -- "$cur"))
                 return ;;
         -c | --conf | -i | --image | --ca-file)
                 COMPREPLY=($(compgen -f -- "$cur"))

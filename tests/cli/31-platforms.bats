@@ -188,8 +188,25 @@ arch_of() {
         for d in $(jq -r '.manifests[].digest' "$idx"); do
                 [ -f "$T/copied/blobs/sha256/${d#sha256:}" ] || fail "skopeo did not copy $d"
         done
-        # and smith download picks a platform of it
+        # and smith download picks a platform of it, or keeps them all
         run "$SMITH" download --platform linux/arm64 -r "http://$REG/multi/cat:v1" -i down.tar.gz
         assert_status 0
         [ "$($OCI config down.tar.gz v1 | jq -r '.architecture + "/" + .variant')" = arm64/v8 ]
+        run "$SMITH" download --platform all -r "http://$REG/multi/cat:v1" -i all.tar.gz
+        assert_status 0
+        mkdir all
+        tar -C all -xzf all.tar.gz
+        [ "$(jq -r '.manifests[0].digest' all/index.json)" = "sha256:${idx##*/}" ] || fail "another index: $(cat all/index.json)"
+        cmp "$idx" "all/blobs/sha256/${idx##*/}"
+        for d in $(jq -r '.manifests[].digest' "$idx" | cut -d: -f2); do
+                cmp "m/blobs/sha256/$d" "all/blobs/sha256/$d" || fail "manifest $d not kept"
+        done
+        # with each platform's artifacts, and a build takes either platform from it
+        [ "$(jq '[.manifests[] | select(.annotations["vnd.smith.referrers"])] | length' all/index.json)" = 2 ]
+        run skopeo copy --all --insecure-policy oci:all:v1 "oci:$T/all-copy:v1"
+        assert_status 0
+        yaml_cat "all.tar.gz:v1"
+        run "$SMITH" --platform linux/arm64 -i from-all.tar.gz
+        assert_status 0
+        [ "$(arch_of from-all.tar.gz)" = arm64/v8 ]
 }

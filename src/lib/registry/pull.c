@@ -434,3 +434,12 @@ int registry_pull_image(const struct registry_ref *ref, const struct registry_op
                         struct oci_image **ret, struct smith_error **err) {
         return registry_pull_image_referrers(ref, o, cache, ret, NULL, err);
 }
+
+int registry_get_manifest(struct registry_client *c, char **ret_body, size_t *ret_len, char **ret_media_type,
+                          char ret_digest[static DIGEST_STR_LEN + 1], struct smith_error **err) {
+        const char *reference = c->ref->digest ? c->ref->digest : c->ref->tag;
+
+        if (registry_set_scopes(c, "pull") < 0)
+                return error_oom(err);
+        return get_manifest(c, reference, c->ref->digest, -1, ret_body, ret_len, ret_media_type, ret_digest, err);
+}

@@ -108,6 +108,12 @@ int registry_pull(struct registry_client *c, struct cache *cache, struct registr
  * stored), for `smith lock`.  Nothing goes into the cache. */
 int registry_resolve(struct registry_client *c, struct registry_manifest_ref *ret, struct smith_error **err);
 
+/* The manifest the ref names as the registry has it (an image manifest,
+ * or an index: nothing resolved), bounded and verified against the digest
+ * asked for; its media type and digest.  Nothing is stored. */
+int registry_get_manifest(struct registry_client *c, char **ret_body, size_t *ret_len, char **ret_media_type,
+                          char ret_digest[static DIGEST_STR_LEN + 1], struct smith_error **err);
+
 struct oci_image;
 
 /* The whole pull sequence: a client for ref, registry_pull(), then the
