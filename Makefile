@@ -22,7 +22,7 @@ DEPS = build-essential meson ninja-build pkg-config \
        bats runc umoci skopeo oci-image-tool debootstrap docker-registry \
        python3 python3-jwt python3-cryptography python3-jsonschema apache2-utils openssl curl ca-certificates util-linux passwd jq \
        hyperfine time clang-format mmdebstrap gpgv gnupg dpkg-dev xz-utils zstd rpm createrepo-c \
-       qemu-user-static binutils scdoc zsh man-db
+       qemu-user-static binutils scdoc zsh man-db podman
 
 PREFIX  ?= /usr/local
 DESTDIR ?=

@@ -2,7 +2,7 @@
 # What a build writes (--format oci, oci-tar, oci-dir, docker-archive) and
 # how its layer is compressed (--compression gzip|zstd[:LEVEL]), checked by
 # the real tools: skopeo (oci: and docker-archive: transports, zstd),
-# oci-image-tool, umoci and runc.
+# podman load, oci-image-tool, umoci and runc.
 
 load helpers/common
 # shellcheck source=helpers/registry.sh
@@ -90,6 +90,15 @@ teardown() {
         run run_image "$T/from-docker.tar.gz"
         assert_status 0
         [ "$output" = "Hello World!" ]
+        # podman loads it, with the same layers (its own store, in the test's directory)
+        run podman --root "$T/podman" --runroot "$T/podman-run" load -i docker.tar
+        assert_status 0
+        assert_output_contains "Loaded image"
+        run podman --root "$T/podman" --runroot "$T/podman-run" image inspect \
+                "$(tar -xOf docker.tar manifest.json | jq -r '.[0].Config' | cut -d. -f1)"
+        assert_status 0
+        [ "$(jq -c '.[0].RootFS.Layers' <<<"$output")" = "$($OCI config oci.tar.gz | jq -c .rootfs.diff_ids)" ] ||
+                fail "podman's layers: $(jq -c '.[0].RootFS.Layers' <<<"$output")"
         # one image of one platform: an index has no place in it
         run "$SMITH" --format docker-archive --platform linux/amd64,linux/arm64 -i multi.tar
         assert_status 2
