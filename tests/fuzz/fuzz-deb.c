@@ -21,22 +21,9 @@
 #include "basic/strv.h"
 #include "layer/reader.h"
 #include "pkg/deb.h"
+#include "fuzz-escape.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void check_alone(const char *parent) {
-        DIR *d = opendir(parent);
-        struct dirent *de;
-
-        if (!d)
-                abort();
-        while ((de = readdir(d)))
-                if (!streq(de->d_name, ".") && !streq(de->d_name, "..") && !streq(de->d_name, "root")) {
-                        fprintf(stderr, "escape: '%s' appeared beside the root\n", de->d_name);
-                        abort();
-                }
-        closedir(d);
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         struct unpack_limits limits = { .max_unpacked = 64 << 20, .max_entry = 16 << 20 };
@@ -73,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         (void) deb_unpack(root_fd, fd, 32 << 20, &limits, &used, &paths, &err);
         error_free(err);
         strv_free(paths);
-        check_alone(parent);
+        fuzz_check_alone(parent);
         if (rm_rf_at(AT_FDCWD, parent) < 0)
                 abort();
         return 0;

@@ -22,22 +22,9 @@
 #include "basic/fs.h"
 #include "basic/hash.h"
 #include "layer/unpack.h"
+#include "fuzz-escape.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void check_alone(const char *parent) {
-        DIR *d = opendir(parent);
-        struct dirent *de;
-
-        if (!d)
-                abort();
-        while ((de = readdir(d)))
-                if (!streq(de->d_name, ".") && !streq(de->d_name, "..") && !streq(de->d_name, "root")) {
-                        fprintf(stderr, "escape: '%s' appeared beside the root\n", de->d_name);
-                        abort();
-                }
-        closedir(d);
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         _cleanup_(error_freep) struct smith_error *err = NULL;
@@ -60,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (root_fd < 0)
                 abort();
         (void) layer_unpack(root_fd, blob, &layer, &o, NULL, &err);
-        check_alone(parent);
+        fuzz_check_alone(parent);
         if (rm_rf_at(AT_FDCWD, parent) < 0)
                 abort();
         return 0;
