@@ -41,7 +41,7 @@ _smith() {
         local flags
         case $verb in
         build) flags="--buildnumber -b --compression --conf -c --dir -d --fast -f --format --image -i --insecure -k --max-entry --max-index --max-unpacked --platform --quiet -q --timeout --verbose -v --help -h --version -V" ;;
-        upload) flags="--remote -r --image -i --docker -d --insecure -k --timeout --ca-file --verbose -v --help -h --version -V" ;;
+        upload) flags="--remote -r --image -i --docker -d --insecure -k --timeout --compression --ca-file --verbose -v --help -h --version -V" ;;
         download) flags="--remote -r --image -i --insecure -k --timeout --ca-file --platform --verbose -v --help -h --version -V" ;;
         inspect) flags="--json --help -h --version -V" ;;
         lock) flags="--conf -c --dir -d --insecure -k --platform --timeout --update -u --verbose -v --help -h --version -V" ;;

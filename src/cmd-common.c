@@ -183,8 +183,11 @@ int cmd_parse_transfer(const struct command *cmd, struct transfer_opts *o, int a
                 return cmd_usage_error(cmd, err, "-r/--remote is required");
         if (isempty(o->image))
                 return cmd_usage_error(cmd, err, "empty file name");
-        if (cmd_timeout_apply(cmd, o->timeout, err) < 0)
+        if (cmd_timeout_apply(cmd, o->timeout, err) < 0 ||
+            (o->compression && cmd_parse_compression(cmd, o->compression, &o->zstd, &o->level, err) < 0))
                 return -1;
+        if (o->compression && o->docker)
+                return cmd_usage_error(cmd, err, "--compression and --docker: docker media types are gzip's");
         log_set_verbose(o->verbose);
         return 0;
 }

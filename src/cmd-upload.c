@@ -22,6 +22,7 @@
 #include "basic/log.h"
 #include "basic/strv.h"
 #include "cmd.h"
+#include "layer/recompress.h"
 #include "layer/unpack.h"
 #include "oci/image.h"
 #include "oci/layout_read.h"
@@ -31,10 +32,80 @@
 #include "registry/registry.h"
 #include "store/cache.h"
 
+/* --compression: every layer of img decompressed and compressed again into
+ * the cache's store, its config there too, and the manifest that names
+ * them (the config, and so the image's diff_ids, unchanged). */
+static int recompress(const struct transfer_opts *o, struct cache *cache, struct oci_image *img, char **ret_manifest,
+                      size_t *ret_len, char ***ret_digests, int64_t **ret_sizes, struct smith_error **err) {
+        _cleanup_(json_decrefp) json_t *m = json_deep_copy(img->manifest);
+        _cleanup_strv_free_ char **digests = NULL;
+        _cleanup_free_ int64_t *sizes = calloc(img->n_layers + 1, sizeof(*sizes));
+        json_t *layers = json_object_get(m, "layers");
+        size_t n = 0;
+
+        if (!m || !sizes)
+                return error_oom(err);
+        if (json_array_size(layers) != img->n_layers)
+                return error_set(err, SMITH_ERR_SOURCE, "'%s': the manifest's layers are not the image's", o->image);
+        for (size_t i = 0; i <= img->n_layers; i++) {
+                _cleanup_close_ int in = -1, out = -1;
+                _cleanup_free_ char *tmp = NULL;
+                struct blob_result res;
+                bool config = i == img->n_layers;
+                const char *digest = config ? img->config_digest : img->layers[i].digest;
+
+                if (oci_image_open_blob(img, digest, &in, err) < 0 || cache_tmpfile(cache, &tmp, &out, err) < 0)
+                        return -1;
+                if (config) {
+                        /* the same bytes, beside the layers */
+                        struct sha256 *h = sha256_new();
+                        uint64_t got = 0;
+                        int r = h ? copy_bytes(in, out, (uint64_t) img->config_size, h, &got) : -ENOMEM;
+                        char d[DIGEST_STR_LEN + 1];
+                        if (r >= 0)
+                                sha256_final_digest(h, d);
+                        sha256_free(h);
+                        if (r < 0 || got != (uint64_t) img->config_size || !streq(d, digest)) {
+                                unlinkat(cache->tmp_fd, tmp, 0);
+                                return error_set(err, SMITH_ERR_SOURCE, "'%s': config '%s' does not verify", o->image,
+                                                 digest);
+                        }
+                        res = (struct blob_result){ .size = img->config_size };
+                        memcpy(res.digest, digest, sizeof(res.digest));
+                } else if (layer_recompress(in, img->layers[i].diff_id,
+                                            o->zstd ? BLOB_COMPRESS_ZSTD : BLOB_COMPRESS_GZIP, o->level, out, &res,
+                                            err) < 0) {
+                        unlinkat(cache->tmp_fd, tmp, 0);
+                        return error_wrap(err, "'%s'", o->image);
+                }
+                if (cache_blob_commit(cache, out, tmp, res.digest, err) < 0)
+                        return -1;
+                if (!config) {
+                        json_t *l = json_array_get(layers, i);
+                        if (json_object_set_new(l, "mediaType",
+                                                json_string(o->zstd ? OCI_MT_LAYER_ZSTD : OCI_MT_LAYER_GZIP)) < 0 ||
+                            json_object_set_new(l, "digest", json_string(res.digest)) < 0 ||
+                            json_object_set_new(l, "size", json_integer(res.size)) < 0)
+                                return error_oom(err);
+                }
+                if (!strv_contains(digests, res.digest)) {
+                        if (strv_extend(&digests, res.digest) < 0)
+                                return error_oom(err);
+                        sizes[n++] = res.size;
+                }
+        }
+        if (json_object_set_new(m, "mediaType", json_string(OCI_MT_MANIFEST)) < 0 ||
+            oci_json_dump(m, ret_manifest, ret_len, err) < 0)
+                return error_oom(err);
+        *ret_digests = TAKE_PTR(digests);
+        *ret_sizes = TAKE_PTR(sizes);
+        return 0;
+}
+
 /* Pushes img: its blobs, its manifest (to the reference's tag, or with
  * by_digest untagged), its artifacts; *ret_digest gets the manifest's. */
 static int push_image(const struct transfer_opts *o, struct registry_client *client, const struct registry_ref *ref,
-                      const char *shown, struct oci_image *img, bool by_digest,
+                      const char *shown, struct cache *cache, struct oci_image *img, bool by_digest,
                       char ret_digest[static DIGEST_STR_LEN + 1], struct smith_error **err) {
         _cleanup_free_ char *manifest = NULL;
         _cleanup_free_ int64_t *sizes = NULL;
@@ -44,10 +115,18 @@ static int push_image(const struct transfer_opts *o, struct registry_client *cli
         size_t manifest_len = 0, n = 0;
         int r;
 
+        int blobs_fd = img->blobs_fd;
+
         /* OCI media types: the manifest goes up byte for byte (the registry's
-         * digest is the file's); Docker's: rewritten */
-        r = oci_image_manifest(img, o->docker || ref->docker_hub ? OCI_MANIFEST_DOCKER : OCI_MANIFEST_AS_IS, &manifest,
-                               &manifest_len, &media_type, err);
+         * digest is the file's); Docker's: rewritten; --compression: every
+         * layer compressed again */
+        if (o->compression) {
+                r = recompress(o, cache, img, &manifest, &manifest_len, &digests, &sizes, err);
+                media_type = OCI_MT_MANIFEST;
+                blobs_fd = cache->blobs_fd;
+        } else
+                r = oci_image_manifest(img, o->docker || ref->docker_hub ? OCI_MANIFEST_DOCKER : OCI_MANIFEST_AS_IS,
+                                       &manifest, &manifest_len, &media_type, err);
         if (r < 0)
                 return r;
         sha256_digest_of(manifest, manifest_len, ret_digest);
@@ -57,29 +136,32 @@ static int push_image(const struct transfer_opts *o, struct registry_client *cli
                 return r;
         if (refs.n > 0 && !streq(ret_digest, img->manifest_digest)) {
                 /* they name the layout's manifest, not the rewritten one */
-                log_warn("'%s': %zu artifact%s not uploaded: they refer to the OCI manifest, not the docker one",
+                log_warn("'%s': %zu artifact%s not uploaded: they refer to the image's own manifest, not the "
+                         "rewritten one",
                          o->image, refs.n, refs.n == 1 ? "" : "s");
                 oci_referrers_release(&refs);
         }
 
         /* layers first, then the config, as registries expect */
-        sizes = calloc(img->n_layers + 1, sizeof(*sizes));
-        if (!sizes)
-                return error_oom(err);
-        for (size_t i = 0; i < img->n_layers; i++) {
-                if (strv_contains(digests, img->layers[i].digest))
-                        continue;
-                if (strv_extend(&digests, img->layers[i].digest) < 0)
+        if (!o->compression) {
+                sizes = calloc(img->n_layers + 1, sizeof(*sizes));
+                if (!sizes)
                         return error_oom(err);
-                sizes[n++] = img->layers[i].size;
+                for (size_t i = 0; i < img->n_layers; i++) {
+                        if (strv_contains(digests, img->layers[i].digest))
+                                continue;
+                        if (strv_extend(&digests, img->layers[i].digest) < 0)
+                                return error_oom(err);
+                        sizes[n++] = img->layers[i].size;
+                }
+                if (strv_extend(&digests, img->config_digest) < 0)
+                        return error_oom(err);
+                sizes[n++] = img->config_size;
         }
-        if (strv_extend(&digests, img->config_digest) < 0)
-                return error_oom(err);
-        sizes[n++] = img->config_size;
 
-        r = by_digest ? registry_push_by_digest(client, img->blobs_fd, digests, sizes, manifest, manifest_len,
-                                                media_type, err)
-                      : registry_push(client, img->blobs_fd, digests, sizes, manifest, manifest_len, media_type, err);
+        r = by_digest
+                    ? registry_push_by_digest(client, blobs_fd, digests, sizes, manifest, manifest_len, media_type, err)
+                    : registry_push(client, blobs_fd, digests, sizes, manifest, manifest_len, media_type, err);
         if (r >= 0)
                 r = registry_push_referrers(client, img->blobs_fd, ret_digest, &refs, err);
         if (r < 0)
@@ -103,6 +185,11 @@ static int push_platforms(const struct transfer_opts *o, struct registry_client 
         if (o->docker || ref->docker_hub)
                 return error_set(err, SMITH_ERR_USAGE,
                                  "'%s' is a multi-platform image: it goes up with OCI media types only", o->image);
+        if (o->compression)
+                return error_set(err, SMITH_ERR_USAGE,
+                                 "'%s' is a multi-platform image: its index names the images as they are (no "
+                                 "--compression)",
+                                 o->image);
         if (!json_is_array(json_object_get(doc, "manifests")))
                 return error_set(err, SMITH_ERR_SOURCE, "'%s': the image index has no manifests", o->image);
         json_array_foreach(json_object_get(doc, "manifests"), i, e) {
@@ -112,7 +199,7 @@ static int push_platforms(const struct transfer_opts *o, struct registry_client 
 
                 oci_platform_from_config(json_object_get(e, "platform"), &p);
                 if (oci_image_open_layout_staged(cache, AT_FDCWD, o->image, &p, limits, &img, NULL, err) < 0 ||
-                    push_image(o, client, ref, shown, img, true, digest, err) < 0)
+                    push_image(o, client, ref, shown, cache, img, true, digest, err) < 0)
                         return -1;
                 if (!streq(digest, json_string_value(json_object_get(e, "digest")) ?: ""))
                         return error_set(err, SMITH_ERR_SOURCE, "'%s': the image index names '%s', not '%s'", o->image,
@@ -165,7 +252,7 @@ static int upload(const struct transfer_opts *o, struct smith_error **err) {
                 }
                 return r;
         }
-        return push_image(o, client, ref, shown, img, false, digest, err);
+        return push_image(o, client, ref, shown, cache, img, false, digest, err);
 }
 
 static struct transfer_opts opts;
@@ -176,6 +263,8 @@ static const struct cmd_option options[] = {
         { "docker", 'd', CMD_FLAG, &opts.docker, "use docker media types (automatic for Docker Hub)" },
         { "insecure", 'k', CMD_FLAG, &opts.insecure, "skip tls verification" },
         CMD_TIMEOUT_OPTION(opts.timeout),
+        { "compression", 0, CMD_STRING, &opts.compression,
+          "compress the layers again with gzip or zstd, at level (the artifacts stay behind)", "gzip|zstd[:level]" },
         { "ca-file", 0, CMD_STRING, &opts.ca_file, "trust the CA certificates in this file (default $SSL_CERT_FILE)" },
         { "verbose", 'v', CMD_FLAG, &opts.verbose, "one line per blob" },
         {},

@@ -62,7 +62,10 @@ int cmd_usage_error(const struct command *cmd, struct smith_error **err, const c
 struct transfer_opts {
         const char *remote, *image, *ca_file, *platform;
         bool docker, insecure, verbose;
-        const char *timeout; /* --timeout, or NULL */
+        const char *timeout;     /* --timeout, or NULL */
+        const char *compression; /* upload --compression, or NULL */
+        bool zstd;               /* its parse */
+        int level;
 };
 
 /* Parses argv for upload or download into *o (image defaults to

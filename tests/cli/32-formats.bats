@@ -127,6 +127,20 @@ teardown() {
         assert_status 0
         [ "$(skopeo inspect --tls-verify=false "docker://$REG/z/smith:v1" | jq -r .Digest)" = "$(jq -r '.manifests[0].digest' zd/index.json)" ]
         [ "$(skopeo inspect --raw --tls-verify=false "docker://$REG/z/smith:v1" | jq -r '.layers[0].mediaType')" = application/vnd.oci.image.layer.v1.tar+zstd ]
+        # upload --compression: a gzip build goes up as zstd (same config, so the same diff_ids)
+        run "$SMITH" -b 1 -i g.tar.gz
+        assert_status 0
+        run "$SMITH" upload --compression zstd:5 -i g.tar.gz -r "http://$REG/z/recompressed:v1"
+        assert_status 0
+        assert_output_contains "artifacts not uploaded"
+        run skopeo inspect --raw --tls-verify=false "docker://$REG/z/recompressed:v1"
+        assert_status 0
+        [ "$(jq -r '.layers[0].mediaType' <<<"$output")" = application/vnd.oci.image.layer.v1.tar+zstd ]
+        [ "$(jq -r .config.digest <<<"$output")" = "$($OCI manifest g.tar.gz | jq -r .config.digest)" ]
+        run skopeo copy --insecure-policy --src-tls-verify=false "docker://$REG/z/recompressed:v1" "oci:$T/recomp:v1"
+        assert_status 0
+        run "$SMITH" upload --compression zstd --docker -i g.tar.gz -r "http://$REG/z/x:v1"
+        assert_status 2
         # docker-archive stays tar: the zstd layer goes in decompressed
         run "$SMITH" -b 1 --compression zstd --format docker-archive -i zd.tar
         assert_status 0

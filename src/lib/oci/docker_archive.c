@@ -1,5 +1,4 @@
 /* Writes a docker-archive; see docker_archive.h. */
-#include <archive.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -12,70 +11,27 @@
 #include "basic/strv.h"
 #include "docker_archive.h"
 #include "layer/blob.h"
+#include "layer/recompress.h"
 #include "layer/tarw.h"
 #include "oci/image.h"
 
-#define CHUNK (1u << 16)
-
 /* The layer blob in fd decompressed into a new unnamed file (*ret_fd, at
- * offset 0, *ret_size bytes), its sha256 checked against diff_id.  Only
- * libarchive's in-process filters: gzip and zstd, or none. */
+ * offset 0, *ret_size bytes), checked against diff_id. */
 static int plain_layer(int fd, const char *diff_id, int *ret_fd, int64_t *ret_size, struct smith_error **err) {
-        _cleanup_(sha256_freep) struct sha256 *h = sha256_new();
-        _cleanup_free_ char *buf = malloc(CHUNK);
         _cleanup_close_ int out = -1;
         const char *tmp = getenv("TMPDIR");
-        struct archive *a = archive_read_new();
-        struct archive_entry *e;
-        char got[DIGEST_STR_LEN + 1];
-        int64_t total = 0;
-        int r = -1;
+        struct blob_result res;
 
-        if (!h || !buf || !a) {
-                archive_read_free(a);
-                return error_oom(err);
-        }
         out = open(isempty(tmp) ? "/tmp" : tmp, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-        if (out < 0) {
-                archive_read_free(a);
+        if (out < 0)
                 return error_set_errno(err, SMITH_ERR_IO, errno, "layer '%s': temporary file", diff_id);
-        }
-        if (lseek(fd, 0, SEEK_SET) < 0 || archive_read_support_filter_gzip(a) != ARCHIVE_OK ||
-            archive_read_support_filter_zstd(a) != ARCHIVE_OK || archive_read_support_format_raw(a) != ARCHIVE_OK ||
-            archive_read_open_fd(a, fd, CHUNK) != ARCHIVE_OK || archive_read_next_header(a, &e) != ARCHIVE_OK) {
-                error_set(err, SMITH_ERR_IO, "layer '%s': %s", diff_id, archive_error_string(a) ?: "unreadable");
-                goto out;
-        }
-        for (;;) {
-                la_ssize_t n = archive_read_data(a, buf, CHUNK);
-                if (n < 0) {
-                        error_set(err, SMITH_ERR_IO, "layer '%s': %s", diff_id, archive_error_string(a) ?: "read");
-                        goto out;
-                }
-                if (n == 0)
-                        break;
-                sha256_update(h, buf, (size_t) n);
-                if (write_full(out, buf, (size_t) n) < 0) {
-                        error_set_errno(err, SMITH_ERR_IO, errno, "layer '%s'", diff_id);
-                        goto out;
-                }
-                total += n;
-        }
-        sha256_final_digest(h, got);
-        if (!streq(got, diff_id)) {
-                error_set(err, SMITH_ERR_IO, "layer '%s' decompresses to '%s'", diff_id, got);
-                goto out;
-        }
-        if (lseek(out, 0, SEEK_SET) < 0) {
-                error_set_errno(err, SMITH_ERR_IO, errno, "layer '%s'", diff_id);
-                goto out;
-        }
+        if (layer_recompress(fd, diff_id, BLOB_COMPRESS_NONE, -1, out, &res, err) < 0)
+                return -1;
+        if (lseek(out, 0, SEEK_SET) < 0)
+                return error_set_errno(err, SMITH_ERR_IO, errno, "layer '%s'", diff_id);
         *ret_fd = TAKE_FD(out);
-        *ret_size = total;
-        r = 0;
-out:
-        archive_read_free(a);
-        return r;
+        *ret_size = res.size;
+        return 0;
 }
 
 int docker_archive_write(const char *out_path, const char *config, size_t config_len,
