@@ -220,4 +220,19 @@ EOF
         smith_user --platform linux/arm64 -b 1 -i six.tar.gz
         assert_status 3
         assert_output_contains "does not cover this smith.yaml"
+        # several platforms: one lock each, which their builds use
+        rm smith.lock
+        sed -i 's|^platform: .*|platforms: [linux/amd64, linux/arm64]|' smith.yaml
+        smith_user -b 1 -i multi.tar.gz
+        assert_status 0
+        smith_user lock
+        assert_status 0
+        [ "$(jq -r '[.packages[].arch] | unique - ["all"] | join(",")' smith.linux-amd64.lock)" = amd64 ] ||
+                fail "amd64 lock: $(ls)"
+        [ "$(jq -r '[.packages[].arch] | unique - ["all"] | join(",")' smith.linux-arm64-v8.lock)" = arm64 ]
+        smith_user -v -b 1 -i multi-locked.tar.gz
+        assert_status 0
+        assert_output_contains "using 'smith.linux-amd64.lock'"
+        assert_output_contains "using 'smith.linux-arm64-v8.lock'"
+        cmp multi.tar.gz multi-locked.tar.gz
 }

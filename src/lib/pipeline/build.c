@@ -831,7 +831,11 @@ static int run(struct build *b, struct smith_error **err) {
 
         if (!isempty(b->cfg->package)) {
                 struct source_ctx ctx;
-                _cleanup_free_ char *lock_path = lock_path_for(o->conf);
+                char shown[100];
+                /* one lock per platform when smith.yaml names several */
+                _cleanup_free_ char *lock_path =
+                        o->stash ? lock_path_for_platform(o->conf, oci_platform_format(&b->target, shown))
+                                 : lock_path_for(o->conf);
 
                 if (!lock_path)
                         return error_oom(err);

@@ -18,19 +18,41 @@
 #include "source/source.h"
 #include "store/cache.h"
 
+static int lock_one(const struct build_opts *o, bool update, bool per_platform, struct smith_error **err);
+
 int build_lock(const struct build_opts *o, bool update, struct smith_error **err) {
+        _cleanup_(config_freep) struct smith_config *cfg = NULL;
+        _cleanup_free_ char *conf =
+                (streq(o->dir, ".") || o->conf[0] == '/') ? strdup(o->conf) : path_join(o->dir, o->conf);
+
+        if (!conf)
+                return error_oom(err);
+        if (config_load(conf, &cfg, err) < 0)
+                return -1;
+        /* a multi-platform smith.yaml: one lock per platform, as its builds read them */
+        if (!o->platform && strv_length(cfg->platforms) > 1) {
+                for (size_t i = 0; cfg->platforms[i]; i++) {
+                        struct build_opts one = *o;
+                        one.platform = cfg->platforms[i];
+                        if (lock_one(&one, update, true, err) < 0)
+                                return error_wrap(err, "platform '%s'", cfg->platforms[i]);
+                }
+                return 0;
+        }
+        return lock_one(o, update, false, err);
+}
+
+static int lock_one(const struct build_opts *o, bool update, bool per_platform, struct smith_error **err) {
         _cleanup_(config_freep) struct smith_config *cfg = NULL;
         _cleanup_(lock_freep) struct smith_lock *old = NULL, *l = NULL;
         _cleanup_(error_freep) struct smith_error *stale = NULL;
-        _cleanup_free_ char *conf = NULL, *path = lock_path_for(o->conf), *text = NULL;
+        _cleanup_free_ char *conf = NULL, *path = NULL, *text = NULL;
         _cleanup_close_ int dirfd = -1;
         struct cache *cache = NULL;
         struct oci_platform target;
         bool target_given;
         int r;
 
-        if (!path)
-                return error_oom(err);
         dirfd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dirfd < 0)
                 return error_set_errno(err, SMITH_ERR_USAGE, errno, "build directory '%s'", o->dir);
@@ -39,12 +61,15 @@ int build_lock(const struct build_opts *o, bool update, struct smith_error **err
                 return error_oom(err);
         if (config_load(conf, &cfg, err) < 0)
                 return -1;
-        if (!o->platform && strv_length(cfg->platforms) > 1)
-                return error_set(err, SMITH_ERR_USAGE,
-                                 "'%s' names %zu platforms: smith lock pins one at a time (--platform)", conf,
-                                 strv_length(cfg->platforms));
         if (build_target(o, cfg, &target, &target_given, err) < 0)
                 return -1;
+        {
+                char shown[100];
+                path = per_platform ? lock_path_for_platform(o->conf, oci_platform_format(&target, shown))
+                                    : lock_path_for(o->conf);
+                if (!path)
+                        return error_oom(err);
+        }
         if (!update && lock_load(dirfd, path, cfg, target.arch, &old, &stale) == 0 && old) {
                 log_info("'%s' covers '%s' already (--update resolves again)", path, conf);
                 return 0;

@@ -653,9 +653,19 @@ int lock_load(int dirfd, const char *path, const struct smith_config *c, const c
 }
 
 char *lock_path_for(const char *conf) {
+        return lock_path_for_platform(conf, NULL);
+}
+
+char *lock_path_for_platform(const char *conf, const char *platform) {
         size_t n = strlen(conf);
-        _cleanup_free_ char *stem = NULL;
+        _cleanup_free_ char *stem = NULL, *tag = platform ? strdup(platform) : NULL;
         char *r = NULL;
+
+        if (platform && !tag)
+                return NULL;
+        for (char *p = tag; p && *p; p++)
+                if (*p == '/')
+                        *p = '-';
 
         if (n > 5 && streq(conf + n - 5, ".yaml"))
                 stem = strndup(conf, n - 5);
@@ -663,7 +673,7 @@ char *lock_path_for(const char *conf) {
                 stem = strndup(conf, n - 4);
         else
                 stem = strdup(conf);
-        if (!stem || asprintf(&r, "%s.lock", stem) < 0)
+        if (!stem || asprintf(&r, "%s%s%s.lock", stem, tag ? "." : "", tag ? tag : "") < 0)
                 return NULL;
         return r;
 }

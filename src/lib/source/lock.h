@@ -120,6 +120,10 @@ int lock_load(int dirfd, const char *path, const struct smith_config *c, const c
 /* The lock file's name for the config file conf: its .yaml or .yml suffix
  * replaced by .lock ("smith.yaml" -> "smith.lock"), else ".lock" added. */
 char *lock_path_for(const char *conf);
+/* The lock of one platform of a multi-platform smith.yaml: the platform
+ * ("linux/arm64/v8") in the name, '/' as '-' ("smith.linux-arm64-v8.lock");
+ * platform NULL is lock_path_for(). */
+char *lock_path_for_platform(const char *conf, const char *platform);
 
 /* True when url lies below base (a repository URI, no trailing '/'): it
  * starts with base and '/', and the rest is a relative path without '.'
