@@ -99,6 +99,25 @@ teardown() {
         assert_status 0
         [ "$(jq -c '.[0].RootFS.Layers' <<<"$output")" = "$($OCI config oci.tar.gz | jq -c .rootfs.diff_ids)" ] ||
                 fail "podman's layers: $(jq -c '.[0].RootFS.Layers' <<<"$output")"
+        # smith reads it back: inspect, a build from it, upload (its layers go up as the plain tars they are)
+        run "$SMITH" inspect docker.tar /usr/bin/cat
+        assert_status 0
+        assert_output_contains "/usr/bin/cat"
+        mkdir again
+        printf '%s\n' "package: $PWD/docker.tar" "paths: [/usr/bin/cat]" "cmd: [/usr/bin/cat, /read/data]" >again/smith.yaml
+        cp -a rootfs again/
+        run "$SMITH" -d again -i "$PWD/again.tar.gz"
+        assert_status 0
+        run run_image again.tar.gz
+        assert_status 0
+        [ "$output" = "Hello World!" ]
+        registry_start
+        run "$SMITH" upload -i docker.tar -r "http://$REG/d/cat:v1"
+        assert_status 0
+        run skopeo inspect --raw --tls-verify=false "docker://$REG/d/cat:v1"
+        assert_status 0
+        [ "$(jq -r .config.digest <<<"$output")" = "$($OCI manifest oci.tar.gz | jq -r .config.digest)" ]
+        [ "$(jq -r '.layers[0].mediaType' <<<"$output")" = application/vnd.oci.image.layer.v1.tar ]
         # one image of one platform: an index has no place in it
         run "$SMITH" --format docker-archive --platform linux/amd64,linux/arm64 -i multi.tar
         assert_status 2
@@ -200,4 +219,38 @@ teardown() {
         run "$SMITH" -q -c nonexistent.yaml
         [ "$status" -ne 0 ]
         assert_one_error_line
+}
+
+@test "formats hostile: a docker-archive's names are looked up, never used; its layers unpack contained" {
+        local sentinel
+        sentinel=$(mktemp -d /tmp/smith-sentinel.XXXXXX)
+        printf 'keep\n' >"$sentinel/keep"
+        "$PYTHON" - "$sentinel" evil.tar <<'PY'
+import hashlib, io, json, sys, tarfile
+sentinel, out = sys.argv[1], sys.argv[2]
+rel = "../../../../../../../.." + sentinel
+layer = io.BytesIO()
+with tarfile.open(fileobj=layer, mode="w", format=tarfile.GNU_FORMAT) as t:
+    data = b"pwned\n"
+    i = tarfile.TarInfo(rel + "/pwned"); i.size = len(data); t.addfile(i, io.BytesIO(data))
+layer = layer.getvalue()
+diff = "sha256:" + hashlib.sha256(layer).hexdigest()
+config = json.dumps({"architecture": "amd64", "os": "linux", "config": {},
+                     "rootfs": {"type": "layers", "diff_ids": [diff]}}).encode()
+manifest = json.dumps([{"Config": rel + "/config.json", "RepoTags": None,
+                        "Layers": [rel + "/layer.tar"]}]).encode()
+with tarfile.open(out, "w") as t:
+    for name, data in ((rel + "/layer.tar", layer), (rel + "/config.json", config), ("manifest.json", manifest)):
+        i = tarfile.TarInfo(name); i.size = len(data); t.addfile(i, io.BytesIO(data))
+PY
+        before=$(tree_digest "$sentinel")
+        printf '%s\n' "package: $PWD/evil.tar" "paths: [/]" >smith.yaml
+        run "$SMITH" -i out.tar.gz
+        [ "$(tree_digest "$sentinel")" = "$before" ] || fail "the sentinel changed"
+        [ ! -e "$sentinel/pwned" ] && [ ! -e "$sentinel/config.json" ] && [ ! -e "$sentinel/layer.tar" ]
+        assert_status 4
+        assert_one_error_line
+        assert_output_contains "escapes the root"
+        [ ! -e out.tar.gz ]
+        rm -rf "$sentinel"
 }

@@ -25,3 +25,26 @@ struct docker_archive_layer {
 int docker_archive_write(const char *out_path, const char *config, size_t config_len,
                          const struct docker_archive_layer *layers, size_t n_layers, const char *repo_tag,
                          int64_t mtime, struct smith_error **err);
+
+/* --- reading one back (smith upload and smith inspect of a docker-archive) --- */
+
+#define DOCKER_ARCHIVE_MAX_LAYERS 1000
+
+/* manifest.json of a docker-archive (its first image): the config's and
+ * the layers' names in the archive and the first RepoTags entry (NULL when
+ * none).  Names are only ever looked up among the archive's entries. */
+int docker_manifest_parse(const char *json, size_t len, char **ret_config, char ***ret_layers, char **ret_tag,
+                          struct smith_error **err);
+
+struct cache;
+struct unpack_limits;
+
+/* The docker-archive in fd (plain or compressed, by magic; read once,
+ * within limits) into the cache's store: each layer it names as the plain
+ * tar it is (its digest is then its diff_id, checked against the config's),
+ * the config, and an OCI manifest naming them (layers
+ * application/vnd.oci.image.layer.v1.tar); *ret_index is an index.json
+ * naming that manifest after the first RepoTags tag (else "latest").
+ * Errors are SMITH_ERR_SOURCE. */
+int docker_archive_import(struct cache *cache, int fd, const struct unpack_limits *limits, char **ret_index,
+                          size_t *ret_len, struct smith_error **err);

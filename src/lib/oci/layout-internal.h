@@ -39,6 +39,9 @@ int oci_parse_json(const char *buf, size_t len, const char *what, json_t **ret, 
 
 /* Reads a layout tarball once from fd: the blobs its index references into
  * the cache's store (see layout_import.c), index.json into memory; with
- * ret_stage, the first compressed blob is unpacked on the way too. */
+ * ret_stage, the first compressed blob is unpacked on the way too.
+ * Returns 0, -1 with err, or OCI_IMPORT_NO_INDEX (err set too) for an
+ * archive without index.json (a docker-archive, perhaps). */
+#define OCI_IMPORT_NO_INDEX (-2)
 int oci_import_tarball(struct cache *cache, int fd, const struct unpack_limits *limits, char **ret_index,
                        size_t *ret_len, struct layer_stage **ret_stage, struct smith_error **err);

@@ -539,6 +539,7 @@ int oci_import_tarball(struct cache *cache, int fd, const struct unpack_limits *
         }
         if (!index) {
                 error_set(err, SMITH_ERR_SOURCE, "no index.json in the archive");
+                r = OCI_IMPORT_NO_INDEX;
                 goto out;
         }
         if (import_commit(&imp, err) < 0)

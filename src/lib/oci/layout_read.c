@@ -13,6 +13,7 @@
 #include "basic/fs.h"
 #include "basic/hash.h"
 #include "layer/stage.h"
+#include "oci/docker_archive.h"
 #include "layer/unpack.h"
 #include "oci/image.h"
 #include "oci/layout-internal.h"
@@ -648,8 +649,13 @@ static int open_layout(struct cache *cache, int base_dirfd, const char *path, co
         if (tarball_open_warm(cache, img, refname) > 0)
                 return 0;
 
-        if (oci_import_tarball(cache, fd, limits, &index, &index_len, ret_stage, err) < 0 ||
-            image_from_index(img, index, index_len, tag, tag_given, want, err) < 0)
+        r = oci_import_tarball(cache, fd, limits, &index, &index_len, ret_stage, err);
+        if (r == OCI_IMPORT_NO_INDEX) {
+                /* what a --format docker-archive build (or docker save) writes */
+                error_free(TAKE_PTR(*err));
+                r = docker_archive_import(cache, fd, limits, &index, &index_len, err);
+        }
+        if (r < 0 || image_from_index(img, index, index_len, tag, tag_given, want, err) < 0)
                 return -1;
         /* Remember it only if it did not change while we read it. */
         if (fstat(fd, &st2) == 0 && same_file(&st, &st2))
