@@ -349,7 +349,7 @@ static void format_bytes(char *buf, size_t len, double b) {
 static int xferinfo_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow) {
         struct xfer *x = ud;
         struct timespec t;
-        char done[32], total[32], rate[32];
+        char done[32], total[32], rate[32], eta[32] = "";
         bool up = ultotal > 0 || ulnow > 0;
         curl_off_t now = up ? ulnow : dlnow, tot = up ? ultotal : dltotal;
         int64_t ms;
@@ -366,7 +366,10 @@ static int xferinfo_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
         format_bytes(done, sizeof(done), (double) now);
         format_bytes(total, sizeof(total), (double) tot);
         format_bytes(rate, sizeof(rate), (double) now * 1000.0 / (double) ms);
-        fprintf(stderr, "\r%.19s  %s / %s  %s/s\033[K", x->rq->progress_label, done, tot > 0 ? total : "?", rate);
+        if (tot > 0 && now > 0 && now < tot)
+                snprintf(eta, sizeof(eta), "  ETA %.0f s", (double) (tot - now) * (double) ms / 1000.0 / (double) now);
+        fprintf(stderr, "\r%.19s  %s / %s  %s/s%s\033[K", x->rq->progress_label, done, tot > 0 ? total : "?", rate,
+                eta);
         x->printed = true;
         return 0;
 }
