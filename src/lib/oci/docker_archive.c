@@ -320,7 +320,9 @@ int docker_archive_import(struct cache *cache, int fd, const struct unpack_limit
         }
         mf = dentry_find(v, n, "manifest.json");
         if (!mf || !mf->data) {
-                error_set(err, SMITH_ERR_SOURCE, "no manifest.json in the archive (not a docker-archive)");
+                error_set(err, SMITH_ERR_SOURCE,
+                          "no index.json in the archive (not an OCI layout), nor manifest.json (not a "
+                          "docker-archive)");
                 goto out;
         }
         if (docker_manifest_parse(mf->data, (size_t) mf->size, &config_name, &layers, &tag, err) < 0)
