@@ -94,9 +94,10 @@ static int recompress(const struct transfer_opts *o, struct cache *cache, struct
                         sizes[n++] = res.size;
                 }
         }
-        if (json_object_set_new(m, "mediaType", json_string(OCI_MT_MANIFEST)) < 0 ||
-            oci_json_dump(m, ret_manifest, ret_len, err) < 0)
+        if (json_object_set_new(m, "mediaType", json_string(OCI_MT_MANIFEST)) < 0)
                 return error_oom(err);
+        if (oci_json_dump(m, ret_manifest, ret_len, err) < 0)
+                return -1;
         *ret_digests = TAKE_PTR(digests);
         *ret_sizes = TAKE_PTR(sizes);
         return 0;

@@ -212,23 +212,6 @@ static int store_entry(struct cache *cache, struct archive *a, int64_t size, str
         return cache_blob_commit(cache, fd, tmp, d->digest, err);
 }
 
-static int store_bytes(struct cache *cache, const char *data, size_t len, char digest[static DIGEST_STR_LEN + 1],
-                       struct smith_error **err) {
-        _cleanup_free_ char *tmp = NULL;
-        _cleanup_close_ int fd = -1;
-
-        sha256_digest_of(data, len, digest);
-        if (cache_has_blob(cache, digest))
-                return 0;
-        if (cache_tmpfile(cache, &tmp, &fd, err) < 0)
-                return -1;
-        if (write_full(fd, data, len) < 0) {
-                unlinkat(cache->tmp_fd, tmp, 0);
-                return error_set_errno(err, SMITH_ERR_IO, errno, "store");
-        }
-        return cache_blob_commit(cache, fd, tmp, digest, err);
-}
-
 static const struct dentry *dentry_find(const struct dentry *v, size_t n, const char *name) {
         for (size_t i = 0; i < n; i++)
                 if (streq(v[i].name, name))
@@ -361,20 +344,29 @@ int docker_archive_import(struct cache *cache, int fd, const struct unpack_limit
                         goto out;
                 }
         }
-        if (store_bytes(cache, cd->data, (size_t) cd->size, config_digest, err) < 0)
+        sha256_digest_of(cd->data, (size_t) cd->size, config_digest);
+        if (cache_store_bytes(cache, config_digest, cd->data, (size_t) cd->size, err) < 0)
                 goto out;
         m = json_pack("{s:i, s:s, s:{s:s, s:s, s:I}, s:O}", "schemaVersion", 2, "mediaType", OCI_MT_MANIFEST, "config",
                       "mediaType", OCI_MT_CONFIG, "digest", config_digest, "size", (json_int_t) cd->size, "layers", ls);
-        if (!m || oci_json_dump(m, &manifest, &manifest_len, err) < 0 ||
-            store_bytes(cache, manifest, manifest_len, manifest_digest, err) < 0)
+        if (!m) {
+                error_oom(err);
+                goto out;
+        }
+        if (oci_json_dump(m, &manifest, &manifest_len, err) < 0)
+                goto out;
+        sha256_digest_of(manifest, manifest_len, manifest_digest);
+        if (cache_store_bytes(cache, manifest_digest, manifest, manifest_len, err) < 0)
                 goto out;
         index = json_pack("{s:i, s:[{s:s, s:s, s:I, s:{s:s}}]}", "schemaVersion", 2, "manifests", "mediaType",
                           OCI_MT_MANIFEST, "digest", manifest_digest, "size", (json_int_t) manifest_len, "annotations",
                           OCI_ANNOTATION_REF_NAME, tag ? tag : "latest");
-        if (!index || oci_json_dump(index, ret_index, ret_len, err) < 0) {
+        if (!index) {
                 error_oom(err);
                 goto out;
         }
+        if (oci_json_dump(index, ret_index, ret_len, err) < 0)
+                goto out;
         r = 0;
 out:
         for (size_t i = 0; i < n; i++)

@@ -25,24 +25,6 @@
 #define ACCEPT_MANIFESTS \
         "Accept: " OCI_MT_MANIFEST ", " OCI_MT_INDEX ", " DOCKER_MT_MANIFEST ", " DOCKER_MT_MANIFEST_LIST
 
-static int store_bytes(struct cache *cache, const char *digest, const char *data, size_t len,
-                       struct smith_error **err) {
-        _cleanup_free_ char *name = NULL;
-        _cleanup_close_ int fd = -1;
-        int r;
-
-        if (cache_has_blob(cache, digest))
-                return 0;
-        if (cache_tmpfile(cache, &name, &fd, err) < 0)
-                return -1;
-        r = write_full(fd, data, len);
-        if (r < 0) {
-                unlinkat(cache->tmp_fd, name, 0);
-                return error_set_errno(err, SMITH_ERR_IO, r, "write '%s' to the cache", digest);
-        }
-        return cache_blob_commit(cache, fd, name, digest, err);
-}
-
 static const char *json_str(json_t *o, const char *k) {
         return json_string_value(json_object_get(o, k));
 }
@@ -214,7 +196,7 @@ static int resolve(struct registry_client *c, struct cache *cache, char **ret_bo
                 memcpy(index_digest, digest, sizeof(index_digest));
                 if (pick_platform(c, index_digest, body, len, child, &child_size, err) < 0)
                         return -1;
-                if (cache && store_bytes(cache, digest, body, len, err) < 0)
+                if (cache && cache_store_bytes(cache, digest, body, len, err) < 0)
                         return -1;
                 free(body);
                 free(mt);
@@ -273,7 +255,7 @@ static int do_pull(struct registry_client *c, struct cache *cache, struct regist
                         return -1;
         }
         /* the manifest last: its presence means the image is complete */
-        if (store_bytes(cache, digest, body, len, err) < 0)
+        if (cache_store_bytes(cache, digest, body, len, err) < 0)
                 return -1;
         *ret = (struct registry_manifest_ref){ .size = (int64_t) len };
         snprintf(ret->media_type, sizeof(ret->media_type), "%s", mt);

@@ -331,3 +331,20 @@ int cache_pkgs_commit(struct cache *c, const char *tmp_name, const char *name, s
         }
         return 0;
 }
+
+int cache_store_bytes(struct cache *c, const char *digest, const void *data, size_t len, struct smith_error **err) {
+        _cleanup_free_ char *name = NULL;
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        if (cache_has_blob(c, digest))
+                return 0;
+        if (cache_tmpfile(c, &name, &fd, err) < 0)
+                return -1;
+        r = write_full(fd, data, len);
+        if (r < 0) {
+                unlinkat(c->tmp_fd, name, 0);
+                return error_set_errno(err, SMITH_ERR_IO, r, "write '%s' to the cache", digest);
+        }
+        return cache_blob_commit(c, fd, name, digest, err);
+}

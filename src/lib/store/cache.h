@@ -81,6 +81,9 @@ int cache_root_publish(struct cache *c, const char *tmp_name, const char *key, c
  * chmod 0444, rename (no fsync: it is a cache).  On failure the temp file is removed.  fd stays
  * the caller's. */
 int cache_blob_commit(struct cache *c, int fd, const char *tmp_name, const char *digest, struct smith_error **err);
+/* len bytes the caller verified to be digest, stored as that blob (a
+ * temp file, then cache_blob_commit()); nothing to do when it is there. */
+int cache_store_bytes(struct cache *c, const char *digest, const void *data, size_t len, struct smith_error **err);
 
 /* pkgs/<name> (name a plain file name): written whole (temp file, rename),
  * read back at most max bytes with the time it was written.  Read returns
