@@ -193,8 +193,7 @@ int layout_write_targz(const char *out_path, const struct layout_blob *blobs, si
         return 0;
 }
 
-/* Copies blob b to blobs/sha256/<hex> below dfd. */
-static int dir_blob(int dfd, const struct layout_blob *b, struct smith_error **err) {
+int layout_copy_blob(int dfd, const struct layout_blob *b, struct smith_error **err) {
         char name[BLOB_PATH_LEN + 1];
         _cleanup_close_ int in = -1, out = -1;
         int r;
@@ -253,7 +252,7 @@ int layout_write_dir(const char *out_path, const struct layout_blob *blobs, size
                 goto out;
         }
         for (size_t i = 0; i < n_sorted; i++)
-                if (dir_blob(dfd, sorted[i], err) < 0) {
+                if (layout_copy_blob(dfd, sorted[i], err) < 0) {
                         error_wrap(err, "write '%s'", out_path);
                         goto out;
                 }

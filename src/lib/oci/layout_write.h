@@ -57,6 +57,10 @@ int layout_write_targz(const char *out_path, const struct layout_blob *blobs, si
                        const struct oci_descriptor *index_manifests, size_t n_manifests,
                        const struct layout_writer_opts *o, struct smith_error **err);
 
+/* Copies blob b (from wherever it is: memory, a file, an fd, a layout's
+ * blobs) to blobs/sha256/<hex> below dfd, a new file. */
+int layout_copy_blob(int dfd, const struct layout_blob *b, struct smith_error **err);
+
 /* The same layout as a directory at out_path (`--format oci-dir`): made
  * beside it under a temporary name, then renamed into place (replacing a
  * layout directory there: one with an oci-layout file, nothing else). */

@@ -40,32 +40,11 @@ struct build_stash {
 
 static int stash_blob(struct build_stash *st, const struct layout_blob *bl, struct smith_error **err) {
         char name[sizeof("blobs/sha256/") + SHA256_HEX_LEN];
-        _cleanup_close_ int in = -1, out = -1;
-        int r;
 
         snprintf(name, sizeof(name), "blobs/sha256/%s", digest_hex(bl->desc.digest));
         if (faccessat(st->dir_fd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
                 return 0; /* the same content, from another platform */
-        out = openat(st->dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-        if (out < 0)
-                return error_set_errno(err, SMITH_ERR_IO, errno, "stash '%s'", name);
-        if (bl->data)
-                return write_full(out, bl->data, bl->len) < 0 ? error_set_errno(err, SMITH_ERR_IO, errno, "stash") : 0;
-        if (bl->in_blobs_dir) {
-                in = openat(bl->dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-                if (in < 0)
-                        return error_set_errno(err, SMITH_ERR_IO, errno, "open '%s'", name);
-        } else if (bl->path) {
-                in = openat(bl->dir_fd, bl->path, O_RDONLY | O_CLOEXEC);
-                if (in < 0)
-                        return error_set_errno(err, SMITH_ERR_IO, errno, "open '%s'", bl->path);
-        } else {
-                in = fcntl(bl->fd, F_DUPFD_CLOEXEC, 3);
-                if (in < 0 || lseek(in, 0, SEEK_SET) < 0)
-                        return error_set_errno(err, SMITH_ERR_IO, errno, "stash");
-        }
-        r = copy_bytes(in, out, (uint64_t) bl->desc.size, NULL, NULL);
-        return r < 0 ? error_set_errno(err, SMITH_ERR_IO, r, "stash '%s'", name) : 0;
+        return layout_copy_blob(st->dir_fd, bl, err);
 }
 
 int build_stash_image(struct build_stash *st, const struct layout_blob *blobs, size_t n_blobs,
